@@ -1,0 +1,5 @@
+//! kinesis-operator: a Kubernetes operator that keeps Amazon Kinesis resources matching their
+//! manifests, and an AWS emulator in the same binary.
+
+pub mod api;
+pub mod cli;
