@@ -61,9 +61,7 @@ pub fn main() -> ExitCode {
     let mut out = std::io::stdout().lock();
     let result = match cli.command {
         Command::Crds { out_dir: None } => out.write_all(crds_yaml().as_bytes()),
-        Command::Crds {
-            out_dir: Some(dir),
-        } => write_crds(&dir),
+        Command::Crds { out_dir: Some(dir) } => write_crds(&dir),
         Command::Version => writeln!(out, "kinesis-operator {}", env!("CARGO_PKG_VERSION")),
     };
     match result {
@@ -88,10 +86,18 @@ mod tests {
         expected_files.sort_unstable();
         let mut present: Vec<_> = std::fs::read_dir(&dir)
             .expect("crds/ exists")
-            .map(|e| e.expect("a directory entry").file_name().into_string().expect("UTF-8"))
+            .map(|e| {
+                e.expect("a directory entry")
+                    .file_name()
+                    .into_string()
+                    .expect("UTF-8")
+            })
             .collect();
         present.sort_unstable();
-        assert_eq!(present, expected_files, "crds/ holds other files than the types generate: run `make crds`");
+        assert_eq!(
+            present, expected_files,
+            "crds/ holds other files than the types generate: run `make crds`"
+        );
         for (file, crd) in crate::api::crds() {
             let committed = std::fs::read_to_string(dir.join(file)).expect("a CRD file");
             assert!(
@@ -104,7 +110,10 @@ mod tests {
     #[test]
     fn crds_yaml_is_one_document_per_kind() {
         let yaml = crds_yaml();
-        assert_eq!(yaml.matches("\nkind: CustomResourceDefinition\n").count(), 4);
+        assert_eq!(
+            yaml.matches("\nkind: CustomResourceDefinition\n").count(),
+            4
+        );
         assert!(yaml.starts_with("---\n"));
     }
 }

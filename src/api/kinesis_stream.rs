@@ -168,7 +168,9 @@ pub enum EncryptionType {
 }
 
 /// A shard-level CloudWatch metric.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 pub enum ShardLevelMetric {
     /// Bytes put to the shard.
     IncomingBytes,

@@ -94,11 +94,23 @@ mod tests {
                 .unwrap_or_else(|| panic!("no CRD for {kind}"));
             assert_eq!(crd.spec.group, GROUP);
             assert_eq!(crd.spec.scope, "Namespaced");
-            assert_eq!(crd.spec.names.short_names.as_deref(), Some(&[short.to_owned()][..]));
-            assert_eq!(crd.spec.names.categories.as_deref(), Some(&["kinesis".to_owned()][..]));
+            assert_eq!(
+                crd.spec.names.short_names.as_deref(),
+                Some(&[short.to_owned()][..])
+            );
+            assert_eq!(
+                crd.spec.names.categories.as_deref(),
+                Some(&["kinesis".to_owned()][..])
+            );
             let version = &crd.spec.versions[0];
             assert_eq!(version.name, VERSION);
-            assert!(version.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
+            assert!(
+                version
+                    .subresources
+                    .as_ref()
+                    .and_then(|s| s.status.as_ref())
+                    .is_some()
+            );
             let columns: Vec<_> = version
                 .additional_printer_columns
                 .iter()
@@ -106,7 +118,10 @@ mod tests {
                 .map(|c| c.name.as_str())
                 .collect();
             assert_eq!(columns.first(), Some(&"Ready"), "{kind}");
-            assert!(columns.contains(&"Status") && columns.contains(&"ARN") && columns.contains(&"Age"), "{kind}: {columns:?}");
+            assert!(
+                columns.contains(&"Status") && columns.contains(&"ARN") && columns.contains(&"Age"),
+                "{kind}: {columns:?}"
+            );
         }
     }
 }

@@ -21,7 +21,8 @@ pub const STREAM_ARN_PATTERN: &str =
 /// Pattern of an S3 bucket ARN.
 pub const BUCKET_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
 /// Pattern of a KMS key ARN (key or alias).
-pub const KMS_KEY_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z0-9]+)+-[0-9]+:[0-9]{12}:(key|alias)/[a-zA-Z0-9/_+=,.@-]+$";
+pub const KMS_KEY_ARN_PATTERN: &str =
+    r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z0-9]+)+-[0-9]+:[0-9]{12}:(key|alias)/[a-zA-Z0-9/_+=,.@-]+$";
 /// Prefix of the tag keys the operator reserves for its ownership tags.
 pub const OWNER_TAG_PREFIX: &str = "kinesis.operator.dev/";
 /// Ownership tag: `<namespace>/<name>` of the object that created the AWS resource.
@@ -140,7 +141,12 @@ mod tests {
     #[test]
     fn region_pattern_matches_aws_regions_only() {
         let re = |s: &str| regex_lite_match(REGION_PATTERN, s);
-        for ok in ["us-west-2", "eu-central-1", "us-gov-east-1", "ap-southeast-3"] {
+        for ok in [
+            "us-west-2",
+            "eu-central-1",
+            "us-gov-east-1",
+            "ap-southeast-3",
+        ] {
             assert!(re(ok), "{ok} should be a region");
         }
         for bad in ["US-WEST-2", "uswest2", "us-west", "", "us-west-2a"] {

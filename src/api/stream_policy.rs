@@ -141,7 +141,9 @@ pub struct StreamTarget {
 }
 
 /// An access level on a stream.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 pub enum AccessLevel {
     /// Read records: GetRecords, GetShardIterator, DescribeStream, DescribeStreamSummary,
     /// ListShards, SubscribeToShard, DescribeStreamConsumer, ListStreamConsumers.

@@ -211,8 +211,8 @@ pub fn tools_bin() -> PathBuf {
 }
 
 async fn client_from_kubeconfig(path: &Path) -> Client {
-    let kubeconfig = Kubeconfig::read_from(path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let kubeconfig =
+        Kubeconfig::read_from(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .unwrap_or_else(|e| panic!("client config from {}: {e}", path.display()));
