@@ -1,5 +1,4 @@
-//! Command line: `crds` and `version` (the operator and the emulator arrive with their
-//! subcommands).
+//! Command line: `emulator`, `crds` and `version` (the operator arrives with its subcommand).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -18,6 +17,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the AWS emulator (Kinesis Data Streams) on one port.
+    Emulator(EmulatorArgs),
     /// Print every CustomResourceDefinition as YAML (a multi-document stream) on stdout, or
     /// write one file per kind into a directory.
     Crds {
@@ -27,6 +28,146 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+}
+
+/// Options of `kinesis-operator emulator`.
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, env = "EMULATOR_LISTEN", default_value = "0.0.0.0:4566")]
+    pub listen: std::net::SocketAddr,
+    /// Account ID of requests whose access key is not itself a 12-digit account ID.
+    #[arg(long, env = "EMULATOR_ACCOUNT_ID", default_value = "000000000000", value_parser = parse_account)]
+    pub account_id: String,
+    /// How long a new stream stays CREATING, e.g. `500ms`, `2s` (AWS: about 30 s).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub create_delay: std::time::Duration,
+    /// How long an updated stream stays UPDATING.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub update_delay: std::time::Duration,
+    /// How long a deleted stream stays DELETING.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub delete_delay: std::time::Duration,
+    /// Relax AWS's per-shard throughput limits and daily budgets (for load tests).
+    #[arg(long)]
+    pub relax_limits: bool,
+    /// Inject faults: `OP:KIND:RATE` with KIND `throttle`, `5xx`, `503` or `latency=<ms>` and
+    /// OP an operation name or `*`; repeatable.
+    #[arg(long = "fault", value_name = "OP:KIND:RATE")]
+    pub faults: Vec<crate::emulator::faults::Fault>,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// Parses `500ms`, `2s`, `1m` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |i| text.split_at(i));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration: use e.g. 500ms, 2s or 1m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {unit:?}; use ms, s, m or h"
+            ));
+        }
+    };
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+fn parse_account(text: &str) -> Result<String, String> {
+    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?} is not an AWS account ID: use 12 digits"))
+    }
+}
+
+/// Installs the global log subscriber (`RUST_LOG` filters, default `info`).
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs the emulator until SIGINT or SIGTERM.
+fn run_emulator(args: EmulatorArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kinesis-operator: starting the async runtime failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let config = crate::emulator::Config {
+            listen: args.listen,
+            account_id: args.account_id,
+            kinesis: crate::emulator::kinesis::Settings {
+                create_delay: args.create_delay,
+                update_delay: args.update_delay,
+                delete_delay: args.delete_delay,
+                relax_limits: args.relax_limits,
+            },
+            faults: args.faults,
+            ..Default::default()
+        };
+        let emulator = match crate::emulator::Emulator::start(config).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(listen = %args.listen, error = %e, "cannot listen; is the port in use?");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(endpoint = %emulator.endpoint_url(), "emulator ready");
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        emulator.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }
 
 /// Renders every CRD as one multi-document YAML stream.
@@ -60,6 +201,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::stdout().lock();
     let result = match cli.command {
+        Command::Emulator(args) => return run_emulator(args),
         Command::Crds { out_dir: None } => out.write_all(crds_yaml().as_bytes()),
         Command::Crds { out_dir: Some(dir) } => write_crds(&dir),
         Command::Version => writeln!(out, "kinesis-operator {}", env!("CARGO_PKG_VERSION")),
@@ -104,6 +246,27 @@ mod tests {
                 committed == crd_yaml(&crd),
                 "crds/{file} differs from what the types generate: run `make crds` and commit it"
             );
+        }
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        for (text, expected) in [
+            ("500ms", 500),
+            ("2s", 2000),
+            ("1m", 60_000),
+            ("3", 3000),
+            ("0.5s", 500),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(expected)),
+                "{text}"
+            );
+        }
+        for bad in ["", "fast", "2d", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
 

@@ -1,0 +1,711 @@
+//! The data plane: PutRecord, PutRecords, GetShardIterator, GetRecords.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::keys::{
+    hash_key, parse_hash_key, parse_sequence_number, parse_shard_id, sequence_number,
+};
+use super::limits::*;
+use super::model::*;
+use super::stream::{Shard, Status, Stream};
+use super::{Ctx, Kinesis, not_found};
+use crate::emulator::error::{AwsError, Validation, blob_value, is_decimal};
+use crate::emulator::protocol::{Blob, Timestamp};
+
+/// A record ready to be written.
+struct Incoming<'a> {
+    data: &'a [u8],
+    partition_key: &'a str,
+    hash: u128,
+}
+
+/// Where a written record went.
+struct Written {
+    shard_id: String,
+    sequence_number: String,
+}
+
+fn validate_key_and_hash(
+    v: &mut Validation,
+    prefix: &str,
+    key: &Option<String>,
+    explicit: &Option<String>,
+) {
+    let path = format!("{prefix}partitionKey");
+    if v.required(&path, key) {
+        v.length(&path, key.as_deref().unwrap_or_default(), 1, 256);
+    }
+    if let Some(h) = explicit {
+        let path = format!("{prefix}explicitHashKey");
+        v.pattern(&path, h, "0|([1-9]\\d{0,38})", |s| is_decimal(s, 39));
+    }
+}
+
+/// The hash of a record: its ExplicitHashKey, or the MD5 of its partition key.
+fn record_hash(key: &str, explicit: Option<&str>) -> Result<u128, AwsError> {
+    match explicit {
+        None => Ok(hash_key(key)),
+        Some(h) => parse_hash_key(h).ok_or_else(|| {
+            AwsError::invalid_argument(format!(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {h}"
+            ))
+        }),
+    }
+}
+
+/// The stream, if it accepts records (ACTIVE or UPDATING).
+fn writable(
+    k: &Kinesis,
+    ctx: &Ctx,
+    name: Option<&str>,
+    arn: Option<&str>,
+) -> Result<Arc<Stream>, AwsError> {
+    let stream = k.find(ctx, name, arn)?;
+    let status = stream.meta.lock().status;
+    match status {
+        Status::Active | Status::Updating => Ok(stream),
+        Status::Creating | Status::Deleting => Err(not_found(ctx, &stream.name)),
+    }
+}
+
+/// Largest record (data plus partition key) the stream takes.
+fn max_record_bytes(stream: &Stream) -> usize {
+    stream.meta.lock().max_record_kib as usize * 1024
+}
+
+/// Writes records that all route to `shard`, in order; `None` for a record refused by the
+/// shard's throughput limit.
+fn write_to_shard(
+    k: &Kinesis,
+    stream: &Stream,
+    shard: &Shard,
+    records: &[&Incoming<'_>],
+    now: i64,
+    out: &mut Vec<Option<Written>>,
+) {
+    let mut state = shard.state.lock();
+    let arrival = now.max(state.log.last_arrival_ms().unwrap_or(i64::MIN));
+    for r in records {
+        let bytes = (r.data.len() + r.partition_key.len()) as u64;
+        let allowed = k.settings.relax_limits
+            || state.writes.try_take(
+                now,
+                1,
+                bytes,
+                SHARD_WRITE_RECORDS_PER_SEC,
+                SHARD_WRITE_BYTES_PER_SEC,
+            );
+        if !allowed {
+            out.push(None);
+            continue;
+        }
+        let counter = stream.reserve_counters(1);
+        state.log.append(counter, arrival, r.partition_key, r.data);
+        out.push(Some(Written {
+            shard_id: shard.id.clone(),
+            sequence_number: sequence_number(stream.tag, counter, shard.index),
+        }));
+    }
+}
+
+/// The `ProvisionedThroughputExceededException` message of a write.
+fn throughput_exceeded(stream: &Stream, ctx: &Ctx, shard_id: &str) -> String {
+    format!(
+        "Rate exceeded for shard {shard_id} in stream {} under account {}.",
+        stream.name, ctx.account
+    )
+}
+
+pub(super) fn put_record(
+    k: &Kinesis,
+    ctx: &Ctx,
+    input: PutRecordInput,
+) -> Result<PutRecordOutput, AwsError> {
+    let mut v = Validation::new();
+    if v.required("data", &input.data) {
+        let len = input.data.as_ref().map_or(0, |d| d.0.len());
+        v.size("data", blob_value(len), len, 0, 10 << 20);
+    }
+    validate_key_and_hash(&mut v, "", &input.partition_key, &input.explicit_hash_key);
+    if let Some(s) = &input.sequence_number_for_ordering {
+        v.pattern("sequenceNumberForOrdering", s, "0|([1-9]\\d{0,128})", |s| {
+            is_decimal(s, 129)
+        });
+    }
+    v.finish()?;
+    let data = input.data.unwrap_or_default();
+    let key = input.partition_key.unwrap_or_default();
+    let hash = record_hash(&key, input.explicit_hash_key.as_deref())?;
+    let stream = writable(
+        k,
+        ctx,
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+    )?;
+    let max = max_record_bytes(&stream);
+    if data.0.len() + key.len() > max {
+        return Err(AwsError::client(
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value at 'data' failed to satisfy constraint: the record of {} bytes (data plus partition key) is larger than the stream's maximum record size of {max} bytes ({} KiB).",
+                data.0.len() + key.len(),
+                max / 1024
+            ),
+        ));
+    }
+    if let Some(s) = &input.sequence_number_for_ordering {
+        match parse_sequence_number(s) {
+            Some(parts) => stream.order_after(parts.counter),
+            None => {
+                return Err(AwsError::invalid_argument(format!(
+                    "ExclusiveMinimumSequenceNumber {s} used in PutRecord on stream {} under account {} is invalid.",
+                    stream.name, ctx.account
+                )));
+            }
+        }
+    }
+    let encryption = encryption_type(&stream);
+    let now = k.now();
+    let shards = stream.shards.read();
+    let shard = shards
+        .route(hash)
+        .ok_or_else(|| AwsError::internal("no open shard covers the hash key"))?;
+    let record = Incoming {
+        data: &data.0,
+        partition_key: &key,
+        hash,
+    };
+    let mut out = Vec::with_capacity(1);
+    write_to_shard(k, &stream, shard, &[&record], now, &mut out);
+    match out.pop().flatten() {
+        Some(w) => Ok(PutRecordOutput {
+            shard_id: w.shard_id,
+            sequence_number: w.sequence_number,
+            encryption_type: encryption,
+        }),
+        None => Err(AwsError::client(
+            "ProvisionedThroughputExceededException",
+            throughput_exceeded(&stream, ctx, &shard.id),
+        )),
+    }
+}
+
+fn encryption_type(stream: &Stream) -> &'static str {
+    if stream.meta.lock().kms_key.is_some() {
+        "KMS"
+    } else {
+        "NONE"
+    }
+}
+
+pub(super) fn put_records(
+    k: &Kinesis,
+    ctx: &Ctx,
+    input: PutRecordsInput,
+) -> Result<PutRecordsOutput, AwsError> {
+    let mut v = Validation::new();
+    if v.required("records", &input.records) {
+        let records = input.records.as_deref().unwrap_or_default();
+        v.size("records", "'[...]'", records.len(), 1, PUT_RECORDS_MAX);
+        for (i, r) in records.iter().enumerate() {
+            let prefix = format!("records.{}.member.", i + 1);
+            let path = format!("{prefix}data");
+            if v.required(&path, &r.data) {
+                let len = r.data.as_ref().map_or(0, |d| d.0.len());
+                v.size(&path, blob_value(len), len, 0, 10 << 20);
+            }
+            validate_key_and_hash(&mut v, &prefix, &r.partition_key, &r.explicit_hash_key);
+        }
+    }
+    v.finish()?;
+    let records = input.records.unwrap_or_default();
+    let mut incoming = Vec::with_capacity(records.len());
+    let mut total = 0usize;
+    for r in &records {
+        let key = r.partition_key.as_deref().unwrap_or_default();
+        let data: &[u8] = r.data.as_ref().map_or(&[], |d: &Blob| &d.0);
+        total += data.len() + key.len();
+        incoming.push(Incoming {
+            data,
+            partition_key: key,
+            hash: record_hash(key, r.explicit_hash_key.as_deref())?,
+        });
+    }
+    if total > PUT_RECORDS_MAX_BYTES {
+        return Err(AwsError::invalid_argument(format!(
+            "Records size exceeds {} MB limit",
+            PUT_RECORDS_MAX_BYTES >> 20
+        )));
+    }
+    let stream = writable(
+        k,
+        ctx,
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+    )?;
+    let max = max_record_bytes(&stream);
+    if let Some((i, r)) = incoming
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.data.len() + r.partition_key.len() > max)
+    {
+        return Err(AwsError::client(
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value at 'records.{}.member.data' failed to satisfy constraint: the record of {} bytes (data plus partition key) is larger than the stream's maximum record size of {max} bytes ({} KiB).",
+                i + 1,
+                r.data.len() + r.partition_key.len(),
+                max / 1024
+            ),
+        ));
+    }
+
+    let encryption = encryption_type(&stream);
+    let now = k.now();
+    let shards = stream.shards.read();
+    // Group by shard, keeping each shard's records in request order, and write each group
+    // under one lock.
+    let mut routes: Vec<(usize, usize)> = Vec::with_capacity(incoming.len());
+    for (i, r) in incoming.iter().enumerate() {
+        let shard = shards
+            .route(r.hash)
+            .ok_or_else(|| AwsError::internal("no open shard covers the hash key"))?;
+        let slot = shards
+            .open
+            .iter()
+            .position(|s| Arc::ptr_eq(s, shard))
+            .expect("routed shards are open");
+        routes.push((slot, i));
+    }
+    routes.sort_by_key(|&(slot, i)| (slot, i));
+    let mut results: Vec<Option<PutRecordsResultEntry>> =
+        (0..incoming.len()).map(|_| None).collect();
+    let mut failed = 0i64;
+    let mut start = 0;
+    while start < routes.len() {
+        let slot = routes[start].0;
+        let end = start + routes[start..].iter().take_while(|r| r.0 == slot).count();
+        let shard = &shards.open[slot];
+        let group: Vec<&Incoming<'_>> = routes[start..end]
+            .iter()
+            .map(|&(_, i)| &incoming[i])
+            .collect();
+        let mut written = Vec::with_capacity(group.len());
+        write_to_shard(k, &stream, shard, &group, now, &mut written);
+        for (&(_, i), w) in routes[start..end].iter().zip(written) {
+            results[i] = Some(match w {
+                Some(w) => PutRecordsResultEntry {
+                    sequence_number: Some(w.sequence_number),
+                    shard_id: Some(w.shard_id),
+                    error_code: None,
+                    error_message: None,
+                },
+                None => {
+                    failed += 1;
+                    PutRecordsResultEntry {
+                        sequence_number: None,
+                        shard_id: None,
+                        error_code: Some("ProvisionedThroughputExceededException"),
+                        error_message: Some(throughput_exceeded(&stream, ctx, &shard.id)),
+                    }
+                }
+            });
+        }
+        start = end;
+    }
+    Ok(PutRecordsOutput {
+        failed_record_count: failed,
+        records: results
+            .into_iter()
+            .map(|r| r.expect("every record has a result"))
+            .collect(),
+        encryption_type: encryption,
+    })
+}
+
+/// What a shard iterator points at.
+#[derive(Debug, PartialEq, Eq)]
+struct Iterator {
+    stream_tag: u64,
+    shard: u32,
+    position: u64,
+    issued_ms: i64,
+    stream: String,
+}
+
+/// Iterators are opaque to clients: base64 of a versioned binary layout with a checksum.
+fn encode_iterator(it: &Iterator) -> String {
+    let mut raw = Vec::with_capacity(33 + it.stream.len());
+    raw.push(1u8);
+    raw.extend_from_slice(&it.stream_tag.to_be_bytes());
+    raw.extend_from_slice(&it.shard.to_be_bytes());
+    raw.extend_from_slice(&it.position.to_be_bytes());
+    raw.extend_from_slice(&it.issued_ms.to_be_bytes());
+    raw.extend_from_slice(it.stream.as_bytes());
+    let sum = checksum(&raw);
+    raw.extend_from_slice(&sum.to_be_bytes());
+    STANDARD.encode(raw)
+}
+
+fn decode_iterator(text: &str) -> Option<Iterator> {
+    let raw = STANDARD.decode(text).ok()?;
+    // version, tag, shard, position, issued time (29 bytes), a name of at least one byte, and
+    // the checksum.
+    if raw.len() < 29 + 1 + 4 || raw[0] != 1 {
+        return None;
+    }
+    let (body, sum) = raw.split_at(raw.len() - 4);
+    if checksum(body).to_be_bytes() != sum {
+        return None;
+    }
+    Some(Iterator {
+        stream_tag: u64::from_be_bytes(body[1..9].try_into().ok()?),
+        shard: u32::from_be_bytes(body[9..13].try_into().ok()?),
+        position: u64::from_be_bytes(body[13..21].try_into().ok()?),
+        issued_ms: i64::from_be_bytes(body[21..29].try_into().ok()?),
+        stream: String::from_utf8(body[29..].to_vec()).ok()?,
+    })
+}
+
+/// FNV-1a, enough to tell a mangled iterator from one we issued.
+fn checksum(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ *b as u32).wrapping_mul(0x0100_0193)
+    })
+}
+
+const ITERATOR_TYPES: [&str; 5] = [
+    "AT_SEQUENCE_NUMBER",
+    "AFTER_SEQUENCE_NUMBER",
+    "TRIM_HORIZON",
+    "LATEST",
+    "AT_TIMESTAMP",
+];
+
+pub(super) fn get_shard_iterator(
+    k: &Kinesis,
+    ctx: &Ctx,
+    input: GetShardIteratorInput,
+) -> Result<GetShardIteratorOutput, AwsError> {
+    let mut v = Validation::new();
+    if v.required("shardId", &input.shard_id) {
+        v.length(
+            "shardId",
+            input.shard_id.as_deref().unwrap_or_default(),
+            1,
+            128,
+        );
+    }
+    if v.required("shardIteratorType", &input.shard_iterator_type) {
+        v.one_of(
+            "shardIteratorType",
+            input.shard_iterator_type.as_deref().unwrap_or_default(),
+            &ITERATOR_TYPES,
+        );
+    }
+    if let Some(s) = &input.starting_sequence_number {
+        v.pattern("startingSequenceNumber", s, "0|([1-9]\\d{0,128})", |s| {
+            is_decimal(s, 129)
+        });
+    }
+    v.finish()?;
+    let stream = k.find(
+        ctx,
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+    )?;
+    let shard_id = input.shard_id.unwrap_or_default();
+    let shard = parse_shard_id(&shard_id)
+        .and_then(|i| stream.shards.read().get(i).cloned())
+        .ok_or_else(|| {
+            AwsError::not_found(format!(
+                "Shard {shard_id} in stream {} under account {} does not exist",
+                stream.name, ctx.account
+            ))
+        })?;
+    let now = k.now();
+    let retention_ms = stream.meta.lock().retention_hours * 3_600_000;
+    let kind = input.shard_iterator_type.clone().unwrap_or_default();
+    let needs_sequence = matches!(
+        kind.as_str(),
+        "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER"
+    );
+    if needs_sequence != input.starting_sequence_number.is_some() && kind != "AT_TIMESTAMP" {
+        return Err(AwsError::invalid_argument(format!(
+            "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and {}.",
+            if needs_sequence {
+                "no StartingSequenceNumber"
+            } else {
+                "also a StartingSequenceNumber"
+            }
+        )));
+    }
+    let state = shard.state.lock();
+    let log = &state.log;
+    let position = match kind.as_str() {
+        "TRIM_HORIZON" => log.position_at_time(now - retention_ms).max(log.start()),
+        "LATEST" => log.end(),
+        "AT_TIMESTAMP" => {
+            let ts = input.timestamp.ok_or_else(|| {
+                AwsError::invalid_argument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+            })?;
+            if ts.0 > now {
+                return Err(AwsError::invalid_argument(format!(
+                    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {}, currentTimestampInMillis: {now}",
+                    ts.0
+                )));
+            }
+            log.position_at_time(ts.0.max(now - retention_ms))
+        }
+        _ => {
+            let seq = input.starting_sequence_number.clone().unwrap_or_default();
+            let invalid = || {
+                AwsError::invalid_argument(format!(
+                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} under account {} is invalid.",
+                    shard.id, stream.name, ctx.account
+                ))
+            };
+            let parts = parse_sequence_number(&seq).ok_or_else(invalid)?;
+            if parts.stream_tag != stream.tag % 100_000_000_000_000 {
+                return Err(invalid());
+            }
+            if parts.shard != shard.index {
+                return Err(AwsError::invalid_argument(format!(
+                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {}",
+                    super::keys::shard_id(parts.shard),
+                    shard.id
+                )));
+            }
+            let at = log.position_of_counter(parts.counter);
+            if kind == "AFTER_SEQUENCE_NUMBER"
+                && log.get(at).is_some_and(|r| r.counter == parts.counter)
+            {
+                at + 1
+            } else {
+                at
+            }
+        }
+    };
+    let iterator = Iterator {
+        stream_tag: stream.tag,
+        shard: shard.index,
+        position,
+        issued_ms: now,
+        stream: stream.name.clone(),
+    };
+    Ok(GetShardIteratorOutput {
+        shard_iterator: encode_iterator(&iterator),
+    })
+}
+
+pub(super) fn get_records(
+    k: &Kinesis,
+    ctx: &Ctx,
+    input: GetRecordsInput,
+) -> Result<GetRecordsOutput, AwsError> {
+    let mut v = Validation::new();
+    if v.required("shardIterator", &input.shard_iterator) {
+        v.length(
+            "shardIterator",
+            input.shard_iterator.as_deref().unwrap_or_default(),
+            1,
+            512,
+        );
+    }
+    if let Some(limit) = input.limit {
+        v.range("limit", limit, 1, GET_RECORDS_MAX as i64);
+    }
+    v.finish()?;
+    let text = input.shard_iterator.unwrap_or_default();
+    let it = decode_iterator(&text)
+        .ok_or_else(|| AwsError::invalid_argument("Invalid ShardIterator."))?;
+    let now = k.now();
+    if now - it.issued_ms > ITERATOR_TTL_MS {
+        return Err(AwsError::client(
+            "ExpiredIteratorException",
+            format!(
+                "Iterator expired. The iterator was created at time {} while right now it is {} which is further in the future than the tolerated delay of {ITERATOR_TTL_MS} milliseconds.",
+                java_date(it.issued_ms),
+                java_date(now)
+            ),
+        ));
+    }
+    let stream = k.find(ctx, Some(&it.stream), input.stream_arn.as_deref())?;
+    if stream.tag != it.stream_tag {
+        return Err(not_found(ctx, &it.stream));
+    }
+    let shard = stream.shards.read().get(it.shard).cloned().ok_or_else(|| {
+        AwsError::not_found(format!(
+            "Shard {} in stream {} under account {} does not exist",
+            super::keys::shard_id(it.shard),
+            stream.name,
+            ctx.account
+        ))
+    })?;
+    let retention_ms = stream.meta.lock().retention_hours * 3_600_000;
+    let limit = input.limit.unwrap_or(GET_RECORDS_MAX as i64) as usize;
+    let encryption = (encryption_type(&stream) == "KMS").then_some("KMS");
+
+    let mut state = shard.state.lock();
+    if !k.settings.relax_limits
+        && !state
+            .reads
+            .try_take(now, 1, 0, SHARD_READ_CALLS_PER_SEC, u64::MAX)
+    {
+        return Err(AwsError::client(
+            "ProvisionedThroughputExceededException",
+            format!(
+                "Rate exceeded for Shard - {}/{}/{}",
+                ctx.account, stream.name, shard.id
+            ),
+        ));
+    }
+    state.log.trim_before(now - retention_ms);
+    let log = &state.log;
+    let from = it.position.max(log.position_at_time(now - retention_ms));
+    let mut records = Vec::new();
+    let mut bytes = 0usize;
+    let mut next = from;
+    for r in log.iter_from(from) {
+        let size = r.data.len() + r.partition_key.len();
+        if records.len() >= limit || (!records.is_empty() && bytes + size > GET_RECORDS_MAX_BYTES) {
+            break;
+        }
+        bytes += size;
+        next += 1;
+        records.push(Record {
+            sequence_number: sequence_number(stream.tag, r.counter, shard.index),
+            approximate_arrival_timestamp: Timestamp(r.arrival_ms),
+            data: Blob(r.data.to_vec()),
+            partition_key: r.partition_key.to_owned(),
+            encryption_type: encryption,
+        });
+    }
+    let next = next.max(it.position);
+    let at_end = next >= log.end();
+    let millis_behind = if at_end {
+        0
+    } else {
+        log.get(next).map_or(0, |r| (now - r.arrival_ms).max(0))
+    };
+    let closed = state.closed_at.is_some();
+    drop(state);
+    let (next_shard_iterator, child_shards) = if closed && at_end {
+        (None, Some(children(&stream, &shard)))
+    } else {
+        let next_it = Iterator {
+            stream_tag: stream.tag,
+            shard: shard.index,
+            position: next,
+            issued_ms: now,
+            stream: stream.name.clone(),
+        };
+        (Some(encode_iterator(&next_it)), None)
+    };
+    Ok(GetRecordsOutput {
+        records,
+        next_shard_iterator,
+        millis_behind_latest: millis_behind,
+        child_shards,
+    })
+}
+
+/// A time as Java's `Date.toString()` prints it in UTC, as AWS's messages do:
+/// `Thu Jan 22 01:22:02 UTC 2015`.
+fn java_date(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {day:02} {:02}:{:02}:{:02} UTC {year}",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The child shards of a closed shard.
+fn children(stream: &Stream, shard: &Shard) -> Vec<ChildShard> {
+    stream
+        .shards
+        .read()
+        .all
+        .iter()
+        .filter(|s| s.parent == Some(shard.index) || s.adjacent_parent == Some(shard.index))
+        .map(|s| ChildShard {
+            shard_id: s.id.clone(),
+            parent_shards: s
+                .parent
+                .iter()
+                .chain(s.adjacent_parent.iter())
+                .map(|p| super::keys::shard_id(*p))
+                .collect(),
+            hash_key_range: HashKeyRange {
+                starting_hash_key: s.start_hash.to_string(),
+                ending_hash_key: s.end_hash.to_string(),
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_print_like_java() {
+        assert_eq!(java_date(1_421_889_722_000), "Thu Jan 22 01:22:02 UTC 2015");
+        assert_eq!(java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(java_date(1_709_208_000_000), "Thu Feb 29 12:00:00 UTC 2024");
+    }
+
+    fn it_clone(it: &Iterator) -> Iterator {
+        Iterator {
+            stream: it.stream.clone(),
+            ..*it
+        }
+    }
+
+    #[test]
+    fn iterators_round_trip_and_reject_tampering() {
+        let it = Iterator {
+            stream_tag: 1_700_000_000_000,
+            shard: 3,
+            position: 12345,
+            issued_ms: 1_700_000_000_999,
+            stream: "my-stream".into(),
+        };
+        let short = Iterator {
+            stream: "a".into(),
+            ..it_clone(&it)
+        };
+        assert_eq!(decode_iterator(&encode_iterator(&short)), Some(short));
+        let text = encode_iterator(&it);
+        assert!(text.len() <= 512);
+        assert_eq!(decode_iterator(&text), Some(it));
+        let mut raw = STANDARD.decode(&text).unwrap();
+        raw[14] ^= 1;
+        assert_eq!(decode_iterator(&STANDARD.encode(raw)), None);
+        assert_eq!(decode_iterator("garbage"), None);
+        assert_eq!(decode_iterator(""), None);
+    }
+}

@@ -1,0 +1,285 @@
+//! The records of one shard, stored compactly: payloads and partition keys packed into large
+//! byte chunks, with a small fixed-size index entry per record (sequence counter, arrival time,
+//! offset). Memory per record is therefore its payload plus about 30 bytes, and whole chunks
+//! are released when their records pass the retention period.
+
+use std::collections::VecDeque;
+
+/// Largest chunk of packed record bytes; a record larger than this gets a chunk of its own.
+const MAX_CHUNK: usize = 1 << 20;
+/// First chunk size of a shard: small, so that thousands of idle shards cost little.
+const FIRST_CHUNK: usize = 4 << 10;
+
+/// One stored record, as read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// Sequence counter (see [`super::sequence`]).
+    pub counter: u64,
+    /// Arrival time, epoch milliseconds.
+    pub arrival_ms: i64,
+    /// Partition key.
+    pub partition_key: &'a str,
+    /// Payload.
+    pub data: &'a [u8],
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    counter: u64,
+    arrival_ms: i64,
+    offset: u32,
+    key_len: u16,
+    data_len: u32,
+}
+
+struct Chunk {
+    /// Position (in the shard) of the chunk's first record.
+    first: u64,
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+impl Chunk {
+    fn new(first: u64, capacity: usize) -> Self {
+        Chunk {
+            first,
+            bytes: Vec::with_capacity(capacity),
+            entries: Vec::new(),
+        }
+    }
+
+    fn seal(&mut self) {
+        self.entries.shrink_to_fit();
+    }
+}
+
+/// The records of one shard, addressed by position (0 is the first record ever written).
+#[derive(Default)]
+pub struct ShardLog {
+    chunks: VecDeque<Chunk>,
+    /// Position of the next record.
+    end: u64,
+    /// Payload bytes currently held.
+    bytes: usize,
+}
+
+impl ShardLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Position the next appended record will get.
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Position of the oldest record still held.
+    pub fn start(&self) -> u64 {
+        self.chunks.front().map_or(self.end, |c| c.first)
+    }
+
+    /// Number of records held.
+    pub fn len(&self) -> u64 {
+        self.end - self.start()
+    }
+
+    /// True when no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Payload and key bytes held.
+    pub fn payload_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Appends a record and returns its position. Arrival times must not decrease.
+    pub fn append(
+        &mut self,
+        counter: u64,
+        arrival_ms: i64,
+        partition_key: &str,
+        data: &[u8],
+    ) -> u64 {
+        let need = partition_key.len() + data.len();
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|c| c.bytes.capacity() - c.bytes.len() >= need);
+        if !fits {
+            let previous = self.chunks.back_mut().map(|c| {
+                c.seal();
+                c.bytes.capacity()
+            });
+            let capacity = previous
+                .map_or(FIRST_CHUNK, |p| (p * 2).min(MAX_CHUNK))
+                .max(need);
+            self.chunks.push_back(Chunk::new(self.end, capacity));
+        }
+        let chunk = self
+            .chunks
+            .back_mut()
+            .expect("a chunk with room was just ensured");
+        let offset = chunk.bytes.len() as u32;
+        chunk.bytes.extend_from_slice(partition_key.as_bytes());
+        chunk.bytes.extend_from_slice(data);
+        chunk.entries.push(Entry {
+            counter,
+            arrival_ms,
+            offset,
+            key_len: partition_key.len() as u16,
+            data_len: data.len() as u32,
+        });
+        self.bytes += need;
+        let position = self.end;
+        self.end += 1;
+        position
+    }
+
+    /// The record at `position`, if still held.
+    pub fn get(&self, position: u64) -> Option<RecordRef<'_>> {
+        if position < self.start() || position >= self.end {
+            return None;
+        }
+        let ci = self.chunks.partition_point(|c| c.first <= position) - 1;
+        let chunk = &self.chunks[ci];
+        let e = &chunk.entries[(position - chunk.first) as usize];
+        let start = e.offset as usize;
+        let key_end = start + e.key_len as usize;
+        let key = std::str::from_utf8(&chunk.bytes[start..key_end])
+            .expect("partition keys are stored from valid UTF-8");
+        Some(RecordRef {
+            counter: e.counter,
+            arrival_ms: e.arrival_ms,
+            partition_key: key,
+            data: &chunk.bytes[key_end..key_end + e.data_len as usize],
+        })
+    }
+
+    /// Records from `position` on, in order.
+    pub fn iter_from(&self, position: u64) -> impl Iterator<Item = RecordRef<'_>> {
+        (position.max(self.start())..self.end).map_while(move |p| self.get(p))
+    }
+
+    /// Position of the first record whose counter is >= `counter` (or [`Self::end`]).
+    pub fn position_of_counter(&self, counter: u64) -> u64 {
+        self.search(|e| e.counter < counter)
+    }
+
+    /// Position of the first record that arrived at or after `ms` (or [`Self::end`]).
+    pub fn position_at_time(&self, ms: i64) -> u64 {
+        self.search(|e| e.arrival_ms < ms)
+    }
+
+    /// Arrival time of the newest record.
+    pub fn last_arrival_ms(&self) -> Option<i64> {
+        self.chunks
+            .back()
+            .and_then(|c| c.entries.last())
+            .map(|e| e.arrival_ms)
+    }
+
+    /// First position whose entry does not satisfy `before` (entries are sorted by it).
+    fn search(&self, before: impl Fn(&Entry) -> bool) -> u64 {
+        let ci = self
+            .chunks
+            .partition_point(|c| c.entries.last().is_some_and(&before));
+        match self.chunks.get(ci) {
+            None => self.end,
+            Some(c) => c.first + c.entries.partition_point(&before) as u64,
+        }
+    }
+
+    /// Drops whole chunks whose newest record arrived before `cutoff_ms`, returning their
+    /// memory. Records older than the cutoff in a partly expired chunk stay until the whole
+    /// chunk expires; readers skip them with [`Self::position_at_time`].
+    pub fn trim_before(&mut self, cutoff_ms: i64) {
+        while self.chunks.len() > 1
+            && self.chunks[0]
+                .entries
+                .last()
+                .is_some_and(|e| e.arrival_ms < cutoff_ms)
+        {
+            let c = self.chunks.pop_front().expect("checked non-empty");
+            self.bytes -= c
+                .entries
+                .iter()
+                .map(|e| e.key_len as usize + e.data_len as usize)
+                .sum::<usize>();
+        }
+        // The last chunk goes too once every record in it has expired.
+        if self.chunks.len() == 1
+            && self.chunks[0]
+                .entries
+                .last()
+                .is_some_and(|e| e.arrival_ms < cutoff_ms)
+        {
+            self.chunks.clear();
+            self.bytes = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_and_reads_back_across_chunks() {
+        let mut log = ShardLog::new();
+        let data = vec![7u8; 750];
+        for i in 0..10_000u64 {
+            let key = format!("key-{i}");
+            assert_eq!(log.append(i * 3, 1000 + i as i64, &key, &data), i);
+        }
+        assert_eq!(log.len(), 10_000);
+        for i in [0u64, 1, 5, 4999, 9999] {
+            let r = log.get(i).unwrap();
+            assert_eq!(r.counter, i * 3);
+            assert_eq!(r.partition_key, format!("key-{i}"));
+            assert_eq!(r.data.len(), 750);
+        }
+        assert!(log.get(10_000).is_none());
+        assert_eq!(log.iter_from(9_998).count(), 2);
+        assert_eq!(log.position_of_counter(0), 0);
+        assert_eq!(log.position_of_counter(7), 3);
+        assert_eq!(log.position_of_counter(9), 3);
+        assert_eq!(log.position_of_counter(u64::MAX), 10_000);
+        assert_eq!(log.position_at_time(1000 + 5000), 5000);
+        assert_eq!(log.position_at_time(0), 0);
+    }
+
+    #[test]
+    fn large_records_get_their_own_chunk() {
+        let mut log = ShardLog::new();
+        log.append(1, 1, "a", &[1; 10]);
+        log.append(2, 2, "b", &vec![2; 3 << 20]);
+        log.append(3, 3, "c", &[3; 10]);
+        assert_eq!(log.get(1).unwrap().data.len(), 3 << 20);
+        assert_eq!(log.get(2).unwrap().data, &[3; 10]);
+    }
+
+    #[test]
+    fn trimming_drops_expired_chunks_only() {
+        let mut log = ShardLog::new();
+        let data = vec![0u8; 100_000];
+        for i in 0..100i64 {
+            log.append(i as u64, i, "k", &data);
+        }
+        let before = log.payload_bytes();
+        log.trim_before(50);
+        assert!(
+            log.start() > 0 && log.start() <= 50,
+            "start {}",
+            log.start()
+        );
+        assert!(log.payload_bytes() < before);
+        assert_eq!(log.get(99).unwrap().counter, 99);
+        log.trim_before(1000);
+        assert!(log.is_empty());
+        assert_eq!(log.end(), 100);
+        assert_eq!(log.payload_bytes(), 0);
+        assert_eq!(log.append(100, 1001, "k", b"x"), 100);
+    }
+}
