@@ -36,6 +36,10 @@ pub struct EmulatorArgs {
     /// Address to listen on.
     #[arg(long, env = "EMULATOR_LISTEN", default_value = "0.0.0.0:4566")]
     pub listen: std::net::SocketAddr,
+    /// Keep state in this directory so that it survives restarts and crashes (every
+    /// acknowledged write is stored before it is acknowledged); memory only when absent.
+    #[arg(long, env = "EMULATOR_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
     /// Account ID of requests whose access key is not itself a 12-digit account ID.
     #[arg(long, env = "EMULATOR_ACCOUNT_ID", default_value = "000000000000", value_parser = parse_account)]
     pub account_id: String,
@@ -137,12 +141,13 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
                 relax_limits: args.relax_limits,
             },
             faults: args.faults,
+            data_dir: args.data_dir,
             ..Default::default()
         };
         let emulator = match crate::emulator::Emulator::start(config).await {
             Ok(e) => e,
             Err(e) => {
-                tracing::error!(listen = %args.listen, error = %e, "cannot listen; is the port in use?");
+                tracing::error!(listen = %args.listen, error = %e, "cannot start the emulator");
                 return ExitCode::FAILURE;
             }
         };

@@ -10,6 +10,7 @@ pub mod faults;
 pub mod kinesis;
 pub mod protocol;
 mod server;
+pub mod storage;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +36,9 @@ pub struct Config {
     pub faults: Vec<Fault>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Where state is stored so that it survives restarts and crashes; memory only when
+    /// `None`.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -45,6 +49,7 @@ impl Default for Config {
             kinesis: kinesis::Settings::default(),
             faults: Vec::new(),
             max_body_bytes: 24 << 20,
+            data_dir: None,
         }
     }
 }
@@ -72,14 +77,26 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Binds the listener and starts serving.
+    /// Opens the data directory (if any), binds the listener and starts serving.
     pub async fn start(config: Config) -> std::io::Result<Emulator> {
+        let clock = Arc::new(Clock::default());
+        let kinesis = match &config.data_dir {
+            None => Kinesis::new(config.kinesis.clone(), clock.clone()),
+            Some(dir) => {
+                let storage = storage::Storage::open(dir).map_err(|e| {
+                    std::io::Error::other(format!("data directory {}: {e}", dir.display()))
+                })?;
+                Kinesis::with_storage(config.kinesis.clone(), clock.clone(), Arc::new(storage))
+                    .map_err(|e| {
+                        std::io::Error::other(format!("data directory {}: {e}", dir.display()))
+                    })?
+            }
+        };
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let clock = Arc::new(Clock::default());
         let services = Arc::new(Services {
             faults: Faults::new(config.faults.clone()),
-            kinesis: Kinesis::new(config.kinesis.clone(), clock.clone()),
+            kinesis,
             clock,
             config,
         });

@@ -76,18 +76,27 @@ fn max_record_bytes(stream: &Stream) -> usize {
     stream.meta.lock().max_record_kib as usize * 1024
 }
 
-/// Writes records that all route to `shard`, in order; `None` for a record refused by the
-/// shard's throughput limit.
+/// Why a record was not written.
+enum Refused {
+    /// Over the shard's throughput limit.
+    Throttled,
+    /// Storing it failed.
+    Internal,
+}
+
+/// Writes records that all route to `shard`, in order. With a data directory they are stored
+/// before they enter the shard, so nothing acknowledged is lost in a crash.
 fn write_to_shard(
     k: &Kinesis,
     stream: &Stream,
     shard: &Shard,
     records: &[&Incoming<'_>],
     now: i64,
-    out: &mut Vec<Option<Written>>,
+    out: &mut Vec<Result<Written, Refused>>,
 ) {
     let mut state = shard.state.lock();
     let arrival = now.max(state.log.last_arrival_ms().unwrap_or(i64::MIN));
+    let mut counters = Vec::with_capacity(records.len());
     for r in records {
         let bytes = (r.data.len() + r.partition_key.len()) as u64;
         let allowed = k.settings.relax_limits
@@ -98,16 +107,38 @@ fn write_to_shard(
                 SHARD_WRITE_RECORDS_PER_SEC,
                 SHARD_WRITE_BYTES_PER_SEC,
             );
-        if !allowed {
-            out.push(None);
-            continue;
-        }
-        let counter = stream.reserve_counters(1);
-        state.log.append(counter, arrival, r.partition_key, r.data);
-        out.push(Some(Written {
-            shard_id: shard.id.clone(),
-            sequence_number: sequence_number(stream.tag, counter, shard.index),
-        }));
+        counters.push(allowed.then(|| stream.reserve_counters(1)));
+    }
+    let mut stored = true;
+    if let Some(durable) = &k.durable {
+        let start = state.log.end();
+        let to_store: Vec<_> = records
+            .iter()
+            .zip(&counters)
+            .filter_map(|(r, c)| c.map(|c| (r, c)))
+            .enumerate()
+            .map(|(i, (r, counter))| super::durable::StoredRecord {
+                position: start + i as u64,
+                counter,
+                arrival_ms: arrival,
+                partition_key: r.partition_key,
+                data: r.data,
+            })
+            .collect();
+        stored = durable.append(stream.tag, shard.index, &to_store).is_ok();
+    }
+    for (r, counter) in records.iter().zip(counters) {
+        out.push(match counter {
+            None => Err(Refused::Throttled),
+            Some(_) if !stored => Err(Refused::Internal),
+            Some(counter) => {
+                state.log.append(counter, arrival, r.partition_key, r.data);
+                Ok(Written {
+                    shard_id: shard.id.clone(),
+                    sequence_number: sequence_number(stream.tag, counter, shard.index),
+                })
+            }
+        });
     }
 }
 
@@ -180,16 +211,17 @@ pub(super) fn put_record(
     };
     let mut out = Vec::with_capacity(1);
     write_to_shard(k, &stream, shard, &[&record], now, &mut out);
-    match out.pop().flatten() {
-        Some(w) => Ok(PutRecordOutput {
+    match out.pop().expect("one result per record") {
+        Ok(w) => Ok(PutRecordOutput {
             shard_id: w.shard_id,
             sequence_number: w.sequence_number,
             encryption_type: encryption,
         }),
-        None => Err(AwsError::client(
+        Err(Refused::Throttled) => Err(AwsError::client(
             "ProvisionedThroughputExceededException",
             throughput_exceeded(&stream, ctx, &shard.id),
         )),
+        Err(Refused::Internal) => Err(AwsError::internal("Internal service failure.")),
     }
 }
 
@@ -297,19 +329,28 @@ pub(super) fn put_records(
         write_to_shard(k, &stream, shard, &group, now, &mut written);
         for (&(_, i), w) in routes[start..end].iter().zip(written) {
             results[i] = Some(match w {
-                Some(w) => PutRecordsResultEntry {
+                Ok(w) => PutRecordsResultEntry {
                     sequence_number: Some(w.sequence_number),
                     shard_id: Some(w.shard_id),
                     error_code: None,
                     error_message: None,
                 },
-                None => {
+                Err(refused) => {
                     failed += 1;
+                    let (code, message) = match refused {
+                        Refused::Throttled => (
+                            "ProvisionedThroughputExceededException",
+                            throughput_exceeded(&stream, ctx, &shard.id),
+                        ),
+                        Refused::Internal => {
+                            ("InternalFailure", "Internal service failure.".to_owned())
+                        }
+                    };
                     PutRecordsResultEntry {
                         sequence_number: None,
                         shard_id: None,
-                        error_code: Some("ProvisionedThroughputExceededException"),
-                        error_message: Some(throughput_exceeded(&stream, ctx, &shard.id)),
+                        error_code: Some(code),
+                        error_message: Some(message),
                     }
                 }
             });
@@ -563,7 +604,12 @@ pub(super) fn get_records(
             ),
         ));
     }
+    let held_from = state.log.start();
     state.log.trim_before(now - retention_ms);
+    if let Some(durable) = &k.durable {
+        // Expired records leave the disk too; a failure only delays that.
+        let _ = durable.trim(stream.tag, shard.index, held_from, state.log.start());
+    }
     let log = &state.log;
     let from = it.position.max(log.position_at_time(now - retention_ms));
     let mut records = Vec::new();

@@ -3,6 +3,7 @@
 
 mod control;
 mod data;
+mod durable;
 pub mod keys;
 pub mod limits;
 pub mod model;
@@ -23,10 +24,32 @@ use serde::de::DeserializeOwned;
 use super::clock::Clock;
 use super::error::{AwsError, Validation, is_name};
 use super::protocol::Protocol;
-use stream::Stream;
+use super::storage::{Storage, StorageError};
+use durable::Durable;
+use stream::{Settled, Stream};
 
 /// The `X-Amz-Target` prefix of Kinesis operations.
 pub const TARGET_PREFIX: &str = "Kinesis_20131202";
+
+/// Operations that change a stream's settings or shards, stored after they succeed.
+const MUTATING: [&str; 16] = [
+    "CreateStream",
+    "DeleteStream",
+    "IncreaseStreamRetentionPeriod",
+    "DecreaseStreamRetentionPeriod",
+    "StartStreamEncryption",
+    "StopStreamEncryption",
+    "EnableEnhancedMonitoring",
+    "DisableEnhancedMonitoring",
+    "UpdateStreamMode",
+    "UpdateShardCount",
+    "SplitShard",
+    "MergeShards",
+    "AddTagsToStream",
+    "RemoveTagsFromStream",
+    "TagResource",
+    "UntagResource",
+];
 
 /// Behaviour switches of the emulated Kinesis.
 #[derive(Clone, Debug, Default)]
@@ -62,10 +85,11 @@ pub struct Kinesis {
     settings: Settings,
     clock: Arc<Clock>,
     next_tag: AtomicU64,
+    durable: Option<Durable>,
 }
 
 impl Kinesis {
-    /// An empty service.
+    /// An empty service holding everything in memory.
     pub fn new(settings: Settings, clock: Arc<Clock>) -> Self {
         let seed = clock.now_ms().max(0) as u64;
         Kinesis {
@@ -73,6 +97,70 @@ impl Kinesis {
             settings,
             clock,
             next_tag: AtomicU64::new(seed),
+            durable: None,
+        }
+    }
+
+    /// A service whose state lives in `storage` too: what it holds is loaded now, and every
+    /// acknowledged change is stored before it is acknowledged.
+    pub fn with_storage(
+        settings: Settings,
+        clock: Arc<Clock>,
+        storage: Arc<Storage>,
+    ) -> Result<Self, StorageError> {
+        let mut kinesis = Kinesis::new(settings, clock);
+        let durable = Durable::open(storage)?;
+        let recovered = durable.load()?;
+        let mut max_tag = 0;
+        let mut count = 0usize;
+        for r in recovered {
+            max_tag = max_tag.max(r.stream.tag);
+            let region = kinesis.region(&Ctx {
+                account: r.account,
+                region: r.region,
+            });
+            region
+                .streams
+                .write()
+                .insert(r.stream.name.clone(), Arc::new(r.stream));
+            count += 1;
+        }
+        kinesis.next_tag.fetch_max(max_tag + 1, Ordering::Relaxed);
+        kinesis.durable = Some(durable);
+        tracing::info!(
+            streams = count,
+            "Kinesis state recovered from the data directory"
+        );
+        Ok(kinesis)
+    }
+
+    /// Stores a stream's settings and shards (no-op in memory mode).
+    fn save(&self, stream: &Stream) -> Result<(), AwsError> {
+        match &self.durable {
+            Some(d) => d.save(stream),
+            None => Ok(()),
+        }
+    }
+
+    /// Settles a stream's due transition, storing the outcome; true when it is gone.
+    fn settle(&self, region: &Region, stream: &Stream) -> bool {
+        match stream.settle(self.now()) {
+            Settled::Unchanged => false,
+            Settled::Changed => {
+                if let Err(e) = self.save(stream) {
+                    tracing::error!(stream = %stream.name, error = %e, "storing a status change failed");
+                }
+                false
+            }
+            Settled::Removed => {
+                region.streams.write().remove(&stream.name);
+                if let Some(d) = &self.durable
+                    && let Err(e) = d.forget(stream)
+                {
+                    tracing::error!(stream = %stream.name, error = %e, "removing a deleted stream from storage failed");
+                }
+                true
+            }
         }
     }
 
@@ -95,7 +183,7 @@ impl Kinesis {
                 }
             };
         }
-        ops! {
+        let answer = ops! {
             "CreateStream" => control::create_stream,
             "DeleteStream" => control::delete_stream,
             "DescribeStream" => control::describe_stream,
@@ -123,6 +211,31 @@ impl Kinesis {
             "TagResource" => tagging::tag_resource,
             "UntagResource" => tagging::untag_resource,
             "ListTagsForResource" => tagging::list_tags_for_resource,
+        }?;
+        if self.durable.is_some() && MUTATING.contains(&operation) {
+            self.store_addressed(ctx, protocol, body)?;
+        }
+        Ok(answer)
+    }
+
+    /// Stores the stream a successful control-plane request addressed (data-directory mode).
+    fn store_addressed(&self, ctx: &Ctx, protocol: Protocol, body: &[u8]) -> Result<(), AwsError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(rename_all = "PascalCase")]
+        struct Addressed {
+            stream_name: Option<String>,
+            #[serde(rename = "StreamARN")]
+            stream_arn: Option<String>,
+            #[serde(rename = "ResourceARN")]
+            resource_arn: Option<String>,
+        }
+        let a: Addressed = protocol.decode(body)?;
+        let arn = a.stream_arn.or(a.resource_arn);
+        let name = self.resolve_name(ctx, a.stream_name.as_deref(), arn.as_deref())?;
+        let stream = self.region(ctx).streams.read().get(&name).cloned();
+        match stream {
+            Some(s) => self.save(&s),
+            None => Ok(()),
         }
     }
 
@@ -184,10 +297,7 @@ impl Kinesis {
         let region = self.region(ctx);
         let stream = region.streams.read().get(&name).cloned();
         match stream {
-            Some(s) if s.settle(self.now()) => {
-                region.streams.write().remove(&name);
-                Err(not_found(ctx, &name))
-            }
+            Some(s) if self.settle(&region, &s) => Err(not_found(ctx, &name)),
             Some(s) => Ok(s),
             None => Err(not_found(ctx, &name)),
         }
@@ -229,17 +339,11 @@ impl Kinesis {
     /// Every stream of the caller's account and region, settled, in name order.
     fn all_streams(&self, ctx: &Ctx) -> Vec<Arc<Stream>> {
         let region = self.region(ctx);
-        let now = self.now();
         let streams: Vec<_> = region.streams.read().values().cloned().collect();
-        let mut alive = Vec::with_capacity(streams.len());
-        for s in streams {
-            if s.settle(now) {
-                region.streams.write().remove(&s.name);
-            } else {
-                alive.push(s);
-            }
-        }
-        alive
+        streams
+            .into_iter()
+            .filter(|s| !self.settle(&region, s))
+            .collect()
     }
 }
 

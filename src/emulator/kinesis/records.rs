@@ -69,6 +69,13 @@ impl ShardLog {
         Self::default()
     }
 
+    /// Moves an empty log's next position to `position` (recovery after trimmed records).
+    pub fn skip_to(&mut self, position: u64) {
+        if self.chunks.is_empty() && position > self.end {
+            self.end = position;
+        }
+    }
+
     /// Position the next appended record will get.
     pub fn end(&self) -> u64 {
         self.end

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
 
 use super::keys::{even_range, shard_id};
 use super::limits::Throughput;
 use super::records::ShardLog;
 
 /// Status of a stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     /// Being created.
     Creating,
@@ -41,7 +42,7 @@ impl Status {
 }
 
 /// Capacity mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     /// Fixed shards.
     Provisioned,
@@ -60,20 +61,31 @@ impl Mode {
 }
 
 /// An enhanced fan-out consumer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Consumer {
     /// Name.
     pub name: String,
     /// ARN: `<stream ARN>/consumer/<name>:<creation epoch seconds>`.
     pub arn: String,
     /// CREATING, ACTIVE or DELETING.
-    pub status: &'static str,
+    pub status: String,
     /// Creation time, epoch milliseconds.
     pub created_ms: i64,
 }
 
+/// What [`Stream::settle`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Nothing was due.
+    Unchanged,
+    /// A transition was applied (the stream should be stored again).
+    Changed,
+    /// DELETING completed: the stream is gone.
+    Removed,
+}
+
 /// What happens when a pending transition falls due.
-#[derive(Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Transition {
     /// CREATING -> ACTIVE, or UPDATING -> ACTIVE for changes already applied.
     Activate,
@@ -90,7 +102,7 @@ pub enum Transition {
 }
 
 /// A shard to create when a re-shard completes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewShard {
     /// Start of its hash key range.
     pub start: u128,
@@ -276,31 +288,153 @@ impl Stream {
         stream
     }
 
-    /// Applies the pending transition when it is due; returns true when the stream is now
-    /// gone (DELETING completed). Cheap when nothing is due.
-    pub fn settle(&self, now_ms: i64) -> bool {
+    /// Applies the pending transition when it is due. Cheap when nothing is due.
+    pub fn settle(&self, now_ms: i64) -> Settled {
         if now_ms < self.due_ms.load(Ordering::Acquire) {
-            return false;
+            return Settled::Unchanged;
         }
         let mut meta = self.meta.lock();
         if now_ms < self.due_ms.load(Ordering::Acquire) {
-            return false;
+            return Settled::Unchanged;
         }
         self.due_ms.store(i64::MAX, Ordering::Release);
         match meta.pending.take() {
-            None => false,
-            Some(Transition::Remove) => true,
+            None => Settled::Unchanged,
+            Some(Transition::Remove) => Settled::Removed,
             Some(Transition::Activate) => {
                 meta.status = Status::Active;
-                false
+                Settled::Changed
             }
             Some(Transition::Reshard { close, open }) => {
                 self.close_shards(&close, now_ms);
                 self.add_shards(open, now_ms);
                 meta.status = Status::Active;
-                false
+                Settled::Changed
             }
         }
+    }
+
+    /// The stream's whole state but its records, for storage.
+    pub fn snapshot(&self) -> Snapshot {
+        let meta = self.meta.lock();
+        let shards = self.shards.read();
+        Snapshot {
+            name: self.name.clone(),
+            arn: self.arn.clone(),
+            created_ms: self.created_ms,
+            tag: self.tag,
+            counter: self.peek_counter(),
+            due_ms: self.due_ms.load(Ordering::Acquire),
+            status: meta.status,
+            pending: meta.pending.clone(),
+            mode: meta.mode,
+            retention_hours: meta.retention_hours,
+            kms_key: meta.kms_key.clone(),
+            metrics: meta.metrics.iter().cloned().collect(),
+            tags: meta.tags.clone(),
+            consumers: meta.consumers.clone(),
+            policy: meta.policy.clone(),
+            max_record_kib: meta.max_record_kib,
+            warm_mibps: meta.warm_mibps,
+            shard_count_updates: meta.shard_count_updates.iter().copied().collect(),
+            mode_switches: meta.mode_switches.iter().copied().collect(),
+            shards: shards
+                .all
+                .iter()
+                .map(|s| {
+                    let state = s.state.lock();
+                    ShardSnapshot {
+                        index: s.index,
+                        parent: s.parent,
+                        adjacent_parent: s.adjacent_parent,
+                        start_hash: s.start_hash,
+                        end_hash: s.end_hash,
+                        starting_counter: s.starting_counter,
+                        created_ms: s.created_ms,
+                        closed_at: state.closed_at,
+                        closed_ms: state.closed_ms,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// A stream from a snapshot, with empty shard logs starting at the given positions (see
+    /// [`Stream::restore_record`]).
+    pub fn restore(s: Snapshot) -> Stream {
+        let mut all = Vec::with_capacity(s.shards.len());
+        for sh in s.shards {
+            all.push(Arc::new(Shard {
+                index: sh.index,
+                id: shard_id(sh.index),
+                parent: sh.parent,
+                adjacent_parent: sh.adjacent_parent,
+                start_hash: sh.start_hash,
+                end_hash: sh.end_hash,
+                starting_counter: sh.starting_counter,
+                created_ms: sh.created_ms,
+                state: Mutex::new(ShardState {
+                    log: ShardLog::new(),
+                    closed_at: sh.closed_at,
+                    closed_ms: sh.closed_ms,
+                    writes: Throughput::default(),
+                    reads: Throughput::default(),
+                }),
+            }));
+        }
+        let mut open: Vec<_> = all
+            .iter()
+            .filter(|s| s.state.lock().closed_at.is_none())
+            .cloned()
+            .collect();
+        open.sort_by_key(|s| s.start_hash);
+        Stream {
+            name: s.name,
+            arn: s.arn,
+            created_ms: s.created_ms,
+            tag: s.tag,
+            due_ms: AtomicI64::new(s.due_ms),
+            meta: Mutex::new(Meta {
+                status: s.status,
+                pending: s.pending,
+                mode: s.mode,
+                retention_hours: s.retention_hours,
+                kms_key: s.kms_key,
+                metrics: s.metrics.into_iter().collect(),
+                tags: s.tags,
+                consumers: s.consumers,
+                policy: s.policy,
+                max_record_kib: s.max_record_kib,
+                warm_mibps: s.warm_mibps,
+                shard_count_updates: s.shard_count_updates.into(),
+                mode_switches: s.mode_switches.into(),
+            }),
+            shards: RwLock::new(Shards { all, open }),
+            counter: AtomicU64::new(s.counter),
+        }
+    }
+
+    /// Puts a stored record back into shard `shard` at `position`, during recovery.
+    pub fn restore_record(
+        &self,
+        shard: u32,
+        position: u64,
+        counter: u64,
+        arrival_ms: i64,
+        key: &str,
+        data: &[u8],
+    ) {
+        let shards = self.shards.read();
+        if let Some(s) = shards.get(shard) {
+            let mut state = s.state.lock();
+            if state.log.end() < position {
+                state.log.skip_to(position);
+            }
+            if state.log.end() == position {
+                state.log.append(counter, arrival_ms, key, data);
+            }
+        }
+        self.order_after(counter);
     }
 
     /// Starts a transition: sets `status` now and applies `transition` at `at_ms`.
@@ -373,6 +507,57 @@ impl Stream {
     pub fn open_shard_count(&self) -> usize {
         self.shards.read().open.len()
     }
+}
+
+/// A stream's state without its records, as stored under `--data-dir`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Snapshot {
+    name: String,
+    arn: String,
+    created_ms: i64,
+    tag: u64,
+    counter: u64,
+    due_ms: i64,
+    status: Status,
+    pending: Option<Transition>,
+    mode: Mode,
+    retention_hours: i64,
+    kms_key: Option<String>,
+    metrics: Vec<String>,
+    tags: BTreeMap<String, String>,
+    consumers: Vec<Consumer>,
+    policy: Option<String>,
+    max_record_kib: i64,
+    warm_mibps: Option<i64>,
+    shard_count_updates: Vec<i64>,
+    mode_switches: Vec<i64>,
+    shards: Vec<ShardSnapshot>,
+}
+
+impl Snapshot {
+    /// The stream's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The stream's incarnation tag.
+    pub fn tag(&self) -> u64 {
+        self.tag
+    }
+}
+
+/// A shard's state without its records.
+#[derive(Debug, Serialize, Deserialize)]
+struct ShardSnapshot {
+    index: u32,
+    parent: Option<u32>,
+    adjacent_parent: Option<u32>,
+    start_hash: u128,
+    end_hash: u128,
+    starting_counter: u64,
+    created_ms: i64,
+    closed_at: Option<u64>,
+    closed_ms: Option<i64>,
 }
 
 /// Plans the children of a uniform re-shard of `open` (sorted by start hash) into `target`
