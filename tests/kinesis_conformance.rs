@@ -1728,3 +1728,385 @@ async fn timestamps_are_epoch_seconds_in_json() {
     assert_eq!(record["Data"], "eA==", "base64 data");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn enhanced_fan_out_consumers_register_describe_list_deregister() {
+    let emu = start(Settings {
+        create_delay: Duration::from_millis(200),
+        delete_delay: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .await;
+    let client = kinesis(&emu);
+    create(&client, "efo", 1).await;
+    wait_active(&client, "efo").await;
+    let stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/efo";
+    let registered = client
+        .register_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name("app1")
+        .send()
+        .await
+        .unwrap()
+        .consumer
+        .unwrap();
+    assert_eq!(
+        registered.consumer_status,
+        aws_sdk_kinesis::types::ConsumerStatus::Creating
+    );
+    let prefix = format!("{stream_arn}/consumer/app1:");
+    assert!(
+        registered.consumer_arn.starts_with(&prefix),
+        "{}",
+        registered.consumer_arn
+    );
+    let (code, _) = err(client
+        .register_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name("app1")
+        .send()
+        .await);
+    assert_eq!(
+        code, "ResourceInUseException",
+        "a second consumer of the same name"
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let described = client
+        .describe_stream_consumer()
+        .consumer_arn(&registered.consumer_arn)
+        .send()
+        .await
+        .unwrap()
+        .consumer_description
+        .unwrap();
+    assert_eq!(
+        described.consumer_status,
+        aws_sdk_kinesis::types::ConsumerStatus::Active
+    );
+    assert_eq!(described.stream_arn, stream_arn);
+    let by_name = client
+        .describe_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name("app1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_name.consumer_description.unwrap().consumer_arn,
+        registered.consumer_arn
+    );
+    let summary = client
+        .describe_stream_summary()
+        .stream_name("efo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.stream_description_summary.unwrap().consumer_count,
+        Some(1)
+    );
+    let listed = client
+        .list_stream_consumers()
+        .stream_arn(stream_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.consumers.unwrap().len(), 1);
+
+    let (code, _) = err(client.delete_stream().stream_name("efo").send().await);
+    assert_eq!(
+        code, "ResourceInUseException",
+        "a stream with consumers needs EnforceConsumerDeletion"
+    );
+    client
+        .deregister_stream_consumer()
+        .consumer_arn(&registered.consumer_arn)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let (code, _) = err(client
+        .describe_stream_consumer()
+        .consumer_arn(&registered.consumer_arn)
+        .send()
+        .await);
+    assert_eq!(code, "ResourceNotFoundException");
+    client
+        .delete_stream()
+        .stream_name("efo")
+        .send()
+        .await
+        .expect("no consumers left");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn resource_policies_on_streams_and_consumers() {
+    let emu = start_default().await;
+    let client = kinesis(&emu);
+    create(&client, "pol", 1).await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/pol";
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kinesis:GetRecords","Resource":"arn:aws:kinesis:us-east-1:000000000000:stream/pol"}]}"#;
+    client
+        .put_resource_policy()
+        .resource_arn(arn)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    let got = client
+        .get_resource_policy()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.policy, policy);
+    let (code, _) = err(client
+        .put_resource_policy()
+        .resource_arn(arn)
+        .policy("not json")
+        .send()
+        .await);
+    assert_eq!(code, "InvalidArgumentException");
+    client
+        .delete_resource_policy()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .get_resource_policy()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap()
+            .policy,
+        "{}"
+    );
+
+    let consumer = client
+        .register_stream_consumer()
+        .stream_arn(arn)
+        .consumer_name("c")
+        .send()
+        .await
+        .unwrap()
+        .consumer
+        .unwrap();
+    client
+        .put_resource_policy()
+        .resource_arn(&consumer.consumer_arn)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .get_resource_policy()
+            .resource_arn(&consumer.consumer_arn)
+            .send()
+            .await
+            .unwrap()
+            .policy,
+        policy
+    );
+    assert_eq!(
+        client
+            .get_resource_policy()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap()
+            .policy,
+        "{}",
+        "the stream's own policy is separate"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn max_record_size_up_to_10_mib() {
+    let emu = start(Settings {
+        relax_limits: true,
+        ..Default::default()
+    })
+    .await;
+    let client = kinesis(&emu);
+    create(&client, "big", 1).await;
+    let two_mib = Blob::new(vec![7u8; 2 << 20]);
+    let (code, _) = err(client
+        .put_record()
+        .stream_name("big")
+        .partition_key("k")
+        .data(two_mib.clone())
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException", "1 MiB by default");
+    client
+        .update_max_record_size()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/big")
+        .max_record_size_in_kib(4096)
+        .send()
+        .await
+        .unwrap();
+    wait_active(&client, "big").await;
+    client
+        .put_record()
+        .stream_name("big")
+        .partition_key("k")
+        .data(two_mib)
+        .send()
+        .await
+        .expect("2 MiB fits in 4 MiB");
+    let read = read_all(&client, "big", "shardId-000000000000").await;
+    assert_eq!(read[0].2.len(), 2 << 20);
+    let summary = client
+        .describe_stream_summary()
+        .stream_name("big")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary
+            .stream_description_summary
+            .unwrap()
+            .max_record_size_in_kib,
+        Some(4096)
+    );
+    let (code, _) = err(client
+        .update_max_record_size()
+        .stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/big")
+        .max_record_size_in_kib(20480)
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn warm_throughput_needs_on_demand_and_the_billing_commitment() {
+    let emu = start_default().await;
+    let client = kinesis(&emu);
+    let on_demand = || {
+        StreamModeDetails::builder()
+            .stream_mode(StreamMode::OnDemand)
+            .build()
+            .unwrap()
+    };
+    let (code, message) = err(client
+        .create_stream()
+        .stream_name("warm")
+        .stream_mode_details(on_demand())
+        .warm_throughput_mibps(100)
+        .send()
+        .await);
+    assert_eq!(code, "InvalidArgumentException");
+    assert!(
+        message.contains("minimum throughput billing commitment"),
+        "{message}"
+    );
+    let settings = client.describe_account_settings().send().await.unwrap();
+    assert!(settings.minimum_throughput_billing_commitment.is_none());
+    let updated = client
+        .update_account_settings()
+        .minimum_throughput_billing_commitment(
+            aws_sdk_kinesis::types::MinimumThroughputBillingCommitmentInput::builder()
+                .status(
+                    aws_sdk_kinesis::types::MinimumThroughputBillingCommitmentInputStatus::Enabled,
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        updated
+            .minimum_throughput_billing_commitment
+            .unwrap()
+            .status,
+        aws_sdk_kinesis::types::MinimumThroughputBillingCommitmentOutputStatus::Enabled
+    );
+    client
+        .create_stream()
+        .stream_name("warm")
+        .stream_mode_details(on_demand())
+        .warm_throughput_mibps(100)
+        .send()
+        .await
+        .unwrap();
+    let out = client
+        .update_stream_warm_throughput()
+        .stream_name("warm")
+        .warm_throughput_mibps(200)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.warm_throughput.unwrap().target_mibps, Some(200));
+    let summary = client
+        .describe_stream_summary()
+        .stream_name("warm")
+        .send()
+        .await
+        .unwrap()
+        .stream_description_summary
+        .unwrap();
+    assert_eq!(
+        summary.open_shard_count, 4,
+        "on-demand streams start with 4 shards"
+    );
+    assert_eq!(summary.warm_throughput.unwrap().target_mibps, Some(200));
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn auto_distribution_takes_records_without_partition_keys() {
+    let emu = start(Settings {
+        relax_limits: true,
+        ..Default::default()
+    })
+    .await;
+    let client = kinesis(&emu);
+    create(&client, "keyed", 1).await;
+    let (code, message) = err(client
+        .put_record()
+        .stream_name("keyed")
+        .data(Blob::new("x"))
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("Value null at 'partitionKey'"),
+        "{message}"
+    );
+    client
+        .create_stream()
+        .stream_name("auto")
+        .stream_mode_details(
+            StreamModeDetails::builder()
+                .stream_mode(StreamMode::OnDemand)
+                .build()
+                .unwrap(),
+        )
+        .record_distribution_strategy(aws_sdk_kinesis::types::RecordDistributionStrategy::Auto)
+        .send()
+        .await
+        .unwrap();
+    let mut shards = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        let out = client
+            .put_record()
+            .stream_name("auto")
+            .data(Blob::new("x"))
+            .send()
+            .await
+            .unwrap();
+        shards.insert(out.shard_id);
+    }
+    assert!(
+        shards.len() > 1,
+        "records without keys spread over the shards: {shards:?}"
+    );
+    emu.shutdown().await;
+}

@@ -74,6 +74,13 @@ pub(super) fn create_stream(
     if let Some(warm) = input.warm_throughput_mi_bps {
         v.range("warmThroughputMiBps", warm, 0, 2_000_000);
     }
+    if let Some(strategy) = &input.record_distribution_strategy {
+        v.one_of(
+            "recordDistributionStrategy",
+            strategy,
+            &["AUTO", "USER_PARTITION_KEY"],
+        );
+    }
     v.finish()?;
     let name = input.stream_name.unwrap_or_default();
 
@@ -95,6 +102,16 @@ pub(super) fn create_stream(
         return Err(AwsError::invalid_argument(
             "WarmThroughputMiBps can only be specified for streams in ON_DEMAND mode.",
         ));
+    }
+    if input.record_distribution_strategy.is_some() && mode != Mode::OnDemand {
+        return Err(AwsError::invalid_argument(
+            "RecordDistributionStrategy can only be specified for streams in ON_DEMAND mode.",
+        ));
+    }
+    if input.warm_throughput_mi_bps.is_some_and(|w| w > 0)
+        && !k.region(ctx).commitment.lock().enabled(k.now())
+    {
+        return Err(commitment_required(ctx));
     }
 
     let now = k.now();
@@ -126,6 +143,7 @@ pub(super) fn create_stream(
         tags: input.tags.unwrap_or_default(),
         max_record_kib: input.max_record_size_in_ki_b.unwrap_or(1024),
         warm_mibps: input.warm_throughput_mi_bps,
+        distribution: input.record_distribution_strategy.clone(),
         active_at_ms: now + k.settings.create_delay.as_millis() as i64,
     }));
     let region = k.region(ctx);
@@ -154,7 +172,8 @@ pub(super) fn delete_stream(
     if meta.status == Status::Deleting {
         return Ok(Empty {});
     }
-    let active_consumers = !meta.consumers.is_empty();
+    let now = k.now();
+    let active_consumers = meta.consumers.iter().any(|c| c.status(now).is_some());
     if active_consumers && !input.enforce_consumer_deletion.unwrap_or(false) {
         return Err(AwsError::in_use(format!(
             "Stream {} under account {} has registered consumers. Deregister them, or delete the stream with EnforceConsumerDeletion.",
@@ -315,7 +334,11 @@ pub(super) fn describe_stream_summary(
             },
             key_id: meta.kms_key.clone(),
             open_shard_count: open,
-            consumer_count: meta.consumers.len() as i64,
+            consumer_count: meta
+                .consumers
+                .iter()
+                .filter(|c| c.status(k.now()).is_some())
+                .count() as i64,
             warm_throughput: meta.warm_mibps.map(|w| WarmThroughput {
                 target_mi_bps: Some(w),
                 current_mi_bps: Some(w),
@@ -704,4 +727,123 @@ pub(super) fn describe_limits(
             .count() as i64,
         on_demand_stream_count_limit: ON_DEMAND_STREAM_LIMIT,
     })
+}
+
+fn validate_stream_arn(v: &mut Validation, arn: &Option<String>) {
+    if v.required("streamARN", arn) {
+        v.length("streamARN", arn.as_deref().unwrap_or_default(), 1, 2048);
+    }
+}
+
+pub(super) fn update_max_record_size(
+    k: &Kinesis,
+    ctx: &Ctx,
+    input: UpdateMaxRecordSizeInput,
+) -> Result<Empty, AwsError> {
+    let mut v = Validation::new();
+    validate_stream_arn(&mut v, &input.stream_arn);
+    if v.required("maxRecordSizeInKiB", &input.max_record_size_in_ki_b) {
+        v.range(
+            "maxRecordSizeInKiB",
+            input.max_record_size_in_ki_b.unwrap_or_default(),
+            1024,
+            10240,
+        );
+    }
+    v.finish()?;
+    let stream = k.find(ctx, None, input.stream_arn.as_deref())?;
+    let mut meta = stream.meta.lock();
+    require_active(&stream, meta.status, ctx)?;
+    meta.max_record_kib = input.max_record_size_in_ki_b.unwrap_or(1024);
+    let at = k.now() + k.settings.update_delay.as_millis() as i64;
+    stream.begin(&mut meta, Status::Updating, Transition::Activate, at);
+    Ok(Empty {})
+}
+
+/// AWS's error when warm throughput is asked for without the account's commitment.
+pub(super) fn commitment_required(ctx: &Ctx) -> AwsError {
+    AwsError::invalid_argument(format!(
+        "Warm throughput requires the minimum throughput billing commitment of account {} in {}; enable it with UpdateAccountSettings.",
+        ctx.account, ctx.region
+    ))
+}
+
+pub(super) fn update_warm_throughput(
+    k: &Kinesis,
+    ctx: &Ctx,
+    input: UpdateWarmThroughputInput,
+) -> Result<UpdateWarmThroughputOutput, AwsError> {
+    let mut v = Validation::new();
+    if let Some(name) = &input.stream_name {
+        validate_stream_name(&mut v, "streamName", name);
+    }
+    if v.required("warmThroughputMiBps", &input.warm_throughput_mi_bps) {
+        v.range(
+            "warmThroughputMiBps",
+            input.warm_throughput_mi_bps.unwrap_or_default(),
+            0,
+            2_000_000,
+        );
+    }
+    v.finish()?;
+    let stream = k.find(
+        ctx,
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+    )?;
+    if !k.region(ctx).commitment.lock().enabled(k.now()) {
+        return Err(commitment_required(ctx));
+    }
+    let mut meta = stream.meta.lock();
+    require_active(&stream, meta.status, ctx)?;
+    if meta.mode != Mode::OnDemand {
+        return Err(AwsError::invalid_argument(format!(
+            "Warm throughput can only be set on streams in ON_DEMAND mode; stream {} under account {} is PROVISIONED.",
+            stream.name, ctx.account
+        )));
+    }
+    let target = input.warm_throughput_mi_bps.unwrap_or_default();
+    meta.warm_mibps = Some(target);
+    Ok(UpdateWarmThroughputOutput {
+        stream_arn: stream.arn.clone(),
+        stream_name: stream.name.clone(),
+        warm_throughput: WarmThroughput {
+            target_mi_bps: Some(target),
+            current_mi_bps: Some(target),
+        },
+    })
+}
+
+pub(super) fn update_distribution(
+    k: &Kinesis,
+    ctx: &Ctx,
+    input: UpdateDistributionInput,
+) -> Result<Empty, AwsError> {
+    let mut v = Validation::new();
+    validate_stream_arn(&mut v, &input.stream_arn);
+    if v.required(
+        "recordDistributionStrategy",
+        &input.record_distribution_strategy,
+    ) {
+        v.one_of(
+            "recordDistributionStrategy",
+            input
+                .record_distribution_strategy
+                .as_deref()
+                .unwrap_or_default(),
+            &["AUTO", "USER_PARTITION_KEY"],
+        );
+    }
+    v.finish()?;
+    let stream = k.find(ctx, None, input.stream_arn.as_deref())?;
+    let mut meta = stream.meta.lock();
+    require_active(&stream, meta.status, ctx)?;
+    if meta.mode != Mode::OnDemand {
+        return Err(AwsError::invalid_argument(format!(
+            "The record distribution strategy can only be set on streams in ON_DEMAND mode; stream {} under account {} is PROVISIONED.",
+            stream.name, ctx.account
+        )));
+    }
+    meta.distribution = input.record_distribution_strategy;
+    Ok(Empty {})
 }

@@ -34,9 +34,10 @@ fn validate_key_and_hash(
     key: &Option<String>,
     explicit: &Option<String>,
 ) {
-    let path = format!("{prefix}partitionKey");
-    if v.required(&path, key) {
-        v.length(&path, key.as_deref().unwrap_or_default(), 1, 256);
+    // Optional in the model: streams with the AUTO distribution strategy take records
+    // without one (checked once the stream is known).
+    if let Some(key) = key {
+        v.length(&format!("{prefix}partitionKey"), key, 1, 256);
     }
     if let Some(h) = explicit {
         let path = format!("{prefix}explicitHashKey");
@@ -44,16 +45,46 @@ fn validate_key_and_hash(
     }
 }
 
-/// The hash of a record: its ExplicitHashKey, or the MD5 of its partition key.
-fn record_hash(key: &str, explicit: Option<&str>) -> Result<u128, AwsError> {
-    match explicit {
-        None => Ok(hash_key(key)),
-        Some(h) => parse_hash_key(h).ok_or_else(|| {
+/// The hash of a record: its ExplicitHashKey, the MD5 of its partition key, or (AUTO
+/// distribution, no key) a spread value derived from `spread`. `path` names the partition key
+/// member for the error when it is required and missing.
+fn record_hash(
+    key: Option<&str>,
+    explicit: Option<&str>,
+    auto: bool,
+    spread: u64,
+    path: &str,
+) -> Result<u128, AwsError> {
+    match (explicit, key) {
+        (Some(h), _) => parse_hash_key(h).ok_or_else(|| {
             AwsError::invalid_argument(format!(
                 "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {h}"
             ))
         }),
+        (None, Some(key)) => Ok(hash_key(key)),
+        (None, None) if auto => Ok(spread_hash(spread)),
+        (None, None) => {
+            let mut v = Validation::new();
+            v.required::<String>(path, &None);
+            Err(v.finish().expect_err("a missing member fails"))
+        }
     }
+}
+
+/// A well-spread 128-bit hash key for record `n` (SplitMix64 twice).
+fn spread_hash(n: u64) -> u128 {
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    ((mix(n) as u128) << 64) | mix(n ^ 0xdead_beef) as u128
+}
+
+/// True when the stream distributes records without partition keys (AUTO).
+fn auto_distribution(stream: &Stream) -> bool {
+    stream.meta.lock().distribution.as_deref() == Some("AUTO")
 }
 
 /// The stream, if it accepts records (ACTIVE or UPDATING).
@@ -168,14 +199,20 @@ pub(super) fn put_record(
     }
     v.finish()?;
     let data = input.data.unwrap_or_default();
-    let key = input.partition_key.unwrap_or_default();
-    let hash = record_hash(&key, input.explicit_hash_key.as_deref())?;
     let stream = writable(
         k,
         ctx,
         input.stream_name.as_deref(),
         input.stream_arn.as_deref(),
     )?;
+    let hash = record_hash(
+        input.partition_key.as_deref(),
+        input.explicit_hash_key.as_deref(),
+        auto_distribution(&stream),
+        stream.peek_counter(),
+        "partitionKey",
+    )?;
+    let key = input.partition_key.unwrap_or_default();
     let max = max_record_bytes(&stream);
     if data.0.len() + key.len() > max {
         return Err(AwsError::client(
@@ -254,16 +291,31 @@ pub(super) fn put_records(
     }
     v.finish()?;
     let records = input.records.unwrap_or_default();
+    let stream = writable(
+        k,
+        ctx,
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+    )?;
+    let auto = auto_distribution(&stream);
+    let spread = stream.peek_counter();
     let mut incoming = Vec::with_capacity(records.len());
     let mut total = 0usize;
-    for r in &records {
-        let key = r.partition_key.as_deref().unwrap_or_default();
+    for (i, r) in records.iter().enumerate() {
+        let key = r.partition_key.as_deref();
         let data: &[u8] = r.data.as_ref().map_or(&[], |d: &Blob| &d.0);
-        total += data.len() + key.len();
+        total += data.len() + key.map_or(0, str::len);
+        let path = format!("records.{}.member.partitionKey", i + 1);
         incoming.push(Incoming {
             data,
-            partition_key: key,
-            hash: record_hash(key, r.explicit_hash_key.as_deref())?,
+            partition_key: key.unwrap_or_default(),
+            hash: record_hash(
+                key,
+                r.explicit_hash_key.as_deref(),
+                auto,
+                spread + i as u64,
+                &path,
+            )?,
         });
     }
     if total > PUT_RECORDS_MAX_BYTES {
@@ -272,12 +324,6 @@ pub(super) fn put_records(
             PUT_RECORDS_MAX_BYTES >> 20
         )));
     }
-    let stream = writable(
-        k,
-        ctx,
-        input.stream_name.as_deref(),
-        input.stream_arn.as_deref(),
-    )?;
     let max = max_record_bytes(&stream);
     if let Some((i, r)) = incoming
         .iter()

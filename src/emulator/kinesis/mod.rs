@@ -1,12 +1,15 @@
 //! Kinesis Data Streams (`Kinesis_20131202`): state per account and region, operation dispatch,
 //! and the handlers, one module per group of operations.
 
+mod account;
+mod consumers;
 mod control;
 mod data;
 mod durable;
 pub mod keys;
 pub mod limits;
 pub mod model;
+mod policy;
 pub mod records;
 mod shards;
 pub mod stream;
@@ -32,7 +35,7 @@ use stream::{Settled, Stream};
 pub const TARGET_PREFIX: &str = "Kinesis_20131202";
 
 /// Operations that change a stream's settings or shards, stored after they succeed.
-const MUTATING: [&str; 16] = [
+const MUTATING: [&str; 23] = [
     "CreateStream",
     "DeleteStream",
     "IncreaseStreamRetentionPeriod",
@@ -49,6 +52,13 @@ const MUTATING: [&str; 16] = [
     "RemoveTagsFromStream",
     "TagResource",
     "UntagResource",
+    "RegisterStreamConsumer",
+    "DeregisterStreamConsumer",
+    "PutResourcePolicy",
+    "DeleteResourcePolicy",
+    "UpdateMaxRecordSize",
+    "UpdateStreamWarmThroughput",
+    "UpdateStreamRecordDistributionStrategy",
 ];
 
 /// Behaviour switches of the emulated Kinesis.
@@ -77,6 +87,7 @@ pub struct Ctx {
 #[derive(Default)]
 pub struct Region {
     streams: RwLock<BTreeMap<String, Arc<Stream>>>,
+    commitment: parking_lot::Mutex<account::CommitmentState>,
 }
 
 /// The emulated Kinesis Data Streams service.
@@ -211,6 +222,18 @@ impl Kinesis {
             "TagResource" => tagging::tag_resource,
             "UntagResource" => tagging::untag_resource,
             "ListTagsForResource" => tagging::list_tags_for_resource,
+            "RegisterStreamConsumer" => consumers::register,
+            "DeregisterStreamConsumer" => consumers::deregister,
+            "DescribeStreamConsumer" => consumers::describe,
+            "ListStreamConsumers" => consumers::list,
+            "PutResourcePolicy" => policy::put,
+            "GetResourcePolicy" => policy::get,
+            "DeleteResourcePolicy" => policy::delete,
+            "UpdateMaxRecordSize" => control::update_max_record_size,
+            "UpdateStreamWarmThroughput" => control::update_warm_throughput,
+            "UpdateStreamRecordDistributionStrategy" => control::update_distribution,
+            "DescribeAccountSettings" => account::describe,
+            "UpdateAccountSettings" => account::update,
         }?;
         if self.durable.is_some() && MUTATING.contains(&operation) {
             self.store_addressed(ctx, protocol, body)?;

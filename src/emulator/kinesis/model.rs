@@ -27,6 +27,7 @@ pub struct CreateStreamInput {
     pub tags: Option<BTreeMap<String, String>>,
     pub warm_throughput_mi_bps: Option<i64>,
     pub max_record_size_in_ki_b: Option<i64>,
+    pub record_distribution_strategy: Option<String>,
 }
 
 /// DeleteStream input.
@@ -538,3 +539,171 @@ pub struct Empty {}
 /// An operation without input members.
 #[derive(Debug, Default, Deserialize)]
 pub struct NoInput {}
+
+/// Consumer (RegisterStreamConsumer, ListStreamConsumers).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConsumerView {
+    pub consumer_name: String,
+    #[serde(rename = "ConsumerARN")]
+    pub consumer_arn: String,
+    pub consumer_status: &'static str,
+    pub consumer_creation_timestamp: Timestamp,
+}
+
+/// RegisterStreamConsumer input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RegisterConsumerInput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub consumer_name: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// RegisterStreamConsumer output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RegisterConsumerOutput {
+    pub consumer: ConsumerView,
+}
+
+/// Deregister/DescribeStreamConsumer input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConsumerRefInput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub consumer_name: Option<String>,
+    #[serde(rename = "ConsumerARN")]
+    pub consumer_arn: Option<String>,
+}
+
+/// ConsumerDescription.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConsumerDescription {
+    pub consumer_name: String,
+    #[serde(rename = "ConsumerARN")]
+    pub consumer_arn: String,
+    pub consumer_status: &'static str,
+    pub consumer_creation_timestamp: Timestamp,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: String,
+}
+
+/// DescribeStreamConsumer output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeConsumerOutput {
+    pub consumer_description: ConsumerDescription,
+}
+
+/// ListStreamConsumers input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListConsumersInput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub stream_creation_timestamp: Option<Timestamp>,
+}
+
+/// ListStreamConsumers output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListConsumersOutput {
+    pub consumers: Vec<ConsumerView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// Put/Get/DeleteResourcePolicy input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourcePolicyInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: Option<String>,
+    pub policy: Option<String>,
+}
+
+/// GetResourcePolicy output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetResourcePolicyOutput {
+    pub policy: String,
+}
+
+/// UpdateMaxRecordSize input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateMaxRecordSizeInput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub max_record_size_in_ki_b: Option<i64>,
+}
+
+/// UpdateStreamWarmThroughput input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateWarmThroughputInput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub stream_name: Option<String>,
+    pub warm_throughput_mi_bps: Option<i64>,
+}
+
+/// UpdateStreamWarmThroughput output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateWarmThroughputOutput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: String,
+    pub stream_name: String,
+    pub warm_throughput: WarmThroughput,
+}
+
+/// UpdateStreamRecordDistributionStrategy input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateDistributionInput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub record_distribution_strategy: Option<String>,
+}
+
+/// MinimumThroughputBillingCommitment (input).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CommitmentInput {
+    pub status: Option<String>,
+}
+
+/// UpdateAccountSettings input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateAccountSettingsInput {
+    pub minimum_throughput_billing_commitment: Option<CommitmentInput>,
+}
+
+/// MinimumThroughputBillingCommitment (output).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Commitment {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest_allowed_end_at: Option<Timestamp>,
+}
+
+/// Describe/UpdateAccountSettings output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccountSettingsOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum_throughput_billing_commitment: Option<Commitment>,
+}

@@ -67,10 +67,27 @@ pub struct Consumer {
     pub name: String,
     /// ARN: `<stream ARN>/consumer/<name>:<creation epoch seconds>`.
     pub arn: String,
-    /// CREATING, ACTIVE or DELETING.
-    pub status: String,
     /// Creation time, epoch milliseconds.
     pub created_ms: i64,
+    /// When CREATING ends.
+    pub active_at_ms: i64,
+    /// When DELETING ends, once deregistered.
+    pub gone_at_ms: Option<i64>,
+    /// Resource policy of the consumer.
+    #[serde(default)]
+    pub policy: Option<String>,
+}
+
+impl Consumer {
+    /// CREATING, ACTIVE or DELETING at `now_ms`; `None` once deregistration completed.
+    pub fn status(&self, now_ms: i64) -> Option<&'static str> {
+        match self.gone_at_ms {
+            Some(gone) if now_ms >= gone => None,
+            Some(_) => Some("DELETING"),
+            None if now_ms >= self.active_at_ms => Some("ACTIVE"),
+            None => Some("CREATING"),
+        }
+    }
 }
 
 /// What [`Stream::settle`] did.
@@ -137,6 +154,8 @@ pub struct Meta {
     pub max_record_kib: i64,
     /// Warm throughput target, MiB/s (OnDemand).
     pub warm_mibps: Option<i64>,
+    /// `AUTO` or `USER_PARTITION_KEY` (OnDemand streams).
+    pub distribution: Option<String>,
     /// Times of UpdateShardCount calls (rolling 24 h budget).
     pub shard_count_updates: VecDeque<i64>,
     /// Times of mode switches (rolling 24 h budget).
@@ -243,6 +262,8 @@ pub struct NewStream {
     pub max_record_kib: i64,
     /// Warm throughput, MiB/s.
     pub warm_mibps: Option<i64>,
+    /// Record distribution strategy.
+    pub distribution: Option<String>,
     /// When CREATING ends.
     pub active_at_ms: i64,
 }
@@ -268,6 +289,7 @@ impl Stream {
                 policy: None,
                 max_record_kib: n.max_record_kib,
                 warm_mibps: n.warm_mibps,
+                distribution: n.distribution,
                 shard_count_updates: VecDeque::new(),
                 mode_switches: VecDeque::new(),
             }),
@@ -336,6 +358,7 @@ impl Stream {
             policy: meta.policy.clone(),
             max_record_kib: meta.max_record_kib,
             warm_mibps: meta.warm_mibps,
+            distribution: meta.distribution.clone(),
             shard_count_updates: meta.shard_count_updates.iter().copied().collect(),
             mode_switches: meta.mode_switches.iter().copied().collect(),
             shards: shards
@@ -406,6 +429,7 @@ impl Stream {
                 policy: s.policy,
                 max_record_kib: s.max_record_kib,
                 warm_mibps: s.warm_mibps,
+                distribution: s.distribution,
                 shard_count_updates: s.shard_count_updates.into(),
                 mode_switches: s.mode_switches.into(),
             }),
@@ -529,6 +553,8 @@ pub struct Snapshot {
     policy: Option<String>,
     max_record_kib: i64,
     warm_mibps: Option<i64>,
+    #[serde(default)]
+    distribution: Option<String>,
     shard_count_updates: Vec<i64>,
     mode_switches: Vec<i64>,
     shards: Vec<ShardSnapshot>,
