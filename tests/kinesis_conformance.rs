@@ -2110,3 +2110,94 @@ async fn auto_distribution_takes_records_without_partition_keys() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn subscribe_to_shard_pushes_records_over_an_event_stream() {
+    use aws_sdk_kinesis::types::{StartingPosition, SubscribeToShardEventStream};
+    let emu = start_default().await;
+    let client = kinesis(&emu);
+    create(&client, "efo-push", 1).await;
+    let stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/efo-push";
+    let consumer = client
+        .register_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name("pusher")
+        .send()
+        .await
+        .unwrap()
+        .consumer
+        .unwrap();
+    for i in 0..3 {
+        client
+            .put_record()
+            .stream_name("efo-push")
+            .partition_key("k")
+            .data(Blob::new(format!("before {i}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut output = client
+        .subscribe_to_shard()
+        .consumer_arn(&consumer.consumer_arn)
+        .shard_id("shardId-000000000000")
+        .starting_position(
+            StartingPosition::builder()
+                .r#type(ShardIteratorType::TrimHorizon)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("subscribe");
+    let mut seen = Vec::new();
+    let mut continuation = String::new();
+    let mut wrote_more = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while seen.len() < 5 && tokio::time::Instant::now() < deadline {
+        match output.event_stream.recv().await.expect("an event") {
+            Some(SubscribeToShardEventStream::SubscribeToShardEvent(event)) => {
+                for r in event.records {
+                    seen.push(String::from_utf8(r.data.into_inner()).unwrap());
+                }
+                continuation = event.continuation_sequence_number;
+                assert_eq!(event.millis_behind_latest, 0);
+                if !wrote_more {
+                    wrote_more = true;
+                    for i in 0..2 {
+                        client
+                            .put_record()
+                            .stream_name("efo-push")
+                            .partition_key("k")
+                            .data(Blob::new(format!("after {i}")))
+                            .send()
+                            .await
+                            .unwrap();
+                    }
+                }
+            }
+            Some(other) => panic!("unexpected event {other:?}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["before 0", "before 1", "before 2", "after 0", "after 1"],
+        "pushed in order, including records written while subscribed"
+    );
+    assert_eq!(continuation.len(), 56);
+    let (code, _) = err(client
+        .subscribe_to_shard()
+        .consumer_arn(format!("{stream_arn}/consumer/nobody:1"))
+        .shard_id("shardId-000000000000")
+        .starting_position(
+            StartingPosition::builder()
+                .r#type(ShardIteratorType::Latest)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await);
+    assert_eq!(code, "ResourceNotFoundException");
+    emu.shutdown().await;
+}

@@ -57,12 +57,18 @@ impl Default for Config {
 /// Every emulated service, shared by the connections.
 pub struct Services {
     config: Config,
+    stopping: watch::Receiver<bool>,
     clock: Arc<Clock>,
     faults: Faults,
     kinesis: Kinesis,
 }
 
 impl Services {
+    /// True once shutdown began: long-lived answers (event streams) end.
+    fn stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
     fn health(&self) -> serde_json::Value {
         serde_json::json!({"status": "ok", "services": {"kinesis": "running"}})
     }
@@ -94,13 +100,14 @@ impl Emulator {
         };
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
+        let (shutdown, receiver) = watch::channel(false);
         let services = Arc::new(Services {
+            stopping: receiver.clone(),
             faults: Faults::new(config.faults.clone()),
             kinesis,
             clock,
             config,
         });
-        let (shutdown, receiver) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, services.clone(), receiver));
         Ok(Emulator {
             addr,

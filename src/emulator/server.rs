@@ -22,7 +22,24 @@ use super::error::AwsError;
 use super::kinesis;
 use super::protocol::Protocol;
 
-type Body = Full<Bytes>;
+type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+/// A response body fed by a channel: one frame per message, ending when the sender is dropped.
+struct ChannelBody(tokio::sync::mpsc::Receiver<Bytes>);
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|frame| frame.map(|bytes| Ok(http_body::Frame::data(bytes))))
+    }
+}
 
 /// Accepts connections until `shutdown` flips, then lets open requests finish.
 pub async fn serve(
@@ -46,7 +63,7 @@ pub async fn serve(
                 let services = services.clone();
                 let service = service_fn(move |req| {
                     let services = services.clone();
-                    async move { Ok::<_, Infallible>(handle(&services, req, peer).await) }
+                    async move { Ok::<_, Infallible>(handle(services, req, peer).await) }
                 });
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn.into_owned());
@@ -68,7 +85,11 @@ pub async fn serve(
     }
 }
 
-async fn handle(services: &Services, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+async fn handle(
+    services: Arc<Services>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Body> {
     let request_id = request_id();
     if req.method() == Method::GET && matches!(req.uri().path(), "/health" | "/healthz" | "/readyz")
     {
@@ -153,6 +174,17 @@ async fn handle(services: &Services, req: Request<Incoming>, peer: SocketAddr) -
     if let Some(delay) = decision.delay {
         tokio::time::sleep(delay).await;
     }
+    if service == kinesis::TARGET_PREFIX
+        && operation == "SubscribeToShard"
+        && decision.error.is_none()
+    {
+        return match kinesis::subscribe::subscribe(&services.kinesis, &ctx, protocol, &body) {
+            Ok((subscription, initial)) => {
+                event_stream_response(services.clone(), subscription, initial, &request_id)
+            }
+            Err(e) => error_response(protocol, &request_id, &e),
+        };
+    }
     let result = match decision.error {
         Some(e) => Err(e),
         None => match service {
@@ -181,7 +213,7 @@ fn bytes_response(
     request_id: &str,
     body: Vec<u8>,
 ) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    let mut response = Response::new(Full::new(Bytes::from(body)).boxed());
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
@@ -214,6 +246,55 @@ fn error_response(protocol: Protocol, request_id: &str, error: &AwsError) -> Res
     response
         .headers_mut()
         .insert("x-amzn-errortype", HeaderValue::from_static(error.code));
+    response
+}
+
+/// Streams a subscription's events: the initial response, then an event whenever records
+/// arrive (at least once a second), until the subscription ends or the client goes away.
+fn event_stream_response(
+    services: Arc<Services>,
+    mut subscription: kinesis::subscribe::Subscription,
+    initial: Vec<u8>,
+    request_id: &str,
+) -> Response<Body> {
+    use kinesis::subscribe::{Step, Subscription, poll};
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    tokio::spawn(async move {
+        if tx.send(Bytes::from(initial)).await.is_err() {
+            return;
+        }
+        let mut last_sent = tokio::time::Instant::now();
+        while !services.stopping() {
+            let heartbeat = last_sent.elapsed() >= std::time::Duration::from_secs(1);
+            match poll(&services.kinesis, &mut subscription, heartbeat) {
+                Some(Step::Event(frame)) => {
+                    if tx.send(Bytes::from(frame)).await.is_err() {
+                        return;
+                    }
+                    last_sent = tokio::time::Instant::now();
+                }
+                Some(Step::Last(frame)) => {
+                    let _ = tx.send(Bytes::from(frame)).await;
+                    return;
+                }
+                None => {
+                    if tx.is_closed() {
+                        return;
+                    }
+                    tokio::time::sleep(Subscription::idle_interval()).await;
+                }
+            }
+        }
+    });
+    let mut response = Response::new(ChannelBody(rx).boxed());
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
     response
 }
 

@@ -37,7 +37,7 @@ fn consumer_not_found(ctx: &Ctx, what: &str) -> AwsError {
 
 /// The stream and the (not deregistered) consumer a request names, by ConsumerARN or by
 /// StreamARN and ConsumerName.
-fn locate(
+pub(super) fn locate(
     k: &Kinesis,
     ctx: &Ctx,
     input: &ConsumerRefInput,

@@ -262,6 +262,11 @@ pub(super) fn put_record(
     }
 }
 
+/// The EncryptionType of records read from the stream: only `KMS` is shown.
+pub(super) fn record_encryption(stream: &Stream) -> Option<&'static str> {
+    (encryption_type(stream) == "KMS").then_some("KMS")
+}
+
 fn encryption_type(stream: &Stream) -> &'static str {
     if stream.meta.lock().kms_key.is_some() {
         "KMS"
@@ -472,6 +477,71 @@ const ITERATOR_TYPES: [&str; 5] = [
     "AT_TIMESTAMP",
 ];
 
+/// Where reading starts in a shard (GetShardIterator, SubscribeToShard).
+pub(super) struct StartingPoint<'a> {
+    pub stream: &'a Stream,
+    pub shard: &'a Shard,
+    /// One of the five iterator types.
+    pub kind: &'a str,
+    pub sequence_number: Option<&'a str>,
+    pub timestamp: Option<Timestamp>,
+    pub now: i64,
+    pub retention_ms: i64,
+    pub ctx: &'a Ctx,
+}
+
+/// The log position a [`StartingPoint`] names.
+pub(super) fn starting_position(
+    p: &StartingPoint<'_>,
+    log: &super::records::ShardLog,
+) -> Result<u64, AwsError> {
+    let (stream, shard, ctx, now, retention_ms) = (p.stream, p.shard, p.ctx, p.now, p.retention_ms);
+    Ok(match p.kind {
+        "TRIM_HORIZON" => log.position_at_time(now - retention_ms).max(log.start()),
+        "LATEST" => log.end(),
+        "AT_TIMESTAMP" => {
+            let ts = p.timestamp.ok_or_else(|| {
+                AwsError::invalid_argument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+            })?;
+            if ts.0 > now {
+                return Err(AwsError::invalid_argument(format!(
+                    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {}, currentTimestampInMillis: {now}",
+                    ts.0
+                )));
+            }
+            log.position_at_time(ts.0.max(now - retention_ms))
+        }
+        _ => {
+            let seq = p.sequence_number.unwrap_or_default();
+            let invalid = || {
+                AwsError::invalid_argument(format!(
+                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} under account {} is invalid.",
+                    shard.id, stream.name, ctx.account
+                ))
+            };
+            let parts = parse_sequence_number(seq).ok_or_else(invalid)?;
+            if parts.stream_tag != stream.tag % 100_000_000_000_000 {
+                return Err(invalid());
+            }
+            if parts.shard != shard.index {
+                return Err(AwsError::invalid_argument(format!(
+                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {}",
+                    super::keys::shard_id(parts.shard),
+                    shard.id
+                )));
+            }
+            let at = log.position_of_counter(parts.counter);
+            if p.kind == "AFTER_SEQUENCE_NUMBER"
+                && log.get(at).is_some_and(|r| r.counter == parts.counter)
+            {
+                at + 1
+            } else {
+                at
+            }
+        }
+    })
+}
+
 pub(super) fn get_shard_iterator(
     k: &Kinesis,
     ctx: &Ctx,
@@ -531,51 +601,19 @@ pub(super) fn get_shard_iterator(
         )));
     }
     let state = shard.state.lock();
-    let log = &state.log;
-    let position = match kind.as_str() {
-        "TRIM_HORIZON" => log.position_at_time(now - retention_ms).max(log.start()),
-        "LATEST" => log.end(),
-        "AT_TIMESTAMP" => {
-            let ts = input.timestamp.ok_or_else(|| {
-                AwsError::invalid_argument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
-            })?;
-            if ts.0 > now {
-                return Err(AwsError::invalid_argument(format!(
-                    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {}, currentTimestampInMillis: {now}",
-                    ts.0
-                )));
-            }
-            log.position_at_time(ts.0.max(now - retention_ms))
-        }
-        _ => {
-            let seq = input.starting_sequence_number.clone().unwrap_or_default();
-            let invalid = || {
-                AwsError::invalid_argument(format!(
-                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} under account {} is invalid.",
-                    shard.id, stream.name, ctx.account
-                ))
-            };
-            let parts = parse_sequence_number(&seq).ok_or_else(invalid)?;
-            if parts.stream_tag != stream.tag % 100_000_000_000_000 {
-                return Err(invalid());
-            }
-            if parts.shard != shard.index {
-                return Err(AwsError::invalid_argument(format!(
-                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {}",
-                    super::keys::shard_id(parts.shard),
-                    shard.id
-                )));
-            }
-            let at = log.position_of_counter(parts.counter);
-            if kind == "AFTER_SEQUENCE_NUMBER"
-                && log.get(at).is_some_and(|r| r.counter == parts.counter)
-            {
-                at + 1
-            } else {
-                at
-            }
-        }
-    };
+    let position = starting_position(
+        &StartingPoint {
+            stream: &stream,
+            shard: &shard,
+            kind: &kind,
+            sequence_number: input.starting_sequence_number.as_deref(),
+            timestamp: input.timestamp,
+            now,
+            retention_ms,
+            ctx,
+        },
+        &state.log,
+    )?;
     let iterator = Iterator {
         stream_tag: stream.tag,
         shard: shard.index,
@@ -634,7 +672,7 @@ pub(super) fn get_records(
     })?;
     let retention_ms = stream.meta.lock().retention_hours * 3_600_000;
     let limit = input.limit.unwrap_or(GET_RECORDS_MAX as i64) as usize;
-    let encryption = (encryption_type(&stream) == "KMS").then_some("KMS");
+    let encryption = record_encryption(&stream);
 
     let mut state = shard.state.lock();
     if !k.settings.relax_limits
@@ -650,39 +688,19 @@ pub(super) fn get_records(
             ),
         ));
     }
-    let held_from = state.log.start();
-    state.log.trim_before(now - retention_ms);
-    if let Some(durable) = &k.durable {
-        // Expired records leave the disk too; a failure only delays that.
-        let _ = durable.trim(stream.tag, shard.index, held_from, state.log.start());
-    }
-    let log = &state.log;
-    let from = it.position.max(log.position_at_time(now - retention_ms));
-    let mut records = Vec::new();
-    let mut bytes = 0usize;
-    let mut next = from;
-    for r in log.iter_from(from) {
-        let size = r.data.len() + r.partition_key.len();
-        if records.len() >= limit || (!records.is_empty() && bytes + size > GET_RECORDS_MAX_BYTES) {
-            break;
-        }
-        bytes += size;
-        next += 1;
-        records.push(Record {
-            sequence_number: sequence_number(stream.tag, r.counter, shard.index),
-            approximate_arrival_timestamp: Timestamp(r.arrival_ms),
-            data: Blob(r.data.to_vec()),
-            partition_key: r.partition_key.to_owned(),
-            encryption_type: encryption,
-        });
-    }
-    let next = next.max(it.position);
-    let at_end = next >= log.end();
-    let millis_behind = if at_end {
-        0
-    } else {
-        log.get(next).map_or(0, |r| (now - r.arrival_ms).max(0))
-    };
+    let batch = read_batch(
+        k,
+        &stream,
+        &shard,
+        &mut state,
+        it.position,
+        limit,
+        now,
+        retention_ms,
+        encryption,
+    );
+    let (records, next, at_end, millis_behind) =
+        (batch.records, batch.next, batch.at_end, batch.millis_behind);
     let closed = state.closed_at.is_some();
     drop(state);
     let (next_shard_iterator, child_shards) = if closed && at_end {
@@ -735,8 +753,72 @@ fn java_date(ms: i64) -> String {
     )
 }
 
+/// Records read from a shard in one go (GetRecords, a SubscribeToShard event).
+pub(super) struct Batch {
+    pub records: Vec<Record>,
+    /// Position after the last record read.
+    pub next: u64,
+    /// True when nothing is left to read now.
+    pub at_end: bool,
+    pub millis_behind: i64,
+}
+
+/// Reads up to `limit` records (and 10 MiB) from `position`, dropping expired ones first.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn read_batch(
+    k: &Kinesis,
+    stream: &Stream,
+    shard: &Shard,
+    state: &mut super::stream::ShardState,
+    position: u64,
+    limit: usize,
+    now: i64,
+    retention_ms: i64,
+    encryption: Option<&'static str>,
+) -> Batch {
+    let held_from = state.log.start();
+    state.log.trim_before(now - retention_ms);
+    if let Some(durable) = &k.durable {
+        // Expired records leave the disk too; a failure only delays that.
+        let _ = durable.trim(stream.tag, shard.index, held_from, state.log.start());
+    }
+    let log = &state.log;
+    let from = position.max(log.position_at_time(now - retention_ms));
+    let mut records = Vec::new();
+    let mut bytes = 0usize;
+    let mut next = from;
+    for r in log.iter_from(from) {
+        let size = r.data.len() + r.partition_key.len();
+        if records.len() >= limit || (!records.is_empty() && bytes + size > GET_RECORDS_MAX_BYTES) {
+            break;
+        }
+        bytes += size;
+        next += 1;
+        records.push(Record {
+            sequence_number: sequence_number(stream.tag, r.counter, shard.index),
+            approximate_arrival_timestamp: Timestamp(r.arrival_ms),
+            data: Blob(r.data.to_vec()),
+            partition_key: r.partition_key.to_owned(),
+            encryption_type: encryption,
+        });
+    }
+    let next = next.max(position);
+    let at_end = next >= log.end();
+    let millis_behind = if at_end {
+        0
+    } else {
+        log.get(next).map_or(0, |r| (now - r.arrival_ms).max(0))
+    };
+    Batch {
+        records,
+        next,
+        at_end,
+        millis_behind,
+    }
+}
+
 /// The child shards of a closed shard.
-fn children(stream: &Stream, shard: &Shard) -> Vec<ChildShard> {
+pub(super) fn children(stream: &Stream, shard: &Shard) -> Vec<ChildShard> {
     stream
         .shards
         .read()

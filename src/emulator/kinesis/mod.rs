@@ -13,6 +13,7 @@ mod policy;
 pub mod records;
 mod shards;
 pub mod stream;
+pub mod subscribe;
 mod tagging;
 
 use std::collections::{BTreeMap, HashMap};

@@ -5,6 +5,7 @@
 
 pub mod blob;
 pub mod cbor;
+pub mod eventstream;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
