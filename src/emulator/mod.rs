@@ -7,6 +7,7 @@ pub mod clock;
 pub mod dispatch;
 pub mod error;
 pub mod faults;
+pub mod fuzz;
 pub mod kinesis;
 pub mod protocol;
 mod server;
