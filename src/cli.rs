@@ -52,6 +52,13 @@ pub struct EmulatorArgs {
     /// How long a deleted stream stays DELETING.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub delete_delay: std::time::Duration,
+    /// Request authentication: `none` accepts any credentials (only the credential scope is
+    /// read); `sigv4` verifies every signature against the `--credential`s.
+    #[arg(long, default_value = "none")]
+    pub auth: AuthMode,
+    /// A credential accepted with `--auth sigv4`, as `ACCESS_KEY:SECRET`; repeatable.
+    #[arg(long = "credential", value_name = "ACCESS_KEY:SECRET")]
+    pub credentials: Vec<crate::emulator::auth::Credential>,
     /// Relax AWS's per-shard throughput limits and daily budgets (for load tests).
     #[arg(long)]
     pub relax_limits: bool,
@@ -62,6 +69,15 @@ pub struct EmulatorArgs {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+}
+
+/// How the emulator authenticates requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMode {
+    /// Accept any credentials.
+    None,
+    /// Verify SigV4 signatures.
+    Sigv4,
 }
 
 /// How logs are written.
@@ -120,6 +136,12 @@ pub fn init_logging(format: LogFormat) {
 /// Runs the emulator until SIGINT or SIGTERM.
 fn run_emulator(args: EmulatorArgs) -> ExitCode {
     init_logging(args.log_format);
+    if args.auth == AuthMode::Sigv4 && args.credentials.is_empty() {
+        eprintln!(
+            "kinesis-operator: --auth sigv4 needs at least one --credential ACCESS_KEY:SECRET"
+        );
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -142,6 +164,7 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
             },
             faults: args.faults,
             data_dir: args.data_dir,
+            sigv4: (args.auth == AuthMode::Sigv4).then_some(args.credentials),
             ..Default::default()
         };
         let emulator = match crate::emulator::Emulator::start(config).await {

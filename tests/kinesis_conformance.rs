@@ -2201,3 +2201,61 @@ async fn subscribe_to_shard_pushes_records_over_an_event_stream() {
     assert_eq!(code, "ResourceNotFoundException");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn sigv4_verification_accepts_valid_signatures_only() {
+    let emu = kinesis_operator::emulator::Emulator::start(kinesis_operator::emulator::Config {
+        sigv4: Some(vec!["AKIDTEST:secret".parse().unwrap()]),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let good = kinesis(&emu);
+    good.create_stream()
+        .stream_name("signed")
+        .shard_count(1)
+        .send()
+        .await
+        .expect("a valid signature");
+    good.put_record()
+        .stream_name("signed")
+        .partition_key("k")
+        .data(Blob::new("x"))
+        .send()
+        .await
+        .unwrap();
+
+    let wrong_secret = {
+        let config = aws_sdk_kinesis::Config::builder()
+            .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+            .endpoint_url(emu.endpoint_url())
+            .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "AKIDTEST",
+                "not-the-secret",
+                None,
+                None,
+                "test",
+            ))
+            .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
+            .build();
+        Client::from_conf(config)
+    };
+    let (code, message) = err(wrong_secret.list_streams().send().await);
+    assert_eq!(code, "InvalidSignatureException");
+    assert!(
+        message.starts_with("The request signature we calculated does not match"),
+        "{message}"
+    );
+    let (code, _) = err(kinesis_as(&emu, "AKIDUNKNOWN", "us-east-1")
+        .list_streams()
+        .send()
+        .await);
+    assert_eq!(code, "UnrecognizedClientException");
+    let unsigned = kinesis_json(&emu, "ListStreams", b"{}").await;
+    assert_eq!(
+        unsigned.header("x-amzn-errortype"),
+        Some("MissingAuthenticationTokenException")
+    );
+    emu.shutdown().await;
+}

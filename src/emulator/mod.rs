@@ -3,6 +3,7 @@
 //!
 //! It never imports controller code; the operator reaches it over HTTP like it reaches AWS.
 
+pub mod auth;
 pub mod clock;
 pub mod dispatch;
 pub mod error;
@@ -40,6 +41,8 @@ pub struct Config {
     /// Where state is stored so that it survives restarts and crashes; memory only when
     /// `None`.
     pub data_dir: Option<std::path::PathBuf>,
+    /// When set, requests must carry a valid SigV4 signature by one of these credentials.
+    pub sigv4: Option<Vec<auth::Credential>>,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             faults: Vec::new(),
             max_body_bytes: 24 << 20,
             data_dir: None,
+            sigv4: None,
         }
     }
 }
@@ -59,6 +63,7 @@ impl Default for Config {
 pub struct Services {
     config: Config,
     stopping: watch::Receiver<bool>,
+    verifier: Option<auth::Verifier>,
     clock: Arc<Clock>,
     faults: Faults,
     kinesis: Kinesis,
@@ -104,6 +109,7 @@ impl Emulator {
         let (shutdown, receiver) = watch::channel(false);
         let services = Arc::new(Services {
             stopping: receiver.clone(),
+            verifier: config.sigv4.as_deref().map(auth::Verifier::new),
             faults: Faults::new(config.faults.clone()),
             kinesis,
             clock,

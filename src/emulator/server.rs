@@ -95,6 +95,22 @@ async fn handle(
     {
         return json_response(StatusCode::OK, &request_id, services.health());
     }
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> = if services.verifier.is_some() {
+        req.headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let target = req
         .headers()
         .get("x-amz-target")
@@ -170,6 +186,18 @@ async fn handle(
         }
     };
 
+    if let Some(verifier) = &services.verifier {
+        let signed = super::auth::SignedRequest {
+            method: &method,
+            path: &path,
+            query: &query,
+            headers: &headers,
+            body: &body,
+        };
+        if let Err(e) = verifier.verify(&signed, services.clock.now_ms()) {
+            return error_response(protocol, &request_id, &e);
+        }
+    }
     let decision = services.faults.decide(operation);
     if let Some(delay) = decision.delay {
         tokio::time::sleep(delay).await;
