@@ -1,0 +1,4 @@
+//! The operator's reconcilers, one per kind, and the runtime they share.
+
+pub mod conditions;
+pub mod kinesis_stream;
