@@ -2,6 +2,7 @@
 //! manifests, and an AWS emulator in the same binary.
 
 pub mod api;
+pub mod aws;
 pub mod cli;
 pub mod controller;
 pub mod emulator;

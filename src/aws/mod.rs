@@ -1,0 +1,6 @@
+//! Facades over the aws-sdk-* clients: spec to request translation and error classification.
+//! The controller never looks at raw SDK errors; it sees an [`ErrorClass`].
+
+pub mod errors;
+
+pub use errors::{AwsCallError, ErrorClass};
