@@ -99,7 +99,8 @@ async fn handle(
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let headers: Vec<(String, String)> = if services.verifier.is_some() {
-        req.headers()
+        let mut headers: Vec<(String, String)> = req
+            .headers()
             .iter()
             .map(|(n, v)| {
                 (
@@ -107,7 +108,14 @@ async fn handle(
                     String::from_utf8_lossy(v.as_bytes()).into_owned(),
                 )
             })
-            .collect()
+            .collect();
+        // HTTP/2 carries the host as the :authority pseudo-header; clients sign it as `host`.
+        if !headers.iter().any(|(n, _)| n == "host")
+            && let Some(authority) = req.uri().authority()
+        {
+            headers.push(("host".to_owned(), authority.to_string()));
+        }
+        headers
     } else {
         Vec::new()
     };
