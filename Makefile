@@ -29,3 +29,7 @@ lint: ## rustfmt and clippy, warnings are errors
 
 test: tools lint ## everything: lint, unit, integration against the real control plane
 	$(CARGO) test --locked --all-targets
+
+.PHONY: bench
+bench: ## emulator benchmark vs fakecloud, kinesalite, kinesis-mock, moto: target/bench/results-emulator.json, BENCHMARKS.md
+	./bench/run.sh
