@@ -119,6 +119,15 @@ impl Validation {
         }
     }
 
+    /// The member must be present and its length (in characters) within `min..=max`.
+    pub fn required_length(&mut self, path: &str, value: &Option<String>, min: usize, max: usize) {
+        if let Some(v) = value {
+            self.length(path, v, min, max);
+        } else {
+            self.required(path, value);
+        }
+    }
+
     /// String length (in characters) within `min..=max`.
     pub fn length(&mut self, path: &str, value: &str, min: usize, max: usize) {
         let len = value.chars().count();

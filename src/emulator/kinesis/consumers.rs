@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::control::{decode_token, encode_token};
 use super::model::*;
-use super::stream::{Consumer, Status, Stream};
+use super::stream::{Consumer, Stream};
 use super::tagging::validate_tags;
 use super::{Ctx, Kinesis};
 use crate::emulator::error::{AwsError, Validation, is_name};
@@ -111,14 +111,7 @@ pub(super) fn register(
     input: RegisterConsumerInput,
 ) -> Result<RegisterConsumerOutput, AwsError> {
     let mut v = Validation::new();
-    if v.required("streamARN", &input.stream_arn) {
-        v.length(
-            "streamARN",
-            input.stream_arn.as_deref().unwrap_or_default(),
-            1,
-            2048,
-        );
-    }
+    v.required_length("streamARN", &input.stream_arn, 1, 2048);
     if v.required("consumerName", &input.consumer_name) {
         validate_consumer_name(&mut v, input.consumer_name.as_deref().unwrap_or_default());
     }
@@ -130,14 +123,7 @@ pub(super) fn register(
     let stream = k.find(ctx, None, input.stream_arn.as_deref())?;
     let now = k.now();
     let mut meta = stream.meta.lock();
-    if meta.status != Status::Active {
-        return Err(AwsError::in_use(format!(
-            "Stream {} under account {} not ACTIVE, instead in state {}",
-            stream.name,
-            ctx.account,
-            meta.status.as_str()
-        )));
-    }
+    super::control::require_active(&stream, meta.status, ctx)?;
     meta.consumers.retain(|c| c.status(now).is_some());
     if meta.consumers.iter().any(|c| c.name == name) {
         return Err(AwsError::in_use(format!(
@@ -215,14 +201,7 @@ pub(super) fn list(
     input: ListConsumersInput,
 ) -> Result<ListConsumersOutput, AwsError> {
     let mut v = Validation::new();
-    if v.required("streamARN", &input.stream_arn) {
-        v.length(
-            "streamARN",
-            input.stream_arn.as_deref().unwrap_or_default(),
-            1,
-            2048,
-        );
-    }
+    v.required_length("streamARN", &input.stream_arn, 1, 2048);
     if let Some(max) = input.max_results {
         v.range("maxResults", max, 1, 10000);
     }

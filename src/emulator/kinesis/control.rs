@@ -425,7 +425,7 @@ pub(super) fn decode_token(token: &str) -> Result<String, AwsError> {
 }
 
 /// Checks that a stream accepts a control-plane change: ACTIVE.
-fn require_active(stream: &Stream, status: Status, ctx: &Ctx) -> Result<(), AwsError> {
+pub(super) fn require_active(stream: &Stream, status: Status, ctx: &Ctx) -> Result<(), AwsError> {
     if status != Status::Active {
         return Err(AwsError::in_use(format!(
             "Stream {} under account {} not ACTIVE, instead in state {}",
@@ -513,14 +513,7 @@ fn validate_encryption(input: &EncryptionInput) -> Result<(), AwsError> {
             &["NONE", "KMS"],
         );
     }
-    if v.required("keyId", &input.key_id) {
-        v.length(
-            "keyId",
-            input.key_id.as_deref().unwrap_or_default(),
-            1,
-            2048,
-        );
-    }
+    v.required_length("keyId", &input.key_id, 1, 2048);
     v.finish()
 }
 
@@ -648,14 +641,7 @@ pub(super) fn update_stream_mode(
     input: UpdateStreamModeInput,
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
-    if v.required("streamARN", &input.stream_arn) {
-        v.length(
-            "streamARN",
-            input.stream_arn.as_deref().unwrap_or_default(),
-            1,
-            2048,
-        );
-    }
+    v.required_length("streamARN", &input.stream_arn, 1, 2048);
     let mode = if v.required("streamModeDetails", &input.stream_mode_details) {
         parse_mode(
             &mut v,

@@ -548,14 +548,7 @@ pub(super) fn get_shard_iterator(
     input: GetShardIteratorInput,
 ) -> Result<GetShardIteratorOutput, AwsError> {
     let mut v = Validation::new();
-    if v.required("shardId", &input.shard_id) {
-        v.length(
-            "shardId",
-            input.shard_id.as_deref().unwrap_or_default(),
-            1,
-            128,
-        );
-    }
+    v.required_length("shardId", &input.shard_id, 1, 128);
     if v.required("shardIteratorType", &input.shard_iterator_type) {
         v.one_of(
             "shardIteratorType",
@@ -632,14 +625,7 @@ pub(super) fn get_records(
     input: GetRecordsInput,
 ) -> Result<GetRecordsOutput, AwsError> {
     let mut v = Validation::new();
-    if v.required("shardIterator", &input.shard_iterator) {
-        v.length(
-            "shardIterator",
-            input.shard_iterator.as_deref().unwrap_or_default(),
-            1,
-            512,
-        );
-    }
+    v.required_length("shardIterator", &input.shard_iterator, 1, 512);
     if let Some(limit) = input.limit {
         v.range("limit", limit, 1, GET_RECORDS_MAX as i64);
     }

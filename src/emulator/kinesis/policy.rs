@@ -8,14 +8,7 @@ use crate::emulator::error::{AwsError, Validation};
 
 fn validate(input: &ResourcePolicyInput, needs_policy: bool) -> Result<(), AwsError> {
     let mut v = Validation::new();
-    if v.required("resourceARN", &input.resource_arn) {
-        v.length(
-            "resourceARN",
-            input.resource_arn.as_deref().unwrap_or_default(),
-            1,
-            2048,
-        );
-    }
+    v.required_length("resourceARN", &input.resource_arn, 1, 2048);
     if needs_policy {
         v.required("policy", &input.policy);
     }

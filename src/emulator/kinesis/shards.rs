@@ -213,14 +213,7 @@ fn require_active_provisioned(
     status: Status,
     mode: Mode,
 ) -> Result<(), AwsError> {
-    if status != Status::Active {
-        return Err(AwsError::in_use(format!(
-            "Stream {} under account {} not ACTIVE, instead in state {}",
-            stream.name,
-            ctx.account,
-            status.as_str()
-        )));
-    }
+    super::control::require_active(stream, status, ctx)?;
     if mode == Mode::OnDemand {
         return Err(AwsError::client(
             "ValidationException",
@@ -338,14 +331,7 @@ pub(super) fn split_shard(
     input: SplitShardInput,
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
-    if v.required("shardToSplit", &input.shard_to_split) {
-        v.length(
-            "shardToSplit",
-            input.shard_to_split.as_deref().unwrap_or_default(),
-            1,
-            128,
-        );
-    }
+    v.required_length("shardToSplit", &input.shard_to_split, 1, 128);
     if v.required("newStartingHashKey", &input.new_starting_hash_key) {
         let key = input.new_starting_hash_key.as_deref().unwrap_or_default();
         v.pattern("newStartingHashKey", key, "0|([1-9]\\d{0,38})", |s| {
@@ -399,22 +385,13 @@ pub(super) fn merge_shards(
     input: MergeShardsInput,
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
-    if v.required("shardToMerge", &input.shard_to_merge) {
-        v.length(
-            "shardToMerge",
-            input.shard_to_merge.as_deref().unwrap_or_default(),
-            1,
-            128,
-        );
-    }
-    if v.required("adjacentShardToMerge", &input.adjacent_shard_to_merge) {
-        v.length(
-            "adjacentShardToMerge",
-            input.adjacent_shard_to_merge.as_deref().unwrap_or_default(),
-            1,
-            128,
-        );
-    }
+    v.required_length("shardToMerge", &input.shard_to_merge, 1, 128);
+    v.required_length(
+        "adjacentShardToMerge",
+        &input.adjacent_shard_to_merge,
+        1,
+        128,
+    );
     v.finish()?;
     let stream = k.find(
         ctx,

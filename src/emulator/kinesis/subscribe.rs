@@ -85,14 +85,7 @@ pub fn subscribe(
 ) -> Result<(Subscription, Vec<u8>), AwsError> {
     let input: SubscribeInput = protocol.decode(body)?;
     let mut v = Validation::new();
-    if v.required("consumerARN", &input.consumer_arn) {
-        v.length(
-            "consumerARN",
-            input.consumer_arn.as_deref().unwrap_or_default(),
-            1,
-            2048,
-        );
-    }
+    v.required_length("consumerARN", &input.consumer_arn, 1, 2048);
     if v.required("shardId", &input.shard_id) {
         let id = input.shard_id.as_deref().unwrap_or_default();
         v.pattern("shardId", id, "[a-zA-Z0-9_.-]+", is_name);
