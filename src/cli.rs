@@ -1,4 +1,4 @@
-//! Command line: `emulator`, `crds` and `version` (the operator arrives with its subcommand).
+//! Command line: `run` (the operator), `emulator`, `crds` and `version`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,6 +17,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the operator: reconcile KinesisStreams against AWS (or the emulator).
+    Run(RunArgs),
     /// Run the AWS emulator (Kinesis Data Streams) on one port.
     Emulator(EmulatorArgs),
     /// Print every CustomResourceDefinition as YAML (a multi-document stream) on stdout, or
@@ -28,6 +30,78 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+}
+
+/// Options of `kinesis-operator run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Region of objects without `spec.region`.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Send every AWS call to this endpoint (the emulator's URL); `AWS_ENDPOINT_URL` and
+    /// `AWS_ENDPOINT_URL_<SERVICE>` are honoured as aws-config does when this is absent.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Watch only this namespace (all namespaces when absent).
+    #[arg(long, env = "WATCH_NAMESPACE")]
+    pub watch_namespace: Option<String>,
+    /// How often a settled object is compared with AWS again (drift check).
+    #[arg(long, env = "RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    pub resync_interval: std::time::Duration,
+    /// Objects reconciled in parallel.
+    #[arg(long, env = "MAX_CONCURRENT_RECONCILES", default_value_t = 16)]
+    pub max_concurrent_reconciles: u16,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// Runs the operator until SIGINT or SIGTERM.
+fn run_operator(args: RunArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kinesis-operator: starting the async runtime failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let client = match kube::Client::try_default().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "no Kubernetes API server: set KUBECONFIG or run in a cluster");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(args.region.clone()));
+        if let Some(url) = &args.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let ctx = std::sync::Arc::new(crate::controller::context::Context {
+            client,
+            aws: crate::controller::context::AwsClients::new(loader.load().await),
+            settings: crate::controller::context::Settings {
+                region: args.region,
+                resync: args.resync_interval,
+                field_manager: "kinesis-operator".to_owned(),
+            },
+        });
+        tracing::info!(namespace = ?args.watch_namespace, "operator running");
+        crate::controller::kinesis_stream::run(
+            ctx,
+            args.watch_namespace.as_deref(),
+            args.max_concurrent_reconciles,
+            wait_for_signal(),
+        )
+        .await;
+        tracing::info!("operator stopped");
+        ExitCode::SUCCESS
+    })
 }
 
 /// Options of `kinesis-operator emulator`.
@@ -230,6 +304,7 @@ pub fn main() -> ExitCode {
     let mut out = std::io::stdout().lock();
     let result = match cli.command {
         Command::Emulator(args) => return run_emulator(args),
+        Command::Run(args) => return run_operator(args),
         Command::Crds { out_dir: None } => out.write_all(crds_yaml().as_bytes()),
         Command::Crds { out_dir: Some(dir) } => write_crds(&dir),
         Command::Version => writeln!(out, "kinesis-operator {}", env!("CARGO_PKG_VERSION")),

@@ -2,5 +2,6 @@
 //! The controller never looks at raw SDK errors; it sees an [`ErrorClass`].
 
 pub mod errors;
+pub mod kinesis;
 
 pub use errors::{AwsCallError, ErrorClass};

@@ -1,4 +1,5 @@
 //! The operator's reconcilers, one per kind, and the runtime they share.
 
 pub mod conditions;
+pub mod context;
 pub mod kinesis_stream;

@@ -1,0 +1,59 @@
+//! What every reconciler shares: the Kubernetes client, AWS clients per region, settings.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::aws::kinesis::KinesisApi;
+
+/// Operator settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Region of objects without `spec.region`.
+    pub region: String,
+    /// How often a settled object is compared with AWS again (drift check).
+    pub resync: Duration,
+    /// Field manager of status writes.
+    pub field_manager: String,
+}
+
+/// AWS clients, one per region, built from one shared configuration.
+pub struct AwsClients {
+    config: aws_config::SdkConfig,
+    kinesis: Mutex<HashMap<String, KinesisApi>>,
+}
+
+impl AwsClients {
+    /// Clients from `config` (credentials, endpoint, retry and timeout settings).
+    pub fn new(config: aws_config::SdkConfig) -> Self {
+        AwsClients {
+            config,
+            kinesis: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The Kinesis calls in `region`.
+    pub fn kinesis(&self, region: &str) -> KinesisApi {
+        self.kinesis
+            .lock()
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let config = aws_sdk_kinesis::config::Builder::from(&self.config)
+                    .region(aws_sdk_kinesis::config::Region::new(region.to_owned()))
+                    .build();
+                KinesisApi::new(aws_sdk_kinesis::Client::from_conf(config))
+            })
+            .clone()
+    }
+}
+
+/// The shared context of the reconcilers.
+pub struct Context {
+    /// Kubernetes client.
+    pub client: kube::Client,
+    /// AWS clients.
+    pub aws: AwsClients,
+    /// Settings.
+    pub settings: Settings,
+}

@@ -1,0 +1,307 @@
+//! The KinesisStream controller on a real control plane against the emulator: what a user sees
+//! in conditions and status, and what exists in "AWS".
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kinesis_operator::api::KinesisStream;
+use kinesis_operator::controller::context::{AwsClients, Context, Settings};
+use kinesis_operator::controller::kinesis_stream;
+use kinesis_operator::emulator::Emulator;
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use serde_json::json;
+use support::emulator::{kinesis, start_default};
+use support::envtest::{control_plane, wait_for};
+
+/// A running operator for one namespace, stopped when dropped.
+struct Operator {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Operator {
+    async fn start(client: kube::Client, emulator: &Emulator, namespace: &str) -> Operator {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .endpoint_url(emulator.endpoint_url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            )))
+            .build();
+        let ctx = Arc::new(Context {
+            client,
+            aws: AwsClients::new(sdk),
+            settings: Settings {
+                region: "us-east-1".into(),
+                resync: Duration::from_secs(2),
+                field_manager: "kinesis-operator".into(),
+            },
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let namespace = namespace.to_owned();
+        let task = tokio::spawn(async move {
+            kinesis_stream::run(ctx, Some(&namespace), 4, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Operator {
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+fn condition<'a>(obj: &'a KinesisStream, type_: &str) -> Option<&'a Condition> {
+    obj.status
+        .as_ref()?
+        .common
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+/// Waits until `check` holds for the object, returning it.
+async fn wait_until(
+    api: &Api<KinesisStream>,
+    name: &str,
+    what: &str,
+    check: impl Fn(&KinesisStream) -> bool,
+) -> KinesisStream {
+    wait_for(Duration::from_secs(60), || async {
+        api.get(name).await.ok().filter(|o| check(o))
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "{name}: {what} within 60 s; last seen: {:?}",
+            futures::executor::block_on(api.get(name)).map(|o| o.status)
+        )
+    })
+}
+
+fn is_ready(o: &KinesisStream) -> bool {
+    condition(o, "Ready").is_some_and(|c| c.status == "True")
+        && o.status.as_ref().and_then(|s| s.common.observed_generation) == o.metadata.generation
+}
+
+async fn apply(api: &Api<KinesisStream>, name: &str, spec: serde_json::Value) {
+    let obj = json!({"apiVersion": "kinesis.operator.dev/v1alpha1", "kind": "KinesisStream", "metadata": {"name": name}, "spec": spec});
+    api.patch(
+        name,
+        &PatchParams::apply("test").force(),
+        &Patch::Apply(&obj),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("applying {name}: {e}"));
+}
+
+#[tokio::test]
+async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
+    let cp = control_plane();
+    let ns = cp.namespace("kst").await;
+    let emulator = start_default().await;
+    let aws = kinesis(&emulator);
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+
+    apply(
+        &api,
+        "my-stream",
+        json!({"shardCount": 2, "tags": {"team": "data"}}),
+    )
+    .await;
+    let ready = wait_until(&api, "my-stream", "Ready", is_ready).await;
+    let status = ready.status.clone().unwrap();
+    assert_eq!(
+        status.common.arn.as_deref(),
+        Some("arn:aws:kinesis:us-east-1:000000000000:stream/my-stream")
+    );
+    assert_eq!(status.stream_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(status.open_shard_count, Some(2));
+    assert_eq!(status.retention_period_hours, Some(24));
+    assert!(
+        ready
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&kinesis_stream::FINALIZER.to_owned())
+    );
+    let tags = aws
+        .list_tags_for_stream()
+        .stream_name("my-stream")
+        .send()
+        .await
+        .unwrap()
+        .tags;
+    let keys: Vec<_> = tags.iter().map(|t| t.key.as_str()).collect();
+    assert!(
+        keys.contains(&"team")
+            && keys.contains(&"kinesis.operator.dev/owner")
+            && keys.contains(&"kinesis.operator.dev/uid"),
+        "{keys:?}"
+    );
+
+    // 2 -> 5 goes 2 -> 4 -> 5.
+    apply(
+        &api,
+        "my-stream",
+        json!({"shardCount": 5, "retentionPeriodHours": 48, "tags": {"team": "data"}}),
+    )
+    .await;
+    let scaled = wait_until(&api, "my-stream", "Ready with 5 shards and 48 h", |o| {
+        is_ready(o)
+            && o.status.as_ref().is_some_and(|s| {
+                s.open_shard_count == Some(5) && s.retention_period_hours == Some(48)
+            })
+    })
+    .await;
+    assert!(
+        scaled.status.unwrap().scaling.is_none(),
+        "no scaling in progress once Ready"
+    );
+    let summary = aws
+        .describe_stream_summary()
+        .stream_name("my-stream")
+        .send()
+        .await
+        .unwrap()
+        .stream_description_summary
+        .unwrap();
+    assert_eq!(
+        (summary.open_shard_count, summary.retention_period_hours),
+        (5, 48)
+    );
+    let all_shards = aws
+        .list_shards()
+        .stream_name("my-stream")
+        .send()
+        .await
+        .unwrap()
+        .shards
+        .unwrap();
+    assert_eq!(
+        all_shards.len(),
+        2 + 4 + 5,
+        "two re-shards: 2 closed, then 4 closed, 5 open"
+    );
+
+    api.delete("my-stream", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for(Duration::from_secs(60), || async {
+        api.get_opt("my-stream")
+            .await
+            .ok()
+            .and_then(|o| o.is_none().then_some(()))
+    })
+    .await
+    .expect("the object goes once the stream is gone");
+    let err = aws
+        .describe_stream_summary()
+        .stream_name("my-stream")
+        .send()
+        .await;
+    assert!(err.is_err(), "the stream is deleted from AWS");
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stream_it_does_not_own_is_stalled_unless_adopted_and_never_deleted() {
+    let cp = control_plane();
+    let ns = cp.namespace("adopt").await;
+    let emulator = start_default().await;
+    let aws = kinesis(&emulator);
+    aws.create_stream()
+        .stream_name("theirs")
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+
+    apply(&api, "theirs", json!({"shardCount": 1})).await;
+    let stalled = wait_until(&api, "theirs", "Stalled", |o| {
+        condition(o, "Stalled").is_some_and(|c| c.status == "True")
+    })
+    .await;
+    let c = condition(&stalled, "Stalled").unwrap();
+    assert_eq!(c.reason, "AlreadyExists");
+    assert!(c.message.contains("set spec.adopt: true"), "{}", c.message);
+    assert_eq!(condition(&stalled, "Ready").unwrap().status, "False");
+
+    // Deleting the object leaves the stream that was never ours.
+    api.delete("theirs", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for(Duration::from_secs(30), || async {
+        api.get_opt("theirs")
+            .await
+            .ok()
+            .and_then(|o| o.is_none().then_some(()))
+    })
+    .await
+    .expect("the object goes");
+    assert!(
+        aws.describe_stream_summary()
+            .stream_name("theirs")
+            .send()
+            .await
+            .is_ok(),
+        "someone else's stream is never deleted"
+    );
+
+    apply(&api, "theirs", json!({"shardCount": 2, "adopt": true})).await;
+    let adopted = wait_until(&api, "theirs", "Ready after adoption", |o| {
+        is_ready(o)
+            && o.status
+                .as_ref()
+                .is_some_and(|s| s.open_shard_count == Some(2))
+    })
+    .await;
+    assert_eq!(
+        adopted.status.unwrap().stream_status.as_deref(),
+        Some("ACTIVE")
+    );
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn impossible_specs_are_stalled_with_aws_error_verbatim() {
+    let cp = control_plane();
+    let ns = cp.namespace("stall").await;
+    let emulator = start_default().await;
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+    // 600 shards exceed the account's shard limit of 500.
+    apply(&api, "too-big", json!({"shardCount": 600})).await;
+    let stalled = wait_until(&api, "too-big", "Stalled", |o| {
+        condition(o, "Stalled").is_some_and(|c| c.status == "True")
+    })
+    .await;
+    let c = condition(&stalled, "Stalled").unwrap();
+    assert!(
+        c.message
+            .starts_with("LimitExceededException: This request would exceed the shard limit"),
+        "{}",
+        c.message
+    );
+    operator.stop().await;
+    emulator.shutdown().await;
+}
