@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 CARGO ?= cargo
 export PATH := $(CURDIR)/target/tools/bin:$(PATH)
 
-.PHONY: help build tools cluster-up cluster-down crds test lint unit
+.PHONY: help build tools cluster-up cluster-down crds test lint unit demo demo-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,6 +22,12 @@ cluster-down: ## stop the local control plane and remove its files
 
 crds: ## regenerate crds/ from the Rust types
 	$(CARGO) run --quiet --locked -- crds --out-dir crds
+
+demo: tools ## control plane + CRDs + emulator + operator, the stream example Ready; left running
+	./tools/demo.sh up
+
+demo-down: ## stop what make demo started
+	./tools/demo.sh down
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

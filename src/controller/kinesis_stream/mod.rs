@@ -133,6 +133,31 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
         aws.add_tags(&name, &desired_tags(obj)).await?;
     }
 
+    let scaling = match (on_demand, spec.shard_count) {
+        (false, Some(target)) if view.open_shards != target => Some(ScalingStatus {
+            from: view.open_shards,
+            to: target,
+            steps: plan::route(view.open_shards, target),
+            next_step_after: None,
+        }),
+        _ => None,
+    };
+    if view.status == "UPDATING"
+        && let Some(scaling) = scaling
+    {
+        return Ok(Outcome {
+            health: Health::Progressing {
+                reason: "Scaling".to_owned(),
+                message: format!(
+                    "re-sharding: {} open shards, next {:?}",
+                    view.open_shards, scaling.steps
+                ),
+            },
+            view: Some(view),
+            scaling: Some(scaling),
+            requeue: Some(POLL),
+        });
+    }
     match view.status.as_str() {
         "ACTIVE" => {}
         "CREATING" => {
