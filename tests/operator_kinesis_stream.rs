@@ -305,3 +305,160 @@ async fn impossible_specs_are_stalled_with_aws_error_verbatim() {
     operator.stop().await;
     emulator.shutdown().await;
 }
+
+/// An operator that dies after CreateStream but before any status write (here: it may not
+/// write status at all, and is stopped once the stream exists) leaves one stream, which the
+/// next operator recognises by its ownership tags and reports Ready.
+#[tokio::test]
+async fn a_crash_between_create_and_status_write_leaves_exactly_one_stream() {
+    let cp = control_plane();
+    let ns = cp.namespace("crash").await;
+    let admin = cp.admin().await;
+    let role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "no-status", "namespace": ns},
+        "rules": [{"apiGroups": ["kinesis.operator.dev"], "resources": ["kinesisstreams"], "verbs": ["get", "list", "watch", "patch", "update"]}]
+    });
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "no-status", "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "no-status"},
+        "subjects": [{"kind": "ServiceAccount", "name": "crashy", "namespace": ns}]
+    });
+    Api::<k8s_openapi::api::rbac::v1::Role>::namespaced(admin.clone(), &ns)
+        .patch(
+            "no-status",
+            &PatchParams::apply("test"),
+            &Patch::Apply(&role),
+        )
+        .await
+        .unwrap();
+    Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(admin.clone(), &ns)
+        .patch(
+            "no-status",
+            &PatchParams::apply("test"),
+            &Patch::Apply(&binding),
+        )
+        .await
+        .unwrap();
+    let emulator = start_default().await;
+    let aws = kinesis(&emulator);
+    let api: Api<KinesisStream> = Api::namespaced(admin.clone(), &ns);
+
+    let crashy = Operator::start(cp.service_account(&ns, "crashy").await, &emulator, &ns).await;
+    apply(&api, "once", json!({"shardCount": 2})).await;
+    wait_for(Duration::from_secs(60), || async {
+        aws.describe_stream_summary()
+            .stream_name("once")
+            .send()
+            .await
+            .ok()
+    })
+    .await
+    .expect("the first operator created the stream");
+    crashy.stop().await;
+    let obj = api.get("once").await.unwrap();
+    assert!(
+        obj.status.is_none(),
+        "no status was written before the crash"
+    );
+
+    let operator = Operator::start(admin.clone(), &emulator, &ns).await;
+    let ready = wait_until(&api, "once", "Ready after restart", is_ready).await;
+    assert_eq!(ready.status.unwrap().open_shard_count, Some(2));
+    let streams = aws.list_streams().send().await.unwrap().stream_names;
+    assert_eq!(streams, ["once"], "exactly one stream");
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// With 30% of AWS calls throttled and 10% failing with 5xx, every stream still becomes Ready
+/// and none goes Stalled.
+#[tokio::test]
+async fn streams_converge_through_throttling_and_server_errors() {
+    let cp = control_plane();
+    let ns = cp.namespace("faults").await;
+    let emulator = Emulator::start(kinesis_operator::emulator::Config {
+        faults: vec![
+            "*:throttle:0.3".parse().unwrap(),
+            "*:5xx:0.1".parse().unwrap(),
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+    for i in 0..10 {
+        apply(
+            &api,
+            &format!("flaky-{i}"),
+            json!({"shardCount": 2, "retentionPeriodHours": 48}),
+        )
+        .await;
+    }
+    for i in 0..10 {
+        let name = format!("flaky-{i}");
+        let ready = wait_until(&api, &name, "Ready despite faults", |o| {
+            assert!(
+                condition(o, "Stalled").is_none_or(|c| c.status != "True"),
+                "{}: Stalled under transient faults: {:?}",
+                o.metadata.name.as_deref().unwrap_or_default(),
+                condition(o, "Stalled")
+            );
+            is_ready(o)
+        })
+        .await;
+        assert_eq!(ready.status.unwrap().retention_period_hours, Some(48));
+    }
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// 200 KinesisStreams applied at once all become Ready.
+#[tokio::test]
+async fn two_hundred_streams_applied_at_once_all_become_ready() {
+    let cp = control_plane();
+    let ns = cp.namespace("many").await;
+    let emulator =
+        kinesis_operator::emulator::Emulator::start(kinesis_operator::emulator::Config {
+            kinesis: kinesis_operator::emulator::kinesis::Settings {
+                relax_limits: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+    let applies = (0..200).map(|i| {
+        let api = api.clone();
+        async move { apply(&api, &format!("s{i:03}"), json!({"shardCount": 1})).await }
+    });
+    futures::future::join_all(applies).await;
+    let all_ready = wait_for(Duration::from_secs(120), || async {
+        let list = api.list(&Default::default()).await.ok()?;
+        (list.items.len() == 200 && list.items.iter().all(is_ready)).then_some(())
+    })
+    .await;
+    let ready = api
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|o| is_ready(o))
+        .count();
+    assert!(all_ready.is_some(), "{ready} of 200 Ready within 120 s");
+    let streams = kinesis(&emulator)
+        .list_streams()
+        .limit(1000)
+        .send()
+        .await
+        .unwrap()
+        .stream_names;
+    assert_eq!(streams.len(), 200);
+    operator.stop().await;
+    emulator.shutdown().await;
+}
