@@ -715,19 +715,13 @@ pub(super) fn describe_limits(
     })
 }
 
-fn validate_stream_arn(v: &mut Validation, arn: &Option<String>) {
-    if v.required("streamARN", arn) {
-        v.length("streamARN", arn.as_deref().unwrap_or_default(), 1, 2048);
-    }
-}
-
 pub(super) fn update_max_record_size(
     k: &Kinesis,
     ctx: &Ctx,
     input: UpdateMaxRecordSizeInput,
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
-    validate_stream_arn(&mut v, &input.stream_arn);
+    v.required_length("streamARN", &input.stream_arn, 1, 2048);
     if v.required("maxRecordSizeInKiB", &input.max_record_size_in_ki_b) {
         v.range(
             "maxRecordSizeInKiB",
@@ -806,7 +800,7 @@ pub(super) fn update_distribution(
     input: UpdateDistributionInput,
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
-    validate_stream_arn(&mut v, &input.stream_arn);
+    v.required_length("streamARN", &input.stream_arn, 1, 2048);
     if v.required(
         "recordDistributionStrategy",
         &input.record_distribution_strategy,

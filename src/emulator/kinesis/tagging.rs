@@ -172,19 +172,13 @@ pub(super) fn list_tags_for_stream(
     })
 }
 
-fn validate_resource_arn(v: &mut Validation, arn: &Option<String>) {
-    if v.required("resourceARN", arn) {
-        v.length("resourceARN", arn.as_deref().unwrap_or_default(), 1, 2048);
-    }
-}
-
 pub(super) fn tag_resource(
     k: &Kinesis,
     ctx: &Ctx,
     input: TagResourceInput,
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
-    validate_resource_arn(&mut v, &input.resource_arn);
+    v.required_length("resourceARN", &input.resource_arn, 1, 2048);
     if v.required("tags", &input.tags) {
         validate_tags(&mut v, "tags", input.tags.as_ref().expect("checked"));
     }
@@ -205,7 +199,7 @@ pub(super) fn untag_resource(
     input: UntagResourceInput,
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
-    validate_resource_arn(&mut v, &input.resource_arn);
+    v.required_length("resourceARN", &input.resource_arn, 1, 2048);
     validate_keys(&mut v, "tagKeys", &input.tag_keys);
     v.finish()?;
     remove(
@@ -224,7 +218,7 @@ pub(super) fn list_tags_for_resource(
     input: ListTagsForResourceInput,
 ) -> Result<ListTagsForResourceOutput, AwsError> {
     let mut v = Validation::new();
-    validate_resource_arn(&mut v, &input.resource_arn);
+    v.required_length("resourceARN", &input.resource_arn, 1, 2048);
     v.finish()?;
     let stream = k.find(ctx, None, input.resource_arn.as_deref())?;
     let meta = stream.meta.lock();
