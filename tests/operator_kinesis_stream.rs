@@ -199,6 +199,62 @@ async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
         "two re-shards: 2 closed, then 4 closed, 5 open"
     );
 
+    // Encryption, shard-level metrics and the record size follow the spec, both ways.
+    apply(&api, "my-stream", json!({"shardCount": 5, "retentionPeriodHours": 48, "tags": {"team": "data"},
+        "encryption": {"keyId": "alias/aws/kinesis"}, "shardLevelMetrics": ["ALL"], "maxRecordSizeInKiB": 2048})).await;
+    let configured = wait_until(&api, "my-stream", "Ready encrypted", |o| {
+        is_ready(o)
+            && o.status.as_ref().is_some_and(|s| {
+                s.encryption_type.as_deref() == Some("KMS")
+                    && s.max_record_size_in_ki_b == Some(2048)
+            })
+    })
+    .await;
+    assert_eq!(configured.status.unwrap().open_shard_count, Some(5));
+    let summary = aws
+        .describe_stream_summary()
+        .stream_name("my-stream")
+        .send()
+        .await
+        .unwrap()
+        .stream_description_summary
+        .unwrap();
+    assert_eq!(summary.key_id.as_deref(), Some("alias/aws/kinesis"));
+    let metrics = summary
+        .enhanced_monitoring
+        .into_iter()
+        .flat_map(|m| m.shard_level_metrics.unwrap_or_default())
+        .count();
+    assert_eq!(metrics, 7, "ALL enables the seven shard-level metrics");
+    apply(
+        &api,
+        "my-stream",
+        json!({"shardCount": 5, "retentionPeriodHours": 48, "tags": {"team": "data"}}),
+    )
+    .await;
+    wait_until(&api, "my-stream", "Ready unencrypted", |o| {
+        is_ready(o)
+            && o.status.as_ref().is_some_and(|s| {
+                s.encryption_type.as_deref() == Some("NONE")
+                    && s.max_record_size_in_ki_b == Some(1024)
+            })
+    })
+    .await;
+    let summary = aws
+        .describe_stream_summary()
+        .stream_name("my-stream")
+        .send()
+        .await
+        .unwrap()
+        .stream_description_summary
+        .unwrap();
+    assert!(
+        summary
+            .enhanced_monitoring
+            .iter()
+            .all(|m| m.shard_level_metrics.as_ref().is_none_or(|v| v.is_empty()))
+    );
+
     api.delete("my-stream", &DeleteParams::default())
         .await
         .unwrap();

@@ -24,6 +24,10 @@ pub struct StreamView {
     pub encryption: String,
     /// Largest record in KiB, when reported.
     pub max_record_kib: Option<i32>,
+    /// KMS key, when encrypted.
+    pub key_id: Option<String>,
+    /// Enabled shard-level metrics.
+    pub shard_level_metrics: Vec<String>,
 }
 
 /// Maps an SDK error to an [`AwsCallError`].
@@ -96,6 +100,13 @@ impl KinesisApi {
                         .encryption_type
                         .map_or_else(|| "NONE".to_owned(), |e| e.as_str().to_owned()),
                     max_record_kib: s.max_record_size_in_kib,
+                    key_id: s.key_id,
+                    shard_level_metrics: s
+                        .enhanced_monitoring
+                        .iter()
+                        .flat_map(|m| m.shard_level_metrics.iter().flatten())
+                        .map(|m| m.as_str().to_owned())
+                        .collect(),
                 }))
             }
             Err(e) => {
@@ -243,6 +254,79 @@ impl KinesisApi {
             .send()
             .await
             .map_err(|e| error("kinesis:UpdateStreamMode", e))?;
+        Ok(())
+    }
+
+    /// Encrypts the stream with `key_id`, or stops encryption with the current key.
+    pub async fn set_encryption(
+        &self,
+        name: &str,
+        key_id: &str,
+        start: bool,
+    ) -> Result<(), AwsCallError> {
+        let kms = aws_sdk_kinesis::types::EncryptionType::Kms;
+        if start {
+            self.client
+                .start_stream_encryption()
+                .stream_name(name)
+                .encryption_type(kms)
+                .key_id(key_id)
+                .send()
+                .await
+                .map_err(|e| error("kinesis:StartStreamEncryption", e))?;
+        } else {
+            self.client
+                .stop_stream_encryption()
+                .stream_name(name)
+                .encryption_type(kms)
+                .key_id(key_id)
+                .send()
+                .await
+                .map_err(|e| error("kinesis:StopStreamEncryption", e))?;
+        }
+        Ok(())
+    }
+
+    /// Enables (`enable`) or disables shard-level metrics.
+    pub async fn set_metrics(
+        &self,
+        name: &str,
+        metrics: &[String],
+        enable: bool,
+    ) -> Result<(), AwsCallError> {
+        let metrics: Vec<_> = metrics
+            .iter()
+            .map(|m| aws_sdk_kinesis::types::MetricsName::from(m.as_str()))
+            .collect();
+        if enable {
+            self.client
+                .enable_enhanced_monitoring()
+                .stream_name(name)
+                .set_shard_level_metrics(Some(metrics))
+                .send()
+                .await
+                .map_err(|e| error("kinesis:EnableEnhancedMonitoring", e))?;
+        } else {
+            self.client
+                .disable_enhanced_monitoring()
+                .stream_name(name)
+                .set_shard_level_metrics(Some(metrics))
+                .send()
+                .await
+                .map_err(|e| error("kinesis:DisableEnhancedMonitoring", e))?;
+        }
+        Ok(())
+    }
+
+    /// Sets the largest record size.
+    pub async fn set_max_record_size(&self, arn: &str, kib: i32) -> Result<(), AwsCallError> {
+        self.client
+            .update_max_record_size()
+            .stream_arn(arn)
+            .max_record_size_in_kib(kib)
+            .send()
+            .await
+            .map_err(|e| error("kinesis:UpdateMaxRecordSize", e))?;
         Ok(())
     }
 

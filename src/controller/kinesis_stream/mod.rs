@@ -235,6 +235,26 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
             "changing the retention period".into(),
         ));
     }
+    if let Some(step) = settings_step(obj, &view) {
+        match step {
+            SettingsStep::Encrypt(key) => aws.set_encryption(&name, &key, true).await?,
+            SettingsStep::Decrypt(key) => aws.set_encryption(&name, &key, false).await?,
+            SettingsStep::Metrics { enable, disable } => {
+                if !enable.is_empty() {
+                    aws.set_metrics(&name, &enable, true).await?;
+                }
+                if !disable.is_empty() {
+                    aws.set_metrics(&name, &disable, false).await?;
+                }
+            }
+            SettingsStep::MaxRecordSize(kib) => aws.set_max_record_size(&view.arn, kib).await?,
+        }
+        return Ok(Outcome::progressing(
+            Some(view),
+            "Updating",
+            "applying stream settings".into(),
+        ));
+    }
     let missing: BTreeMap<_, _> = spec
         .tags
         .0
@@ -255,6 +275,78 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
         requeue: None,
     })
 }
+
+/// A settings change to make, one per pass.
+#[derive(Debug, PartialEq, Eq)]
+enum SettingsStep {
+    /// StartStreamEncryption with this key.
+    Encrypt(String),
+    /// StopStreamEncryption with the current key.
+    Decrypt(String),
+    /// Enable and disable shard-level metrics.
+    Metrics {
+        enable: Vec<String>,
+        disable: Vec<String>,
+    },
+    /// UpdateMaxRecordSize.
+    MaxRecordSize(i32),
+}
+
+/// The next settings change the spec asks for (pure).
+fn settings_step(obj: &KinesisStream, view: &StreamView) -> Option<SettingsStep> {
+    let spec = &obj.spec;
+    match (&spec.encryption, view.key_id.as_deref()) {
+        (Some(e), current) if current != Some(e.key_id.as_str()) => {
+            return Some(SettingsStep::Encrypt(e.key_id.clone()));
+        }
+        (None, Some(current)) if view.encryption == "KMS" => {
+            return Some(SettingsStep::Decrypt(current.to_owned()));
+        }
+        _ => {}
+    }
+    let wanted: std::collections::BTreeSet<String> = spec
+        .shard_level_metrics
+        .iter()
+        .flat_map(|m| {
+            match serde_json::to_value(m)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+            {
+                Some(all) if all == "ALL" => ALL_METRICS
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect::<Vec<_>>(),
+                Some(one) => vec![one],
+                None => vec![],
+            }
+        })
+        .collect();
+    let current: std::collections::BTreeSet<String> =
+        view.shard_level_metrics.iter().cloned().collect();
+    let enable: Vec<_> = wanted.difference(&current).cloned().collect();
+    let disable: Vec<_> = current.difference(&wanted).cloned().collect();
+    if !enable.is_empty() || !disable.is_empty() {
+        return Some(SettingsStep::Metrics { enable, disable });
+    }
+    if view
+        .max_record_kib
+        .is_some_and(|kib| kib != spec.max_record_size_in_ki_b)
+    {
+        return Some(SettingsStep::MaxRecordSize(spec.max_record_size_in_ki_b));
+    }
+    None
+}
+
+/// Every shard-level metric, which `ALL` stands for.
+const ALL_METRICS: [&str; 7] = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+];
 
 /// Writes status (server-side apply on the status subresource) unless nothing but timestamps
 /// would change.
@@ -437,4 +529,73 @@ pub async fn run(
         .run(reconcile, error_policy, ctx)
         .for_each(|_| async {})
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(spec: serde_json::Value) -> KinesisStream {
+        KinesisStream::new("s", serde_json::from_value(spec).unwrap())
+    }
+
+    fn view(key: Option<&str>, metrics: &[&str], kib: i32) -> StreamView {
+        StreamView {
+            arn: "arn".into(),
+            status: "ACTIVE".into(),
+            on_demand: false,
+            open_shards: 1,
+            retention_hours: 24,
+            encryption: if key.is_some() { "KMS" } else { "NONE" }.into(),
+            max_record_kib: Some(kib),
+            key_id: key.map(str::to_owned),
+            shard_level_metrics: metrics.iter().map(|m| (*m).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn settings_steps_in_order_encryption_metrics_record_size() {
+        let cases: Vec<(serde_json::Value, StreamView, Option<SettingsStep>)> = vec![
+            (
+                serde_json::json!({"shardCount": 1}),
+                view(None, &[], 1024),
+                None,
+            ),
+            (
+                serde_json::json!({"shardCount": 1, "encryption": {"keyId": "alias/aws/kinesis"}}),
+                view(None, &[], 1024),
+                Some(SettingsStep::Encrypt("alias/aws/kinesis".into())),
+            ),
+            (
+                serde_json::json!({"shardCount": 1}),
+                view(Some("k"), &[], 1024),
+                Some(SettingsStep::Decrypt("k".into())),
+            ),
+            (
+                serde_json::json!({"shardCount": 1, "shardLevelMetrics": ["IncomingBytes"]}),
+                view(None, &["OutgoingBytes"], 1024),
+                Some(SettingsStep::Metrics {
+                    enable: vec!["IncomingBytes".into()],
+                    disable: vec!["OutgoingBytes".into()],
+                }),
+            ),
+            (
+                serde_json::json!({"shardCount": 1, "shardLevelMetrics": ["ALL"]}),
+                view(None, &ALL_METRICS, 1024),
+                None,
+            ),
+            (
+                serde_json::json!({"shardCount": 1, "maxRecordSizeInKiB": 2048}),
+                view(None, &[], 1024),
+                Some(SettingsStep::MaxRecordSize(2048)),
+            ),
+        ];
+        for (spec, view, expected) in cases {
+            assert_eq!(
+                settings_step(&stream(spec.clone()), &view),
+                expected,
+                "{spec}"
+            );
+        }
+    }
 }
