@@ -82,15 +82,15 @@ fn run_operator(args: RunArgs) -> ExitCode {
         if let Some(url) = &args.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        let ctx = std::sync::Arc::new(crate::controller::context::Context {
+        let ctx = std::sync::Arc::new(crate::controller::context::Context::new(
             client,
-            aws: crate::controller::context::AwsClients::new(loader.load().await),
-            settings: crate::controller::context::Settings {
+            crate::controller::context::AwsClients::new(loader.load().await),
+            crate::controller::context::Settings {
                 region: args.region,
                 resync: args.resync_interval,
                 field_manager: "kinesis-operator".to_owned(),
             },
-        });
+        ));
         tracing::info!(namespace = ?args.watch_namespace, "operator running");
         crate::controller::kinesis_stream::run(
             ctx,

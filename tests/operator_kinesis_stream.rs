@@ -34,15 +34,15 @@ impl Operator {
                 "AKIDTEST", "secret", None, None, "test",
             )))
             .build();
-        let ctx = Arc::new(Context {
+        let ctx = Arc::new(Context::new(
             client,
-            aws: AwsClients::new(sdk),
-            settings: Settings {
+            AwsClients::new(sdk),
+            Settings {
                 region: "us-east-1".into(),
                 resync: Duration::from_secs(2),
                 field_manager: "kinesis-operator".into(),
             },
-        });
+        ));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let namespace = namespace.to_owned();
         let task = tokio::spawn(async move {
@@ -515,6 +515,61 @@ async fn two_hundred_streams_applied_at_once_all_become_ready() {
         .unwrap()
         .stream_names;
     assert_eq!(streams.len(), 200);
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// The reasons of the events about object `name`.
+async fn event_reasons(client: kube::Client, ns: &str, name: &str) -> Vec<String> {
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client, ns);
+    events
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .filter_map(|e| e.reason)
+        .collect()
+}
+
+/// A stream deleted behind the operator's back is re-created on the next resync, with a
+/// DriftCorrected event; the creation itself was recorded as an event too.
+#[tokio::test]
+async fn out_of_band_deletion_is_corrected_with_an_event() {
+    let cp = control_plane();
+    let ns = cp.namespace("drift").await;
+    let emulator = start_default().await;
+    let aws = kinesis(&emulator);
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+    apply(&api, "drifty", json!({"shardCount": 1})).await;
+    wait_until(&api, "drifty", "Ready", is_ready).await;
+    let reasons = event_reasons(cp.admin().await, &ns, "drifty").await;
+    assert!(reasons.iter().any(|r| r == "Created"), "{reasons:?}");
+
+    aws.delete_stream()
+        .stream_name("drifty")
+        .send()
+        .await
+        .unwrap();
+    let back = wait_for(Duration::from_secs(60), || async {
+        let reasons = event_reasons(cp.admin().await, &ns, "drifty").await;
+        let exists = aws
+            .describe_stream_summary()
+            .stream_name("drifty")
+            .send()
+            .await
+            .is_ok();
+        (exists && reasons.iter().any(|r| r == "DriftCorrected")).then_some(())
+    })
+    .await;
+    assert!(
+        back.is_some(),
+        "re-created with a DriftCorrected event: {:?}",
+        event_reasons(cp.admin().await, &ns, "drifty").await
+    );
+    wait_until(&api, "drifty", "Ready again", is_ready).await;
     operator.stop().await;
     emulator.shutdown().await;
 }

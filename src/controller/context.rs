@@ -56,4 +56,20 @@ pub struct Context {
     pub aws: AwsClients,
     /// Settings.
     pub settings: Settings,
+    /// Publishes Kubernetes events (repeats are merged into series).
+    pub recorder: kube::runtime::events::Recorder,
+}
+
+impl Context {
+    /// A context whose events are reported as `kinesis-operator`.
+    pub fn new(client: kube::Client, aws: AwsClients, settings: Settings) -> Self {
+        let recorder =
+            kube::runtime::events::Recorder::new(client.clone(), "kinesis-operator".into());
+        Context {
+            client,
+            aws,
+            settings,
+            recorder,
+        }
+    }
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event as KubeEvent, EventType};
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
@@ -90,7 +91,17 @@ impl Outcome {
 }
 
 /// Compares AWS with the spec and takes the next step toward it.
-async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsCallError> {
+/// An AWS change a pass made, for a Kubernetes event.
+struct Note {
+    reason: &'static str,
+    message: String,
+}
+
+async fn converge(
+    obj: &KinesisStream,
+    aws: &KinesisApi,
+    notes: &mut Vec<Note>,
+) -> Result<Outcome, AwsCallError> {
     let name = stream_name(obj);
     let spec = &obj.spec;
     let on_demand = spec.mode == StreamMode::OnDemand;
@@ -104,6 +115,10 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
             &desired_tags(obj),
         )
         .await?;
+        notes.push(Note {
+            reason: "Created",
+            message: format!("CreateStream {name}"),
+        });
         return Ok(Outcome::progressing(
             None,
             "Creating",
@@ -131,6 +146,10 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
             });
         }
         aws.add_tags(&name, &desired_tags(obj)).await?;
+        notes.push(Note {
+            reason: "Adopted",
+            message: format!("took over stream {name} (spec.adopt) and tagged it as this object's"),
+        });
     }
 
     let scaling = match (on_demand, spec.shard_count) {
@@ -182,6 +201,10 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
 
     if view.on_demand != on_demand {
         aws.set_mode(&view.arn, on_demand).await?;
+        notes.push(Note {
+            reason: "ModeChanged",
+            message: format!("UpdateStreamMode to {:?}", spec.mode),
+        });
         return Ok(Outcome::progressing(
             Some(view),
             "Updating",
@@ -200,18 +223,24 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
             next_step_after: None,
         };
         return match aws.update_shard_count(&name, next).await {
-            Ok(()) => Ok(Outcome {
-                health: Health::Progressing {
-                    reason: "Scaling".to_owned(),
-                    message: format!(
-                        "UpdateShardCount {} -> {next} (route {:?})",
-                        view.open_shards, steps
-                    ),
-                },
-                view: Some(view),
-                scaling: Some(scaling),
-                requeue: Some(POLL),
-            }),
+            Ok(()) => {
+                notes.push(Note {
+                    reason: "Scaling",
+                    message: format!("UpdateShardCount {} -> {next}", view.open_shards),
+                });
+                Ok(Outcome {
+                    health: Health::Progressing {
+                        reason: "Scaling".to_owned(),
+                        message: format!(
+                            "UpdateShardCount {} -> {next} (route {:?})",
+                            view.open_shards, steps
+                        ),
+                    },
+                    view: Some(view),
+                    scaling: Some(scaling),
+                    requeue: Some(POLL),
+                })
+            }
             Err(e) if e.class == ErrorClass::Terminal && e.code == "LimitExceededException" => {
                 Ok(Outcome {
                     health: Health::Stalled {
@@ -229,6 +258,13 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
     if view.retention_hours != spec.retention_period_hours {
         aws.set_retention(&name, view.retention_hours, spec.retention_period_hours)
             .await?;
+        notes.push(Note {
+            reason: "RetentionChanged",
+            message: format!(
+                "retention {} h -> {} h",
+                view.retention_hours, spec.retention_period_hours
+            ),
+        });
         return Ok(Outcome::progressing(
             Some(view),
             "Updating",
@@ -236,6 +272,10 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
         ));
     }
     if let Some(step) = settings_step(obj, &view) {
+        notes.push(Note {
+            reason: "SettingsChanged",
+            message: format!("{step:?}"),
+        });
         match step {
             SettingsStep::Encrypt(key) => aws.set_encryption(&name, &key, true).await?,
             SettingsStep::Decrypt(key) => aws.set_encryption(&name, &key, false).await?,
@@ -264,6 +304,10 @@ async fn converge(obj: &KinesisStream, aws: &KinesisApi) -> Result<Outcome, AwsC
         .collect();
     if !missing.is_empty() {
         aws.add_tags(&name, &missing).await?;
+        notes.push(Note {
+            reason: "TagsChanged",
+            message: format!("AddTagsToStream {:?}", missing.keys().collect::<Vec<_>>()),
+        });
     }
     Ok(Outcome {
         health: Health::Ready {
@@ -405,6 +449,27 @@ async fn write_status(
     Ok(())
 }
 
+/// Publishes an event about `obj`; a failure to publish is logged, never fatal.
+async fn publish(
+    ctx: &Context,
+    obj: &KinesisStream,
+    type_: EventType,
+    reason: &str,
+    action: &str,
+    note: String,
+) {
+    let event = KubeEvent {
+        type_,
+        reason: reason.to_owned(),
+        note: Some(note),
+        action: action.to_owned(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+        tracing::warn!(stream = %obj.name_any(), error = %e, "publishing an event failed");
+    }
+}
+
 fn region_of(obj: &KinesisStream, ctx: &Context) -> String {
     obj.spec
         .region
@@ -415,7 +480,50 @@ fn region_of(obj: &KinesisStream, ctx: &Context) -> String {
 async fn apply(obj: Arc<KinesisStream>, ctx: &Context) -> Result<Action, Error> {
     let region = region_of(&obj, ctx);
     let aws = ctx.aws.kinesis(&region);
-    let outcome = match converge(&obj, &aws).await {
+    let mut notes = Vec::new();
+    let converged = converge(&obj, &aws, &mut notes).await;
+    // A change made while the object was already Ready for its current generation corrects
+    // drift: someone changed or deleted the stream outside the operator.
+    let was_ready = obj.status.as_ref().is_some_and(|s| {
+        s.common.observed_generation == obj.meta().generation
+            && s.common
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+    });
+    for note in notes {
+        let reason = if was_ready {
+            "DriftCorrected"
+        } else {
+            note.reason
+        };
+        publish(
+            ctx,
+            &obj,
+            EventType::Normal,
+            reason,
+            note.reason,
+            note.message,
+        )
+        .await;
+    }
+    if let Err(e) = &converged {
+        let reason = if e.class == ErrorClass::Terminal {
+            "AWSError"
+        } else {
+            "Retrying"
+        };
+        publish(
+            ctx,
+            &obj,
+            EventType::Warning,
+            reason,
+            e.operation,
+            e.to_string(),
+        )
+        .await;
+    }
+    let outcome = match converged {
         Ok(o) => o,
         Err(e) if e.class == ErrorClass::Terminal => Outcome {
             view: None,
