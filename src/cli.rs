@@ -48,6 +48,12 @@ pub struct RunArgs {
     /// How often a settled object is compared with AWS again (drift check).
     #[arg(long, env = "RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
     pub resync_interval: std::time::Duration,
+    /// Address of the Prometheus `/metrics` endpoint.
+    #[arg(long, env = "METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    pub metrics_addr: std::net::SocketAddr,
+    /// Address of the `/healthz` and `/readyz` endpoints.
+    #[arg(long, env = "HEALTH_ADDR", default_value = "0.0.0.0:8081")]
+    pub health_addr: std::net::SocketAddr,
     /// Objects reconciled in parallel.
     #[arg(long, env = "MAX_CONCURRENT_RECONCILES", default_value_t = 16)]
     pub max_concurrent_reconciles: u16,
@@ -84,13 +90,34 @@ fn run_operator(args: RunArgs) -> ExitCode {
         }
         let ctx = std::sync::Arc::new(crate::controller::context::Context::new(
             client,
-            crate::controller::context::AwsClients::new(loader.load().await),
+            loader.load().await,
             crate::controller::context::Settings {
                 region: args.region,
                 resync: args.resync_interval,
                 field_manager: "kinesis-operator".to_owned(),
             },
         ));
+        let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut listeners = vec![(args.metrics_addr, Some(ctx.metrics.clone()))];
+        if args.health_addr != args.metrics_addr {
+            listeners.push((args.health_addr, None));
+        }
+        for (addr, metrics) in listeners {
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(listener) => {
+                    let endpoints = std::sync::Arc::new(crate::controller::http::Endpoints {
+                        metrics: metrics.clone(),
+                        ready: ready.clone(),
+                    });
+                    tokio::spawn(crate::controller::http::serve(listener, endpoints));
+                }
+                Err(e) => {
+                    tracing::error!(%addr, error = %e, "cannot listen for the metrics or health endpoint");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        ready.store(true, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(namespace = ?args.watch_namespace, "operator running");
         crate::controller::kinesis_stream::run(
             ctx,

@@ -10,7 +10,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kinesis_operator::api::KinesisStream;
-use kinesis_operator::controller::context::{AwsClients, Context, Settings};
+use kinesis_operator::controller::context::{Context, Settings};
 use kinesis_operator::controller::kinesis_stream;
 use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
@@ -36,7 +36,7 @@ impl Operator {
             .build();
         let ctx = Arc::new(Context::new(
             client,
-            AwsClients::new(sdk),
+            sdk,
             Settings {
                 region: "us-east-1".into(),
                 resync: Duration::from_secs(2),

@@ -46,8 +46,15 @@ for _ in $(seq 1 100); do
 done
 echo "${endpoint}" > "${dir}/endpoint"
 
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+metrics_port="$(free_port)"
+health_port="$(free_port)"
 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-west-2 \
-  "${bin}" run --endpoint-url "${endpoint}" --resync-interval 30s > "${dir}/operator.log" 2>&1 &
+  "${bin}" run --endpoint-url "${endpoint}" --resync-interval 30s \
+  --metrics-addr "127.0.0.1:${metrics_port}" --health-addr "127.0.0.1:${health_port}" \
+  > "${dir}/operator.log" 2>&1 &
 echo $! > "${dir}/operator.pid"
 
 kubectl create namespace demo --dry-run=client -o yaml | kubectl apply -f - > /dev/null
@@ -67,6 +74,7 @@ Try:
   kubectl get kinesis -A -o wide
   kubectl patch kst my-stream -n demo --type merge -p '{"spec":{"shardCount":5}}'   # watch it scale 2 -> 4 -> 5
   kubectl explain kinesisstream.spec
+  curl -s http://127.0.0.1:${metrics_port}/metrics | grep kinesis_operator_   # the operator's metrics
   AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo aws --region us-west-2 --endpoint-url ${endpoint} kinesis list-streams
 Stop everything with: make demo-down
 MSG

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::types::{ScalingType, StreamMode, StreamModeDetails};
 
+use std::sync::Arc;
+
 use super::errors::{AwsCallError, ErrorClass, classify};
+use crate::controller::metrics::Metrics;
 
 /// A stream as DescribeStreamSummary reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,16 +66,33 @@ where
     }
 }
 
-/// The Kinesis calls the controller makes, in one region.
-#[derive(Clone, Debug)]
+/// The Kinesis calls the controller makes, in one region, each counted in the metrics.
+#[derive(Clone)]
 pub struct KinesisApi {
     client: aws_sdk_kinesis::Client,
+    metrics: Arc<Metrics>,
 }
 
 impl KinesisApi {
-    /// Calls through `client`.
-    pub fn new(client: aws_sdk_kinesis::Client) -> Self {
-        KinesisApi { client }
+    /// Calls through `client`, counted in `metrics`.
+    pub fn new(client: aws_sdk_kinesis::Client, metrics: Arc<Metrics>) -> Self {
+        KinesisApi { client, metrics }
+    }
+
+    /// Counts a successful call.
+    fn ok(&self, operation: &'static str) {
+        self.metrics.aws_call(operation, "ok");
+    }
+
+    /// Classifies and counts a failed call.
+    fn failed<E, R>(&self, operation: &'static str, e: SdkError<E, R>) -> AwsCallError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let e = error(operation, e);
+        self.metrics.aws_call(operation, e.class.as_str());
+        e
     }
 
     /// The stream named `name`, or `None` when it does not exist.
@@ -110,7 +130,7 @@ impl KinesisApi {
                 }))
             }
             Err(e) => {
-                let e = error("kinesis:DescribeStreamSummary", e);
+                let e = self.failed("kinesis:DescribeStreamSummary", e);
                 if e.class == ErrorClass::NotFound {
                     Ok(None)
                 } else {
@@ -129,7 +149,8 @@ impl KinesisApi {
             .limit(50)
             .send()
             .await
-            .map_err(|e| error("kinesis:ListTagsForStream", e))?;
+            .map_err(|e| self.failed("kinesis:ListTagsForStream", e))?;
+        self.ok("kinesis:ListTagsForStream");
         Ok(out
             .tags
             .into_iter()
@@ -169,7 +190,8 @@ impl KinesisApi {
         request
             .send()
             .await
-            .map_err(|e| error("kinesis:CreateStream", e))?;
+            .map_err(|e| self.failed("kinesis:CreateStream", e))?;
+        self.ok("kinesis:CreateStream");
         Ok(())
     }
 
@@ -183,9 +205,12 @@ impl KinesisApi {
             .send()
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.ok("kinesis:DeleteStream");
+                Ok(())
+            }
             Err(e) => {
-                let e = error("kinesis:DeleteStream", e);
+                let e = self.failed("kinesis:DeleteStream", e);
                 if e.class == ErrorClass::NotFound {
                     Ok(())
                 } else {
@@ -204,7 +229,8 @@ impl KinesisApi {
             .scaling_type(ScalingType::UniformScaling)
             .send()
             .await
-            .map_err(|e| error("kinesis:UpdateShardCount", e))?;
+            .map_err(|e| self.failed("kinesis:UpdateShardCount", e))?;
+        self.ok("kinesis:UpdateShardCount");
         Ok(())
     }
 
@@ -222,7 +248,8 @@ impl KinesisApi {
                 .retention_period_hours(target)
                 .send()
                 .await
-                .map_err(|e| error("kinesis:IncreaseStreamRetentionPeriod", e))?;
+                .map_err(|e| self.failed("kinesis:IncreaseStreamRetentionPeriod", e))?;
+            self.ok("kinesis:IncreaseStreamRetentionPeriod");
         } else {
             self.client
                 .decrease_stream_retention_period()
@@ -230,7 +257,8 @@ impl KinesisApi {
                 .retention_period_hours(target)
                 .send()
                 .await
-                .map_err(|e| error("kinesis:DecreaseStreamRetentionPeriod", e))?;
+                .map_err(|e| self.failed("kinesis:DecreaseStreamRetentionPeriod", e))?;
+            self.ok("kinesis:DecreaseStreamRetentionPeriod");
         }
         Ok(())
     }
@@ -253,7 +281,8 @@ impl KinesisApi {
             )
             .send()
             .await
-            .map_err(|e| error("kinesis:UpdateStreamMode", e))?;
+            .map_err(|e| self.failed("kinesis:UpdateStreamMode", e))?;
+        self.ok("kinesis:UpdateStreamMode");
         Ok(())
     }
 
@@ -273,7 +302,8 @@ impl KinesisApi {
                 .key_id(key_id)
                 .send()
                 .await
-                .map_err(|e| error("kinesis:StartStreamEncryption", e))?;
+                .map_err(|e| self.failed("kinesis:StartStreamEncryption", e))?;
+            self.ok("kinesis:StartStreamEncryption");
         } else {
             self.client
                 .stop_stream_encryption()
@@ -282,7 +312,8 @@ impl KinesisApi {
                 .key_id(key_id)
                 .send()
                 .await
-                .map_err(|e| error("kinesis:StopStreamEncryption", e))?;
+                .map_err(|e| self.failed("kinesis:StopStreamEncryption", e))?;
+            self.ok("kinesis:StopStreamEncryption");
         }
         Ok(())
     }
@@ -305,7 +336,8 @@ impl KinesisApi {
                 .set_shard_level_metrics(Some(metrics))
                 .send()
                 .await
-                .map_err(|e| error("kinesis:EnableEnhancedMonitoring", e))?;
+                .map_err(|e| self.failed("kinesis:EnableEnhancedMonitoring", e))?;
+            self.ok("kinesis:EnableEnhancedMonitoring");
         } else {
             self.client
                 .disable_enhanced_monitoring()
@@ -313,7 +345,8 @@ impl KinesisApi {
                 .set_shard_level_metrics(Some(metrics))
                 .send()
                 .await
-                .map_err(|e| error("kinesis:DisableEnhancedMonitoring", e))?;
+                .map_err(|e| self.failed("kinesis:DisableEnhancedMonitoring", e))?;
+            self.ok("kinesis:DisableEnhancedMonitoring");
         }
         Ok(())
     }
@@ -326,7 +359,8 @@ impl KinesisApi {
             .max_record_size_in_kib(kib)
             .send()
             .await
-            .map_err(|e| error("kinesis:UpdateMaxRecordSize", e))?;
+            .map_err(|e| self.failed("kinesis:UpdateMaxRecordSize", e))?;
+        self.ok("kinesis:UpdateMaxRecordSize");
         Ok(())
     }
 
@@ -342,7 +376,8 @@ impl KinesisApi {
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await
-            .map_err(|e| error("kinesis:AddTagsToStream", e))?;
+            .map_err(|e| self.failed("kinesis:AddTagsToStream", e))?;
+        self.ok("kinesis:AddTagsToStream");
         Ok(())
     }
 }

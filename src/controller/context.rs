@@ -1,10 +1,13 @@
-//! What every reconciler shares: the Kubernetes client, AWS clients per region, settings.
+//! What every reconciler shares: the Kubernetes client, AWS clients per region, settings,
+//! the event recorder and the metrics.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use super::metrics::Metrics;
 use crate::aws::kinesis::KinesisApi;
 
 /// Operator settings.
@@ -22,14 +25,17 @@ pub struct Settings {
 pub struct AwsClients {
     config: aws_config::SdkConfig,
     kinesis: Mutex<HashMap<String, KinesisApi>>,
+    metrics: Arc<Metrics>,
 }
 
 impl AwsClients {
-    /// Clients from `config` (credentials, endpoint, retry and timeout settings).
-    pub fn new(config: aws_config::SdkConfig) -> Self {
+    /// Clients from `config` (credentials, endpoint, retry and timeout settings), counting
+    /// their calls in `metrics`.
+    pub fn new(config: aws_config::SdkConfig, metrics: Arc<Metrics>) -> Self {
         AwsClients {
             config,
             kinesis: Mutex::new(HashMap::new()),
+            metrics,
         }
     }
 
@@ -42,7 +48,10 @@ impl AwsClients {
                 let config = aws_sdk_kinesis::config::Builder::from(&self.config)
                     .region(aws_sdk_kinesis::config::Region::new(region.to_owned()))
                     .build();
-                KinesisApi::new(aws_sdk_kinesis::Client::from_conf(config))
+                KinesisApi::new(
+                    aws_sdk_kinesis::Client::from_conf(config),
+                    self.metrics.clone(),
+                )
             })
             .clone()
     }
@@ -58,18 +67,26 @@ pub struct Context {
     pub settings: Settings,
     /// Publishes Kubernetes events (repeats are merged into series).
     pub recorder: kube::runtime::events::Recorder,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Context {
-    /// A context whose events are reported as `kinesis-operator`.
-    pub fn new(client: kube::Client, aws: AwsClients, settings: Settings) -> Self {
+    /// A context calling AWS as `aws_config` says, reporting events as `kinesis-operator`.
+    pub fn new(
+        client: kube::Client,
+        aws_config: aws_config::SdkConfig,
+        settings: Settings,
+    ) -> Self {
         let recorder =
             kube::runtime::events::Recorder::new(client.clone(), "kinesis-operator".into());
+        let metrics = Arc::new(Metrics::default());
         Context {
             client,
-            aws,
+            aws: AwsClients::new(aws_config, metrics.clone()),
             settings,
             recorder,
+            metrics,
         }
     }
 }

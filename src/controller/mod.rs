@@ -2,4 +2,6 @@
 
 pub mod conditions;
 pub mod context;
+pub mod http;
 pub mod kinesis_stream;
+pub mod metrics;

@@ -49,6 +49,18 @@ pub enum Error {
     Finalizer(String),
 }
 
+impl Error {
+    /// A short label for metrics.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Error::Aws(e) => e.class.as_str(),
+            Error::Kube(..) => "kubernetes",
+            Error::Deleting(_) => "deleting",
+            Error::Finalizer(_) => "finalizer",
+        }
+    }
+}
+
 /// The AWS name of the stream of `obj`.
 pub fn stream_name(obj: &KinesisStream) -> String {
     obj.spec
@@ -429,6 +441,16 @@ async fn write_status(
         consumers: Vec::new(),
         scaling: outcome.scaling.clone(),
     };
+    let condition = match outcome.health {
+        Health::Ready { .. } => "Ready",
+        Health::Progressing { .. } => "Reconciling",
+        Health::Stalled { .. } => "Stalled",
+    };
+    ctx.metrics.object_condition(
+        "KinesisStream",
+        &obj.uid().unwrap_or_default(),
+        Some(condition),
+    );
     if obj.status.as_ref() == Some(&status) {
         return Ok(());
     }
@@ -574,6 +596,8 @@ async fn cleanup(obj: Arc<KinesisStream>, ctx: &Context) -> Result<Action, Error
     let name = stream_name(&obj);
     let aws = ctx.aws.kinesis(&region_of(&obj, ctx));
     let Some(view) = aws.describe(&name).await? else {
+        ctx.metrics
+            .object_condition("KinesisStream", &obj.uid().unwrap_or_default(), None);
         return Ok(Action::await_change());
     };
     let ours = aws.tags(&name).await?.get(OWNER_UID_TAG) == obj.uid().as_ref();
@@ -589,6 +613,7 @@ async fn cleanup(obj: Arc<KinesisStream>, ctx: &Context) -> Result<Action, Error
 
 /// Reconciles one KinesisStream.
 pub async fn reconcile(obj: Arc<KinesisStream>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = std::time::Instant::now();
     let api: Api<KinesisStream> =
         Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     finalizer(&api, FINALIZER, obj, |event| async {
@@ -602,6 +627,14 @@ pub async fn reconcile(obj: Arc<KinesisStream>, ctx: Arc<Context>) -> Result<Act
         kube::runtime::finalizer::Error::ApplyFailed(e)
         | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
         other => Error::Finalizer(other.to_string()),
+    })
+    .inspect(|_| {
+        ctx.metrics
+            .reconciled("KinesisStream", "ok", started.elapsed())
+    })
+    .inspect_err(|e| {
+        ctx.metrics
+            .reconciled("KinesisStream", e.class(), started.elapsed())
     })
 }
 
