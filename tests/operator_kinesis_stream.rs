@@ -93,6 +93,18 @@ async fn wait_until(
     })
 }
 
+/// Waits until object `name` no longer exists (its finalizer released it).
+async fn wait_gone(api: &Api<KinesisStream>, name: &str, timeout: Duration, what: &str) {
+    wait_for(timeout, || async {
+        api.get_opt(name)
+            .await
+            .ok()
+            .and_then(|o| o.is_none().then_some(()))
+    })
+    .await
+    .expect(what);
+}
+
 fn is_ready(o: &KinesisStream) -> bool {
     condition(o, "Ready").is_some_and(|c| c.status == "True")
         && o.status.as_ref().and_then(|s| s.common.observed_generation) == o.metadata.generation
@@ -258,14 +270,13 @@ async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
     api.delete("my-stream", &DeleteParams::default())
         .await
         .unwrap();
-    wait_for(Duration::from_secs(60), || async {
-        api.get_opt("my-stream")
-            .await
-            .ok()
-            .and_then(|o| o.is_none().then_some(()))
-    })
-    .await
-    .expect("the object goes once the stream is gone");
+    wait_gone(
+        &api,
+        "my-stream",
+        Duration::from_secs(60),
+        "the object goes once the stream is gone",
+    )
+    .await;
     let err = aws
         .describe_stream_summary()
         .stream_name("my-stream")
@@ -305,14 +316,7 @@ async fn a_stream_it_does_not_own_is_stalled_unless_adopted_and_never_deleted() 
     api.delete("theirs", &DeleteParams::default())
         .await
         .unwrap();
-    wait_for(Duration::from_secs(30), || async {
-        api.get_opt("theirs")
-            .await
-            .ok()
-            .and_then(|o| o.is_none().then_some(()))
-    })
-    .await
-    .expect("the object goes");
+    wait_gone(&api, "theirs", Duration::from_secs(30), "the object goes").await;
     assert!(
         aws.describe_stream_summary()
             .stream_name("theirs")

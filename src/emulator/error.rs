@@ -128,6 +128,16 @@ impl Validation {
         }
     }
 
+    /// The member must be present and its value within `min..=max`.
+    pub fn required_range(&mut self, path: &str, value: &Option<i64>, min: i64, max: i64) {
+        match value {
+            Some(v) => self.range(path, *v, min, max),
+            None => {
+                self.required(path, value);
+            }
+        }
+    }
+
     /// String length (in characters) within `min..=max`.
     pub fn length(&mut self, path: &str, value: &str, min: usize, max: usize) {
         let len = value.chars().count();

@@ -444,14 +444,12 @@ fn retention(
     increase: bool,
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
-    if v.required("retentionPeriodHours", &input.retention_period_hours) {
-        v.range(
-            "retentionPeriodHours",
-            input.retention_period_hours.unwrap_or_default(),
-            1,
-            8760,
-        );
-    }
+    v.required_range(
+        "retentionPeriodHours",
+        &input.retention_period_hours,
+        1,
+        8760,
+    );
     v.finish()?;
     let hours = input.retention_period_hours.unwrap_or_default();
     let stream = k.find(
@@ -722,14 +720,12 @@ pub(super) fn update_max_record_size(
 ) -> Result<Empty, AwsError> {
     let mut v = Validation::new();
     v.required_length("streamARN", &input.stream_arn, 1, 2048);
-    if v.required("maxRecordSizeInKiB", &input.max_record_size_in_ki_b) {
-        v.range(
-            "maxRecordSizeInKiB",
-            input.max_record_size_in_ki_b.unwrap_or_default(),
-            1024,
-            10240,
-        );
-    }
+    v.required_range(
+        "maxRecordSizeInKiB",
+        &input.max_record_size_in_ki_b,
+        1024,
+        10240,
+    );
     v.finish()?;
     let stream = k.find(ctx, None, input.stream_arn.as_deref())?;
     let mut meta = stream.meta.lock();
@@ -757,14 +753,12 @@ pub(super) fn update_warm_throughput(
     if let Some(name) = &input.stream_name {
         validate_stream_name(&mut v, "streamName", name);
     }
-    if v.required("warmThroughputMiBps", &input.warm_throughput_mi_bps) {
-        v.range(
-            "warmThroughputMiBps",
-            input.warm_throughput_mi_bps.unwrap_or_default(),
-            0,
-            2_000_000,
-        );
-    }
+    v.required_range(
+        "warmThroughputMiBps",
+        &input.warm_throughput_mi_bps,
+        0,
+        2_000_000,
+    );
     v.finish()?;
     let stream = k.find(
         ctx,

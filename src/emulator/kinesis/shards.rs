@@ -232,14 +232,7 @@ pub(super) fn update_shard_count(
     input: UpdateShardCountInput,
 ) -> Result<UpdateShardCountOutput, AwsError> {
     let mut v = Validation::new();
-    if v.required("targetShardCount", &input.target_shard_count) {
-        v.range(
-            "targetShardCount",
-            input.target_shard_count.unwrap_or_default(),
-            1,
-            100_000,
-        );
-    }
+    v.required_range("targetShardCount", &input.target_shard_count, 1, 100_000);
     if v.required("scalingType", &input.scaling_type) {
         v.one_of(
             "scalingType",
