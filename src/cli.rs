@@ -60,6 +60,19 @@ pub struct RunArgs {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+    /// Pace AWS calls per API below AWS's documented quotas (`aws`), or not at all (`off`, for
+    /// an emulator, which enforces no control-plane quotas).
+    #[arg(long, env = "AWS_RATE_LIMITS", default_value = "aws")]
+    pub aws_rate_limits: RateLimits,
+}
+
+/// Client-side pacing of AWS calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RateLimits {
+    /// Below AWS's per-API quotas.
+    Aws,
+    /// No pacing.
+    Off,
 }
 
 /// Runs the operator until SIGINT or SIGTERM.
@@ -95,6 +108,7 @@ fn run_operator(args: RunArgs) -> ExitCode {
                 region: args.region,
                 resync: args.resync_interval,
                 field_manager: "kinesis-operator".to_owned(),
+                rate_limits: args.aws_rate_limits == RateLimits::Aws,
             },
         ));
         let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -3,123 +3,18 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kinesis_operator::api::KinesisStream;
-use kinesis_operator::controller::context::{Context, Settings};
 use kinesis_operator::controller::kinesis_stream;
 use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
 use support::emulator::{kinesis, start_default};
 use support::envtest::{control_plane, wait_for};
-
-/// A running operator for one namespace, stopped when dropped.
-struct Operator {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Operator {
-    async fn start(client: kube::Client, emulator: &Emulator, namespace: &str) -> Operator {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .endpoint_url(emulator.endpoint_url())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
-            )))
-            .build();
-        let ctx = Arc::new(Context::new(
-            client,
-            sdk,
-            Settings {
-                region: "us-east-1".into(),
-                resync: Duration::from_secs(2),
-                field_manager: "kinesis-operator".into(),
-            },
-        ));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let namespace = namespace.to_owned();
-        let task = tokio::spawn(async move {
-            kinesis_stream::run(ctx, Some(&namespace), 4, async move {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-        Operator {
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.task).await;
-    }
-}
-
-fn condition<'a>(obj: &'a KinesisStream, type_: &str) -> Option<&'a Condition> {
-    obj.status
-        .as_ref()?
-        .common
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-}
-
-/// Waits until `check` holds for the object, returning it.
-async fn wait_until(
-    api: &Api<KinesisStream>,
-    name: &str,
-    what: &str,
-    check: impl Fn(&KinesisStream) -> bool,
-) -> KinesisStream {
-    wait_for(Duration::from_secs(60), || async {
-        api.get(name).await.ok().filter(|o| check(o))
-    })
-    .await
-    .unwrap_or_else(|| {
-        panic!(
-            "{name}: {what} within 60 s; last seen: {:?}",
-            futures::executor::block_on(api.get(name)).map(|o| o.status)
-        )
-    })
-}
-
-/// Waits until object `name` no longer exists (its finalizer released it).
-async fn wait_gone(api: &Api<KinesisStream>, name: &str, timeout: Duration, what: &str) {
-    wait_for(timeout, || async {
-        api.get_opt(name)
-            .await
-            .ok()
-            .and_then(|o| o.is_none().then_some(()))
-    })
-    .await
-    .expect(what);
-}
-
-fn is_ready(o: &KinesisStream) -> bool {
-    condition(o, "Ready").is_some_and(|c| c.status == "True")
-        && o.status.as_ref().and_then(|s| s.common.observed_generation) == o.metadata.generation
-}
-
-async fn apply(api: &Api<KinesisStream>, name: &str, spec: serde_json::Value) {
-    let obj = json!({"apiVersion": "kinesis.operator.dev/v1alpha1", "kind": "KinesisStream", "metadata": {"name": name}, "spec": spec});
-    api.patch(
-        name,
-        &PatchParams::apply("test").force(),
-        &Patch::Apply(&obj),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("applying {name}: {e}"));
-}
+use support::operator::{
+    Operator, apply, condition, event_reasons, is_ready, wait_gone, wait_until,
+};
 
 #[tokio::test]
 async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
@@ -524,19 +419,6 @@ async fn two_hundred_streams_applied_at_once_all_become_ready() {
 }
 
 /// The reasons of the events about object `name`.
-async fn event_reasons(client: kube::Client, ns: &str, name: &str) -> Vec<String> {
-    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client, ns);
-    events
-        .list(&Default::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
-        .filter_map(|e| e.reason)
-        .collect()
-}
-
 /// A stream deleted behind the operator's back is re-created on the next resync, with a
 /// DriftCorrected event; the creation itself was recorded as an event too.
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! `KinesisStream`: an Amazon Kinesis data stream.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -100,7 +101,7 @@ pub struct KinesisStreamSpec {
     pub warm_throughput_mi_bps: Option<i32>,
 
     /// Enhanced fan-out consumers to register (at most 20 per stream). Names removed from the
-    /// list are deregistered.
+    /// list are deregistered; consumers registered by others are left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "set"), length(max = 20), inner(length(min = 1, max = 128), regex(pattern = r"^[a-zA-Z0-9_.-]+$")))]
     pub consumers: Vec<String>,
@@ -122,7 +123,9 @@ pub struct KinesisStreamSpec {
     #[serde(default)]
     pub adopt: bool,
 
-    /// Tags of the stream (at most 48; the operator adds its two ownership tags).
+    /// Tags of the stream (at most 48; the operator adds its two ownership tags). This is the
+    /// stream's whole tag set: other tags found on the stream are removed, except AWS's own
+    /// `aws:` tags.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
 }
@@ -222,6 +225,14 @@ pub struct KinesisStreamStatus {
     /// Progress of a re-sharding route, present while one is under way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling: Option<ScalingStatus>,
+    /// Warm throughput target AWS reports, in MiB/s (OnDemand streams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput_mi_bps: Option<i32>,
+    /// When the operator called UpdateShardCount on this stream during the last 24 hours,
+    /// oldest first: AWS allows 10 calls per stream per rolling 24 hours, so this is the
+    /// budget already spent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shard_count_updates: Vec<Time>,
 }
 
 /// An enhanced fan-out consumer as AWS reports it.
@@ -250,8 +261,8 @@ pub struct ScalingStatus {
     /// Shard counts still to reach, in order; the last one is `to`.
     #[serde(default)]
     pub steps: Vec<i32>,
-    /// When AWS's daily budget of 10 UpdateShardCount calls is spent: the time (RFC 3339) the
-    /// next step becomes possible.
+    /// When AWS's budget of 10 UpdateShardCount calls per rolling 24 hours is spent: the time
+    /// the next step becomes possible (the route continues by itself then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_step_after: Option<String>,
+    pub next_step_after: Option<Time>,
 }

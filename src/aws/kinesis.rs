@@ -8,6 +8,7 @@ use aws_sdk_kinesis::types::{ScalingType, StreamMode, StreamModeDetails};
 use std::sync::Arc;
 
 use super::errors::{AwsCallError, ErrorClass, classify};
+use super::rate_limit::RateLimiter;
 use crate::controller::metrics::Metrics;
 
 /// A stream as DescribeStreamSummary reports it.
@@ -31,6 +32,24 @@ pub struct StreamView {
     pub key_id: Option<String>,
     /// Enabled shard-level metrics.
     pub shard_level_metrics: Vec<String>,
+    /// When the stream was created, in seconds since the epoch: a stream deleted and
+    /// re-created under the same name (and so the same ARN) has a new one.
+    pub created_at: i64,
+    /// Registered enhanced fan-out consumers.
+    pub consumer_count: i32,
+    /// Warm throughput target in MiB/s, when set (OnDemand streams).
+    pub warm_throughput_mibps: Option<i32>,
+}
+
+/// An enhanced fan-out consumer as ListStreamConsumers reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerView {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// CREATING, ACTIVE or DELETING.
+    pub status: String,
 }
 
 /// Maps an SDK error to an [`AwsCallError`].
@@ -66,17 +85,32 @@ where
     }
 }
 
-/// The Kinesis calls the controller makes, in one region, each counted in the metrics.
+/// The Kinesis calls the controller makes, in one region, each rate-limited below AWS's quota
+/// and counted in the metrics.
 #[derive(Clone)]
 pub struct KinesisApi {
     client: aws_sdk_kinesis::Client,
     metrics: Arc<Metrics>,
+    limiter: Arc<RateLimiter>,
 }
 
 impl KinesisApi {
-    /// Calls through `client`, counted in `metrics`.
-    pub fn new(client: aws_sdk_kinesis::Client, metrics: Arc<Metrics>) -> Self {
-        KinesisApi { client, metrics }
+    /// Calls through `client`, paced by `limiter`, counted in `metrics`.
+    pub fn new(
+        client: aws_sdk_kinesis::Client,
+        metrics: Arc<Metrics>,
+        limiter: Arc<RateLimiter>,
+    ) -> Self {
+        KinesisApi {
+            client,
+            metrics,
+            limiter,
+        }
+    }
+
+    /// Waits for `operation`'s rate limit.
+    async fn pace(&self, operation: &'static str) {
+        self.limiter.acquire(operation).await;
     }
 
     /// Counts a successful call.
@@ -95,8 +129,28 @@ impl KinesisApi {
         e
     }
 
+    /// Maps a failed call whose NotFound means "already as wanted" to `Ok`.
+    fn not_found_ok<E, R>(
+        &self,
+        operation: &'static str,
+        e: SdkError<E, R>,
+    ) -> Result<(), AwsCallError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let e = self.failed(operation, e);
+        if e.class == ErrorClass::NotFound {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+
     /// The stream named `name`, or `None` when it does not exist.
     pub async fn describe(&self, name: &str) -> Result<Option<StreamView>, AwsCallError> {
+        const OP: &str = "kinesis:DescribeStreamSummary";
+        self.pace(OP).await;
         match self
             .client
             .describe_stream_summary()
@@ -105,6 +159,7 @@ impl KinesisApi {
             .await
         {
             Ok(out) => {
+                self.ok(OP);
                 let Some(s) = out.stream_description_summary else {
                     return Ok(None);
                 };
@@ -127,10 +182,13 @@ impl KinesisApi {
                         .flat_map(|m| m.shard_level_metrics.iter().flatten())
                         .map(|m| m.as_str().to_owned())
                         .collect(),
+                    created_at: s.stream_creation_timestamp.secs(),
+                    consumer_count: s.consumer_count.unwrap_or_default(),
+                    warm_throughput_mibps: s.warm_throughput.and_then(|w| w.target_mibps),
                 }))
             }
             Err(e) => {
-                let e = self.failed("kinesis:DescribeStreamSummary", e);
+                let e = self.failed(OP, e);
                 if e.class == ErrorClass::NotFound {
                     Ok(None)
                 } else {
@@ -142,6 +200,8 @@ impl KinesisApi {
 
     /// The stream's tags.
     pub async fn tags(&self, name: &str) -> Result<BTreeMap<String, String>, AwsCallError> {
+        const OP: &str = "kinesis:ListTagsForStream";
+        self.pace(OP).await;
         let out = self
             .client
             .list_tags_for_stream()
@@ -149,8 +209,8 @@ impl KinesisApi {
             .limit(50)
             .send()
             .await
-            .map_err(|e| self.failed("kinesis:ListTagsForStream", e))?;
-        self.ok("kinesis:ListTagsForStream");
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
         Ok(out
             .tags
             .into_iter()
@@ -159,15 +219,9 @@ impl KinesisApi {
     }
 
     /// Creates a stream.
-    pub async fn create(
-        &self,
-        name: &str,
-        shards: Option<i32>,
-        on_demand: bool,
-        max_record_kib: i32,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), AwsCallError> {
-        let mode = if on_demand {
+    pub async fn create(&self, name: &str, stream: &NewStream<'_>) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:CreateStream";
+        let mode = if stream.on_demand {
             StreamMode::OnDemand
         } else {
             StreamMode::Provisioned
@@ -176,27 +230,28 @@ impl KinesisApi {
             .client
             .create_stream()
             .stream_name(name)
-            .set_shard_count(shards)
+            .set_shard_count(stream.shards)
             .stream_mode_details(
                 StreamModeDetails::builder()
                     .stream_mode(mode)
                     .build()
                     .expect("mode is set"),
             )
-            .set_tags(Some(tags.clone().into_iter().collect()));
-        if max_record_kib != 1024 {
-            request = request.max_record_size_in_kib(max_record_kib);
+            .set_warm_throughput_mibps(stream.warm_throughput_mibps)
+            .set_tags(Some(stream.tags.clone().into_iter().collect()));
+        if stream.max_record_kib != 1024 {
+            request = request.max_record_size_in_kib(stream.max_record_kib);
         }
-        request
-            .send()
-            .await
-            .map_err(|e| self.failed("kinesis:CreateStream", e))?;
-        self.ok("kinesis:CreateStream");
+        self.pace(OP).await;
+        request.send().await.map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
         Ok(())
     }
 
-    /// Deletes a stream (and its consumers).
+    /// Deletes a stream (and its consumers); a stream already gone is not an error.
     pub async fn delete(&self, name: &str) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:DeleteStream";
+        self.pace(OP).await;
         match self
             .client
             .delete_stream()
@@ -206,22 +261,17 @@ impl KinesisApi {
             .await
         {
             Ok(_) => {
-                self.ok("kinesis:DeleteStream");
+                self.ok(OP);
                 Ok(())
             }
-            Err(e) => {
-                let e = self.failed("kinesis:DeleteStream", e);
-                if e.class == ErrorClass::NotFound {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }
+            Err(e) => self.not_found_ok(OP, e),
         }
     }
 
     /// One UpdateShardCount step.
     pub async fn update_shard_count(&self, name: &str, target: i32) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:UpdateShardCount";
+        self.pace(OP).await;
         self.client
             .update_shard_count()
             .stream_name(name)
@@ -229,8 +279,8 @@ impl KinesisApi {
             .scaling_type(ScalingType::UniformScaling)
             .send()
             .await
-            .map_err(|e| self.failed("kinesis:UpdateShardCount", e))?;
-        self.ok("kinesis:UpdateShardCount");
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
         Ok(())
     }
 
@@ -242,34 +292,40 @@ impl KinesisApi {
         target: i32,
     ) -> Result<(), AwsCallError> {
         if target > current {
+            const OP: &str = "kinesis:IncreaseStreamRetentionPeriod";
+            self.pace(OP).await;
             self.client
                 .increase_stream_retention_period()
                 .stream_name(name)
                 .retention_period_hours(target)
                 .send()
                 .await
-                .map_err(|e| self.failed("kinesis:IncreaseStreamRetentionPeriod", e))?;
-            self.ok("kinesis:IncreaseStreamRetentionPeriod");
+                .map_err(|e| self.failed(OP, e))?;
+            self.ok(OP);
         } else {
+            const OP: &str = "kinesis:DecreaseStreamRetentionPeriod";
+            self.pace(OP).await;
             self.client
                 .decrease_stream_retention_period()
                 .stream_name(name)
                 .retention_period_hours(target)
                 .send()
                 .await
-                .map_err(|e| self.failed("kinesis:DecreaseStreamRetentionPeriod", e))?;
-            self.ok("kinesis:DecreaseStreamRetentionPeriod");
+                .map_err(|e| self.failed(OP, e))?;
+            self.ok(OP);
         }
         Ok(())
     }
 
     /// Switches the capacity mode.
     pub async fn set_mode(&self, arn: &str, on_demand: bool) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:UpdateStreamMode";
         let mode = if on_demand {
             StreamMode::OnDemand
         } else {
             StreamMode::Provisioned
         };
+        self.pace(OP).await;
         self.client
             .update_stream_mode()
             .stream_arn(arn)
@@ -281,8 +337,8 @@ impl KinesisApi {
             )
             .send()
             .await
-            .map_err(|e| self.failed("kinesis:UpdateStreamMode", e))?;
-        self.ok("kinesis:UpdateStreamMode");
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
         Ok(())
     }
 
@@ -295,6 +351,8 @@ impl KinesisApi {
     ) -> Result<(), AwsCallError> {
         let kms = aws_sdk_kinesis::types::EncryptionType::Kms;
         if start {
+            const OP: &str = "kinesis:StartStreamEncryption";
+            self.pace(OP).await;
             self.client
                 .start_stream_encryption()
                 .stream_name(name)
@@ -302,9 +360,11 @@ impl KinesisApi {
                 .key_id(key_id)
                 .send()
                 .await
-                .map_err(|e| self.failed("kinesis:StartStreamEncryption", e))?;
-            self.ok("kinesis:StartStreamEncryption");
+                .map_err(|e| self.failed(OP, e))?;
+            self.ok(OP);
         } else {
+            const OP: &str = "kinesis:StopStreamEncryption";
+            self.pace(OP).await;
             self.client
                 .stop_stream_encryption()
                 .stream_name(name)
@@ -312,8 +372,8 @@ impl KinesisApi {
                 .key_id(key_id)
                 .send()
                 .await
-                .map_err(|e| self.failed("kinesis:StopStreamEncryption", e))?;
-            self.ok("kinesis:StopStreamEncryption");
+                .map_err(|e| self.failed(OP, e))?;
+            self.ok(OP);
         }
         Ok(())
     }
@@ -330,37 +390,58 @@ impl KinesisApi {
             .map(|m| aws_sdk_kinesis::types::MetricsName::from(m.as_str()))
             .collect();
         if enable {
+            const OP: &str = "kinesis:EnableEnhancedMonitoring";
+            self.pace(OP).await;
             self.client
                 .enable_enhanced_monitoring()
                 .stream_name(name)
                 .set_shard_level_metrics(Some(metrics))
                 .send()
                 .await
-                .map_err(|e| self.failed("kinesis:EnableEnhancedMonitoring", e))?;
-            self.ok("kinesis:EnableEnhancedMonitoring");
+                .map_err(|e| self.failed(OP, e))?;
+            self.ok(OP);
         } else {
+            const OP: &str = "kinesis:DisableEnhancedMonitoring";
+            self.pace(OP).await;
             self.client
                 .disable_enhanced_monitoring()
                 .stream_name(name)
                 .set_shard_level_metrics(Some(metrics))
                 .send()
                 .await
-                .map_err(|e| self.failed("kinesis:DisableEnhancedMonitoring", e))?;
-            self.ok("kinesis:DisableEnhancedMonitoring");
+                .map_err(|e| self.failed(OP, e))?;
+            self.ok(OP);
         }
         Ok(())
     }
 
     /// Sets the largest record size.
     pub async fn set_max_record_size(&self, arn: &str, kib: i32) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:UpdateMaxRecordSize";
+        self.pace(OP).await;
         self.client
             .update_max_record_size()
             .stream_arn(arn)
             .max_record_size_in_kib(kib)
             .send()
             .await
-            .map_err(|e| self.failed("kinesis:UpdateMaxRecordSize", e))?;
-        self.ok("kinesis:UpdateMaxRecordSize");
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
+        Ok(())
+    }
+
+    /// Sets the warm throughput of an OnDemand stream (0 turns it off).
+    pub async fn set_warm_throughput(&self, arn: &str, mibps: i32) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:UpdateStreamWarmThroughput";
+        self.pace(OP).await;
+        self.client
+            .update_stream_warm_throughput()
+            .stream_arn(arn)
+            .warm_throughput_mibps(mibps)
+            .send()
+            .await
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
         Ok(())
     }
 
@@ -370,14 +451,192 @@ impl KinesisApi {
         name: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:AddTagsToStream";
+        self.pace(OP).await;
         self.client
             .add_tags_to_stream()
             .stream_name(name)
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await
-            .map_err(|e| self.failed("kinesis:AddTagsToStream", e))?;
-        self.ok("kinesis:AddTagsToStream");
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
         Ok(())
     }
+
+    /// Removes tags.
+    pub async fn remove_tags(&self, name: &str, keys: &[String]) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:RemoveTagsFromStream";
+        self.pace(OP).await;
+        self.client
+            .remove_tags_from_stream()
+            .stream_name(name)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
+        Ok(())
+    }
+
+    /// The stream's enhanced fan-out consumers.
+    pub async fn consumers(&self, stream_arn: &str) -> Result<Vec<ConsumerView>, AwsCallError> {
+        const OP: &str = "kinesis:ListStreamConsumers";
+        let mut consumers = Vec::new();
+        let mut token = None;
+        loop {
+            self.pace(OP).await;
+            let request = match token.take() {
+                Some(t) => self.client.list_stream_consumers().next_token(t),
+                None => self.client.list_stream_consumers().stream_arn(stream_arn),
+            };
+            let out = request.send().await.map_err(|e| self.failed(OP, e))?;
+            self.ok(OP);
+            consumers.extend(
+                out.consumers
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| ConsumerView {
+                        name: c.consumer_name,
+                        arn: c.consumer_arn,
+                        status: c.consumer_status.as_str().to_owned(),
+                    }),
+            );
+            match out.next_token {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => return Ok(consumers),
+            }
+        }
+    }
+
+    /// Registers an enhanced fan-out consumer.
+    pub async fn register_consumer(
+        &self,
+        stream_arn: &str,
+        name: &str,
+    ) -> Result<ConsumerView, AwsCallError> {
+        const OP: &str = "kinesis:RegisterStreamConsumer";
+        self.pace(OP).await;
+        let out = self
+            .client
+            .register_stream_consumer()
+            .stream_arn(stream_arn)
+            .consumer_name(name)
+            .send()
+            .await
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
+        Ok(out.consumer.map_or_else(
+            || ConsumerView {
+                name: name.to_owned(),
+                arn: String::new(),
+                status: "CREATING".to_owned(),
+            },
+            |c| ConsumerView {
+                name: c.consumer_name,
+                arn: c.consumer_arn,
+                status: c.consumer_status.as_str().to_owned(),
+            },
+        ))
+    }
+
+    /// Deregisters an enhanced fan-out consumer; one already gone is not an error.
+    pub async fn deregister_consumer(
+        &self,
+        stream_arn: &str,
+        name: &str,
+    ) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:DeregisterStreamConsumer";
+        self.pace(OP).await;
+        match self
+            .client
+            .deregister_stream_consumer()
+            .stream_arn(stream_arn)
+            .consumer_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => {
+                self.ok(OP);
+                Ok(())
+            }
+            Err(e) => self.not_found_ok(OP, e),
+        }
+    }
+
+    /// The stream's resource policy, `None` when it has none.
+    pub async fn resource_policy(&self, arn: &str) -> Result<Option<String>, AwsCallError> {
+        const OP: &str = "kinesis:GetResourcePolicy";
+        self.pace(OP).await;
+        match self
+            .client
+            .get_resource_policy()
+            .resource_arn(arn)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                self.ok(OP);
+                let policy = out.policy;
+                Ok((!policy.trim().is_empty() && policy.trim() != "{}").then_some(policy))
+            }
+            Err(e) => {
+                let e = self.failed(OP, e);
+                if e.class == ErrorClass::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Sets the stream's resource policy.
+    pub async fn put_resource_policy(&self, arn: &str, policy: &str) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:PutResourcePolicy";
+        self.pace(OP).await;
+        self.client
+            .put_resource_policy()
+            .resource_arn(arn)
+            .policy(policy)
+            .send()
+            .await
+            .map_err(|e| self.failed(OP, e))?;
+        self.ok(OP);
+        Ok(())
+    }
+
+    /// Removes the stream's resource policy; none there is not an error.
+    pub async fn delete_resource_policy(&self, arn: &str) -> Result<(), AwsCallError> {
+        const OP: &str = "kinesis:DeleteResourcePolicy";
+        self.pace(OP).await;
+        match self
+            .client
+            .delete_resource_policy()
+            .resource_arn(arn)
+            .send()
+            .await
+        {
+            Ok(_) => {
+                self.ok(OP);
+                Ok(())
+            }
+            Err(e) => self.not_found_ok(OP, e),
+        }
+    }
+}
+
+/// What CreateStream is asked for.
+#[derive(Clone, Debug)]
+pub struct NewStream<'a> {
+    /// Shards (Provisioned).
+    pub shards: Option<i32>,
+    /// OnDemand mode.
+    pub on_demand: bool,
+    /// Largest record in KiB.
+    pub max_record_kib: i32,
+    /// Warm throughput in MiB/s (OnDemand).
+    pub warm_throughput_mibps: Option<i32>,
+    /// Tags, the ownership tags included.
+    pub tags: &'a BTreeMap<String, String>,
 }

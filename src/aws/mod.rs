@@ -3,5 +3,6 @@
 
 pub mod errors;
 pub mod kinesis;
+pub mod rate_limit;
 
 pub use errors::{AwsCallError, ErrorClass};

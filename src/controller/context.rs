@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 
 use super::metrics::Metrics;
 use crate::aws::kinesis::KinesisApi;
+use crate::aws::rate_limit::{RateLimiter, kinesis_quota};
 
 /// Operator settings.
 #[derive(Clone, Debug)]
@@ -19,6 +20,9 @@ pub struct Settings {
     pub resync: Duration,
     /// Field manager of status writes.
     pub field_manager: String,
+    /// Pace AWS calls below AWS's per-API quotas ([`crate::aws::rate_limit`]). Off only
+    /// against an emulator that enforces no control-plane quotas.
+    pub rate_limits: bool,
 }
 
 /// AWS clients, one per region, built from one shared configuration.
@@ -26,16 +30,19 @@ pub struct AwsClients {
     config: aws_config::SdkConfig,
     kinesis: Mutex<HashMap<String, KinesisApi>>,
     metrics: Arc<Metrics>,
+    rate_limits: bool,
 }
 
 impl AwsClients {
     /// Clients from `config` (credentials, endpoint, retry and timeout settings), counting
     /// their calls in `metrics`.
-    pub fn new(config: aws_config::SdkConfig, metrics: Arc<Metrics>) -> Self {
+    /// Calls are paced below AWS's quotas when `rate_limits` is set.
+    pub fn new(config: aws_config::SdkConfig, metrics: Arc<Metrics>, rate_limits: bool) -> Self {
         AwsClients {
             config,
             kinesis: Mutex::new(HashMap::new()),
             metrics,
+            rate_limits,
         }
     }
 
@@ -51,6 +58,7 @@ impl AwsClients {
                 KinesisApi::new(
                     aws_sdk_kinesis::Client::from_conf(config),
                     self.metrics.clone(),
+                    Arc::new(RateLimiter::new(kinesis_quota, self.rate_limits)),
                 )
             })
             .clone()
@@ -83,7 +91,7 @@ impl Context {
         let metrics = Arc::new(Metrics::default());
         Context {
             client,
-            aws: AwsClients::new(aws_config, metrics.clone()),
+            aws: AwsClients::new(aws_config, metrics.clone(), settings.rate_limits),
             settings,
             recorder,
             metrics,

@@ -1,7 +1,9 @@
 //! The operator's reconcilers, one per kind, and the runtime they share.
 
+pub mod backoff;
 pub mod conditions;
 pub mod context;
 pub mod http;
 pub mod kinesis_stream;
 pub mod metrics;
+pub mod policy_doc;

@@ -2,8 +2,38 @@
 //! shards, so a larger change goes through intermediate counts, each a separate call that
 //! waits for the stream to be ACTIVE again, at most 10 calls per rolling 24 hours.
 
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+
 /// AWS's limit of shards in one stream for UpdateShardCount.
 pub const MAX_SHARDS: i32 = 10_000;
+
+/// UpdateShardCount calls AWS allows per stream per rolling 24 hours.
+pub const DAILY_UPDATES: usize = 10;
+
+/// The window of AWS's UpdateShardCount budget.
+pub const WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+/// The UpdateShardCount calls of `updates` that still count against the budget at `now`.
+pub fn in_window(updates: &[Timestamp], now: Timestamp) -> Vec<Timestamp> {
+    let mut recent: Vec<Timestamp> = updates
+        .iter()
+        .copied()
+        .filter(|t| now.duration_since(*t) < WINDOW)
+        .collect();
+    recent.sort();
+    recent
+}
+
+/// When the next UpdateShardCount fits AWS's budget: `None` when it does now, else the time
+/// the oldest call in the window leaves it.
+pub fn next_update_after(updates: &[Timestamp], now: Timestamp) -> Option<Timestamp> {
+    let recent = in_window(updates, now);
+    (recent.len() >= DAILY_UPDATES).then(|| {
+        recent[recent.len() - DAILY_UPDATES]
+            .checked_add(WINDOW)
+            .unwrap_or(now)
+    })
+}
 
 /// The shard counts to pass through, in order, to go from `current` open shards to `target`:
 /// each step at most doubles or halves the previous count, and the last step is `target`.
@@ -44,6 +74,29 @@ mod tests {
         for (from, to, expected) in cases {
             assert_eq!(route(*from, *to), *expected, "{from} -> {to}");
         }
+    }
+
+    #[test]
+    fn budget_allows_ten_updates_per_rolling_day() {
+        let now: Timestamp = "2026-11-26T12:00:00Z".parse().unwrap();
+        let hours_ago = |h: i64| now.checked_sub(SignedDuration::from_hours(h)).unwrap();
+        let nine: Vec<_> = (1..=9).map(hours_ago).collect();
+        assert_eq!(next_update_after(&nine, now), None);
+        let mut ten = nine.clone();
+        ten.push(hours_ago(10));
+        assert_eq!(
+            next_update_after(&ten, now),
+            Some("2026-11-27T02:00:00Z".parse().unwrap()),
+            "the oldest (10 h ago) leaves the window in 14 h"
+        );
+        let mut old = nine;
+        old.push(hours_ago(25));
+        assert_eq!(
+            next_update_after(&old, now),
+            None,
+            "25 h ago no longer counts"
+        );
+        assert_eq!(in_window(&old, now).len(), 9);
     }
 
     #[test]

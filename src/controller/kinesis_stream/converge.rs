@@ -1,0 +1,638 @@
+//! One pass over a stream: observe AWS, then take the next step toward the spec.
+//!
+//! A pass makes as few AWS calls as it can. An object never seen in AWS is created without
+//! describing first; a stream this process created or verified is recognised by its ARN and
+//! creation time, so its tags are not read again on every pass. Tags, consumers and the
+//! resource policy (the parts DescribeStreamSummary does not show) are read when the spec
+//! changed and on every sixth resync (the "deep" check); a plain resync of a settled stream is
+//! one DescribeStreamSummary and no write.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::jiff::Timestamp;
+use kube::{Resource, ResourceExt};
+
+use super::diff::{self, SettingsStep};
+use super::plan;
+use super::{POLL, stream_name};
+use crate::api::kinesis_stream::{ConsumerStatus, KinesisStream, ScalingStatus, StreamMode};
+use crate::api::shared::{OWNER_TAG, OWNER_UID_TAG};
+use crate::aws::errors::{AwsCallError, ErrorClass};
+use crate::aws::kinesis::{ConsumerView, KinesisApi, NewStream, StreamView};
+use crate::controller::conditions::Health;
+use crate::controller::policy_doc;
+
+/// What this process knows of an object's stream between passes.
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    /// ARN and creation time of the stream verified as this object's (by its ownership tags,
+    /// or because this process created it).
+    owned: Option<(String, i64)>,
+    /// This process created the stream; its identity is taken on the first describe.
+    created: bool,
+    /// The stream's tags as last read or written.
+    tags: Option<BTreeMap<String, String>>,
+    /// The stream's resource policy as last read or written (`Some(None)`: none).
+    policy: Option<Option<String>>,
+    /// When tags, consumers and the resource policy were last read from AWS, and for which
+    /// generation of the object.
+    deep: Option<(Instant, Option<i64>)>,
+}
+
+/// What a pass saw of the stream.
+#[derive(Clone, Debug)]
+pub enum Observed {
+    /// DescribeStreamSummary's answer.
+    Seen(StreamView),
+    /// The stream does not exist (yet).
+    Absent,
+    /// The pass failed before it could look.
+    Unknown,
+}
+
+impl Observed {
+    /// The stream, when seen.
+    pub fn view(&self) -> Option<&StreamView> {
+        match self {
+            Observed::Seen(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// What one pass concluded.
+pub struct Outcome {
+    /// What it saw.
+    pub observed: Observed,
+    /// The conditions to report.
+    pub health: Health,
+    /// Re-sharding progress.
+    pub scaling: Option<ScalingStatus>,
+    /// Consumers to report; `None` keeps the previous list.
+    pub consumers: Option<Vec<ConsumerStatus>>,
+    /// UpdateShardCount calls of the last 24 hours; `None` keeps the previous list.
+    pub shard_updates: Option<Vec<Timestamp>>,
+    /// When to look again; `None` means at the resync interval (or on change, when stalled).
+    pub requeue: Option<Duration>,
+}
+
+impl Outcome {
+    /// Work under way: look again soon.
+    fn progressing(observed: Observed, reason: &str, message: String) -> Self {
+        Outcome {
+            observed,
+            health: Health::Progressing {
+                reason: reason.to_owned(),
+                message,
+            },
+            scaling: None,
+            consumers: None,
+            shard_updates: None,
+            requeue: Some(POLL),
+        }
+    }
+
+    /// Nothing changes until a human changes something.
+    fn stalled(observed: Observed, reason: &str, message: String) -> Self {
+        Outcome {
+            observed,
+            health: Health::Stalled {
+                reason: reason.to_owned(),
+                message,
+            },
+            scaling: None,
+            consumers: None,
+            shard_updates: None,
+            requeue: None,
+        }
+    }
+}
+
+/// An AWS change a pass made, for a Kubernetes event.
+pub struct Note {
+    /// Event reason, e.g. `Created`.
+    pub reason: &'static str,
+    /// What was done.
+    pub message: String,
+}
+
+/// The inputs of a pass.
+pub struct Pass<'a> {
+    /// The object.
+    pub obj: &'a KinesisStream,
+    /// Kinesis in the object's region.
+    pub aws: &'a KinesisApi,
+    /// What this process knew of the stream; updated by the pass.
+    pub known: &'a mut Known,
+    /// AWS changes made, for events.
+    pub notes: &'a mut Vec<Note>,
+    /// How often tags, consumers and the resource policy are read even if nothing changed.
+    pub deep_every: Duration,
+    /// The time of the pass.
+    pub now: Timestamp,
+}
+
+/// The tags a stream of `obj` carries: the spec's plus the ownership tags.
+pub fn desired_tags(obj: &KinesisStream) -> BTreeMap<String, String> {
+    let mut tags = obj.spec.tags.0.clone();
+    tags.insert(
+        OWNER_TAG.to_owned(),
+        format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
+    );
+    tags.insert(OWNER_UID_TAG.to_owned(), obj.uid().unwrap_or_default());
+    tags
+}
+
+impl Pass<'_> {
+    /// Sends CreateStream and remembers that this process created the stream.
+    async fn create(&mut self, name: &str) -> Result<Outcome, AwsCallError> {
+        let spec = &self.obj.spec;
+        let on_demand = spec.mode == StreamMode::OnDemand;
+        let tags = desired_tags(self.obj);
+        self.aws
+            .create(
+                name,
+                &NewStream {
+                    shards: if on_demand { None } else { spec.shard_count },
+                    on_demand,
+                    max_record_kib: spec.max_record_size_in_ki_b,
+                    warm_throughput_mibps: spec.warm_throughput_mi_bps.filter(|_| on_demand),
+                    tags: &tags,
+                },
+            )
+            .await?;
+        *self.known = Known {
+            owned: None,
+            created: true,
+            tags: Some(tags),
+            policy: Some(None),
+            deep: Some((Instant::now(), self.obj.meta().generation)),
+        };
+        self.notes.push(Note {
+            reason: "Created",
+            message: format!("CreateStream {name}"),
+        });
+        Ok(Outcome {
+            consumers: Some(Vec::new()),
+            ..Outcome::progressing(
+                Observed::Absent,
+                "Creating",
+                format!("CreateStream {name} sent"),
+            )
+        })
+    }
+
+    /// Takes the next step toward the spec.
+    pub async fn converge(mut self) -> Result<Outcome, AwsCallError> {
+        let obj = self.obj;
+        let name = stream_name(obj);
+        let never_seen = obj
+            .status
+            .as_ref()
+            .and_then(|s| s.common.arn.as_ref())
+            .is_none()
+            && self.known.owned.is_none()
+            && !self.known.created;
+        if never_seen {
+            match self.create(&name).await {
+                // Ours from before a crash, or someone else's: look at it below.
+                Err(e) if e.code == "ResourceInUseException" => {}
+                other => return other,
+            }
+        }
+        let Some(view) = self.aws.describe(&name).await? else {
+            // Deleted outside the operator (or never created): create it (again).
+            return self.create(&name).await;
+        };
+        let identity = (view.arn.clone(), view.created_at);
+        if self.known.created && self.known.owned.is_none() {
+            self.known.owned = Some(identity.clone());
+        }
+        let generation = obj.meta().generation;
+        let verified = self.known.owned.as_ref() == Some(&identity);
+        let deep = !verified
+            || self
+                .known
+                .deep
+                .is_none_or(|(at, g)| at.elapsed() >= self.deep_every || g != generation);
+
+        if deep {
+            let tags = self.aws.tags(&name).await?;
+            let uid = obj.uid().unwrap_or_default();
+            if tags.get(OWNER_UID_TAG) != Some(&uid) {
+                if !obj.spec.adopt {
+                    let owner = tags
+                        .get(OWNER_TAG)
+                        .map_or_else(|| "no owner tag".to_owned(), |o| format!("owned by {o}"));
+                    return Ok(Outcome::stalled(
+                        Observed::Seen(view),
+                        "AlreadyExists",
+                        format!(
+                            "stream {name} already exists in AWS and is not this object's ({owner}); set spec.adopt: true to take it over, or choose another spec.streamName"
+                        ),
+                    ));
+                }
+                let ownership: BTreeMap<_, _> = desired_tags(obj)
+                    .into_iter()
+                    .filter(|(k, _)| k == OWNER_TAG || k == OWNER_UID_TAG)
+                    .collect();
+                self.aws.add_tags(&name, &ownership).await?;
+                self.notes.push(Note {
+                    reason: "Adopted",
+                    message: format!(
+                        "took over stream {name} (spec.adopt) and tagged it as this object's"
+                    ),
+                });
+                let mut tags = tags;
+                tags.extend(ownership);
+                self.known.tags = Some(tags);
+            } else {
+                self.known.tags = Some(tags);
+            }
+            self.known.owned = Some(identity);
+            self.known.policy = None;
+        }
+
+        if let Some(outcome) = self.transition(&view) {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = self.capacity(&name, &view).await? {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = self.settings(&name, &view).await? {
+            return Ok(outcome);
+        }
+        self.tags(&name).await?;
+        if let Some(outcome) = self.resource_policy(&view).await? {
+            return Ok(outcome);
+        }
+        let consumers = self.consumers(&view, deep).await?;
+        if deep {
+            self.known.deep = Some((Instant::now(), generation));
+        }
+        if let Some(pending) = consumers
+            .as_ref()
+            .and_then(|c| c.iter().find(|c| c.status.as_deref() != Some("ACTIVE")))
+        {
+            let message = format!(
+                "consumer {} is {}",
+                pending.name,
+                pending.status.as_deref().unwrap_or("being registered")
+            );
+            return Ok(Outcome {
+                consumers,
+                ..Outcome::progressing(Observed::Seen(view), "Updating", message)
+            });
+        }
+        Ok(Outcome {
+            health: Health::Ready {
+                reason: "Active".to_owned(),
+                message: format!("stream {name} is ACTIVE and matches the spec"),
+            },
+            observed: Observed::Seen(view),
+            scaling: None,
+            consumers,
+            shard_updates: None,
+            requeue: None,
+        })
+    }
+
+    /// The outcome while the stream is in a transition (CREATING, UPDATING, DELETING).
+    fn transition(&self, view: &StreamView) -> Option<Outcome> {
+        let spec = &self.obj.spec;
+        let (reason, message) = match view.status.as_str() {
+            "ACTIVE" => return None,
+            "UPDATING" => match (spec.mode, spec.shard_count) {
+                (StreamMode::Provisioned, Some(target)) if view.open_shards != target => {
+                    let steps = plan::route(view.open_shards, target);
+                    return Some(Outcome {
+                        scaling: Some(ScalingStatus {
+                            from: view.open_shards,
+                            to: target,
+                            steps: steps.clone(),
+                            next_step_after: None,
+                        }),
+                        ..Outcome::progressing(
+                            Observed::Seen(view.clone()),
+                            "Scaling",
+                            format!(
+                                "re-sharding: {} open shards, next {steps:?}",
+                                view.open_shards
+                            ),
+                        )
+                    });
+                }
+                _ => ("Updating", "stream is UPDATING".to_owned()),
+            },
+            "CREATING" => ("Creating", "stream is CREATING".to_owned()),
+            "DELETING" => (
+                "Deleting",
+                "stream is DELETING outside the operator; it is re-created once gone".to_owned(),
+            ),
+            other => ("Updating", format!("stream is {other}")),
+        };
+        Some(Outcome::progressing(
+            Observed::Seen(view.clone()),
+            reason,
+            message,
+        ))
+    }
+
+    /// Capacity: mode switch, then the next re-shard step within AWS's daily budget.
+    async fn capacity(
+        &mut self,
+        name: &str,
+        view: &StreamView,
+    ) -> Result<Option<Outcome>, AwsCallError> {
+        let spec = &self.obj.spec;
+        let on_demand = spec.mode == StreamMode::OnDemand;
+        if view.on_demand != on_demand {
+            self.aws.set_mode(&view.arn, on_demand).await?;
+            self.notes.push(Note {
+                reason: "ModeChanged",
+                message: format!("UpdateStreamMode to {:?}", spec.mode),
+            });
+            return Ok(Some(Outcome::progressing(
+                Observed::Seen(view.clone()),
+                "Updating",
+                format!("switching to {:?} mode", spec.mode),
+            )));
+        }
+        let (false, Some(target)) = (on_demand, spec.shard_count) else {
+            return Ok(None);
+        };
+        if view.open_shards == target {
+            return Ok(None);
+        }
+        let steps = plan::route(view.open_shards, target);
+        let next = steps[0];
+        let mut updates = plan::in_window(&previous_updates(self.obj), self.now);
+        let mut scaling = ScalingStatus {
+            from: view.open_shards,
+            to: target,
+            steps: steps.clone(),
+            next_step_after: None,
+        };
+        if let Some(after) = plan::next_update_after(&updates, self.now) {
+            scaling.next_step_after =
+                Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(after));
+            let wait = self.now.duration_until(after).unsigned_abs();
+            return Ok(Some(Outcome {
+                scaling: Some(scaling),
+                shard_updates: Some(updates),
+                requeue: Some(wait.max(POLL)),
+                ..Outcome::stalled(
+                    Observed::Seen(view.clone()),
+                    "ScalingLimit",
+                    format!(
+                        "AWS allows {} UpdateShardCount calls per stream per rolling 24 hours and this stream has used them; the route {:?} continues at {after}",
+                        plan::DAILY_UPDATES,
+                        steps
+                    ),
+                )
+            }));
+        }
+        match self.aws.update_shard_count(name, next).await {
+            Ok(()) => {
+                updates.push(self.now);
+                self.notes.push(Note {
+                    reason: "Scaling",
+                    message: format!("UpdateShardCount {} -> {next}", view.open_shards),
+                });
+                Ok(Some(Outcome {
+                    scaling: Some(scaling),
+                    shard_updates: Some(updates),
+                    ..Outcome::progressing(
+                        Observed::Seen(view.clone()),
+                        "Scaling",
+                        format!(
+                            "UpdateShardCount {} -> {next} (route {steps:?})",
+                            view.open_shards
+                        ),
+                    )
+                }))
+            }
+            // AWS counts calls this process did not see (another tool, or a lost status
+            // write): its word wins; look again in an hour.
+            Err(e) if e.class == ErrorClass::Terminal && e.code == "LimitExceededException" => {
+                Ok(Some(Outcome {
+                    scaling: Some(scaling),
+                    shard_updates: Some(updates),
+                    requeue: Some(Duration::from_secs(3600)),
+                    ..Outcome::stalled(
+                        Observed::Seen(view.clone()),
+                        "ScalingLimit",
+                        format!("{}: {}", e.code, e.message),
+                    )
+                }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Retention, then one settings change (encryption, metrics, record size, warm
+    /// throughput).
+    async fn settings(
+        &mut self,
+        name: &str,
+        view: &StreamView,
+    ) -> Result<Option<Outcome>, AwsCallError> {
+        let spec = &self.obj.spec;
+        if view.retention_hours != spec.retention_period_hours {
+            self.aws
+                .set_retention(name, view.retention_hours, spec.retention_period_hours)
+                .await?;
+            self.notes.push(Note {
+                reason: "RetentionChanged",
+                message: format!(
+                    "retention {} h -> {} h",
+                    view.retention_hours, spec.retention_period_hours
+                ),
+            });
+            return Ok(Some(Outcome::progressing(
+                Observed::Seen(view.clone()),
+                "Updating",
+                "changing the retention period".into(),
+            )));
+        }
+        let Some(step) = diff::settings_step(self.obj, view) else {
+            return Ok(None);
+        };
+        self.notes.push(Note {
+            reason: "SettingsChanged",
+            message: format!("{step:?}"),
+        });
+        match step {
+            SettingsStep::Encrypt(key) => self.aws.set_encryption(name, &key, true).await?,
+            SettingsStep::Decrypt(key) => self.aws.set_encryption(name, &key, false).await?,
+            SettingsStep::Metrics { enable, disable } => {
+                if !enable.is_empty() {
+                    self.aws.set_metrics(name, &enable, true).await?;
+                }
+                if !disable.is_empty() {
+                    self.aws.set_metrics(name, &disable, false).await?;
+                }
+            }
+            SettingsStep::MaxRecordSize(kib) => {
+                self.aws.set_max_record_size(&view.arn, kib).await?;
+            }
+            SettingsStep::WarmThroughput(mibps) => {
+                self.aws.set_warm_throughput(&view.arn, mibps).await?;
+            }
+        }
+        Ok(Some(Outcome::progressing(
+            Observed::Seen(view.clone()),
+            "Updating",
+            "applying stream settings".into(),
+        )))
+    }
+
+    /// Makes the stream's tags the spec's (plus the ownership tags).
+    async fn tags(&mut self, name: &str) -> Result<(), AwsCallError> {
+        let current = match &self.known.tags {
+            Some(t) => t.clone(),
+            None => self.aws.tags(name).await?,
+        };
+        let desired = desired_tags(self.obj);
+        let changes = diff::tag_changes(&desired, &current);
+        let mut now = current;
+        if !changes.add.is_empty() {
+            self.aws.add_tags(name, &changes.add).await?;
+            self.notes.push(Note {
+                reason: "TagsChanged",
+                message: format!(
+                    "AddTagsToStream {:?}",
+                    changes.add.keys().collect::<Vec<_>>()
+                ),
+            });
+            now.extend(changes.add);
+        }
+        if !changes.remove.is_empty() {
+            self.aws.remove_tags(name, &changes.remove).await?;
+            self.notes.push(Note {
+                reason: "TagsChanged",
+                message: format!("RemoveTagsFromStream {:?}", changes.remove),
+            });
+            for key in &changes.remove {
+                now.remove(key);
+            }
+        }
+        self.known.tags = Some(now);
+        Ok(())
+    }
+
+    /// Makes the stream's resource policy the spec's (compared semantically).
+    async fn resource_policy(
+        &mut self,
+        view: &StreamView,
+    ) -> Result<Option<Outcome>, AwsCallError> {
+        let wanted = self.obj.spec.resource_policy.as_deref();
+        if let Some(doc) = wanted
+            && let Err(message) = policy_doc::validate("spec.resourcePolicy", doc)
+        {
+            return Ok(Some(Outcome::stalled(
+                Observed::Seen(view.clone()),
+                "InvalidSpec",
+                message,
+            )));
+        }
+        let current = match &self.known.policy {
+            Some(p) => p.clone(),
+            None => self.aws.resource_policy(&view.arn).await?,
+        };
+        match (wanted, &current) {
+            (Some(doc), Some(have)) if policy_doc::equivalent(doc, have) => {}
+            (Some(doc), _) => {
+                self.aws.put_resource_policy(&view.arn, doc).await?;
+                self.notes.push(Note {
+                    reason: "PolicyChanged",
+                    message: "PutResourcePolicy".into(),
+                });
+            }
+            (None, Some(_)) => {
+                self.aws.delete_resource_policy(&view.arn).await?;
+                self.notes.push(Note {
+                    reason: "PolicyChanged",
+                    message: "DeleteResourcePolicy: spec.resourcePolicy is absent".into(),
+                });
+            }
+            (None, None) => {}
+        }
+        self.known.policy = Some(wanted.map(str::to_owned));
+        Ok(None)
+    }
+
+    /// Registers the spec's consumers and deregisters the ones the operator registered that
+    /// left the spec. Returns the consumers to report, `None` when nothing was looked at.
+    async fn consumers(
+        &mut self,
+        view: &StreamView,
+        deep: bool,
+    ) -> Result<Option<Vec<ConsumerStatus>>, AwsCallError> {
+        let spec = &self.obj.spec.consumers;
+        let previous: Vec<ConsumerStatus> = self
+            .obj
+            .status
+            .as_ref()
+            .map(|s| s.consumers.clone())
+            .unwrap_or_default();
+        let managed: Vec<String> = previous.iter().map(|c| c.name.clone()).collect();
+        let settled = previous.len() == spec.len()
+            && previous
+                .iter()
+                .all(|c| spec.contains(&c.name) && c.status.as_deref() == Some("ACTIVE"));
+        if (spec.is_empty() && managed.is_empty()) || (settled && !deep) {
+            return Ok(None);
+        }
+        let mut aws = self.aws.consumers(&view.arn).await?;
+        let changes = diff::consumer_changes(spec, &managed, &aws);
+        for name in &changes.register {
+            let registered = self.aws.register_consumer(&view.arn, name).await?;
+            self.notes.push(Note {
+                reason: "ConsumerRegistered",
+                message: format!("RegisterStreamConsumer {name}"),
+            });
+            aws.push(registered);
+        }
+        for name in &changes.deregister {
+            self.aws.deregister_consumer(&view.arn, name).await?;
+            self.notes.push(Note {
+                reason: "ConsumerDeregistered",
+                message: format!("DeregisterStreamConsumer {name}: removed from spec.consumers"),
+            });
+            if let Some(c) = aws.iter_mut().find(|c| &c.name == name) {
+                c.status = "DELETING".to_owned();
+            }
+        }
+        let mut report: Vec<ConsumerStatus> = aws
+            .into_iter()
+            .filter(|c| spec.contains(&c.name) || managed.contains(&c.name))
+            .map(|c: ConsumerView| ConsumerStatus {
+                name: c.name,
+                arn: (!c.arn.is_empty()).then_some(c.arn),
+                status: Some(c.status),
+            })
+            .collect();
+        // Spec names still waiting for a registration slot.
+        for name in spec {
+            if !report.iter().any(|c| &c.name == name) {
+                report.push(ConsumerStatus {
+                    name: name.clone(),
+                    arn: None,
+                    status: None,
+                });
+            }
+        }
+        report.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Some(report))
+    }
+}
+
+/// The UpdateShardCount times recorded in the object's status.
+fn previous_updates(obj: &KinesisStream) -> Vec<Timestamp> {
+    obj.status
+        .as_ref()
+        .map(|s| s.shard_count_updates.iter().map(|t| t.0).collect())
+        .unwrap_or_default()
+}

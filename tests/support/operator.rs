@@ -1,0 +1,202 @@
+//! The operator started in-process against a test's control plane and emulator, and helpers
+//! to wait for what a user would see on its objects.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kinesis_operator::api::KinesisStream;
+use kinesis_operator::controller::context::{Context, Settings};
+use kinesis_operator::controller::kinesis_stream;
+use kinesis_operator::controller::metrics::Metrics;
+use kinesis_operator::emulator::Emulator;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::json;
+
+use super::envtest::wait_for;
+
+/// A running operator for one namespace, stopped when dropped.
+pub struct Operator {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    /// Its metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Operator {
+    /// An operator with a 2 s resync and no client-side rate limits.
+    pub async fn start(client: kube::Client, emulator: &Emulator, namespace: &str) -> Operator {
+        Operator::start_with(client, emulator, namespace, Duration::from_secs(2)).await
+    }
+
+    /// An operator with resync interval `resync`.
+    pub async fn start_with(
+        client: kube::Client,
+        emulator: &Emulator,
+        namespace: &str,
+        resync: Duration,
+    ) -> Operator {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .endpoint_url(emulator.endpoint_url())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            )))
+            .build();
+        let ctx = Arc::new(Context::new(
+            client,
+            sdk,
+            Settings {
+                region: "us-east-1".into(),
+                resync,
+                field_manager: "kinesis-operator".into(),
+                rate_limits: false,
+            },
+        ));
+        let metrics = ctx.metrics.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let namespace = namespace.to_owned();
+        let task = tokio::spawn(async move {
+            kinesis_stream::run(ctx, Some(&namespace), 4, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Operator {
+            stop: Some(stop),
+            task,
+            metrics,
+        }
+    }
+
+    /// Stops the operator and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// AWS calls made so far by operation (`CreateStream`, ...), whatever their outcome.
+    pub fn aws_calls(&self) -> BTreeMap<String, u64> {
+        counts(
+            &self.metrics.encode(),
+            "kinesis_operator_aws_calls_total",
+            "operation",
+        )
+    }
+
+    /// Reconciles so far, whatever their result.
+    pub fn reconciles(&self) -> u64 {
+        counts(
+            &self.metrics.encode(),
+            "kinesis_operator_reconciles_total",
+            "kind",
+        )
+        .values()
+        .sum()
+    }
+}
+
+/// Sums the samples of counter `name` in Prometheus text, by the value of label `label`.
+fn counts(text: &str, name: &str, label: &str) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with(&format!("{name}{{"))) {
+        let key = line
+            .split(&format!("{label}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        let value: f64 = line
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        *out.entry(key).or_default() += value as u64;
+    }
+    out
+}
+
+/// The condition `type_` of `obj`.
+pub fn condition<'a>(obj: &'a KinesisStream, type_: &str) -> Option<&'a Condition> {
+    obj.status
+        .as_ref()?
+        .common
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+/// Waits until `check` holds for the object, returning it.
+pub async fn wait_until(
+    api: &Api<KinesisStream>,
+    name: &str,
+    what: &str,
+    check: impl Fn(&KinesisStream) -> bool,
+) -> KinesisStream {
+    wait_for(Duration::from_secs(60), || async {
+        api.get(name).await.ok().filter(|o| check(o))
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "{name}: {what} within 60 s; last seen: {:?}",
+            futures::executor::block_on(api.get(name)).map(|o| o.status)
+        )
+    })
+}
+
+/// Waits until object `name` no longer exists (its finalizer released it).
+pub async fn wait_gone(api: &Api<KinesisStream>, name: &str, timeout: Duration, what: &str) {
+    wait_for(timeout, || async {
+        api.get_opt(name)
+            .await
+            .ok()
+            .and_then(|o| o.is_none().then_some(()))
+    })
+    .await
+    .expect(what);
+}
+
+/// Ready=True for the current generation.
+pub fn is_ready(o: &KinesisStream) -> bool {
+    condition(o, "Ready").is_some_and(|c| c.status == "True")
+        && o.status.as_ref().and_then(|s| s.common.observed_generation) == o.metadata.generation
+}
+
+/// Stalled=True.
+pub fn is_stalled(o: &KinesisStream) -> bool {
+    condition(o, "Stalled").is_some_and(|c| c.status == "True")
+        && o.status.as_ref().and_then(|s| s.common.observed_generation) == o.metadata.generation
+}
+
+/// Server-side applies a KinesisStream named `name` with `spec`.
+pub async fn apply(api: &Api<KinesisStream>, name: &str, spec: serde_json::Value) {
+    let obj = json!({"apiVersion": "kinesis.operator.dev/v1alpha1", "kind": "KinesisStream", "metadata": {"name": name}, "spec": spec});
+    api.patch(
+        name,
+        &PatchParams::apply("test").force(),
+        &Patch::Apply(&obj),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("applying {name}: {e}"));
+}
+
+/// The reasons of the events about object `name` in `ns`.
+pub async fn event_reasons(client: kube::Client, ns: &str, name: &str) -> Vec<String> {
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client, ns);
+    events
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .filter_map(|e| e.reason)
+        .collect()
+}
