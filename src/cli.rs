@@ -64,6 +64,18 @@ pub struct RunArgs {
     /// an emulator, which enforces no control-plane quotas).
     #[arg(long, env = "AWS_RATE_LIMITS", default_value = "aws")]
     pub aws_rate_limits: RateLimits,
+    /// Run as one of several replicas: only the holder of a coordination.k8s.io Lease
+    /// reconciles; the others wait and take over within the lease duration (15 s) when it
+    /// stops, at once when it shuts down gracefully.
+    #[arg(long, env = "LEADER_ELECT")]
+    pub leader_elect: bool,
+    /// Namespace of the leader-election Lease; defaults to the pod's own namespace
+    /// (`POD_NAMESPACE` or the service account's), else `default`.
+    #[arg(long, env = "LEADER_ELECT_NAMESPACE")]
+    pub leader_elect_namespace: Option<String>,
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "LEADER_ELECT_LEASE", default_value = "kinesis-operator")]
+    pub leader_elect_lease: String,
 }
 
 /// Client-side pacing of AWS calls.
@@ -132,17 +144,73 @@ fn run_operator(args: RunArgs) -> ExitCode {
             }
         }
         ready.store(true, std::sync::atomic::Ordering::Relaxed);
+        let leadership = if args.leader_elect {
+            let config = crate::controller::lease::LeaseConfig::new(
+                &args
+                    .leader_elect_namespace
+                    .clone()
+                    .unwrap_or_else(own_namespace),
+                &args.leader_elect_lease,
+                &crate::controller::lease::default_identity(),
+            );
+            tokio::select! {
+                leadership = crate::controller::lease::acquire(ctx.client.clone(), config) => Some(leadership),
+                _ = wait_for_signal() => {
+                    tracing::info!("stopped before leading");
+                    return ExitCode::SUCCESS;
+                }
+            }
+        } else {
+            None
+        };
         tracing::info!(namespace = ?args.watch_namespace, "operator running");
+        let lost = leadership.as_ref().map(|l| l.lost());
+        let shutdown = async move {
+            match lost {
+                Some(lost) => {
+                    tokio::select! {
+                        _ = wait_for_signal() => {}
+                        _ = lost => {}
+                    }
+                }
+                None => wait_for_signal().await,
+            }
+        };
         crate::controller::kinesis_stream::run(
             ctx,
             args.watch_namespace.as_deref(),
             args.max_concurrent_reconciles,
-            wait_for_signal(),
+            shutdown,
         )
         .await;
-        tracing::info!("operator stopped");
-        ExitCode::SUCCESS
+        match leadership {
+            Some(l) if l.is_lost() => {
+                tracing::error!("leadership lost: exiting so that this replica restarts as a contender");
+                ExitCode::FAILURE
+            }
+            Some(l) => {
+                l.release().await;
+                tracing::info!("operator stopped");
+                ExitCode::SUCCESS
+            }
+            None => {
+                tracing::info!("operator stopped");
+                ExitCode::SUCCESS
+            }
+        }
     })
+}
+
+/// The namespace this pod runs in (its service account's), or `default` outside a cluster.
+fn own_namespace() -> String {
+    std::env::var("POD_NAMESPACE")
+        .ok()
+        .or_else(|| {
+            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok()
+        })
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "default".to_owned())
 }
 
 /// Options of `kinesis-operator emulator`.

@@ -5,5 +5,6 @@ pub mod conditions;
 pub mod context;
 pub mod http;
 pub mod kinesis_stream;
+pub mod lease;
 pub mod metrics;
 pub mod policy_doc;

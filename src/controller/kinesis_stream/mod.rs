@@ -29,6 +29,7 @@ use kube::runtime::reflector::{self, reflector};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Resource, ResourceExt};
 use parking_lot::Mutex;
+use tracing::Instrument;
 
 use self::converge::{Known, Observed, Outcome, Pass};
 use super::backoff::Backoff;
@@ -306,6 +307,12 @@ pub async fn reconcile(
             return Ok(Action::await_change());
         }
     };
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = "KinesisStream",
+        namespace = %obj.namespace().unwrap_or_default(),
+        name = %obj.name_any()
+    );
     let started = std::time::Instant::now();
     let ctx = &state.ctx;
     let api: Api<KinesisStream> =
@@ -316,6 +323,7 @@ pub async fn reconcile(
             Event::Cleanup(o) => cleanup(o, &state).await,
         }
     })
+    .instrument(span)
     .await
     .map_err(|e| match e {
         kube::runtime::finalizer::Error::ApplyFailed(e)
