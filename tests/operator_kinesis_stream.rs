@@ -206,6 +206,10 @@ async fn a_stream_it_does_not_own_is_stalled_unless_adopted_and_never_deleted() 
     assert_eq!(c.reason, "AlreadyExists");
     assert!(c.message.contains("set spec.adopt: true"), "{}", c.message);
     assert_eq!(condition(&stalled, "Ready").unwrap().status, "False");
+    assert!(
+        stalled.status.as_ref().unwrap().common.arn.is_none(),
+        "someone else's stream is not reported as this object's"
+    );
 
     // Deleting the object leaves the stream that was never ours.
     api.delete("theirs", &DeleteParams::default())

@@ -58,13 +58,20 @@ AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-west-2 \
 echo $! > "${dir}/operator.pid"
 
 kubectl create namespace demo --dry-run=client -o yaml | kubectl apply -f - > /dev/null
-kubectl apply --server-side -n demo -f "${root}/examples/kinesis-stream.yaml"
-echo "demo: waiting for my-stream to be Ready"
-if ! kubectl wait -n demo --for=condition=Ready kinesisstream/my-stream --timeout=120s > /dev/null; then
-  echo "demo: my-stream did not become Ready; operator log:" >&2
-  tail -n 40 "${dir}/operator.log" >&2
-  exit 1
-fi
+streams=(kinesis-stream.yaml kinesis-stream-fan-out.yaml)
+for example in "${streams[@]}"; do
+  kubectl apply --server-side -n demo -f "${root}/examples/${example}"
+done
+echo "demo: waiting for my-stream and orders to be Ready"
+for name in my-stream orders; do
+  if ! kubectl wait -n demo --for=condition=Ready "kinesisstream/${name}" --timeout=120s > /dev/null; then
+    echo "demo: ${name} did not become Ready; its status and the operator log:" >&2
+    kubectl get kinesisstream "${name}" -n demo -o jsonpath='{.status.conditions}' >&2 || true
+    echo >&2
+    tail -n 40 "${dir}/operator.log" >&2
+    exit 1
+  fi
+done
 kubectl get kinesis -n demo -o wide
 cat <<MSG
 
@@ -73,6 +80,7 @@ Try:
   export KUBECONFIG=${KUBECONFIG}
   kubectl get kinesis -A -o wide
   kubectl patch kst my-stream -n demo --type merge -p '{"spec":{"shardCount":5}}'   # watch it scale 2 -> 4 -> 5
+  kubectl get kst orders -n demo -o jsonpath='{.status.consumers}'   # enhanced fan-out consumers
   kubectl explain kinesisstream.spec
   curl -s http://127.0.0.1:${metrics_port}/metrics | grep kinesis_operator_   # the operator's metrics
   AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo aws --region us-west-2 --endpoint-url ${endpoint} kinesis list-streams

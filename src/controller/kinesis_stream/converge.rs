@@ -225,8 +225,9 @@ impl Pass<'_> {
                     let owner = tags
                         .get(OWNER_TAG)
                         .map_or_else(|| "no owner tag".to_owned(), |o| format!("owned by {o}"));
+                    // Not ours: its ARN and settings are not reported as this object's.
                     return Ok(Outcome::stalled(
-                        Observed::Seen(view),
+                        Observed::Unknown,
                         "AlreadyExists",
                         format!(
                             "stream {name} already exists in AWS and is not this object's ({owner}); set spec.adopt: true to take it over, or choose another spec.streamName"
