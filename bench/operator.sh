@@ -126,7 +126,7 @@ bench_n() {
 		local warn
 		warn=$(grep -cE '"level":"(WARN|ERROR)"' "$run/operator.log" 2>/dev/null)
 		jq -n --argjson n "$n" --arg ns "$ns" --argjson shards "$SHARDS" \
-			--arg resync "$RESYNC" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
+			--arg resync "$RESYNC" --arg default_resync "${DEFAULT_RESYNC:-}" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
 			--arg conc "${CONCURRENCY:-default}" --arg args "${op_args[*]:-}" \
 			--argjson warn "${warn:-0}" \
 			'{n: $n, operator_log_warnings: $warn, namespace: $ns, shards: $shards, resync: $resync, idle_s: $idle,
@@ -235,7 +235,11 @@ fi
 
 VERSION="$("$OPERATOR" version 2>/dev/null | head -1)"
 [[ -z ${BENCH_OPERATOR:-} ]] && VERSION="$VERSION ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$([[ -n $(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]] && echo ' + uncommitted changes'))"
-DEFAULT_CONC=$("$OPERATOR" run --help 2>/dev/null | sed -n '/--max-concurrent-reconciles/,/default:/p' | grep -o 'default: [0-9]*' | head -1 | grep -o '[0-9]*')
+default_of() { # run's option -> its default value, from --help
+	"$OPERATOR" run --help 2>/dev/null | sed -n "/$1/,/default:/p" | grep -o 'default: [^]]*' | head -1 | cut -d' ' -f2
+}
+DEFAULT_CONC=$(default_of --max-concurrent-reconciles)
+DEFAULT_RESYNC=$(default_of --resync-interval)
 failed=0
 results=()
 for n in $NS_LIST; do
@@ -260,12 +264,12 @@ printf '%s\n' "${results[@]}" | jq -s \
 	--arg version "$VERSION" \
 	--arg k8s "$(cat "$TOOLS/kube-apiserver.version" 2>/dev/null) / etcd $(cat "$TOOLS/etcd.version" 2>/dev/null)" \
 	--arg conc "${CONCURRENCY:-${DEFAULT_CONC:-?} (default)}" \
-	--arg resync "$RESYNC" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
+	--arg resync "$RESYNC" --arg default_resync "${DEFAULT_RESYNC:-}" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
 	--argjson shards "$SHARDS" --argjson seconds "$((RUN_END - RUN_START))" '
 	{date: $date,
 	 machine: {nproc: ($nproc | tonumber), cpu_model: $cpu, memory: $mem, kernel: $kernel},
 	 operator_version: $version, control_plane: $k8s,
-	 settings: {shards: $shards, resync_interval: $resync, idle_s: $idle, settle_s: $settle,
+	 settings: {shards: $shards, resync_interval: $resync, default_resync_interval: $default_resync, idle_s: $idle, settle_s: $settle,
 	            max_concurrent_reconciles: $conc,
 	            emulator: "--relax-limits --create-delay 0s --update-delay 0s --delete-delay 0s"},
 	 run_seconds: $seconds,

@@ -31,6 +31,15 @@ def mib(kib, digits=1):
     return "—" if kib is None else f"{kib / 1024:,.{digits}f}"
 
 
+def seconds(text):
+    """'20s', '10m', '1h', '500ms' -> seconds (None if unknown)."""
+    import re
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", text or "")
+    if not m:
+        return None
+    return float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+
+
 def op_name(op):
     return op.split(":", 1)[-1]
 
@@ -63,7 +72,16 @@ def errors_text(phase):
     return "; ".join(parts) if parts else "0"
 
 
-def run_rows(runs):
+def run_rows(runs, settings):
+    default = settings.get("default_resync_interval")
+    default_s = seconds(default)
+
+    def idle_at_default(r):
+        ms = get(r, "idle", "operator_cpu_ms_per_reconcile")
+        if ms is None or not default_s:
+            return "—"
+        return f"{ms * r['n'] / 1000 / default_s * 100:.3f}"
+
     ready_ops = sorted({op for r in runs for op in (get(r, "ready", "phase", "aws_calls", "by_operation") or {})},
                        key=lambda op: -max((get(r, "ready", "phase", "aws_calls", "by_operation", op) or 0) for r in runs))
 
@@ -123,6 +141,7 @@ def run_rows(runs):
         ("  operator RSS while idle, MiB", lambda r: mib(get(r, "idle", "operator_rss_kib"))),
         ("  resyncs per object in the idle window", lambda r: num(get(r, "idle", "reconciles_per_object"), 2)),
         ("  operator CPU per resync, ms", lambda r: num(get(r, "idle", "operator_cpu_ms_per_reconcile"), 2)),
+        (f"  idle CPU at the default resync interval ({default or '?'}), % of one core, extrapolated", idle_at_default),
         ("**steady state: AWS reads / writes per object per resync**", idle_calls),
         ("  Kubernetes writes per resync", lambda r: num(get(r, "idle", "k8s_writes_per_reconcile"), 2)),
         ("delete all: gone after, s", lambda r: num(get(r, "delete", "seconds"), 1)),
@@ -195,7 +214,7 @@ def section(res):
         "--wait=false`) and timed until gone.",
         "",
     ]
-    out += run_rows(runs)
+    out += run_rows(runs, s)
     failed = [r for r in runs if r.get("status") != "ok"]
     if failed:
         out += ["", "Failures:", ""]
