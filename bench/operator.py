@@ -350,6 +350,64 @@ def watch(args):
 READ_PREFIXES = ("Describe", "List", "Get")
 
 
+def emulator_requests(path):
+    """Every request the emulator answered, from its JSON debug log: [(epoch s, op, outcome)].
+    None when the log has no request lines (e.g. its log target moved), so that a missing
+    count is never reported as zero calls."""
+    import datetime
+
+    out = []
+    try:
+        f = open(path, errors="replace")
+    except OSError:
+        return None
+    with f:
+        for line in f:
+            if '"operation"' not in line:
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            fields = rec.get("fields") or {}
+            op = fields.get("operation")
+            if not op:
+                continue
+            outcome = fields["code"] if "code" in fields else "ok" if fields.get("message") == "ok" else None
+            if outcome is None:
+                continue
+            ts = rec.get("timestamp", "")
+            m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$", ts)
+            if not m:
+                continue
+            t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S").replace(
+                tzinfo=datetime.timezone.utc).timestamp() + float(m.group(2) or 0)
+            out.append((t, f"kinesis:{op}", outcome))
+    return out or None
+
+
+def served_between(requests, a, b):
+    """The emulator's requests between snapshots a and b: {operation: {outcome: n}}."""
+    if requests is None or not a or not b:
+        return None
+    out = {}
+    for t, op, outcome in requests:
+        if a["t"] <= t < b["t"]:
+            d = out.setdefault(op, {})
+            d[outcome] = d.get(outcome, 0) + 1
+    return out
+
+
+def calls_summary(calls, n):
+    total = sum(sum(o.values()) for o in calls.values())
+    reads = sum(sum(o.values()) for op, o in calls.items() if op.split(":")[-1].startswith(READ_PREFIXES))
+    errors = {op: {k: v for k, v in o.items() if k != "ok"} for op, o in calls.items()}
+    return {"total": total, "per_stream": total / n if n else None,
+            "reads": reads, "writes": total - reads,
+            "by_operation": {op: sum(o.values()) for op, o in sorted(calls.items())},
+            "errors_by_operation": {op: o for op, o in errors.items() if o}}
+
+
 def delta_calls(a, b):
     """AWS calls between snapshots a and b: {operation: {outcome: n}}."""
     ca = (a or {}).get("operator", {}).get("aws_calls", {})
@@ -381,13 +439,12 @@ def cpu(a, b, name):
     return None
 
 
-def phase(a, b, n):
-    """What happened between snapshots a and b, with n objects."""
-    calls = delta_calls(a, b)
-    total = sum(sum(o.values()) for o in calls.values())
-    reads = sum(sum(o.values()) for op, o in calls.items() if op.split(":")[-1].startswith(READ_PREFIXES))
-    errors = {op: {k: v for k, v in o.items() if k != "ok"} for op, o in calls.items()}
-    errors = {op: o for op, o in errors.items() if o}
+def phase(a, b, n, requests=None):
+    """What happened between snapshots a and b, with n objects. AWS calls are those the
+    emulator served (every HTTP request, SDK retries included); the operator's own count from
+    its metrics is kept next to them as a cross-check."""
+    counted = calls_summary(delta_calls(a, b), n)
+    served = served_between(requests, a, b)
     rec = delta_reconciles(a, b)
     wall = (b["t"] - a["t"]) if a and b else None
     cpus = {name: cpu(a, b, name) for name in (b or {}).get("procs", {})}
@@ -398,10 +455,8 @@ def phase(a, b, n):
            if k not in ("POST kinesisstreams", "DELETE kinesisstreams")}
     return {
         "wall_s": wall,
-        "aws_calls": {"total": total, "per_stream": total / n if n else None,
-                      "reads": reads, "writes": total - reads,
-                      "by_operation": {op: sum(o.values()) for op, o in sorted(calls.items())},
-                      "errors_by_operation": errors},
+        "aws_calls": calls_summary(served, n) if served is not None else dict(counted, source="operator metrics"),
+        "aws_calls_operator_metrics": counted,
         "reconciles": {"total": sum(rec.values()), "per_stream": sum(rec.values()) / n if n else None,
                        "by_result": rec},
         "k8s_writes": {"total": sum(k8s.values()), "by_request": dict(sorted(k8s.items()))},
@@ -425,11 +480,15 @@ def summarize(run_dir):
     out = dict(meta)
     errors = list(meta.get("errors", []))
     create, idle0, idle1, delete = (load(f) for f in ("create.json", "idle-start.json", "idle-end.json", "delete.json"))
+    requests = emulator_requests(os.path.join(run_dir, "emulator.log"))
+    warnings = []
+    if requests is None:
+        warnings.append("no request lines in the emulator log: AWS calls are the operator's own count")
 
     if create:
         if create.get("error"):
             errors.append(f"create: {create['error']}")
-        ph = phase(create.get("before"), create.get("after"), n) if create.get("after") else None
+        ph = phase(create.get("before"), create.get("after"), n, requests) if create.get("after") else None
         out["ready"] = {
             "all_ready": bool(create.get("ok")),
             "seconds": create.get("seconds"),
@@ -445,7 +504,7 @@ def summarize(run_dir):
             "operator_hwm_kib": ((create.get("after") or {}).get("procs", {}).get("operator") or {}).get("hwm_kib"),
         }
     if idle0 and idle1:
-        ph = phase(idle0, idle1, n)
+        ph = phase(idle0, idle1, n, requests)
         op_cpu = ph["cpu_s"].get("operator")
         resyncs = ph["reconciles"]["total"]
         out["idle"] = {
@@ -466,7 +525,7 @@ def summarize(run_dir):
             "seconds": delete.get("seconds"),
             "remaining": delete.get("remaining"),
             "stuck": delete.get("stuck"),
-            "phase": phase(delete.get("before"), delete.get("after"), n) if delete.get("after") else None,
+            "phase": phase(delete.get("before"), delete.get("after"), n, requests) if delete.get("after") else None,
         }
         out["operator_peak_rss_kib"] = ((delete.get("after") or {}).get("procs", {}).get("operator") or {}).get("hwm_kib")
     if out.get("operator_peak_rss_kib") is None:
@@ -476,6 +535,7 @@ def summarize(run_dir):
                 out["operator_peak_rss_kib"] = h
                 break
     out["errors"] = errors
+    out["warnings"] = warnings
     out["status"] = "ok" if not errors and (out.get("ready") or {}).get("all_ready") else "failed"
     return out
 

@@ -150,7 +150,9 @@ bench_n() {
 	fi
 
 	emu_port=$(free_port)
-	"$OPERATOR" emulator --listen "127.0.0.1:$emu_port" --relax-limits \
+	# Its debug log has one line per request answered: the AWS calls as the server saw them.
+	RUST_LOG=info,kinesis_operator::emulator::server=debug "$OPERATOR" emulator \
+		--listen "127.0.0.1:$emu_port" --relax-limits --log-format json \
 		--create-delay 0s --update-delay 0s --delete-delay 0s \
 		>"$run/emulator.log" 2>&1 </dev/null &
 	EMU_PID=$!

@@ -72,6 +72,24 @@ def errors_text(phase):
     return "; ".join(parts) if parts else "0"
 
 
+def own_count(r, phase_key, per_reconcile=False):
+    """The operator's own count of its AWS calls (kinesis_operator_aws_calls_total) per stream
+    (or per reconcile), marked when it differs from what the emulator served."""
+    ph = get(r, phase_key, "phase")
+    own = get(ph, "aws_calls_operator_metrics")
+    if not own or get(ph, "aws_calls", "source"):
+        return "—"
+    div = (get(ph, "reconciles", "total") if per_reconcile else r.get("n")) or 1
+    ops = own.get("by_operation") or {}
+    text = f"{own['total'] / div:.2f}"
+    if ops:
+        text += " (" + ", ".join(f"{op_name(op)} {v / div:.2f}" for op, v in sorted(ops.items(), key=lambda kv: -kv[1])) + ")"
+    served = get(ph, "aws_calls", "total")
+    if served is not None and served != own["total"]:
+        text += f"; **{served - own['total']:+,} calls the metrics miss**"
+    return text
+
+
 def run_rows(runs, settings):
     default = settings.get("default_resync_interval")
     default_s = seconds(default)
@@ -119,7 +137,7 @@ def run_rows(runs, settings):
         ("  first / 50% / 90% Ready after, s", ready_at),
         ("  `kubectl create` of the N objects took, s", lambda r: num(get(r, "ready", "create_seconds"), 1)),
         ("  Ready -> not Ready flaps", lambda r: num(get(r, "ready", "ready_flaps"))),
-        ("**AWS calls until all Ready** (per stream)",
+        ("**AWS calls until all Ready** (per stream), served by the emulator",
          lambda r: with_per(get(r, "ready", "phase", "aws_calls", "total"), get(r, "ready", "phase", "aws_calls", "per_stream"))),
     ]
     for op in ready_ops:
@@ -128,6 +146,7 @@ def run_rows(runs, settings):
                                                (get(r, "ready", "phase", "aws_calls", "by_operation", op) or 0) / (r.get("n") or 1))))
     rows += [
         ("  failed AWS calls, by outcome", lambda r: errors_text(get(r, "ready", "phase"))),
+        ("  the operator's own count (its metrics), per stream", lambda r: own_count(r, "ready")),
         ("reconciles until all Ready (per stream)",
          lambda r: with_per(get(r, "ready", "phase", "reconciles", "total"), get(r, "ready", "phase", "reconciles", "per_stream"))),
         ("  by result", lambda r: ", ".join(f"{k} {v:,}" for k, v in sorted((get(r, "ready", "phase", "reconciles", "by_result") or {}).items())) or "—"),
@@ -144,9 +163,11 @@ def run_rows(runs, settings):
         (f"  idle CPU at the default resync interval ({default or '?'}), % of one core, extrapolated", idle_at_default),
         ("**steady state: AWS reads / writes per object per resync**", idle_calls),
         ("  Kubernetes writes per resync", lambda r: num(get(r, "idle", "k8s_writes_per_reconcile"), 2)),
+        ("  the operator's own count (its metrics), per resync", lambda r: own_count(r, "idle", per_reconcile=True)),
         ("delete all: gone after, s", lambda r: num(get(r, "delete", "seconds"), 1)),
         ("  AWS calls per stream", lambda r: by_op(get(r, "delete", "phase"), r.get("n") or 1) if get(r, "delete", "phase") else "—"),
         ("  failed AWS calls", lambda r: errors_text(get(r, "delete", "phase"))),
+        ("  the operator's own count (its metrics), per stream", lambda r: own_count(r, "delete")),
         ("operator warnings + errors logged", lambda r: num(r.get("operator_log_warnings"))),
     ]
     head = "| | " + " | ".join(f"N = {r.get('n')}" for r in runs) + " |"
@@ -205,8 +226,11 @@ def section(res):
         f"N provisioned KinesisStreams with `shardCount: {s.get('shards')}` and nothing else in the spec are created by "
         "one `kubectl create -f` of a multi-document manifest; time runs from just before that command until all N "
         "are Ready (Ready condition True and `status.observedGeneration` = `metadata.generation`), followed by one "
-        "LIST + WATCH (`bench/operator.py`). AWS calls and reconciles come from the operator's `/metrics`, "
-        "Kubernetes writes from the API server's `apiserver_request_total` (kinesisstreams, their status, events), "
+        "LIST + WATCH (`bench/operator.py`). AWS calls are the requests the emulator answered (its debug log has "
+        "one line per request, so SDK retries count too); the operator's own count "
+        "(`kinesis_operator_aws_calls_total`) is shown as a cross-check. Reconciles come from the operator's `/metrics`, "
+        "Kubernetes writes from the API server's `apiserver_request_total` (kinesisstreams, their status, events; "
+        "the bench's own create and delete left out), "
         "CPU from utime+stime in /proc, peak RSS from VmHWM. "
         f"Idle: {s.get('settle_s')} s after all Ready, a {s.get('idle_s')} s window with nothing changing in which "
         f"the operator resyncs every object every {s.get('resync_interval')}; steady state is the AWS calls in that "
@@ -224,6 +248,11 @@ def section(res):
             if stuck:
                 errs += f" (not Ready: {stuck})"
             out.append(f"- **N = {r.get('n')}**: {errs.replace(chr(10), ' ')[:800]}")
+    warned = [r for r in runs if r.get("warnings")]
+    if warned:
+        out += ["", "Warnings:", ""]
+        for r in warned:
+            out.append(f"- N = {r.get('n')}: " + "; ".join(r["warnings"]))
     busy = [str(r.get("n")) for r in runs
             if (get(r, "ready", "phase", "other_processes_cpu_s") or 0) > 0.15 * (get(r, "ready", "phase", "wall_s") or 1e9)]
     if busy:
