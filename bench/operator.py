@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import socket
 import ssl
 import subprocess
@@ -212,7 +213,8 @@ def watch(args):
     api = Api(args.cluster)
     pids = parse_pids(args.pids)
     base = f"/apis/{GROUP}/{VERSION}/namespaces/{args.namespace}/{PLURAL}"
-    objs, first_ready, flaps = {}, {}, 0
+    objs, first_ready, first_seen, flaps = {}, {}, {}, 0
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     ready_now = set()
     deadline = None
     proc = None
@@ -243,6 +245,8 @@ def watch(args):
             ready_now.discard(name)
             return
         objs[name] = obj
+        if t0 is not None:
+            first_seen.setdefault(name, time.time())
         ok, _ = ready_of(obj)
         if ok:
             if name not in ready_now and t0 is not None:
@@ -308,6 +312,12 @@ def watch(args):
         proc.wait()
     out_file.seek(0)
     out = out_file.read()
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # This watcher's and the command's (kubectl's) CPU, so that they are not counted as
+    # "other processes".
+    result["bench_cpu_s"] = (ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime
+                             + kids.ru_utime + kids.ru_stime)
     result.update({
         "ok": done_at is not None and proc.returncode == 0,
         "t0": t0,
@@ -328,6 +338,13 @@ def watch(args):
         for q in (50, 90, 99):
             k = max(0, min(len(times) - 1, -(-len(times) * q // 100) - 1))
             result[f"p{q}_ready_s"] = times[k] if len(times) >= args.n else None
+        # Per object, from the watch first showing it (just after its create) to Ready: how
+        # far the operator lags behind the creates.
+        lag = sorted(first_ready[k] - first_seen[k] for k in first_ready if k in first_seen)
+        if lag:
+            result["seen_to_ready_s"] = {"p50": lag[len(lag) // 2],
+                                         "p99": lag[min(len(lag) - 1, len(lag) * 99 // 100)],
+                                         "max": lag[-1]}
         if done_at is None:
             result["stuck"] = describe_stuck(objs)
     elif done_at is None:
@@ -439,7 +456,7 @@ def cpu(a, b, name):
     return None
 
 
-def phase(a, b, n, requests=None):
+def phase(a, b, n, requests=None, bench_cpu=None):
     """What happened between snapshots a and b, with n objects. AWS calls are those the
     emulator served (every HTTP request, SDK retries included); the operator's own count from
     its metrics is kept next to them as a cross-check."""
@@ -461,7 +478,8 @@ def phase(a, b, n, requests=None):
                        "by_result": rec},
         "k8s_writes": {"total": sum(k8s.values()), "by_request": dict(sorted(k8s.items()))},
         "cpu_s": cpus,
-        "other_processes_cpu_s": None if busy is None else max(0.0, busy - known),
+        "bench_cpu_s": bench_cpu,
+        "other_processes_cpu_s": None if busy is None else max(0.0, busy - known - (bench_cpu or 0)),
     }
 
 
@@ -488,7 +506,7 @@ def summarize(run_dir):
     if create:
         if create.get("error"):
             errors.append(f"create: {create['error']}")
-        ph = phase(create.get("before"), create.get("after"), n, requests) if create.get("after") else None
+        ph = phase(create.get("before"), create.get("after"), n, requests, create.get("bench_cpu_s")) if create.get("after") else None
         out["ready"] = {
             "all_ready": bool(create.get("ok")),
             "seconds": create.get("seconds"),
@@ -500,17 +518,34 @@ def summarize(run_dir):
             "stuck": create.get("stuck"),
             "create_command_rc": create.get("command_rc"),
             "create_seconds": create.get("command_seconds"),
+            "seen_to_ready_s": create.get("seen_to_ready_s"),
             "phase": ph,
             "operator_hwm_kib": ((create.get("after") or {}).get("procs", {}).get("operator") or {}).get("hwm_kib"),
         }
+    def hwm(snap):
+        return (((snap or {}).get("procs") or {}).get("operator") or {}).get("hwm_kib")
+
     if idle0 and idle1:
         ph = phase(idle0, idle1, n, requests)
         op_cpu = ph["cpu_s"].get("operator")
-        resyncs = ph["reconciles"]["total"]
         out["idle"] = {
             "phase": ph,
             "operator_cpu_pct_of_core": None if op_cpu is None or not ph["wall_s"] else op_cpu / ph["wall_s"] * 100,
-            "operator_rss_kib": ((idle1.get("procs") or {}).get("operator") or {}).get("rss_kib"),
+            "operator_rss_kib": (((idle1.get("procs") or {}).get("operator")) or {}).get("rss_kib"),
+        }
+    restart0, steady0, steady1 = (load(f) for f in ("restart-start.json", "steady-start.json", "steady-end.json"))
+    if restart0 and steady0:
+        ph = phase(restart0, steady0, n, requests)
+        # The operator started after restart0: its CPU is all it used since its start.
+        ph["cpu_s"]["operator"] = (((steady0.get("procs") or {}).get("operator")) or {}).get("cpu_s")
+        out["restart"] = {"phase": ph}
+    if steady0 and steady1:
+        ph = phase(steady0, steady1, n, requests)
+        op_cpu = ph["cpu_s"].get("operator")
+        resyncs = ph["reconciles"]["total"]
+        out["steady"] = {
+            "phase": ph,
+            "operator_cpu_pct_of_core": None if op_cpu is None or not ph["wall_s"] else op_cpu / ph["wall_s"] * 100,
             "reconciles_per_object": resyncs / n if n else None,
             "aws_reads_per_reconcile": ph["aws_calls"]["reads"] / resyncs if resyncs else None,
             "aws_writes_per_reconcile": ph["aws_calls"]["writes"] / resyncs if resyncs else None,
@@ -525,15 +560,11 @@ def summarize(run_dir):
             "seconds": delete.get("seconds"),
             "remaining": delete.get("remaining"),
             "stuck": delete.get("stuck"),
-            "phase": phase(delete.get("before"), delete.get("after"), n, requests) if delete.get("after") else None,
+            "phase": phase(delete.get("before"), delete.get("after"), n, requests, delete.get("bench_cpu_s")) if delete.get("after") else None,
         }
-        out["operator_peak_rss_kib"] = ((delete.get("after") or {}).get("procs", {}).get("operator") or {}).get("hwm_kib")
-    if out.get("operator_peak_rss_kib") is None:
-        for snap in (idle1, idle0):
-            h = ((snap or {}).get("procs", {}).get("operator") or {}).get("hwm_kib")
-            if h:
-                out["operator_peak_rss_kib"] = h
-                break
+        out["steady_operator_peak_rss_kib"] = hwm(delete.get("after"))
+    # The first operator's peak: creation of all N, Ready, idle.
+    out["operator_peak_rss_kib"] = hwm(idle1) or hwm(idle0) or hwm((create or {}).get("after"))
     out["errors"] = errors
     out["warnings"] = warnings
     out["status"] = "ok" if not errors and (out.get("ready") or {}).get("all_ready") else "failed"

@@ -7,17 +7,22 @@
 #   - AWS calls the operator made (its /metrics, by operation), reconciles, Kubernetes writes
 #     (the API server's apiserver_request_total for kinesisstreams and events)
 #   - operator peak RSS (VmHWM) and CPU (utime+stime from /proc), and the other processes' CPU
-#   - idle: BENCH_IDLE seconds after all Ready with nothing changing, the operator resyncing
-#     every BENCH_RESYNC: its CPU, and AWS reads and writes per object per resync
+#   - idle: BENCH_IDLE seconds after all Ready with nothing changing: operator CPU and RSS
+#   - steady state: the operator restarted with --resync-interval BENCH_RESYNC; the calls of its
+#     start (every object reconciled once), then BENCH_IDLE seconds of resyncs: AWS reads and
+#     writes per object per resync
 #   - deletion: `kubectl delete` of all N, time until all are gone (finalizers released)
 # Writes target/bench/results-operator.json and renders the "Operator" section of BENCHMARKS.md.
 #
 # Knobs (environment):
 #   BENCH_N            object counts, one run each (default: 100 1000)
 #   BENCH_SHARDS       shardCount of every (provisioned) stream (default 1)
-#   BENCH_IDLE         seconds of the idle window (default 30)
-#   BENCH_SETTLE       seconds between all Ready and the idle window (default 5)
-#   BENCH_RESYNC       the operator's --resync-interval (default 20s)
+#   BENCH_IDLE         seconds of the idle window and of the steady-state window (default 30)
+#   BENCH_SETTLE       seconds before each window (default 5)
+#   BENCH_READY_RESYNC the operator's --resync-interval until all Ready and while idle
+#                      (default: the operator's default, so that no resync is counted there)
+#   BENCH_RESYNC       --resync-interval of the restarted operator in the steady-state window
+#                      (default 20s)
 #   BENCH_CONCURRENCY  the operator's --max-concurrent-reconciles (default: the operator's own)
 #   BENCH_TIMEOUT      seconds to wait for all Ready, and for all gone (default 600)
 #   BENCH_NO_BUILD     set to 1 to use target/release/kinesis-operator as it is
@@ -38,6 +43,7 @@ SHARDS=${BENCH_SHARDS:-1}
 IDLE=${BENCH_IDLE:-30}
 SETTLE=${BENCH_SETTLE:-5}
 RESYNC=${BENCH_RESYNC:-20s}
+READY_RESYNC=${BENCH_READY_RESYNC:-}
 CONCURRENCY=${BENCH_CONCURRENCY:-}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 REGION=us-east-1
@@ -124,14 +130,47 @@ bench_n() {
 
 	write_meta() {
 		local warn
-		warn=$(grep -cE '"level":"(WARN|ERROR)"' "$run/operator.log" 2>/dev/null)
+		warn=$(cat "$run"/operator*.log 2>/dev/null | grep -cE '"level":"(WARN|ERROR)"')
 		jq -n --argjson n "$n" --arg ns "$ns" --argjson shards "$SHARDS" \
-			--arg resync "$RESYNC" --arg default_resync "${DEFAULT_RESYNC:-}" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
-			--arg conc "${CONCURRENCY:-default}" --arg args "${op_args[*]:-}" \
+			--arg resync "$RESYNC" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
+			--arg ready_resync "${READY_RESYNC:-default}" --arg conc "${CONCURRENCY:-default}" --arg args "${op_args[*]:-}" \
 			--argjson warn "${warn:-0}" \
-			'{n: $n, operator_log_warnings: $warn, namespace: $ns, shards: $shards, resync: $resync, idle_s: $idle,
+			'{n: $n, operator_log_warnings: $warn, namespace: $ns, shards: $shards, resync: $resync, ready_resync: $ready_resync, idle_s: $idle,
 			  settle_s: $settle, concurrency: $conc, operator_args: $args,
 			  errors: $ARGS.positional}' --args "${err[@]}" >"$run/meta.json"
+	}
+
+	start_operator() { # log, extra args...: starts OP_PID, waits for /readyz
+		local log=$1
+		shift
+		op_args=(run --endpoint-url "http://127.0.0.1:$emu_port" --region "$REGION"
+			--metrics-addr "127.0.0.1:$m_port" --health-addr "127.0.0.1:$h_port" --log-format json "$@")
+		[[ -n $CONCURRENCY ]] && op_args+=(--max-concurrent-reconciles "$CONCURRENCY")
+		AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench RUST_LOG=${RUST_LOG:-info} \
+			"$OPERATOR" "${op_args[@]}" >"$log" 2>&1 </dev/null &
+		OP_PID=$!
+		if ! wait_http "http://127.0.0.1:$h_port/readyz" 30 "$OP_PID"; then
+			err+=("the operator did not become ready: $(tail -c 600 "$log")")
+			write_meta
+			return 1
+		fi
+		sleep 2 # its watch is established
+	}
+	set_pids() {
+		pids="operator=$OP_PID,emulator=$EMU_PID,kube-apiserver=$(cat "$CLUSTER_DIR/kube-apiserver.pid"),etcd=$(cat "$CLUSTER_DIR/etcd.pid")"
+	}
+	snap() { # name
+		python3 "$HELPER" snap --cluster "$CLUSTER_DIR" --pids "$pids" --metrics "$metrics" >"$run/$1.json" 2>>"$run/snap.err"
+	}
+	wait_reconciles() { # count seconds: until the operator has reconciled at least count times
+		local want=$1 secs=$2 i got
+		for ((i = 0; i < secs * 2; i++)); do
+			got=$(curl -fsS --max-time 2 "$metrics" 2>/dev/null |
+				awk '/^kinesis_operator_reconciles_total\{/ && /kind="KinesisStream"/ {s += $NF} END {printf "%d", s}')
+			((${got:-0} >= want)) && return 0
+			sleep 0.5
+		done
+		return 1
 	}
 
 	say "N=$n: control plane"
@@ -165,22 +204,11 @@ bench_n() {
 	m_port=$(free_port)
 	h_port=$(free_port)
 	metrics="http://127.0.0.1:$m_port/metrics"
-	op_args=(run --endpoint-url "http://127.0.0.1:$emu_port" --region "$REGION"
-		--metrics-addr "127.0.0.1:$m_port" --health-addr "127.0.0.1:$h_port"
-		--resync-interval "$RESYNC" --log-format json)
-	[[ -n $CONCURRENCY ]] && op_args+=(--max-concurrent-reconciles "$CONCURRENCY")
-	AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench RUST_LOG=${RUST_LOG:-info} \
-		"$OPERATOR" "${op_args[@]}" >"$run/operator.log" 2>&1 </dev/null &
-	OP_PID=$!
-	if ! wait_http "http://127.0.0.1:$h_port/readyz" 30 "$OP_PID"; then
-		err+=("the operator did not become ready: $(tail -c 600 "$run/operator.log")")
-		write_meta
-		return 1
-	fi
-	sleep 2 # its watch is established
-
+	# The first operator runs with the resync interval of BENCH_READY_RESYNC (default: its
+	# own), so that no resync lands among the calls counted until all Ready.
+	start_operator "$run/operator.log" ${READY_RESYNC:+--resync-interval "$READY_RESYNC"} || return 1
 	python3 "$HELPER" manifest "$n" "$ns" "$SHARDS" >"$run/streams.yaml"
-	pids="operator=$OP_PID,emulator=$EMU_PID,kube-apiserver=$(cat "$CLUSTER_DIR/kube-apiserver.pid"),etcd=$(cat "$CLUSTER_DIR/etcd.pid")"
+	set_pids
 	wait_quiet
 	say "N=$n: creating $n KinesisStreams at once, waiting until all are Ready (timeout $TIMEOUT s)"
 	python3 "$HELPER" watch --cluster "$CLUSTER_DIR" --namespace "$ns" --until ready --n "$n" \
@@ -195,11 +223,26 @@ bench_n() {
 	kill -0 "$OP_PID" 2>/dev/null || err+=("the operator exited: $(tail -c 600 "$run/operator.log")")
 
 	sleep "$SETTLE"
-	say "N=$n: idle window of $IDLE s (resync every $RESYNC)"
-	python3 "$HELPER" snap --cluster "$CLUSTER_DIR" --pids "$pids" --metrics "$metrics" >"$run/idle-start.json" 2>>"$run/snap.err"
+	say "N=$n: idle window of $IDLE s"
+	snap idle-start
 	sleep "$IDLE"
-	python3 "$HELPER" snap --cluster "$CLUSTER_DIR" --pids "$pids" --metrics "$metrics" >"$run/idle-end.json" 2>>"$run/snap.err"
-	[[ -s $run/snap.err ]] && err+=("idle snapshots: $(tail -c 600 "$run/snap.err")")
+	snap idle-end
+
+	# Steady state: a second operator resyncing every BENCH_RESYNC. It starts by reconciling
+	# every object once (measured as "restart"); the window starts after that.
+	stop_pid "$OP_PID"
+	OP_PID=
+	# Before the new operator starts: its counters start at zero, its first pass is quick.
+	snap restart-start
+	say "N=$n: operator restarted with --resync-interval $RESYNC; steady-state window of $IDLE s"
+	start_operator "$run/operator-steady.log" --resync-interval "$RESYNC" || return 1
+	set_pids
+	wait_reconciles "$n" 120 || err+=("after the restart, the operator did not reconcile all $n objects within 120 s")
+	sleep "$SETTLE"
+	snap steady-start
+	sleep "$IDLE"
+	snap steady-end
+	[[ -s $run/snap.err ]] && err+=("snapshots: $(tail -c 600 "$run/snap.err")")
 
 	say "N=$n: deleting all, waiting until they are gone"
 	python3 "$HELPER" watch --cluster "$CLUSTER_DIR" --namespace "$ns" --until gone --n "$n" \
@@ -207,7 +250,7 @@ bench_n() {
 		kubectl delete kinesisstreams --all -n "$ns" --wait=false >"$run/delete.json" 2>"$run/delete.err"
 	[[ -s $run/delete.json ]] && jq -e . "$run/delete.json" >/dev/null 2>&1 || err+=("following the deletion failed: $(tail -c 600 "$run/delete.err")")
 	say "N=$n: $(jq -c '{all_gone: .ok, seconds, objects_seen, error}' "$run/delete.json" 2>/dev/null)"
-	kill -0 "$OP_PID" 2>/dev/null || err+=("the operator exited: $(tail -c 600 "$run/operator.log")")
+	kill -0 "$OP_PID" 2>/dev/null || err+=("the operator exited: $(tail -c 600 "$run/operator-steady.log")")
 	write_meta
 	return 0
 }
@@ -249,6 +292,7 @@ for n in $NS_LIST; do
 	bench_n "$n" "$run" || failed=1
 	stop_all
 	cp "$run"/operator.log "$LOGS/operator-n$n.log" 2>/dev/null
+	cp "$run"/operator-steady.log "$LOGS/operator-steady-n$n.log" 2>/dev/null
 	r=$(python3 "$HELPER" summarize "$run" 2>"$run/summarize.err") ||
 		r=$(jq -n --argjson n "$n" --arg e "summarizing failed: $(tail -c 600 "$run/summarize.err")" '{n: $n, status: "failed", errors: [$e]}')
 	[[ $(jq -r .status <<<"$r") == ok ]] || failed=1
@@ -266,12 +310,14 @@ printf '%s\n' "${results[@]}" | jq -s \
 	--arg version "$VERSION" \
 	--arg k8s "$(cat "$TOOLS/kube-apiserver.version" 2>/dev/null) / etcd $(cat "$TOOLS/etcd.version" 2>/dev/null)" \
 	--arg conc "${CONCURRENCY:-${DEFAULT_CONC:-?} (default)}" \
-	--arg resync "$RESYNC" --arg default_resync "${DEFAULT_RESYNC:-}" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
+	--arg resync "$RESYNC" --arg default_resync "${DEFAULT_RESYNC:-}" \
+	--arg ready_resync "${READY_RESYNC:-${DEFAULT_RESYNC:-?} (default)}" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
 	--argjson shards "$SHARDS" --argjson seconds "$((RUN_END - RUN_START))" '
 	{date: $date,
 	 machine: {nproc: ($nproc | tonumber), cpu_model: $cpu, memory: $mem, kernel: $kernel},
 	 operator_version: $version, control_plane: $k8s,
-	 settings: {shards: $shards, resync_interval: $resync, default_resync_interval: $default_resync, idle_s: $idle, settle_s: $settle,
+	 settings: {shards: $shards, resync_interval: $resync, default_resync_interval: $default_resync,
+	            ready_resync_interval: $ready_resync, idle_s: $idle, settle_s: $settle,
 	            max_concurrent_reconciles: $conc,
 	            emulator: "--relax-limits --create-delay 0s --update-delay 0s --delete-delay 0s"},
 	 run_seconds: $seconds,

@@ -95,7 +95,7 @@ def run_rows(runs, settings):
     default_s = seconds(default)
 
     def idle_at_default(r):
-        ms = get(r, "idle", "operator_cpu_ms_per_reconcile")
+        ms = get(r, "steady", "operator_cpu_ms_per_reconcile")
         if ms is None or not default_s:
             return "—"
         return f"{ms * r['n'] / 1000 / default_s * 100:.3f}"
@@ -122,7 +122,7 @@ def run_rows(runs, settings):
         return " / ".join(num(get(r, "ready", k), 1) for k in ("first_ready_s", "p50_ready_s", "p90_ready_s"))
 
     def idle_calls(r):
-        i = r.get("idle") or {}
+        i = r.get("steady") or {}
         rd, wr = i.get("aws_reads_per_reconcile"), i.get("aws_writes_per_reconcile")
         if rd is None:
             return "— (no resync in the window)"
@@ -136,6 +136,8 @@ def run_rows(runs, settings):
         ("**all Ready after, s** (from the start of `kubectl create`)", lambda r: num(get(r, "ready", "seconds"), 1)),
         ("  first / 50% / 90% Ready after, s", ready_at),
         ("  `kubectl create` of the N objects took, s", lambda r: num(get(r, "ready", "create_seconds"), 1)),
+        ("  per object, created (seen by the watch) -> Ready, p50 / p99 / max, s",
+         lambda r: " / ".join(num(get(r, "ready", "seen_to_ready_s", k), 2) for k in ("p50", "p99", "max"))),
         ("  Ready -> not Ready flaps", lambda r: num(get(r, "ready", "ready_flaps"))),
         ("**AWS calls until all Ready** (per stream), served by the emulator",
          lambda r: with_per(get(r, "ready", "phase", "aws_calls", "total"), get(r, "ready", "phase", "aws_calls", "per_stream"))),
@@ -151,19 +153,27 @@ def run_rows(runs, settings):
          lambda r: with_per(get(r, "ready", "phase", "reconciles", "total"), get(r, "ready", "phase", "reconciles", "per_stream"))),
         ("  by result", lambda r: ", ".join(f"{k} {v:,}" for k, v in sorted((get(r, "ready", "phase", "reconciles", "by_result") or {}).items())) or "—"),
         ("Kubernetes writes until all Ready (per stream)", lambda r: k8s(r, "ready")),
-        ("**operator peak RSS (VmHWM), MiB**", lambda r: mib(r.get("operator_peak_rss_kib"))),
+        ("**operator peak RSS (VmHWM), MiB** (create, Ready, idle)", lambda r: mib(r.get("operator_peak_rss_kib"))),
         ("operator CPU until all Ready (% of one core)", lambda r: cpu_cell(r, "ready", "operator")),
         ("kube-apiserver / etcd / emulator CPU until all Ready",
          lambda r: " / ".join(cpu_cell(r, "ready", p) for p in ("kube-apiserver", "etcd", "emulator"))),
+        ("kubectl create + the watch (the bench itself) CPU, s", lambda r: num(get(r, "ready", "phase", "bench_cpu_s"), 1)),
         ("other processes' CPU until all Ready, s", lambda r: num(get(r, "ready", "phase", "other_processes_cpu_s"), 1)),
-        ("**operator CPU while idle, % of one core** (resyncs included)", lambda r: num(get(r, "idle", "operator_cpu_pct_of_core"), 2)),
+        ("**operator CPU while idle, % of one core** (nothing changing, no resync due)", lambda r: num(get(r, "idle", "operator_cpu_pct_of_core"), 2)),
         ("  operator RSS while idle, MiB", lambda r: mib(get(r, "idle", "operator_rss_kib"))),
-        ("  resyncs per object in the idle window", lambda r: num(get(r, "idle", "reconciles_per_object"), 2)),
-        ("  operator CPU per resync, ms", lambda r: num(get(r, "idle", "operator_cpu_ms_per_reconcile"), 2)),
-        (f"  idle CPU at the default resync interval ({default or '?'}), % of one core, extrapolated", idle_at_default),
+        ("  AWS calls / reconciles in the idle window", lambda r: f"{num(get(r, 'idle', 'phase', 'aws_calls', 'total'))} / {num(get(r, 'idle', 'phase', 'reconciles', 'total'))}"),
+        ("operator restart (resync interval {}): AWS calls per object".format(settings.get("resync_interval")),
+         lambda r: f"{num(get(r, 'restart', 'phase', 'aws_calls', 'per_stream'), 2)} ({by_op(get(r, 'restart', 'phase'), r.get('n') or 1)})" if get(r, "restart") else "—"),
+        ("  reconciles per object, Kubernetes writes", lambda r: f"{num(get(r, 'restart', 'phase', 'reconciles', 'per_stream'), 2)}, {num(get(r, 'restart', 'phase', 'k8s_writes', 'total'))}"),
+        ("  restarted operator's CPU from its start to the steady-state window, s", lambda r: num(get(r, "restart", "phase", "cpu_s", "operator"), 2)),
         ("**steady state: AWS reads / writes per object per resync**", idle_calls),
-        ("  Kubernetes writes per resync", lambda r: num(get(r, "idle", "k8s_writes_per_reconcile"), 2)),
-        ("  the operator's own count (its metrics), per resync", lambda r: own_count(r, "idle", per_reconcile=True)),
+        ("  resyncs per object in the {} s window".format(settings.get("idle_s")), lambda r: num(get(r, "steady", "reconciles_per_object"), 2)),
+        ("  Kubernetes writes per resync", lambda r: num(get(r, "steady", "k8s_writes_per_reconcile"), 2)),
+        ("  the operator's own count (its metrics), per resync", lambda r: own_count(r, "steady", per_reconcile=True)),
+        ("  operator CPU per resync, ms", lambda r: num(get(r, "steady", "operator_cpu_ms_per_reconcile"), 2)),
+        ("  operator CPU in the window, % of one core", lambda r: num(get(r, "steady", "operator_cpu_pct_of_core"), 2)),
+        (f"  the same at the default resync interval ({default or '?'}), extrapolated", idle_at_default),
+        ("  restarted operator's peak RSS (restart, resyncs, delete), MiB", lambda r: mib(r.get("steady_operator_peak_rss_kib"))),
         ("delete all: gone after, s", lambda r: num(get(r, "delete", "seconds"), 1)),
         ("  AWS calls per stream", lambda r: by_op(get(r, "delete", "phase"), r.get("n") or 1) if get(r, "delete", "phase") else "—"),
         ("  failed AWS calls", lambda r: errors_text(get(r, "delete", "phase"))),
@@ -186,7 +196,7 @@ def targets(runs):
     ready_s = get(big, "ready", "seconds") if get(big, "ready", "all_ready") else None
     calls = get(big, "ready", "phase", "aws_calls", "per_stream")
     rss = big.get("operator_peak_rss_kib")
-    rd, wr = get(big, "idle", "aws_reads_per_reconcile"), get(big, "idle", "aws_writes_per_reconcile")
+    rd, wr = get(big, "steady", "aws_reads_per_reconcile"), get(big, "steady", "aws_writes_per_reconcile")
     lines = [
         f"### Against the DESIGN §8 targets (N = {n})",
         "",
@@ -232,9 +242,12 @@ def section(res):
         "Kubernetes writes from the API server's `apiserver_request_total` (kinesisstreams, their status, events; "
         "the bench's own create and delete left out), "
         "CPU from utime+stime in /proc, peak RSS from VmHWM. "
-        f"Idle: {s.get('settle_s')} s after all Ready, a {s.get('idle_s')} s window with nothing changing in which "
-        f"the operator resyncs every object every {s.get('resync_interval')}; steady state is the AWS calls in that "
-        "window divided by the resyncs (reconciles) in it. Then all N are deleted (`kubectl delete --all "
+        f"Until all Ready the operator runs with `--resync-interval {s.get('ready_resync_interval')}`, so that no "
+        f"resync is counted there. Idle: {s.get('settle_s')} s after all Ready, a {s.get('idle_s')} s window with "
+        "nothing changing. Steady state: the operator is then restarted with "
+        f"`--resync-interval {s.get('resync_interval')}`; its start reconciles every object once (\"restart\"), and "
+        f"{s.get('settle_s')} s after that a {s.get('idle_s')} s window counts AWS calls per resync (reconcile) with "
+        "nothing changed. Then all N are deleted (`kubectl delete --all "
         "--wait=false`) and timed until gone.",
         "",
     ]
