@@ -279,7 +279,8 @@ if [[ ! -x $TOOLS/kube-apiserver || ! -x $TOOLS/etcd || ! -x $TOOLS/kubectl ]]; 
 fi
 
 VERSION="$("$OPERATOR" version 2>/dev/null | head -1)"
-[[ -z ${BENCH_OPERATOR:-} ]] && VERSION="$VERSION ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$([[ -n $(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]] && echo ' + uncommitted changes'))"
+# The last commit that changed the operator's code, not the bench's.
+[[ -z ${BENCH_OPERATOR:-} ]] && VERSION="$VERSION ($(git -C "$ROOT" log -1 --format=%h -- src Cargo.toml Cargo.lock 2>/dev/null)$([[ -n $(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]] && echo ' + uncommitted changes'))"
 default_of() { # run's option -> its default value, from --help
 	"$OPERATOR" run --help 2>/dev/null | sed -n "/$1/,/default:/p" | grep -o 'default: [^]]*' | head -1 | cut -d' ' -f2
 }
