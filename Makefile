@@ -36,6 +36,15 @@ lint: ## rustfmt and clippy, warnings are errors
 test: tools lint ## everything: lint, unit, integration against the real control plane
 	$(CARGO) test --locked --all-targets
 
+# Parts of `make bench`; one alone: BENCH_PARTS=operator make bench
+BENCH_PARTS ?= emulator operator
+
 .PHONY: bench
-bench: ## emulator benchmark vs fakecloud, kinesalite, kinesis-mock, moto: target/bench/results-emulator.json, BENCHMARKS.md
-	./bench/run.sh
+bench: ## benchmarks into BENCHMARKS.md: emulator vs peers (bench/run.sh), N streams -> Ready (bench/operator.sh)
+	@rc=0; for part in $(BENCH_PARTS); do \
+		case $$part in \
+		emulator) ./bench/run.sh || rc=1 ;; \
+		operator) ./bench/operator.sh || rc=1 ;; \
+		*) echo "bench: unknown part '$$part' (parts: emulator operator)" >&2; rc=1 ;; \
+		esac; \
+	done; exit $$rc

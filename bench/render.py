@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
-"""Render target/bench/results-emulator.json into the "Emulator" section of BENCHMARKS.md.
+"""Render the results of `make bench` into BENCHMARKS.md.
 
-Usage: render.py RESULTS_JSON BENCHMARKS_MD. Only the section from "## Emulator" up to the next
-"## " heading is replaced; the rest of the file is kept.
+Usage: render.py RESULTS_JSON BENCHMARKS_MD. target/bench/results-emulator.json (bench/run.sh)
+becomes the "## Emulator" section, target/bench/results-operator.json (bench/operator.sh) the
+"## Operator" section. Only that section, up to the next "## " heading, is replaced; the rest of
+the file is kept. A section not yet in the file is appended.
 """
 
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import render_operator as operator  # noqa: E402
 
 HEADER = """# Benchmarks
 
 Measured by `make bench` on the project's machine kind; the numbers below are rewritten by each
-run (`bench/run.sh`, `bench/render.py`). Timed tests never assert them (DESIGN §8).
+run (`bench/run.sh`, `bench/operator.sh`, `bench/render.py`). Timed tests never assert them
+(DESIGN §8).
 """
 
 
@@ -219,8 +226,11 @@ def main():
         lines = open(path).read().splitlines()
     except FileNotFoundError:
         lines = HEADER.splitlines() + [""]
-    new = section(res)
-    start = next((i for i, l in enumerate(lines) if l.strip() == "## Emulator"), None)
+    if "runs" in res:
+        heading, new = "## Operator", operator.section(res)
+    else:
+        heading, new = "## Emulator", section(res)
+    start = next((i for i, l in enumerate(lines) if l.strip() == heading), None)
     if start is None:
         while lines and not lines[-1].strip():
             lines.pop()
