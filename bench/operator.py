@@ -38,9 +38,10 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # manifest
 
 
-def manifest(n, namespace, shards):
+def manifest(n, namespace, shards, part=0, parts=1):
+    """Objects bench-0000 .. bench-<n-1>; with parts > 1 only every parts-th, from part."""
     docs = []
-    for i in range(n):
+    for i in range(part, n, parts):
         docs.append(
             f"apiVersion: {GROUP}/{VERSION}\nkind: KinesisStream\nmetadata:\n"
             f"  name: bench-{i:04d}\n  namespace: {namespace}\n"
@@ -581,6 +582,8 @@ def main():
     m.add_argument("n", type=int)
     m.add_argument("namespace")
     m.add_argument("shards", type=int)
+    m.add_argument("--part", type=int, default=0)
+    m.add_argument("--parts", type=int, default=1)
     w = sub.add_parser("watch")
     w.add_argument("--cluster", required=True)
     w.add_argument("--namespace", required=True)
@@ -598,7 +601,7 @@ def main():
     u.add_argument("run_dir")
     a = p.parse_args()
     if a.cmd == "manifest":
-        sys.stdout.write(manifest(a.n, a.namespace, a.shards))
+        sys.stdout.write(manifest(a.n, a.namespace, a.shards, a.part, a.parts))
         return 0
     if a.cmd == "watch":
         return watch(a)

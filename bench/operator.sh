@@ -24,6 +24,10 @@
 #   BENCH_RESYNC       --resync-interval of the restarted operator in the steady-state window
 #                      (default 20s)
 #   BENCH_CONCURRENCY  the operator's --max-concurrent-reconciles (default: the operator's own)
+#   BENCH_RATE_LIMITS  the operator's --aws-rate-limits (default off: the emulator enforces no
+#                      control-plane quotas; `aws` paces CreateStream at 4.5/s as on real AWS)
+#   BENCH_CREATORS     parallel `kubectl create` processes that create the N objects (default 4;
+#                      one kubectl creates objects one after another, ~19 ms each here)
 #   BENCH_TIMEOUT      seconds to wait for all Ready, and for all gone (default 600)
 #   BENCH_NO_BUILD     set to 1 to use target/release/kinesis-operator as it is
 #   BENCH_OPERATOR     another kinesis-operator binary to measure (implies BENCH_NO_BUILD=1)
@@ -45,6 +49,8 @@ SETTLE=${BENCH_SETTLE:-5}
 RESYNC=${BENCH_RESYNC:-20s}
 READY_RESYNC=${BENCH_READY_RESYNC:-}
 CONCURRENCY=${BENCH_CONCURRENCY:-}
+RATE_LIMITS=${BENCH_RATE_LIMITS:-off}
+CREATORS=${BENCH_CREATORS:-4}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 REGION=us-east-1
 OPERATOR=${BENCH_OPERATOR:-$ROOT/target/release/kinesis-operator}
@@ -144,7 +150,8 @@ bench_n() {
 		local log=$1
 		shift
 		op_args=(run --endpoint-url "http://127.0.0.1:$emu_port" --region "$REGION"
-			--metrics-addr "127.0.0.1:$m_port" --health-addr "127.0.0.1:$h_port" --log-format json "$@")
+			--metrics-addr "127.0.0.1:$m_port" --health-addr "127.0.0.1:$h_port" --log-format json
+			--aws-rate-limits "$RATE_LIMITS" "$@")
 		[[ -n $CONCURRENCY ]] && op_args+=(--max-concurrent-reconciles "$CONCURRENCY")
 		AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench RUST_LOG=${RUST_LOG:-info} \
 			"$OPERATOR" "${op_args[@]}" >"$log" 2>&1 </dev/null &
@@ -207,13 +214,17 @@ bench_n() {
 	# The first operator runs with the resync interval of BENCH_READY_RESYNC (default: its
 	# own), so that no resync lands among the calls counted until all Ready.
 	start_operator "$run/operator.log" ${READY_RESYNC:+--resync-interval "$READY_RESYNC"} || return 1
-	python3 "$HELPER" manifest "$n" "$ns" "$SHARDS" >"$run/streams.yaml"
+	local part creates=()
+	for ((part = 0; part < CREATORS; part++)); do
+		python3 "$HELPER" manifest "$n" "$ns" "$SHARDS" --part "$part" --parts "$CREATORS" >"$run/streams-$part.yaml"
+		creates+=("kubectl create -f $run/streams-$part.yaml >/dev/null & p+=(\$!);")
+	done
 	set_pids
 	wait_quiet
 	say "N=$n: creating $n KinesisStreams at once, waiting until all are Ready (timeout $TIMEOUT s)"
 	python3 "$HELPER" watch --cluster "$CLUSTER_DIR" --namespace "$ns" --until ready --n "$n" \
 		--timeout "$TIMEOUT" --pids "$pids" --metrics "$metrics" -- \
-		kubectl create -f "$run/streams.yaml" >"$run/create.json" 2>"$run/create.err"
+		bash -c "set -e; p=(); ${creates[*]} for q in \"\${p[@]}\"; do wait \"\$q\"; done" >"$run/create.json" 2>"$run/create.err"
 	if ! [[ -s $run/create.json ]] || ! jq -e . "$run/create.json" >/dev/null 2>&1; then
 		err+=("following the objects failed: $(tail -c 600 "$run/create.err")")
 		write_meta

@@ -377,8 +377,14 @@ pub async fn run(
     let (reader, writer) = reflector::store();
     // The store sees every change (status included, so requeued passes read the latest);
     // reconciles are triggered only by what a reconcile must act on.
-    let changes = reflector(writer, watcher(api, watcher::Config::default()))
+    // managedFields are dropped before the store: the reconciler never reads them and they
+    // are most of an object's size.
+    let objects = watcher(api, watcher::Config::default())
         .default_backoff()
+        .modify(|o: &mut DeserializeGuard<KinesisStream>| {
+            o.meta_mut().managed_fields = None;
+        });
+    let changes = reflector(writer, objects)
         .applied_objects()
         .predicate_filter(
             predicates::generation
