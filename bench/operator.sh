@@ -324,13 +324,14 @@ printf '%s\n' "${results[@]}" | jq -s \
 	--arg conc "${CONCURRENCY:-${DEFAULT_CONC:-?} (default)}" \
 	--arg resync "$RESYNC" --arg default_resync "${DEFAULT_RESYNC:-}" \
 	--arg ready_resync "${READY_RESYNC:-${DEFAULT_RESYNC:-?} (default)}" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
-	--argjson shards "$SHARDS" --argjson seconds "$((RUN_END - RUN_START))" '
+	--argjson shards "$SHARDS" --argjson seconds "$((RUN_END - RUN_START))" \
+	--argjson creators "$CREATORS" --arg rate_limits "$RATE_LIMITS" '
 	{date: $date,
 	 machine: {nproc: ($nproc | tonumber), cpu_model: $cpu, memory: $mem, kernel: $kernel},
 	 operator_version: $version, control_plane: $k8s,
 	 settings: {shards: $shards, resync_interval: $resync, default_resync_interval: $default_resync,
 	            ready_resync_interval: $ready_resync, idle_s: $idle, settle_s: $settle,
-	            max_concurrent_reconciles: $conc,
+	            max_concurrent_reconciles: $conc, creators: $creators, aws_rate_limits: $rate_limits,
 	            emulator: "--relax-limits --create-delay 0s --update-delay 0s --delete-delay 0s"},
 	 run_seconds: $seconds,
 	 runs: .}' >"$BENCH/results-operator.json"

@@ -232,9 +232,12 @@ def section(res):
         f"For each N, a fresh etcd + kube-apiserver (`tools/cluster.sh`), a fresh emulator "
         f"(`kinesis-operator emulator {s.get('emulator')}`: no artificial delays, and the 500-shard account limit "
         f"lifted so 1000 streams fit) and a fresh operator (`kinesis-operator run`, "
-        f"`--max-concurrent-reconciles` {s.get('max_concurrent_reconciles')}, `--resync-interval {s.get('resync_interval')}`). "
+        f"`--max-concurrent-reconciles` {s.get('max_concurrent_reconciles')}, `--resync-interval {s.get('resync_interval')}`, "
+        f"`--aws-rate-limits {s.get('aws_rate_limits', 'aws')}`: the emulator enforces no control-plane quotas, and "
+        "on real AWS the pacing alone would hold CreateStream to 4.5 per second). "
         f"N provisioned KinesisStreams with `shardCount: {s.get('shards')}` and nothing else in the spec are created by "
-        "one `kubectl create -f` of a multi-document manifest; time runs from just before that command until all N "
+        f"{s.get('creators', 1)} parallel `kubectl create -f` processes, each with a multi-document manifest of every "
+        f"{s.get('creators', 1)}th object; time runs from just before those commands until all N "
         "are Ready (Ready condition True and `status.observedGeneration` = `metadata.generation`), followed by one "
         "LIST + WATCH (`bench/operator.py`). AWS calls are the requests the emulator answered (its debug log has "
         "one line per request, so SDK retries count too); the operator's own count "
@@ -276,8 +279,8 @@ def section(res):
              and get(r, "ready", "seconds") - get(r, "ready", "create_seconds") < 1]
     if bound:
         out += ["", f"For N = {', '.join(bound)}, the last object was Ready less than 1 s after `kubectl create` "
-                "returned: the time until all Ready is bounded by the creates (kubectl POSTs one object at a time, "
-                "and the API server shares the 2 cores with everything else); the created -> Ready row is the "
+                "returned: the time until all Ready is bounded by the creates (each kubectl POSTs one object at a "
+                "time, and the API server shares the 2 cores with everything else); the created -> Ready row is the "
                 "operator's own latency."]
     out += [""] + targets(runs)
     out += [

@@ -301,7 +301,8 @@ async fn warm_throughput_needs_the_billing_commitment_and_then_follows_the_spec(
 
 /// A stream to Ready costs one CreateStream and one DescribeStreamSummary; a settled stream
 /// costs one read per resync and no write, and the operator's own status writes do not
-/// trigger reconciles.
+/// trigger reconciles. Deleting it costs a describe, DeleteStream and a describe that finds it
+/// gone (its ownership is known, so no tags are read).
 #[tokio::test]
 async fn a_stream_costs_two_calls_to_ready_and_one_read_per_resync() {
     let cp = control_plane();
@@ -315,13 +316,13 @@ async fn a_stream_costs_two_calls_to_ready_and_one_read_per_resync() {
     let calls = operator.aws_calls();
     assert_eq!(calls.get("CreateStream"), Some(&1), "{calls:?}");
     let total: u64 = calls.values().sum();
-    assert!(
-        total <= 3,
-        "CreateStream and DescribeStreamSummary (one more if it was still CREATING): {calls:?}"
+    assert_eq!(
+        total, 2,
+        "CreateStream, then one DescribeStreamSummary that finds it ACTIVE: {calls:?}"
     );
     assert!(
-        operator.reconciles() <= 4,
-        "add the finalizer, create, see it ACTIVE (+1 at most): {} reconciles",
+        operator.reconciles() <= 3,
+        "one to add the finalizer, one to create it and report Ready (+1 at most): {} reconciles",
         operator.reconciles()
     );
 
@@ -344,6 +345,16 @@ async fn a_stream_costs_two_calls_to_ready_and_one_read_per_resync() {
         (1..=3).contains(&reads),
         "one read per resync, {reads} in 5 s"
     );
+
+    let before = operator.aws_calls();
+    api.delete("cheap", &Default::default()).await.unwrap();
+    support::operator::wait_gone(&api, "cheap", Duration::from_secs(30), "deleted").await;
+    let after = operator.aws_calls();
+    let delta =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    assert_eq!(delta("DeleteStream"), 1);
+    assert_eq!(delta("ListTagsForStream"), 0, "ownership already known");
+    assert!(delta("DescribeStreamSummary") <= 2 + 1, "{after:?}");
     operator.stop().await;
     emulator.shutdown().await;
 }

@@ -38,6 +38,34 @@ pub struct Known {
     /// When tags, consumers and the resource policy were last read from AWS, and for which
     /// generation of the object.
     deep: Option<(Instant, Option<i64>)>,
+    /// Consecutive passes that found the stream in a transition.
+    polls: u32,
+}
+
+impl Known {
+    /// Whether `view` is the stream this process verified as the object's own.
+    pub fn owns(&self, view: &StreamView) -> bool {
+        self.owned
+            .as_ref()
+            .is_some_and(|(arn, created)| *arn == view.arn && *created == view.created_at)
+    }
+
+    /// How long to wait before looking at a stream in a transition again: every second at
+    /// first, then less often for long transitions (AWS creates and re-shards take seconds to
+    /// minutes), at most every 5 s. `in_transition` false resets the count.
+    pub fn next_poll(&mut self, in_transition: bool) -> Duration {
+        if !in_transition {
+            self.polls = 0;
+            return POLL;
+        }
+        self.polls = self.polls.saturating_add(1);
+        match self.polls {
+            0..=3 => POLL,
+            4..=6 => POLL * 2,
+            7..=9 => POLL * 4,
+            _ => POLL * 5,
+        }
+    }
 }
 
 /// What a pass saw of the stream.
@@ -168,6 +196,7 @@ impl Pass<'_> {
             tags: Some(tags),
             policy: Some(None),
             deep: Some((Instant::now(), self.obj.meta().generation)),
+            polls: 0,
         };
         self.notes.push(Note {
             reason: "Created",
@@ -194,16 +223,24 @@ impl Pass<'_> {
             .is_none()
             && self.known.owned.is_none()
             && !self.known.created;
+        let mut just_created = None;
         if never_seen {
             match self.create(&name).await {
+                // Look at it at once: a stream that is already ACTIVE (an emulator, a fast
+                // region) is Ready in this pass, with one status write instead of two.
+                Ok(creating) => just_created = Some(creating),
                 // Ours from before a crash, or someone else's: look at it below.
                 Err(e) if e.code == "ResourceInUseException" => {}
-                other => return other,
+                Err(e) => return Err(e),
             }
         }
         let Some(view) = self.aws.describe(&name).await? else {
-            // Deleted outside the operator (or never created): create it (again).
-            return self.create(&name).await;
+            return match just_created {
+                // Not visible yet right after CreateStream: look again soon.
+                Some(creating) => Ok(creating),
+                // Deleted outside the operator (or never created): create it (again).
+                None => self.create(&name).await,
+            };
         };
         let identity = (view.arn.clone(), view.created_at);
         if self.known.created && self.known.owned.is_none() {

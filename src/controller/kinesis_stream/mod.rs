@@ -162,6 +162,15 @@ async fn apply(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error> 
     }
     .converge()
     .await;
+    let in_transition = matches!(
+        &converged,
+        Ok(Outcome {
+            health: Health::Progressing { .. },
+            requeue: Some(POLL),
+            ..
+        })
+    );
+    let poll = known.next_poll(in_transition);
     state.known.lock().insert(uid.clone(), known);
     // A change made while the object was already Ready for its current generation corrects
     // drift: someone changed or deleted the stream outside the operator.
@@ -239,6 +248,7 @@ async fn apply(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error> 
     );
     status::write(&obj, ctx, status::build(&obj, &region, &outcome, now)).await?;
     Ok(match outcome.requeue {
+        Some(POLL) => Action::requeue(poll),
         Some(after) => Action::requeue(after),
         None if matches!(outcome.health, Health::Stalled { .. }) => Action::await_change(),
         None => Action::requeue(ctx.settings.resync),
@@ -263,7 +273,8 @@ async fn cleanup(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error
         return gone();
     };
     if view.status != "DELETING" {
-        let ours = aws.tags(&name).await?.get(OWNER_UID_TAG) == Some(&uid);
+        let verified = state.known.lock().get(&uid).is_some_and(|k| k.owns(&view));
+        let ours = verified || aws.tags(&name).await?.get(OWNER_UID_TAG) == Some(&uid);
         if !ours {
             // Someone else's stream of the same name: never delete it.
             return gone();
@@ -278,6 +289,10 @@ async fn cleanup(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error
             format!("DeleteStream {name}"),
         )
         .await;
+        // Gone at once (an emulator without delays) releases the object in this pass.
+        if aws.describe(&name).await?.is_none() {
+            return gone();
+        }
     }
     Err(Error::Deleting(name))
 }
