@@ -285,3 +285,51 @@ async fn deleted_streams_stay_deleted_after_restart() {
     let read = read_everything(&c, "gone").await;
     assert!(read.is_empty(), "a new stream of an old name starts empty");
 }
+
+#[tokio::test]
+async fn account_settings_survive_kill_9_and_restart() {
+    use aws_sdk_kinesis::types::{
+        MinimumThroughputBillingCommitmentInput, MinimumThroughputBillingCommitmentInputStatus,
+        MinimumThroughputBillingCommitmentOutputStatus, StreamMode, StreamModeDetails,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut emulator = spawn(port, dir.path()).await;
+    let c = client(port);
+    c.update_account_settings()
+        .minimum_throughput_billing_commitment(
+            MinimumThroughputBillingCommitmentInput::builder()
+                .status(MinimumThroughputBillingCommitmentInputStatus::Enabled)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    emulator.start_kill().unwrap();
+    emulator.wait().await.unwrap();
+
+    let _restarted = spawn(port, dir.path()).await;
+    let c = client(port);
+    let settings = c.describe_account_settings().send().await.unwrap();
+    assert_eq!(
+        settings
+            .minimum_throughput_billing_commitment
+            .unwrap()
+            .status,
+        MinimumThroughputBillingCommitmentOutputStatus::Enabled,
+        "the acknowledged commitment is still in force"
+    );
+    c.create_stream()
+        .stream_name("warm")
+        .stream_mode_details(
+            StreamModeDetails::builder()
+                .stream_mode(StreamMode::OnDemand)
+                .build()
+                .unwrap(),
+        )
+        .warm_throughput_mibps(100)
+        .send()
+        .await
+        .expect("warm throughput is allowed under the recovered commitment");
+}

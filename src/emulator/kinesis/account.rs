@@ -10,7 +10,7 @@ use crate::emulator::protocol::Timestamp;
 const MINIMUM_COMMITMENT_MS: i64 = 24 * 3600 * 1000;
 
 /// The commitment of an account in a region.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct CommitmentState {
     /// When it was enabled.
     started_ms: Option<i64>,

@@ -1,11 +1,13 @@
 //! Kinesis state on disk (`--data-dir`): one stored snapshot per stream (its settings and
-//! shards, keyed by ARN) and one entry per record (keyed by stream incarnation, shard and
-//! position), written before the request is acknowledged.
+//! shards, keyed by ARN), one entry per record (keyed by stream incarnation, shard and
+//! position) and the account settings of each account and region, written before the request
+//! is acknowledged.
 
 use std::sync::Arc;
 
 use fjall::Keyspace;
 
+use super::account::CommitmentState;
 use super::stream::{Snapshot, Stream};
 use crate::emulator::error::AwsError;
 use crate::emulator::storage::{Storage, StorageError};
@@ -15,6 +17,7 @@ pub struct Durable {
     storage: Arc<Storage>,
     streams: Keyspace,
     records: Keyspace,
+    accounts: Keyspace,
 }
 
 /// A record as stored: its position in the shard and its contents.
@@ -60,6 +63,7 @@ impl Durable {
         Ok(Durable {
             streams: storage.keyspace("kinesis_streams")?,
             records: storage.keyspace("kinesis_records")?,
+            accounts: storage.keyspace("kinesis_accounts")?,
             storage,
         })
     }
@@ -117,6 +121,41 @@ impl Durable {
             batch.delete(&self.records, &record_key(tag, shard, position));
         }
         self.storage.commit(batch).map_err(internal)
+    }
+
+    /// Stores the account settings of `account` in `region`.
+    pub fn save_account(
+        &self,
+        account: &str,
+        region: &str,
+        settings: &CommitmentState,
+    ) -> Result<(), AwsError> {
+        let value = serde_json::to_vec(settings).expect("account settings serialise");
+        let mut batch = self.storage.batch();
+        batch.put(
+            &self.accounts,
+            format!("{account}/{region}").as_bytes(),
+            &value,
+        );
+        self.storage.commit(batch).map_err(internal)
+    }
+
+    /// Every stored account's settings: (account, region, settings).
+    pub fn load_accounts(&self) -> Result<Vec<(String, String, CommitmentState)>, StorageError> {
+        let mut out = Vec::new();
+        for entry in self.storage.scan(&self.accounts, b"") {
+            let (key, value) = entry?;
+            let key = String::from_utf8_lossy(&key).into_owned();
+            let (Some((account, region)), Ok(settings)) = (
+                key.split_once('/'),
+                serde_json::from_slice::<CommitmentState>(&value),
+            ) else {
+                tracing::error!(%key, "skipping stored account settings that cannot be decoded");
+                continue;
+            };
+            out.push((account.to_owned(), region.to_owned(), settings));
+        }
+        Ok(out)
     }
 
     /// Every stored stream with its records.

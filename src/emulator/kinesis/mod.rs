@@ -138,6 +138,9 @@ impl Kinesis {
             count += 1;
         }
         kinesis.next_tag.fetch_max(max_tag + 1, Ordering::Relaxed);
+        for (account, region, settings) in durable.load_accounts()? {
+            *kinesis.region(&Ctx { account, region }).commitment.lock() = settings;
+        }
         kinesis.durable = Some(durable);
         tracing::info!(
             streams = count,
@@ -236,8 +239,13 @@ impl Kinesis {
             "DescribeAccountSettings" => account::describe,
             "UpdateAccountSettings" => account::update,
         }?;
-        if self.durable.is_some() && MUTATING.contains(&operation) {
-            self.store_addressed(ctx, protocol, body)?;
+        if let Some(durable) = &self.durable {
+            if MUTATING.contains(&operation) {
+                self.store_addressed(ctx, protocol, body)?;
+            } else if operation == "UpdateAccountSettings" {
+                let settings = *self.region(ctx).commitment.lock();
+                durable.save_account(&ctx.account, &ctx.region, &settings)?;
+            }
         }
         Ok(answer)
     }
