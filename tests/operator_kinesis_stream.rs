@@ -463,3 +463,74 @@ async fn out_of_band_deletion_is_corrected_with_an_event() {
     operator.stop().await;
     emulator.shutdown().await;
 }
+
+/// While AWS deletes the stream the object shows Ready=False (reason Deleting) and keeps its
+/// finalizer; with deletionPolicy Retain the object goes and the stream stays.
+#[tokio::test]
+async fn deletion_is_reported_until_aws_is_done_and_retain_keeps_the_stream() {
+    let cp = control_plane();
+    let ns = cp.namespace("deleting").await;
+    let emulator = support::emulator::start(kinesis_operator::emulator::kinesis::Settings {
+        delete_delay: Duration::from_secs(3),
+        ..Default::default()
+    })
+    .await;
+    let aws = kinesis(&emulator);
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+
+    apply(&api, "slow", json!({"shardCount": 1})).await;
+    apply(
+        &api,
+        "kept",
+        json!({"shardCount": 1, "deletionPolicy": "Retain"}),
+    )
+    .await;
+    wait_until(&api, "slow", "Ready", is_ready).await;
+    wait_until(&api, "kept", "Ready", is_ready).await;
+
+    api.delete("slow", &DeleteParams::default()).await.unwrap();
+    let deleting = wait_until(&api, "slow", "reported as Deleting", |o| {
+        condition(o, "Ready").is_some_and(|c| c.status == "False" && c.reason == "Deleting")
+    })
+    .await;
+    assert!(deleting.metadata.deletion_timestamp.is_some());
+    assert_eq!(
+        condition(&deleting, "Reconciling").map(|c| c.status.as_str()),
+        Some("True")
+    );
+    wait_gone(
+        &api,
+        "slow",
+        Duration::from_secs(30),
+        "gone once AWS is done",
+    )
+    .await;
+    assert!(
+        aws.describe_stream_summary()
+            .stream_name("slow")
+            .send()
+            .await
+            .is_err()
+    );
+
+    api.delete("kept", &DeleteParams::default()).await.unwrap();
+    wait_gone(
+        &api,
+        "kept",
+        Duration::from_secs(30),
+        "a retained stream's object goes",
+    )
+    .await;
+    let kept = aws
+        .describe_stream_summary()
+        .stream_name("kept")
+        .send()
+        .await
+        .expect("deletionPolicy Retain leaves the stream")
+        .stream_description_summary
+        .unwrap();
+    assert_eq!(kept.stream_status.as_str(), "ACTIVE");
+    operator.stop().await;
+    emulator.shutdown().await;
+}

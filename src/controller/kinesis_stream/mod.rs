@@ -255,6 +255,44 @@ async fn apply(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error> 
     })
 }
 
+/// Deletes the object's stream if it is the object's own. `Ok(true)` once it is gone (or was
+/// never the object's), `Ok(false)` while AWS is still deleting it.
+async fn delete_stream(
+    obj: &KinesisStream,
+    state: &State,
+    name: &str,
+) -> Result<bool, AwsCallError> {
+    let ctx = &state.ctx;
+    let uid = obj.uid().unwrap_or_default();
+    let aws = ctx.aws.kinesis(&region_of(obj, ctx));
+    let Some(view) = aws.describe(name).await? else {
+        return Ok(true);
+    };
+    if view.status == "DELETING" {
+        return Ok(false);
+    }
+    let verified = state.known.lock().get(&uid).is_some_and(|k| k.owns(&view));
+    let ours = verified || aws.tags(name).await?.get(OWNER_UID_TAG) == Some(&uid);
+    if !ours {
+        // Someone else's stream of the same name: never delete it.
+        return Ok(true);
+    }
+    aws.delete(name).await?;
+    publish(
+        ctx,
+        &obj.object_ref(&()),
+        EventType::Normal,
+        "Deleting",
+        "DeleteStream",
+        format!("DeleteStream {name}"),
+    )
+    .await;
+    // Gone at once (an emulator without delays) releases the object in this pass.
+    Ok(aws.describe(name).await?.is_none())
+}
+
+/// Deletes the stream per `deletionPolicy`, reporting progress and errors in status and
+/// events; the finalizer stays until AWS says the stream is gone.
 async fn cleanup(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error> {
     let ctx = &state.ctx;
     let uid = obj.uid().unwrap_or_default();
@@ -268,33 +306,57 @@ async fn cleanup(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error
         return gone();
     }
     let name = stream_name(&obj);
-    let aws = ctx.aws.kinesis(&region_of(&obj, ctx));
-    let Some(view) = aws.describe(&name).await? else {
-        return gone();
+    let (health, result) = match delete_stream(&obj, state, &name).await {
+        Ok(true) => return gone(),
+        Ok(false) => (
+            Health::Progressing {
+                reason: "Deleting".to_owned(),
+                message: format!("waiting for AWS to delete stream {name}"),
+            },
+            Error::Deleting(name),
+        ),
+        Err(e) => {
+            let (reason, health) = if e.class == ErrorClass::Terminal {
+                (
+                    "AWSError",
+                    Health::Stalled {
+                        reason: "AWSError".to_owned(),
+                        message: format!("deleting: {}: {}", e.code, e.message),
+                    },
+                )
+            } else {
+                (
+                    "Retrying",
+                    Health::Progressing {
+                        reason: "Retrying".to_owned(),
+                        message: e.to_string(),
+                    },
+                )
+            };
+            publish(
+                ctx,
+                &obj.object_ref(&()),
+                EventType::Warning,
+                reason,
+                e.operation,
+                e.to_string(),
+            )
+            .await;
+            (health, Error::Aws(e))
+        }
     };
-    if view.status != "DELETING" {
-        let verified = state.known.lock().get(&uid).is_some_and(|k| k.owns(&view));
-        let ours = verified || aws.tags(&name).await?.get(OWNER_UID_TAG) == Some(&uid);
-        if !ours {
-            // Someone else's stream of the same name: never delete it.
-            return gone();
-        }
-        aws.delete(&name).await?;
-        publish(
-            ctx,
-            &obj.object_ref(&()),
-            EventType::Normal,
-            "Deleting",
-            "DeleteStream",
-            format!("DeleteStream {name}"),
-        )
-        .await;
-        // Gone at once (an emulator without delays) releases the object in this pass.
-        if aws.describe(&name).await?.is_none() {
-            return gone();
-        }
-    }
-    Err(Error::Deleting(name))
+    let outcome = Outcome {
+        observed: Observed::Unknown,
+        health,
+        scaling: None,
+        consumers: None,
+        shard_updates: None,
+        requeue: None,
+    };
+    let region = region_of(&obj, ctx);
+    let now = k8s_openapi::jiff::Timestamp::now();
+    status::write(&obj, ctx, status::build(&obj, &region, &outcome, now)).await?;
+    Err(result)
 }
 
 /// Reconciles one KinesisStream; an object that cannot be decoded is reported and left alone
