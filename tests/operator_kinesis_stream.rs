@@ -10,7 +10,7 @@ use kinesis_operator::controller::kinesis_stream;
 use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
-use support::emulator::{kinesis, start_default};
+use support::emulator::{kinesis, start_default, stream_summary};
 use support::envtest::{control_plane, wait_for};
 use support::operator::{
     Operator, apply, condition, event_reasons, is_ready, wait_gone, wait_until,
@@ -80,14 +80,7 @@ async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
         scaled.status.unwrap().scaling.is_none(),
         "no scaling in progress once Ready"
     );
-    let summary = aws
-        .describe_stream_summary()
-        .stream_name("my-stream")
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary
-        .unwrap();
+    let summary = stream_summary(&aws, "my-stream").await;
     assert_eq!(
         (summary.open_shard_count, summary.retention_period_hours),
         (5, 48)
@@ -118,14 +111,7 @@ async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
     })
     .await;
     assert_eq!(configured.status.unwrap().open_shard_count, Some(5));
-    let summary = aws
-        .describe_stream_summary()
-        .stream_name("my-stream")
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary
-        .unwrap();
+    let summary = stream_summary(&aws, "my-stream").await;
     assert_eq!(summary.key_id.as_deref(), Some("alias/aws/kinesis"));
     let metrics = summary
         .enhanced_monitoring
@@ -147,14 +133,7 @@ async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
             })
     })
     .await;
-    let summary = aws
-        .describe_stream_summary()
-        .stream_name("my-stream")
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary
-        .unwrap();
+    let summary = stream_summary(&aws, "my-stream").await;
     assert!(
         summary
             .enhanced_monitoring

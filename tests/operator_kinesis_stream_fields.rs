@@ -9,7 +9,7 @@ use std::time::Duration;
 use kinesis_operator::api::KinesisStream;
 use kube::api::Api;
 use serde_json::json;
-use support::emulator::{kinesis, start, start_default};
+use support::emulator::{kinesis, start, start_default, stream_summary};
 use support::envtest::{control_plane, wait_for};
 use support::operator::{
     Operator, apply, condition, event_reasons, is_ready, is_stalled, wait_until,
@@ -277,14 +277,7 @@ async fn warm_throughput_needs_the_billing_commitment_and_then_follows_the_spec(
         ready.status.unwrap().mode,
         Some(kinesis_operator::api::kinesis_stream::StreamMode::OnDemand)
     );
-    let summary = aws
-        .describe_stream_summary()
-        .stream_name("warm")
-        .send()
-        .await
-        .unwrap()
-        .stream_description_summary
-        .unwrap();
+    let summary = stream_summary(&aws, "warm").await;
     assert_eq!(summary.warm_throughput.unwrap().target_mibps, Some(60));
 
     apply(&api, "warm", json!({"mode": "OnDemand"})).await;

@@ -48,6 +48,21 @@ pub fn kinesis_as(emulator: &Emulator, access_key: &str, region: &str) -> aws_sd
     aws_sdk_kinesis::Client::from_conf(config)
 }
 
+/// DescribeStreamSummary of `stream`, which must exist.
+pub async fn stream_summary(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+) -> aws_sdk_kinesis::types::StreamDescriptionSummary {
+    client
+        .describe_stream_summary()
+        .stream_name(stream)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeStreamSummary {stream}: {e:?}"))
+        .stream_description_summary
+        .unwrap_or_else(|| panic!("no summary of {stream}"))
+}
+
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct RawResponse {
