@@ -87,18 +87,21 @@ pub enum RateLimits {
     Off,
 }
 
+/// The multi-threaded async runtime both servers run on; `None` (after saying why) when it
+/// cannot start.
+fn async_runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .inspect_err(|e| eprintln!("kinesis-operator: starting the async runtime failed: {e}"))
+        .ok()
+}
+
 /// Runs the operator until SIGINT or SIGTERM.
 fn run_operator(args: RunArgs) -> ExitCode {
     init_logging(args.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("kinesis-operator: starting the async runtime failed: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = async_runtime() else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async move {
         let client = match kube::Client::try_default().await {
@@ -325,15 +328,8 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("kinesis-operator: starting the async runtime failed: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = async_runtime() else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async move {
         let config = crate::emulator::Config {

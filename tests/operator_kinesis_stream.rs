@@ -13,7 +13,7 @@ use serde_json::json;
 use support::emulator::{kinesis, start_default, stream_summary};
 use support::envtest::{control_plane, wait_for};
 use support::operator::{
-    Operator, apply, condition, event_reasons, is_ready, wait_gone, wait_until,
+    Operator, apply, condition, event_reasons, is_ready, is_stalled, wait_gone, wait_until,
 };
 
 #[tokio::test]
@@ -177,10 +177,7 @@ async fn a_stream_it_does_not_own_is_stalled_unless_adopted_and_never_deleted() 
     let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
 
     apply(&api, "theirs", json!({"shardCount": 1})).await;
-    let stalled = wait_until(&api, "theirs", "Stalled", |o| {
-        condition(o, "Stalled").is_some_and(|c| c.status == "True")
-    })
-    .await;
+    let stalled = wait_until(&api, "theirs", "Stalled", is_stalled).await;
     let c = condition(&stalled, "Stalled").unwrap();
     assert_eq!(c.reason, "AlreadyExists");
     assert!(c.message.contains("set spec.adopt: true"), "{}", c.message);
@@ -229,10 +226,7 @@ async fn impossible_specs_are_stalled_with_aws_error_verbatim() {
     let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
     // 600 shards exceed the account's shard limit of 500.
     apply(&api, "too-big", json!({"shardCount": 600})).await;
-    let stalled = wait_until(&api, "too-big", "Stalled", |o| {
-        condition(o, "Stalled").is_some_and(|c| c.status == "True")
-    })
-    .await;
+    let stalled = wait_until(&api, "too-big", "Stalled", is_stalled).await;
     let c = condition(&stalled, "Stalled").unwrap();
     assert!(
         c.message

@@ -107,28 +107,35 @@ pub struct Outcome {
 
 impl Outcome {
     /// Work under way: look again soon.
-    fn progressing(observed: Observed, reason: &str, message: String) -> Self {
+    pub fn progressing(observed: Observed, reason: &str, message: String) -> Self {
         Outcome {
-            observed,
-            health: Health::Progressing {
-                reason: reason.to_owned(),
-                message,
-            },
-            scaling: None,
-            consumers: None,
-            shard_updates: None,
             requeue: Some(POLL),
+            ..Outcome::reporting(
+                observed,
+                Health::Progressing {
+                    reason: reason.to_owned(),
+                    message,
+                },
+            )
         }
     }
 
     /// Nothing changes until a human changes something.
-    fn stalled(observed: Observed, reason: &str, message: String) -> Self {
-        Outcome {
+    pub fn stalled(observed: Observed, reason: &str, message: String) -> Self {
+        Outcome::reporting(
             observed,
-            health: Health::Stalled {
+            Health::Stalled {
                 reason: reason.to_owned(),
                 message,
             },
+        )
+    }
+
+    /// `health`, with nothing else to report and no requeue of its own.
+    pub fn reporting(observed: Observed, health: Health) -> Self {
+        Outcome {
+            observed,
+            health,
             scaling: None,
             consumers: None,
             shard_updates: None,
@@ -247,7 +254,7 @@ impl Pass<'_> {
             self.known.owned = Some(identity.clone());
         }
         let generation = obj.meta().generation;
-        let verified = self.known.owned.as_ref() == Some(&identity);
+        let verified = self.known.owns(&view);
         let deep = !verified
             || self
                 .known

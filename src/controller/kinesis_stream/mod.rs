@@ -204,17 +204,11 @@ async fn apply(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error> 
             )
             .await;
             state.backoff.succeeded(&uid);
-            Outcome {
-                observed: Observed::Unknown,
-                health: Health::Stalled {
-                    reason: "AWSError".to_owned(),
-                    message: format!("{}: {}", e.code, e.message),
-                },
-                scaling: None,
-                consumers: None,
-                shard_updates: None,
-                requeue: None,
-            }
+            Outcome::stalled(
+                Observed::Unknown,
+                "AWSError",
+                format!("{}: {}", e.code, e.message),
+            )
         }
         Err(e) => {
             publish(
@@ -229,15 +223,8 @@ async fn apply(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error> 
             let wait = state.backoff.failed(&uid, e.class);
             tracing::info!(stream = %obj.name_any(), namespace = ?obj.namespace(), error = %e, retry_in = ?wait, "retrying");
             Outcome {
-                observed: Observed::Unknown,
-                health: Health::Progressing {
-                    reason: "Retrying".to_owned(),
-                    message: e.to_string(),
-                },
-                scaling: None,
-                consumers: None,
-                shard_updates: None,
                 requeue: Some(wait),
+                ..Outcome::progressing(Observed::Unknown, "Retrying", e.to_string())
             }
         }
     };
@@ -345,14 +332,7 @@ async fn cleanup(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error
             (health, Error::Aws(e))
         }
     };
-    let outcome = Outcome {
-        observed: Observed::Unknown,
-        health,
-        scaling: None,
-        consumers: None,
-        shard_updates: None,
-        requeue: None,
-    };
+    let outcome = Outcome::reporting(Observed::Unknown, health);
     let region = region_of(&obj, ctx);
     let now = k8s_openapi::jiff::Timestamp::now();
     status::write(&obj, ctx, status::build(&obj, &region, &outcome, now)).await?;
