@@ -14,7 +14,8 @@ use std::time::Duration;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::Api;
-use kube::api::{PostParams, entry::Entry};
+use kube::api::PostParams;
+use kube::api::entry::{CommitError, Entry};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
@@ -139,8 +140,7 @@ async fn try_acquire_or_renew(
     observed: &mut Option<Observed>,
 ) -> Result<bool, kube::Error> {
     let duration_secs = config.lease_duration.as_secs().max(1) as i32;
-    let entry = api.entry(&config.name).await?;
-    let entry = match entry {
+    let mut occupied = match api.entry(&config.name).await? {
         Entry::Vacant(vacant) => {
             let lease = Lease {
                 metadata: ObjectMeta {
@@ -156,20 +156,10 @@ async fn try_acquire_or_renew(
                     ..Default::default()
                 }),
             };
-            return match vacant.insert(lease).commit(&PostParams::default()).await {
-                Ok(()) => Ok(true),
-                Err(kube::api::entry::CommitError::Save(kube::Error::Api(e))) if e.code == 409 => {
-                    Ok(false)
-                }
-                Err(kube::api::entry::CommitError::Save(e)) => Err(e),
-                Err(kube::api::entry::CommitError::Validate(e)) => {
-                    Err(kube::Error::Service(Box::new(e)))
-                }
-            };
+            return won(vacant.insert(lease).commit(&PostParams::default()).await);
         }
         Entry::Occupied(occupied) => occupied,
     };
-    let mut occupied = entry;
     let lease = occupied.get();
     let spec = lease.spec.clone().unwrap_or_default();
     let holder = spec.holder_identity.clone().filter(|h| !h.is_empty());
@@ -202,17 +192,31 @@ async fn try_acquire_or_renew(
     }
     spec.lease_duration_seconds = Some(duration_secs);
     spec.renew_time = Some(now());
-    match occupied.commit(&PostParams::default()).await {
-        Ok(()) => {
-            *observed = Some(Observed {
-                resource_version: occupied.get().metadata.resource_version.clone(),
-                since: Instant::now(),
-            });
-            Ok(true)
-        }
-        Err(kube::api::entry::CommitError::Save(kube::Error::Api(e))) if e.code == 409 => Ok(false),
-        Err(kube::api::entry::CommitError::Save(e)) => Err(e),
-        Err(kube::api::entry::CommitError::Validate(e)) => Err(kube::Error::Service(Box::new(e))),
+    let won = won(occupied.commit(&PostParams::default()).await)?;
+    if won {
+        *observed = Some(Observed {
+            resource_version: occupied.get().metadata.resource_version.clone(),
+            since: Instant::now(),
+        });
+    }
+    Ok(won)
+}
+
+/// A failed Lease write as a client error.
+fn commit_error(e: CommitError) -> kube::Error {
+    match e {
+        CommitError::Save(e) => e,
+        CommitError::Validate(e) => kube::Error::Service(Box::new(e)),
+    }
+}
+
+/// The outcome of a guarded Lease write: `Ok(false)` when another replica wrote it first
+/// (409 Conflict on the resourceVersion).
+fn won(result: Result<(), CommitError>) -> Result<bool, kube::Error> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(CommitError::Save(kube::Error::Api(e))) if e.code == 409 => Ok(false),
+        Err(e) => Err(commit_error(e)),
     }
 }
 
@@ -224,13 +228,10 @@ async fn release(api: &Api<Lease>, config: &LeaseConfig) -> Result<(), kube::Err
             spec.holder_identity = None;
             spec.lease_duration_seconds = Some(1);
             spec.renew_time = Some(now());
-            match occupied.commit(&PostParams::default()).await {
-                Ok(()) => {}
-                Err(kube::api::entry::CommitError::Save(e)) => return Err(e),
-                Err(kube::api::entry::CommitError::Validate(e)) => {
-                    return Err(kube::Error::Service(Box::new(e)));
-                }
-            }
+            occupied
+                .commit(&PostParams::default())
+                .await
+                .map_err(commit_error)?;
         }
     }
     Ok(())
