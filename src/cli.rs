@@ -19,7 +19,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the operator: reconcile KinesisStreams against AWS (or the emulator).
     Run(RunArgs),
-    /// Run the AWS emulator (Kinesis Data Streams) on one port.
+    /// Run the AWS emulator (Kinesis Data Streams, Firehose, S3, IAM) on one port.
     Emulator(EmulatorArgs),
     /// Print every CustomResourceDefinition as YAML (a multi-document stream) on stdout, or
     /// write one file per kind into a directory.
@@ -248,6 +248,10 @@ pub struct EmulatorArgs {
     /// Relax AWS's per-shard throughput limits and daily budgets (for load tests).
     #[arg(long)]
     pub relax_limits: bool,
+    /// Deliver Firehose buffers after at most this long (e.g. `1s`), whatever a delivery
+    /// stream's buffering hints say; the API still reports the configured hints. For tests.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub firehose_flush_interval: Option<std::time::Duration>,
     /// Inject faults: `OP:KIND:RATE` with KIND `throttle`, `5xx`, `503` or `latency=<ms>` and
     /// OP an operation name or `*`; repeatable.
     #[arg(long = "fault", value_name = "OP:KIND:RATE")]
@@ -340,6 +344,12 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
                 update_delay: args.update_delay,
                 delete_delay: args.delete_delay,
                 relax_limits: args.relax_limits,
+            },
+            firehose: crate::emulator::firehose::Settings {
+                create_delay: args.create_delay,
+                delete_delay: args.delete_delay,
+                relax_limits: args.relax_limits,
+                flush_interval: args.firehose_flush_interval,
             },
             faults: args.faults,
             data_dir: args.data_dir,

@@ -1,7 +1,14 @@
 //! Who a request is for and from: the service (from `X-Amz-Target` or the SigV4 credential
 //! scope), the operation, the region and the account.
 
-use super::kinesis::Ctx;
+/// Who is calling and where: from the request's credential scope and access key.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// 12-digit account ID.
+    pub account: String,
+    /// Region, such as `us-east-1`.
+    pub region: String,
+}
 
 /// Default region when a request carries no credential scope.
 pub const DEFAULT_REGION: &str = "us-east-1";

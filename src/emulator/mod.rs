@@ -8,9 +8,13 @@ pub mod clock;
 pub mod dispatch;
 pub mod error;
 pub mod faults;
+pub mod firehose;
 pub mod fuzz;
+pub mod iam;
 pub mod kinesis;
 pub mod protocol;
+pub mod rest;
+pub mod s3;
 mod server;
 pub mod storage;
 
@@ -23,7 +27,10 @@ use tokio::task::JoinHandle;
 
 use clock::Clock;
 use faults::{Fault, Faults};
+use firehose::Firehose;
+use iam::Iam;
 use kinesis::Kinesis;
+use s3::S3;
 
 /// How the emulator runs.
 #[derive(Clone, Debug)]
@@ -34,10 +41,14 @@ pub struct Config {
     pub account_id: String,
     /// Kinesis behaviour (delays, limits).
     pub kinesis: kinesis::Settings,
+    /// Firehose behaviour (delays, limits, flush interval).
+    pub firehose: firehose::Settings,
     /// Injected faults.
     pub faults: Vec<Fault>,
-    /// Largest request body accepted.
+    /// Largest request body accepted by the JSON-RPC and query services.
     pub max_body_bytes: usize,
+    /// Largest S3 request body (one PutObject or UploadPart) accepted.
+    pub max_object_bytes: usize,
     /// Where state is stored so that it survives restarts and crashes; memory only when
     /// `None`.
     pub data_dir: Option<std::path::PathBuf>,
@@ -51,8 +62,10 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             account_id: "000000000000".to_owned(),
             kinesis: kinesis::Settings::default(),
+            firehose: firehose::Settings::default(),
             faults: Vec::new(),
             max_body_bytes: 24 << 20,
+            max_object_bytes: 256 << 20,
             data_dir: None,
             sigv4: None,
         }
@@ -66,7 +79,10 @@ pub struct Services {
     verifier: Option<auth::Verifier>,
     clock: Arc<Clock>,
     faults: Faults,
-    kinesis: Kinesis,
+    kinesis: Arc<Kinesis>,
+    firehose: Arc<Firehose>,
+    s3: Arc<S3>,
+    iam: Iam,
 }
 
 impl Services {
@@ -76,7 +92,12 @@ impl Services {
     }
 
     fn health(&self) -> serde_json::Value {
-        serde_json::json!({"status": "ok", "services": {"kinesis": "running"}})
+        serde_json::json!({"status": "ok", "services": {
+            "kinesis": "running",
+            "firehose": "running",
+            "s3": "running",
+            "iam": "running",
+        }})
     }
 }
 
@@ -92,30 +113,55 @@ impl Emulator {
     /// Opens the data directory (if any), binds the listener and starts serving.
     pub async fn start(config: Config) -> std::io::Result<Emulator> {
         let clock = Arc::new(Clock::default());
-        let kinesis = match &config.data_dir {
-            None => Kinesis::new(config.kinesis.clone(), clock.clone()),
-            Some(dir) => {
-                let storage = storage::Storage::open(dir).map_err(|e| {
-                    std::io::Error::other(format!("data directory {}: {e}", dir.display()))
-                })?;
-                Kinesis::with_storage(config.kinesis.clone(), clock.clone(), Arc::new(storage))
-                    .map_err(|e| {
-                        std::io::Error::other(format!("data directory {}: {e}", dir.display()))
-                    })?
-            }
+        let in_dir = |e: &dyn std::fmt::Display| match &config.data_dir {
+            Some(dir) => std::io::Error::other(format!("data directory {}: {e}", dir.display())),
+            None => std::io::Error::other(e.to_string()),
         };
+        let storage = match &config.data_dir {
+            None => None,
+            Some(dir) => Some(Arc::new(
+                storage::Storage::open(dir).map_err(|e| in_dir(&e))?,
+            )),
+        };
+        let kinesis = Arc::new(match &storage {
+            None => Kinesis::new(config.kinesis.clone(), clock.clone()),
+            Some(storage) => {
+                Kinesis::with_storage(config.kinesis.clone(), clock.clone(), storage.clone())
+                    .map_err(|e| in_dir(&e))?
+            }
+        });
+        let s3 = Arc::new(S3::new(clock.clone(), storage.clone()).map_err(|e| in_dir(&e))?);
+        let iam = Iam::new(storage.clone()).map_err(|e| in_dir(&e))?;
+        let firehose = Arc::new(
+            Firehose::new(
+                config.firehose.clone(),
+                clock.clone(),
+                s3.clone(),
+                kinesis.clone(),
+                storage,
+            )
+            .map_err(|e| in_dir(&e))?,
+        );
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (shutdown, receiver) = watch::channel(false);
+        let delivery = firehose.spawn(receiver.clone());
         let services = Arc::new(Services {
             stopping: receiver.clone(),
             verifier: config.sigv4.as_deref().map(auth::Verifier::new),
             faults: Faults::new(config.faults.clone()),
             kinesis,
+            firehose,
+            s3,
+            iam,
             clock,
             config,
         });
-        let task = tokio::spawn(server::serve(listener, services.clone(), receiver));
+        let server = tokio::spawn(server::serve(listener, services.clone(), receiver));
+        let task = tokio::spawn(async move {
+            let _ = server.await;
+            let _ = delivery.await;
+        });
         Ok(Emulator {
             addr,
             services,

@@ -85,6 +85,57 @@ pub async fn serve(
     }
 }
 
+/// Which protocol family a request belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    /// `X-Amz-Target` services over JSON 1.1 or CBOR: Kinesis, Firehose.
+    JsonRpc,
+    /// IAM's query protocol.
+    Iam,
+    /// S3 REST.
+    S3,
+}
+
+/// Dispatches as AWS's endpoints would: an `X-Amz-Target` or a JSON-RPC content type is a
+/// JSON-RPC call; otherwise the SigV4 credential scope (header or presigned query) names the
+/// service; an unsigned form POST to `/` is IAM; anything else is S3.
+fn route(req: &Request<Incoming>) -> Route {
+    let headers = req.headers();
+    if headers.contains_key("x-amz-target") {
+        return Route::JsonRpc;
+    }
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-amz-json") || content_type.contains("cbor") {
+        return Route::JsonRpc;
+    }
+    let query = req.uri().query().unwrap_or_default();
+    let presigned_credential = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("X-Amz-Credential="))
+        .map(|c| c.replace("%2F", "/").replace("%2f", "/"));
+    let scope_service = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| dispatch::parse_authorization(h).service.map(str::to_owned))
+        .or_else(|| presigned_credential.and_then(|c| c.split('/').nth(3).map(str::to_owned)));
+    match scope_service.as_deref() {
+        Some("iam") => return Route::Iam,
+        Some("s3") => return Route::S3,
+        Some("kinesis" | "firehose" | "kinesisanalytics") => return Route::JsonRpc,
+        _ => {}
+    }
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    let query_action = query.split('&').any(|p| p.starts_with("Action="));
+    if req.uri().path() == "/" && ((req.method() == Method::POST && form) || query_action) {
+        return Route::Iam;
+    }
+    Route::S3
+}
+
 async fn handle(
     services: Arc<Services>,
     req: Request<Incoming>,
@@ -95,27 +146,153 @@ async fn handle(
     {
         return json_response(StatusCode::OK, &request_id, services.health());
     }
+    match route(&req) {
+        Route::JsonRpc => handle_json_rpc(services, req, peer, request_id).await,
+        rest => handle_rest(services, req, rest, request_id).await,
+    }
+}
+
+/// The request's headers as name/value text pairs, with HTTP/2's `:authority` as `host`.
+fn header_pairs(req: &Request<Incoming>) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    if !headers.iter().any(|(n, _)| n == "host")
+        && let Some(authority) = req.uri().authority()
+    {
+        headers.push(("host".to_owned(), authority.to_string()));
+    }
+    headers
+}
+
+/// Serves an S3 or IAM request: collects the body, checks the signature when asked to, and
+/// hands the whole request to the service.
+async fn handle_rest(
+    services: Arc<Services>,
+    req: Request<Incoming>,
+    route: Route,
+    request_id: String,
+) -> Response<Body> {
+    let error_answer = |e: &AwsError| match route {
+        Route::Iam => super::iam::error_response(e, &request_id),
+        _ => super::s3::error_response(e, &request_id),
+    };
+    let ctx = dispatch::context(
+        req.headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+        &services.config.account_id,
+    );
+    let pairs = header_pairs(&req);
+    let (parts, body) = req.into_parts();
+    let mut headers = parts.headers;
+    if !headers.contains_key(http::header::HOST)
+        && let Some(authority) = parts.uri.authority()
+        && let Ok(host) = HeaderValue::from_str(authority.as_str())
+    {
+        headers.insert(http::header::HOST, host);
+    }
+    let limit = match route {
+        Route::S3 => services.config.max_object_bytes,
+        _ => services.config.max_body_bytes,
+    };
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            let error = if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                match route {
+                    Route::S3 => AwsError {
+                        code: "EntityTooLarge",
+                        message: format!(
+                            "Your proposed upload exceeds the maximum allowed size of {limit} bytes the emulator accepts."
+                        ),
+                        status: 400,
+                    },
+                    _ => AwsError {
+                        code: "RequestEntityTooLarge",
+                        message: format!(
+                            "The request body is larger than the {limit} bytes the emulator accepts."
+                        ),
+                        status: 413,
+                    },
+                }
+            } else {
+                AwsError::client(
+                    "IncompleteBody",
+                    format!("Reading the request body failed: {e}"),
+                )
+            };
+            return rest_response(error_answer(&error), route, &request_id);
+        }
+    };
+    let rest = super::rest::RestRequest {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        headers,
+        body,
+        request_id: request_id.clone(),
+    };
+    if let Some(verifier) = &services.verifier {
+        let signed = super::auth::SignedRequest {
+            method: rest.method.as_str(),
+            path: &rest.path,
+            query: &rest.query,
+            headers: &pairs,
+            body: &rest.body,
+        };
+        if let Err(e) = verifier.verify(&signed, services.clock.now_ms()) {
+            return rest_response(error_answer(&e), route, &request_id);
+        }
+    }
+    let answer = match route {
+        Route::Iam => services.iam.handle(&ctx, &rest),
+        _ => services.s3.handle(&ctx, &rest),
+    };
+    rest_response(answer, route, &request_id)
+}
+
+fn rest_response(
+    answer: super::rest::RestResponse,
+    route: Route,
+    request_id: &str,
+) -> Response<Body> {
+    let mut response = Response::new(Full::new(answer.body).boxed());
+    *response.status_mut() = answer.status;
+    *response.headers_mut() = answer.headers;
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        let name = match route {
+            Route::S3 => "x-amz-request-id",
+            _ => "x-amzn-requestid",
+        };
+        response.headers_mut().insert(name, id);
+    }
+    response
+}
+
+/// Serves a JSON-RPC (`X-Amz-Target`) request.
+async fn handle_json_rpc(
+    services: Arc<Services>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    request_id: String,
+) -> Response<Body> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
-    let headers: Vec<(String, String)> = if services.verifier.is_some() {
-        let mut headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        // HTTP/2 carries the host as the :authority pseudo-header; clients sign it as `host`.
-        if !headers.iter().any(|(n, _)| n == "host")
-            && let Some(authority) = req.uri().authority()
-        {
-            headers.push(("host".to_owned(), authority.to_string()));
-        }
-        headers
+    // HTTP/2 carries the host as the :authority pseudo-header; clients sign it as `host`.
+    let headers = if services.verifier.is_some() {
+        header_pairs(&req)
     } else {
         Vec::new()
     };
@@ -225,6 +402,9 @@ async fn handle(
         Some(e) => Err(e),
         None => match service {
             kinesis::TARGET_PREFIX => services.kinesis.handle(&ctx, operation, protocol, &body),
+            super::firehose::TARGET_PREFIX => {
+                services.firehose.handle(&ctx, operation, protocol, &body)
+            }
             _ => Err(AwsError::client(
                 "UnknownOperationException",
                 format!("The emulator does not serve {target}."),

@@ -75,14 +75,7 @@ pub struct Settings {
     pub relax_limits: bool,
 }
 
-/// Who is calling and where: from the request's credential scope and access key.
-#[derive(Clone, Debug)]
-pub struct Ctx {
-    /// 12-digit account ID.
-    pub account: String,
-    /// Region, such as `us-east-1`.
-    pub region: String,
-}
+pub use super::dispatch::Ctx;
 
 /// Streams of one account in one region.
 #[derive(Default)]
