@@ -1709,3 +1709,523 @@ async fn a_payload_hash_that_does_not_match_is_refused() {
     assert_eq!(answer.status, 400);
     assert_eq!(answer.element("Code").as_deref(), Some("InvalidArgument"));
 }
+
+#[tokio::test]
+async fn streaming_uploads_from_the_sdk_are_decoded() {
+    use aws_sdk_s3::types::ChecksumMode;
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "stream").await;
+    let body: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &body).unwrap();
+    let put = client
+        .put_object()
+        .bucket("stream")
+        .key("from-file")
+        .body(ByteStream::from_path(file.path()).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.e_tag(), Some(md5_etag(&body).as_str()));
+    let got = client
+        .get_object()
+        .bucket("stream")
+        .key("from-file")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    use base64::Engine;
+    let crc32 =
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&body).to_be_bytes());
+    assert_eq!(got.checksum_crc32(), Some(crc32.as_str()));
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        body
+    );
+}
+
+#[tokio::test]
+async fn raw_aws_chunked_uploads_signed_and_with_trailers() {
+    use base64::Engine;
+    let emu = start_default().await;
+    raw(&emu, "PUT", "/chunks", &[], b"").await;
+    let signed = b"5;chunk-signature=0000000000000000000000000000000000000000000000000000000000000000\r\nhello\r\n6;chunk-signature=1111111111111111111111111111111111111111111111111111111111111111\r\n world\r\n0;chunk-signature=2222222222222222222222222222222222222222222222222222222222222222\r\n\r\n";
+    let answer = raw(
+        &emu,
+        "PUT",
+        "/chunks/signed",
+        &[
+            ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+            ("Content-Encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", "11"),
+        ],
+        signed,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(
+        answer.header("etag"),
+        Some(md5_etag(b"hello world").as_str())
+    );
+    let got = raw(&emu, "GET", "/chunks/signed", &[], b"").await;
+    assert_eq!(got.body, b"hello world");
+    assert_eq!(
+        got.header("content-encoding"),
+        None,
+        "aws-chunked is not stored"
+    );
+
+    let crc =
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(b"abc").to_be_bytes());
+    let trailer = format!("3\r\nabc\r\n0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n");
+    let headers = [
+        ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ("Content-Encoding", "aws-chunked"),
+        ("x-amz-decoded-content-length", "3"),
+        ("x-amz-trailer", "x-amz-checksum-crc32"),
+    ];
+    let answer = raw(&emu, "PUT", "/chunks/trailer", &headers, trailer.as_bytes()).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.header("x-amz-checksum-crc32"), Some(crc.as_str()));
+    let bad = "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+    let answer = raw(&emu, "PUT", "/chunks/bad", &headers, bad.as_bytes()).await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.element("Code").as_deref(), Some("BadDigest"));
+    let short = raw(
+        &emu,
+        "PUT",
+        "/chunks/short",
+        &[
+            ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            ("Content-Encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", "4"),
+        ],
+        b"3\r\nabc\r\n0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(short.status, 400);
+    assert_eq!(short.element("Code").as_deref(), Some("IncompleteBody"));
+    let garbage = raw(
+        &emu,
+        "PUT",
+        "/chunks/garbage",
+        &[("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")],
+        b"zz;chunk-signature=0\r\nabc",
+    )
+    .await;
+    assert_eq!(garbage.status, 400);
+    assert_eq!(garbage.element("Code").as_deref(), Some("InvalidRequest"));
+}
+
+#[tokio::test]
+async fn virtual_hosted_requests_name_the_bucket_in_the_host() {
+    let emu = start_default().await;
+    let port = emu.addr().port();
+    let host = format!("vhost.localhost:{port}");
+    let answer = raw(&emu, "PUT", "/", &[("Host", &host)], b"").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let answer = raw(&emu, "PUT", "/dir/key.txt", &[("Host", &host)], b"virtual").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let client = s3(&emu);
+    assert_eq!(get(&client, "vhost", "dir/key.txt").await, b"virtual");
+    let localstack = format!("vhost.s3.localhost.localstack.cloud:{port}");
+    let answer = raw(&emu, "GET", "/dir/key.txt", &[("Host", &localstack)], b"").await;
+    assert_eq!(answer.body, b"virtual");
+    let answer = raw(&emu, "GET", "/?list-type=2", &[("Host", &host)], b"").await;
+    assert_eq!(answer.element("Key").as_deref(), Some("dir/key.txt"));
+    let path_style = raw(
+        &emu,
+        "GET",
+        "/vhost/dir/key.txt",
+        &[("Host", &format!("localhost:{port}"))],
+        b"",
+    )
+    .await;
+    assert_eq!(path_style.body, b"virtual");
+}
+
+#[tokio::test]
+async fn malformed_requests_get_s3_errors_and_never_crash() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "robust").await;
+    /// Method, target, headers, body, expected status and code.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a [u8],
+        u16,
+        &'a str,
+    );
+    let cases: &[Case] = &[
+        (
+            "PUT",
+            "/robust-two",
+            &[],
+            b"<CreateBucketConfiguration><Loc",
+            400,
+            "MalformedXML",
+        ),
+        (
+            "PUT",
+            "/robust-two",
+            &[],
+            b"\xff\xfe\x00",
+            400,
+            "MalformedXML",
+        ),
+        (
+            "POST",
+            "/robust?delete",
+            &[("Content-MD5", "AAAAAAAAAAAAAAAAAAAAAA==")],
+            b"",
+            400,
+            "BadDigest",
+        ),
+        (
+            "POST",
+            "/robust?delete",
+            &[("x-amz-checksum-crc32", "AAAAAA==")],
+            b"",
+            400,
+            "MalformedXML",
+        ),
+        (
+            "PUT",
+            "/robust/k?tagging",
+            &[],
+            b"<Tagging><TagSet><Tag><Key>a</Key></Tag>",
+            400,
+            "MalformedXML",
+        ),
+        (
+            "POST",
+            "/robust/k?uploadId=nope",
+            &[],
+            b"<CompleteMultipartUpload/>",
+            404,
+            "NoSuchUpload",
+        ),
+        (
+            "GET",
+            "/robust/k?uploadId=nope",
+            &[],
+            b"",
+            404,
+            "NoSuchUpload",
+        ),
+        (
+            "PUT",
+            "/robust/k?partNumber=0&uploadId=x",
+            &[],
+            b"",
+            400,
+            "InvalidArgument",
+        ),
+        ("GET", "/robust/%ff%fe", &[], b"", 400, "InvalidURI"),
+        ("GET", "/robust?versioning", &[], b"", 501, "NotImplemented"),
+        ("POST", "/robust/k", &[], b"", 405, "MethodNotAllowed"),
+        ("DELETE", "/", &[], b"", 405, "MethodNotAllowed"),
+        (
+            "PUT",
+            "/robust/k",
+            &[("x-amz-sdk-checksum-algorithm", "CRC32")],
+            b"x",
+            400,
+            "InvalidRequest",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[("x-amz-sdk-checksum-algorithm", "MD4")],
+            b"x",
+            400,
+            "InvalidRequest",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[("x-amz-tagging", "a=1&a=2")],
+            b"x",
+            400,
+            "InvalidTag",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[("If-None-Match", "\"abc\"")],
+            b"x",
+            501,
+            "NotImplemented",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[("x-amz-copy-source", "nonsense")],
+            b"",
+            400,
+            "InvalidArgument",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[
+                ("x-amz-copy-source", "robust/k"),
+                ("x-amz-metadata-directive", "MERGE"),
+            ],
+            b"",
+            400,
+            "InvalidArgument",
+        ),
+    ];
+    for (method, target, headers, body, status, code) in cases {
+        let answer = raw(&emu, method, target, headers, body).await;
+        assert_eq!(
+            answer.status,
+            *status,
+            "{method} {target}: {}",
+            answer.text()
+        );
+        assert_eq!(
+            answer.element("Code").as_deref(),
+            Some(*code),
+            "{method} {target}"
+        );
+        assert!(answer.element("RequestId").is_some());
+        assert_eq!(answer.header("content-type"), Some("application/xml"));
+    }
+    let answer = raw(&emu, "GET", "/robust?versioning", &[], b"").await;
+    assert_eq!(
+        answer.element("Message").as_deref(),
+        Some("The emulator does not implement the S3 operation GetBucketVersioning.")
+    );
+    let long_key = format!("/robust/{}", "k".repeat(1025));
+    let answer = raw(&emu, "PUT", &long_key, &[], b"x").await;
+    assert_eq!(answer.element("Code").as_deref(), Some("KeyTooLongError"));
+    let escaped = raw(&emu, "GET", "/robust/%3Cscript%3E%26", &[], b"").await;
+    assert!(
+        escaped.text().contains("<Key>&lt;script&gt;&amp;</Key>"),
+        "{}",
+        escaped.text()
+    );
+    put(&client, "robust", "still", b"alive").await;
+    assert_eq!(get(&client, "robust", "still").await, b"alive");
+}
+
+#[tokio::test]
+async fn signatures_are_checked_with_sigv4_auth() {
+    use kinesis_operator::emulator::auth::Credential;
+    let emu = Emulator::start(Config {
+        sigv4: Some(vec![Credential {
+            access_key: "AKIDGOOD".to_owned(),
+            secret: "secret".to_owned(),
+        }]),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = s3_as(&emu, "AKIDGOOD", "us-east-1");
+    create_bucket(&client, "signed").await;
+    put(&client, "signed", "dir/a key+with spaces", b"signed body").await;
+    assert_eq!(
+        list_keys(&client, "signed", Some("dir/")).await,
+        ["dir/a key+with spaces"]
+    );
+    assert_eq!(
+        get(&client, "signed", "dir/a key+with spaces").await,
+        b"signed body"
+    );
+    let (id, parts) = upload_parts(&client, "signed", "mp", &[b"part"]).await;
+    complete(&client, "signed", "mp", &id, parts).await.unwrap();
+    client
+        .delete_objects()
+        .bucket("signed")
+        .delete(
+            aws_sdk_s3::types::Delete::builder()
+                .objects(
+                    aws_sdk_s3::types::ObjectIdentifier::builder()
+                        .key("mp")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let wrong = aws_sdk_s3::Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .credentials_provider(Credentials::new("AKIDGOOD", "wrong", None, None, "test"))
+            .build(),
+    );
+    let (code, _, status) = err(wrong.list_buckets().send().await);
+    assert_eq!((code.as_str(), status), ("SignatureDoesNotMatch", 403));
+    let unknown = s3_as(&emu, "AKIDUNKNOWN", "us-east-1");
+    let (code, message, status) = err(unknown.list_buckets().send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+            403
+        )
+    );
+    let anonymous = raw(&emu, "GET", "/signed/mp", &[], b"").await;
+    assert_eq!(anonymous.status, 403);
+    assert_eq!(anonymous.element("Code").as_deref(), Some("AccessDenied"));
+}
+
+#[tokio::test]
+async fn presigned_urls_work_until_they_expire() {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    use kinesis_operator::emulator::auth::Credential;
+    let emu = Emulator::start(Config {
+        sigv4: Some(vec![Credential {
+            access_key: "AKIDGOOD".to_owned(),
+            secret: "secret".to_owned(),
+        }]),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = s3_as(&emu, "AKIDGOOD", "us-east-1");
+    create_bucket(&client, "presigned").await;
+    let upload = client
+        .put_object()
+        .bucket("presigned")
+        .key("dir/up load.txt")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(60)).unwrap())
+        .await
+        .unwrap();
+    let target = |uri: &str| uri.splitn(4, '/').nth(3).map(|t| format!("/{t}")).unwrap();
+    let answer = raw(
+        &emu,
+        "PUT",
+        &target(upload.uri()),
+        &[],
+        b"via presigned PUT",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let download = client
+        .get_object()
+        .bucket("presigned")
+        .key("dir/up load.txt")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(60)).unwrap())
+        .await
+        .unwrap();
+    let answer = raw(&emu, "GET", &target(download.uri()), &[], b"").await;
+    assert_eq!(
+        (answer.status, answer.body.as_slice()),
+        (200, &b"via presigned PUT"[..])
+    );
+    let tampered = target(download.uri()).replace("up%20load", "other");
+    let answer = raw(&emu, "GET", &tampered, &[], b"").await;
+    assert_eq!(
+        answer.element("Code").as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    emu.clock().advance(Duration::from_secs(120));
+    let answer = raw(&emu, "GET", &target(download.uri()), &[], b"").await;
+    assert_eq!(answer.status, 403);
+    assert_eq!(
+        (
+            answer.element("Code").as_deref(),
+            answer.element("Message").as_deref()
+        ),
+        (Some("AccessDenied"), Some("Request has expired"))
+    );
+}
+
+#[tokio::test]
+async fn multipart_uploads_and_tags_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let emu = Emulator::start(config.clone()).await.unwrap();
+    let client = s3(&emu);
+    create_bucket(&client, "resume").await;
+    let (id, parts) = upload_parts(&client, "resume", "big", &[b"only part"]).await;
+    client
+        .put_object()
+        .bucket("resume")
+        .key("tagged")
+        .tagging("a=1")
+        .body(ByteStream::from_static(b"t"))
+        .send()
+        .await
+        .unwrap();
+    create_bucket(&client, "dropped").await;
+    client
+        .delete_bucket()
+        .bucket("dropped")
+        .send()
+        .await
+        .unwrap();
+    emu.shutdown().await;
+
+    let emu = Emulator::start(config).await.unwrap();
+    let client = s3(&emu);
+    let listed = client
+        .list_parts()
+        .bucket("resume")
+        .key("big")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.parts().len(), 1);
+    complete(&client, "resume", "big", &id, parts)
+        .await
+        .unwrap();
+    assert_eq!(get(&client, "resume", "big").await, b"only part");
+    let tags = client
+        .get_object_tagging()
+        .bucket("resume")
+        .key("tagged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 1);
+    let names: Vec<_> = client
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name.clone())
+        .collect();
+    assert_eq!(names, ["resume"]);
+    emu.shutdown().await;
+
+    let emu = Emulator::start(Config {
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = s3(&emu);
+    assert_eq!(
+        get(&client, "resume", "big").await,
+        b"only part",
+        "completion was stored"
+    );
+    let uploads = client
+        .list_multipart_uploads()
+        .bucket("resume")
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty());
+    emu.shutdown().await;
+}

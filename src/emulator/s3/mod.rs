@@ -57,7 +57,7 @@ pub struct S3 {
 /// One request, with its bucket, key and query decoded.
 pub(crate) struct Call<'a> {
     /// Who is calling.
-    pub ctx: &'a Ctx,
+    pub ctx: Ctx,
     /// The request.
     pub req: &'a RestRequest,
     /// The bucket (empty for service-level requests such as ListBuckets).
@@ -184,9 +184,20 @@ impl S3 {
                 None => (path.to_owned(), String::new()),
             },
         };
-        let query = form_urlencoded::parse(req.query.as_bytes())
+        let query: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
             .map(|(n, v)| (n.into_owned(), v.into_owned()))
             .collect();
+        let mut ctx = ctx.clone();
+        if req.header("authorization").is_none()
+            && let Some((_, credential)) = query.iter().find(|(n, _)| n == "X-Amz-Credential")
+        {
+            // A presigned URL: its credential names the caller as a header would.
+            let mut scope = credential.split('/');
+            ctx.account = super::dispatch::account_for(scope.next(), &ctx.account);
+            if let Some(region) = scope.nth(1).filter(|r| !r.is_empty()) {
+                ctx.region = region.to_owned();
+            }
+        }
         Ok(Call {
             ctx,
             req,

@@ -375,7 +375,6 @@ impl S3 {
     pub(super) fn copy_object(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         check_key(&call.key)?;
         let bucket = self.owned_bucket(call)?;
-        let (source_bucket, source_key, source) = self.copy_source(call)?;
         let directive = |name: &str| -> S3Result<bool> {
             match call.header(name) {
                 None | Some("COPY") => Ok(false),
@@ -389,6 +388,7 @@ impl S3 {
         };
         let replace_metadata = directive("x-amz-metadata-directive")?;
         let replace_tags = directive("x-amz-tagging-directive")?;
+        let (source_bucket, source_key, source) = self.copy_source(call)?;
         if source_bucket == call.bucket && source_key == call.key && !replace_metadata {
             return Err(S3Error::invalid_request(
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
