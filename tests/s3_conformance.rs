@@ -590,6 +590,37 @@ async fn object_headers_and_metadata_round_trip() {
         .unwrap();
     assert_eq!(got.tag_count(), Some(2));
     assert_eq!(got.accept_ranges(), Some("bytes"));
+    assert_eq!(
+        got.server_side_encryption(),
+        Some(&aws_sdk_s3::types::ServerSideEncryption::Aes256)
+    );
+
+    let unicode = client
+        .put_object()
+        .bucket("meta")
+        .key("ünïcödé/ключ")
+        .metadata("note", "café ☕")
+        .content_disposition("attachment; filename=\"naïve.txt\"")
+        .body(ByteStream::from_static(b"u"))
+        .send()
+        .await
+        .unwrap();
+    assert!(unicode.e_tag().is_some());
+    let head = client
+        .head_object()
+        .bucket("meta")
+        .key("ünïcödé/ключ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.metadata().unwrap().get("note").map(String::as_str),
+        Some("café ☕")
+    );
+    assert_eq!(
+        head.content_disposition(),
+        Some("attachment; filename=\"naïve.txt\"")
+    );
 }
 
 #[tokio::test]

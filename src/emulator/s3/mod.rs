@@ -449,9 +449,10 @@ fn xml_ok(body: String) -> RestResponse {
     RestResponse::xml(StatusCode::OK, format!("{}{body}", xml::DECL))
 }
 
-/// Sets header `name` to `value` when `value` is valid header text.
+/// Sets header `name` to `value` when `value` can be a header value (UTF-8 beyond ASCII
+/// is sent as the raw bytes, as S3 does for metadata).
 fn set_header(response: &mut RestResponse, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
+    if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
         response.headers.insert(name, value);
     }
 }

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::checksum::{Algorithm, Checksum};
 use super::conditions::WriteCondition;
 use super::errors::{S3Error, S3Result};
-use super::objects::{check_key, checksum_elements, md5_of, meta_from_headers};
+use super::objects::{
+    check_key, checksum_elements, md5_of, meta_from_headers, set_encryption_header,
+};
 use super::state::{Bucket, Object, ObjectMeta};
 use super::{Call, S3, empty, hex, owner_id, payload, set_header, time, xml, xml_ok};
 use crate::emulator::rest::RestResponse;
@@ -297,6 +299,7 @@ impl S3 {
         )?;
         let mut answer = empty(StatusCode::OK);
         set_header(&mut answer, "etag", &part.meta.etag);
+        set_encryption_header(&mut answer);
         if let Some(checksum) = &part.meta.checksum {
             set_header(&mut answer, checksum.algorithm.header(), &checksum.value);
         }
@@ -507,7 +510,9 @@ impl S3 {
             checksum_elements(&mut out, checksum);
         }
         out.push_str("</CompleteMultipartUploadResult>");
-        Ok(xml_ok(out))
+        let mut answer = xml_ok(out);
+        set_encryption_header(&mut answer);
+        Ok(answer)
     }
 
     /// AbortMultipartUpload: 204.
