@@ -742,8 +742,10 @@ async fn update_shard_count_rules_double_half_and_ten_per_day() {
         message,
         "UpdateShardCount cannot scale down below half your current open shard count. Current open shard count: 4, Target shard count: 1"
     );
-    // Ten changes within 24 hours are allowed, the eleventh is not.
+    // Ten changes within 24 hours are allowed, the eleventh is not (one a second, within
+    // AWS's 5 calls per second).
     for i in 0..10 {
+        emu.clock().advance(Duration::from_secs(1));
         scale(if i % 2 == 0 { 5 } else { 4 })
             .await
             .unwrap_or_else(|e| panic!("change {i}: {e:?}"));
@@ -1003,6 +1005,8 @@ async fn at_most_five_streams_creating_at_once() {
     for i in 0..5 {
         create(&client, &format!("c{i}"), 1).await;
     }
+    // A second later, so that CreateStream's 5 calls per second are not what refuses it.
+    emu.clock().advance(Duration::from_secs(1));
     let (code, message) = err(client
         .create_stream()
         .stream_name("c5")
@@ -2257,5 +2261,75 @@ async fn sigv4_verification_accepts_valid_signatures_only() {
         unsigned.header("x-amzn-errortype"),
         Some("MissingAuthenticationTokenException")
     );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn control_plane_calls_above_aws_rates_are_throttled() {
+    let emu = start_default().await;
+    emu.clock().freeze();
+    let client = kinesis(&emu);
+    for i in 0..5 {
+        create(&client, &format!("q{i}"), 1).await;
+    }
+    let (code, message) = err(client
+        .create_stream()
+        .stream_name("q5")
+        .shard_count(1)
+        .send()
+        .await);
+    assert_eq!(code, "LimitExceededException");
+    assert_eq!(
+        message,
+        "Rate exceeded for stream q5 under account 000000000000."
+    );
+    // Other operations have budgets of their own; an operation naming no stream names the
+    // account.
+    for _ in 0..5 {
+        client.list_streams().send().await.expect("ListStreams");
+    }
+    let (code, message) = err(client.list_streams().send().await);
+    assert_eq!(code, "LimitExceededException");
+    assert_eq!(message, "Rate exceeded for account 000000000000.");
+    // Accounts and regions are counted apart.
+    kinesis_as(&emu, "111111111111", "us-east-1")
+        .create_stream()
+        .stream_name("q5")
+        .shard_count(1)
+        .send()
+        .await
+        .expect("another account");
+    // The budget refills with time: one CreateStream per 200 ms.
+    emu.clock().advance(Duration::from_millis(200));
+    create(&client, "q5", 1).await;
+    // The data plane is not counted.
+    for i in 0..50 {
+        client
+            .put_record()
+            .stream_name("q0")
+            .partition_key("k")
+            .data(Blob::new(format!("r{i}")))
+            .send()
+            .await
+            .expect("PutRecord is not a control-plane call");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn relax_limits_lifts_control_plane_rates() {
+    let emu = start(Settings {
+        relax_limits: true,
+        ..Default::default()
+    })
+    .await;
+    emu.clock().freeze();
+    let client = kinesis(&emu);
+    for i in 0..12 {
+        create(&client, &format!("r{i}"), 1).await;
+    }
+    for _ in 0..30 {
+        client.list_streams().send().await.expect("ListStreams");
+    }
     emu.shutdown().await;
 }
