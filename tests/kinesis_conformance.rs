@@ -2333,3 +2333,67 @@ async fn relax_limits_lifts_control_plane_rates() {
     }
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn type_mismatches_are_serialization_exceptions_in_aws_words() {
+    let emu = start_default().await;
+    let cases: [(&str, &[u8], &str); 9] = [
+        (
+            "ListStreams",
+            br#"{"Limit": "ten"}"#,
+            "STRING_VALUE can not be converted to an Integer",
+        ),
+        (
+            "ListStreams",
+            br#"{"ExclusiveStartStreamName": true}"#,
+            "class java.lang.Boolean can not be converted to an String",
+        ),
+        (
+            "CreateStream",
+            br#"{"StreamName": "s", "Tags": "a=b"}"#,
+            "Expected map or null",
+        ),
+        (
+            "CreateStream",
+            br#"{"StreamName": "s", "StreamModeDetails": "ON_DEMAND"}"#,
+            "Expected null",
+        ),
+        (
+            "PutRecord",
+            br#"{"StreamName": "s", "PartitionKey": "k", "Data": 5}"#,
+            "NUMBER_VALUE can not be converted to a Blob",
+        ),
+        (
+            "PutRecords",
+            br#"{"StreamName": "s", "Records": {"Data": "YQ=="}}"#,
+            "Start of structure or map found where not expected.",
+        ),
+        (
+            "RemoveTagsFromStream",
+            br#"{"StreamName": "s", "TagKeys": "k"}"#,
+            "Expected list or null",
+        ),
+        (
+            "DescribeStream",
+            br#"{"StreamName": ["s"]}"#,
+            "Start of list found where not expected",
+        ),
+        (
+            "PutRecord",
+            br#"{"StreamName": "s", "PartitionKey": "k", "Data": "abc"}"#,
+            "'abc' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 3",
+        ),
+    ];
+    for (operation, body, message) in cases {
+        let r = kinesis_json(&emu, operation, body).await;
+        let what = String::from_utf8_lossy(body);
+        assert_eq!(r.status, 400, "{operation} {what}");
+        let json = r.json();
+        assert_eq!(
+            json["__type"], "SerializationException",
+            "{operation} {what}"
+        );
+        assert_eq!(json["Message"], message, "{operation} {what}");
+    }
+    emu.shutdown().await;
+}
