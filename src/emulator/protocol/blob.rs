@@ -69,7 +69,7 @@ impl<'de> Deserialize<'de> for Blob {
 /// AWS's `SerializationException` text for base64 text that does not decode.
 fn base64_error(text: &str) -> String {
     let prefix = format!("'{text}' can not be converted to a Blob");
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return format!(
             "{prefix}: Base64 encoded length is expected a multiple of 4 bytes but found: {}",
             text.len()

@@ -192,7 +192,6 @@ fn lower_first(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::emulator::protocol::{Blob, Protocol, Timestamp};
     use std::collections::BTreeMap;
 
