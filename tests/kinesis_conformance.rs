@@ -15,7 +15,9 @@ use aws_sdk_kinesis::types::{
 };
 use kinesis_operator::emulator::kinesis::Settings;
 use md5::{Digest, Md5};
-use support::emulator::{kinesis, kinesis_as, kinesis_json, post, start, start_default};
+use support::emulator::{
+    kinesis, kinesis_as, kinesis_json, post, start, start_default, stream_summary,
+};
 
 /// The error code and message of a failed SDK call.
 fn err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
@@ -2395,5 +2397,83 @@ async fn type_mismatches_are_serialization_exceptions_in_aws_words() {
         );
         assert_eq!(json["Message"], message, "{operation} {what}");
     }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn tags_with_characters_outside_aws_set_are_refused() {
+    let emu = start_default().await;
+    let client = kinesis(&emu);
+    create(&client, "tagged", 1).await;
+    let arn = stream_summary(&client, "tagged").await.stream_arn;
+    const INVALID: &str = "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.";
+    for bad in ["a;b", "tab\there", "line\nbreak", "a,b", "50%"] {
+        let as_key = client
+            .add_tags_to_stream()
+            .stream_name("tagged")
+            .tags(bad, "v")
+            .send()
+            .await;
+        let as_value = client
+            .add_tags_to_stream()
+            .stream_name("tagged")
+            .tags("k", bad)
+            .send()
+            .await;
+        let by_arn = client
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(bad, "v")
+            .send()
+            .await;
+        let remove = client
+            .remove_tags_from_stream()
+            .stream_name("tagged")
+            .tag_keys(bad)
+            .send()
+            .await;
+        let untag = client
+            .untag_resource()
+            .resource_arn(&arn)
+            .tag_keys(bad)
+            .send()
+            .await;
+        let at_creation = client
+            .create_stream()
+            .stream_name("born-tagged")
+            .shard_count(1)
+            .tags("k", bad)
+            .send()
+            .await;
+        let outcomes = [
+            ("AddTagsToStream key", err(as_key)),
+            ("AddTagsToStream value", err(as_value)),
+            ("TagResource", err(by_arn)),
+            ("RemoveTagsFromStream", err(remove)),
+            ("UntagResource", err(untag)),
+            ("CreateStream", err(at_creation)),
+        ];
+        for (operation, (code, message)) in outcomes {
+            assert_eq!(code, "InvalidArgumentException", "{operation} {bad:?}");
+            assert_eq!(message, INVALID, "{operation} {bad:?}");
+        }
+        // Six calls of the five-per-second operations per round.
+        emu.clock().advance(Duration::from_secs(1));
+    }
+    client
+        .add_tags_to_stream()
+        .stream_name("tagged")
+        .tags("Größe / 日本語", "a_b.c:d=e+f-g@h i")
+        .send()
+        .await
+        .expect("letters, digits, spaces and _ . : / = + - @ are AWS's set");
+    let tags = client
+        .list_tags_for_stream()
+        .stream_name("tagged")
+        .send()
+        .await
+        .unwrap()
+        .tags;
+    assert_eq!(tags.len(), 1, "nothing of the refused calls was stored");
     emu.shutdown().await;
 }
