@@ -2477,3 +2477,116 @@ async fn tags_with_characters_outside_aws_set_are_refused() {
     assert_eq!(tags.len(), 1, "nothing of the refused calls was stored");
     emu.shutdown().await;
 }
+
+/// Sends a raw HTTP/1.1 request and returns the status and the lowercased headers.
+async fn raw_http(
+    emu: &kinesis_operator::emulator::Emulator,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, HashMap<String, String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n",
+        emu.addr()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers)
+}
+
+#[tokio::test]
+async fn cors_preflights_are_answered_and_answers_are_readable_by_pages() {
+    let emu = start_default().await;
+    let origin = ("Origin", "http://localhost:3000");
+    // Preflights, for a JSON-RPC call (Kinesis) and an S3-style path.
+    let cases = [
+        (
+            "/",
+            "POST",
+            "content-type,x-amz-target,x-amz-date,authorization,x-amz-user-agent",
+        ),
+        (
+            "/my-bucket/some/key.txt",
+            "PUT",
+            "content-type,x-amz-content-sha256,x-amz-date,authorization",
+        ),
+    ];
+    for (path, method, asked) in cases {
+        let (status, headers) = raw_http(
+            &emu,
+            "OPTIONS",
+            path,
+            &[
+                origin,
+                ("Access-Control-Request-Method", method),
+                ("Access-Control-Request-Headers", asked),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "preflight of {path}");
+        assert_eq!(headers["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(headers["access-control-allow-methods"], method, "{path}");
+        assert_eq!(headers["access-control-allow-headers"], asked, "{path}");
+        assert_eq!(headers["access-control-max-age"], "172800", "{path}");
+    }
+    // The actual calls carry the headers that let the page read them.
+    let kinesis_answer = kinesis_json_with(&emu, "ListStreams", &[origin]).await;
+    assert_eq!(kinesis_answer.status, 200);
+    let s3_answer = raw_http(&emu, "GET", "/no-such-bucket/key", &[origin]).await;
+    for (what, headers) in [
+        ("Kinesis", kinesis_answer.headers.into_iter().collect()),
+        ("S3", s3_answer.1),
+    ] {
+        let headers: HashMap<String, String> = headers;
+        assert_eq!(headers["access-control-allow-origin"], "*", "{what}");
+        let exposed = &headers["access-control-expose-headers"];
+        for name in [
+            "x-amzn-RequestId",
+            "x-amzn-ErrorType",
+            "x-amz-request-id",
+            "ETag",
+        ] {
+            assert!(
+                exposed.split(',').any(|e| e == name),
+                "{what}: {name} in {exposed}"
+            );
+        }
+    }
+    // Without an Origin, no CORS headers.
+    let plain = kinesis_json(&emu, "ListStreams", b"{}").await;
+    assert_eq!(plain.header("access-control-allow-origin"), None);
+    emu.shutdown().await;
+}
+
+async fn kinesis_json_with(
+    emu: &kinesis_operator::emulator::Emulator,
+    operation: &str,
+    extra: &[(&str, &str)],
+) -> support::emulator::RawResponse {
+    let target = format!("Kinesis_20131202.{operation}");
+    let mut headers = vec![
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("X-Amz-Target", target.as_str()),
+    ];
+    headers.extend_from_slice(extra);
+    post(emu, &headers, b"{}").await
+}
