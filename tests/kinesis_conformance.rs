@@ -2590,3 +2590,137 @@ async fn kinesis_json_with(
     headers.extend_from_slice(extra);
     post(emu, &headers, b"{}").await
 }
+
+#[tokio::test]
+async fn a_missing_stream_is_reported_before_anything_about_its_shards_or_arguments() {
+    let emu = start(Settings {
+        relax_limits: true,
+        ..Default::default()
+    })
+    .await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/ghost";
+    let too_big_hash = "340282366920938463463374607431768211456";
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "GetShardIterator",
+            r#"{"StreamName": "ghost", "ShardId": "shardId-000000000099", "ShardIteratorType": "AFTER_SEQUENCE_NUMBER"}"#.into(),
+        ),
+        (
+            "GetShardIterator",
+            r#"{"StreamName": "ghost", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP"}"#.into(),
+        ),
+        (
+            "SplitShard",
+            r#"{"StreamName": "ghost", "ShardToSplit": "shardId-000000000099", "NewStartingHashKey": "1"}"#.into(),
+        ),
+        (
+            "MergeShards",
+            r#"{"StreamName": "ghost", "ShardToMerge": "shardId-000000000098", "AdjacentShardToMerge": "shardId-000000000099"}"#.into(),
+        ),
+        (
+            "ListShards",
+            r#"{"StreamName": "ghost", "ExclusiveStartShardId": "shardId-000000000099"}"#.into(),
+        ),
+        (
+            "ListShards",
+            r#"{"StreamName": "ghost", "ShardFilter": {"Type": "AFTER_SHARD_ID"}}"#.into(),
+        ),
+        (
+            "DescribeStream",
+            r#"{"StreamName": "ghost", "ExclusiveStartShardId": "shardId-000000000099"}"#.into(),
+        ),
+        (
+            "UpdateShardCount",
+            r#"{"StreamName": "ghost", "TargetShardCount": 5000, "ScalingType": "UNIFORM_SCALING"}"#.into(),
+        ),
+        (
+            "IncreaseStreamRetentionPeriod",
+            r#"{"StreamName": "ghost", "RetentionPeriodHours": 1}"#.into(),
+        ),
+        (
+            "DecreaseStreamRetentionPeriod",
+            r#"{"StreamName": "ghost", "RetentionPeriodHours": 8760}"#.into(),
+        ),
+        (
+            "PutRecord",
+            format!(r#"{{"StreamName": "ghost", "PartitionKey": "k", "Data": "YQ==", "ExplicitHashKey": "{too_big_hash}"}}"#),
+        ),
+        (
+            "PutRecords",
+            format!(r#"{{"StreamName": "ghost", "Records": [{{"PartitionKey": "k", "Data": "YQ==", "ExplicitHashKey": "{too_big_hash}"}}]}}"#),
+        ),
+        (
+            "StartStreamEncryption",
+            r#"{"StreamName": "ghost", "EncryptionType": "KMS", "KeyId": "alias/nope"}"#.into(),
+        ),
+        (
+            "StopStreamEncryption",
+            r#"{"StreamName": "ghost", "EncryptionType": "KMS", "KeyId": "alias/nope"}"#.into(),
+        ),
+        (
+            "EnableEnhancedMonitoring",
+            r#"{"StreamName": "ghost", "ShardLevelMetrics": ["IncomingBytes"]}"#.into(),
+        ),
+        (
+            "AddTagsToStream",
+            r#"{"StreamName": "ghost", "Tags": {"bad;key": "v"}}"#.into(),
+        ),
+        (
+            "RemoveTagsFromStream",
+            r#"{"StreamName": "ghost", "TagKeys": ["bad;key"]}"#.into(),
+        ),
+        (
+            "TagResource",
+            format!(r#"{{"ResourceARN": "{arn}", "Tags": {{"bad;key": "v"}}}}"#),
+        ),
+        (
+            "RegisterStreamConsumer",
+            format!(r#"{{"StreamARN": "{arn}", "ConsumerName": "c"}}"#),
+        ),
+        (
+            "DescribeStreamConsumer",
+            format!(r#"{{"StreamARN": "{arn}", "ConsumerName": "c"}}"#),
+        ),
+        (
+            "ListStreamConsumers",
+            format!(r#"{{"StreamARN": "{arn}", "NextToken": "garbage"}}"#),
+        ),
+        (
+            "UpdateStreamMode",
+            format!(r#"{{"StreamARN": "{arn}", "StreamModeDetails": {{"StreamMode": "ON_DEMAND"}}}}"#),
+        ),
+        (
+            "UpdateMaxRecordSize",
+            format!(r#"{{"StreamARN": "{arn}", "MaxRecordSizeInKiB": 2048}}"#),
+        ),
+        (
+            "PutResourcePolicy",
+            format!(r#"{{"ResourceARN": "{arn}", "Policy": "not a policy"}}"#),
+        ),
+        ("DeleteStream", r#"{"StreamName": "ghost"}"#.into()),
+        (
+            "DeregisterStreamConsumer",
+            format!(r#"{{"StreamARN": "{arn}", "ConsumerName": "c"}}"#),
+        ),
+        (
+            "GetResourcePolicy",
+            format!(r#"{{"ResourceARN": "{arn}/consumer/c:1"}}"#),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (operation, body) in &cases {
+        let r = kinesis_json(&emu, operation, body.as_bytes()).await;
+        let json = r.json();
+        let (code, message) = (
+            json["__type"].as_str().unwrap_or_default().to_owned(),
+            json["message"].as_str().unwrap_or_default().to_owned(),
+        );
+        if code != "ResourceNotFoundException"
+            || message != "Stream ghost under account 000000000000 not found."
+        {
+            failures.push(format!("{operation} {body}: {code}: {message}"));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    emu.shutdown().await;
+}
