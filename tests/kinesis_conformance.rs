@@ -2724,3 +2724,27 @@ async fn a_missing_stream_is_reported_before_anything_about_its_shards_or_argume
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_stream_still_creating_is_not_found_by_the_data_plane() {
+    let emu = start(Settings {
+        create_delay: Duration::from_secs(3600),
+        ..Default::default()
+    })
+    .await;
+    let client = kinesis(&emu);
+    create(&client, "young", 1).await;
+    let (code, message) = err(client
+        .get_shard_iterator()
+        .stream_name("young")
+        .shard_id("shardId-000000000099")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await);
+    assert_eq!(code, "ResourceNotFoundException");
+    assert_eq!(
+        message,
+        "Stream young under account 000000000000 not found."
+    );
+    emu.shutdown().await;
+}
