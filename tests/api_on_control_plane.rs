@@ -785,3 +785,55 @@ async fn rbac_applies_to_users_and_service_accounts() {
         "the developers group may list: {allowed:?}"
     );
 }
+
+#[tokio::test]
+async fn tags_outside_aws_character_set_are_refused_at_apply() {
+    let cp = control_plane();
+    let client = cp.admin().await;
+    let ns = cp.namespace("tags").await;
+    let specs = [
+        ("KinesisStream", json!({"shardCount": 1})),
+        ("DeliveryStream", json!({"destination": s3_destination()})),
+        ("AnalyticsApplication", flink(json!({}))),
+        ("StreamPolicy", stream_arn_policy(json!(["Read"]))),
+    ];
+    let bad_tags = [
+        json!({"team;ops": "a"}),
+        json!({"team": "a\tb"}),
+        json!({"team": "line\nbreak"}),
+        json!({"cost,center": "1"}),
+        json!({"share": "50%"}),
+    ];
+    let apply = PatchParams::apply("tags-test");
+    let mut failures = Vec::new();
+    for (kind, spec) in &specs {
+        for (i, tags) in bad_tags.iter().enumerate() {
+            let mut spec = spec.clone();
+            spec["tags"] = tags.clone();
+            let name = format!("{}-{i}", kind.to_ascii_lowercase());
+            let obj = object(kind, &name, spec);
+            match dynamic(&client, &ns, kind)
+                .patch(&name, &apply, &Patch::Apply(&obj))
+                .await
+            {
+                Ok(_) => failures.push(format!("{kind} with tags {tags}: accepted")),
+                Err(kube::Error::Api(status))
+                    if status.code == 422
+                        && status.message.contains(
+                            "spec.tags: AWS allows only Unicode letters, digits, white space and _ . : / = + - @",
+                        ) => {}
+                Err(e) => failures.push(format!("{kind} with tags {tags}: {e}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let good = object(
+        "KinesisStream",
+        "good-tags",
+        json!({"shardCount": 1, "tags": {"Größe / 日本語": "a_b.c:d=e+f-g@h i", "empty": ""}}),
+    );
+    dynamic(&client, &ns, "KinesisStream")
+        .patch("good-tags", &apply, &Patch::Apply(&good))
+        .await
+        .expect("letters, digits, spaces and _ . : / = + - @ are AWS's set");
+}

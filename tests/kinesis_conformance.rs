@@ -15,7 +15,9 @@ use aws_sdk_kinesis::types::{
 };
 use kinesis_operator::emulator::kinesis::Settings;
 use md5::{Digest, Md5};
-use support::emulator::{kinesis, kinesis_as, kinesis_json, post, start, start_default};
+use support::emulator::{
+    kinesis, kinesis_as, kinesis_json, post, start, start_default, stream_summary,
+};
 
 /// The error code and message of a failed SDK call.
 fn err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
@@ -742,8 +744,10 @@ async fn update_shard_count_rules_double_half_and_ten_per_day() {
         message,
         "UpdateShardCount cannot scale down below half your current open shard count. Current open shard count: 4, Target shard count: 1"
     );
-    // Ten changes within 24 hours are allowed, the eleventh is not.
+    // Ten changes within 24 hours are allowed, the eleventh is not (one a second, within
+    // AWS's 5 calls per second).
     for i in 0..10 {
+        emu.clock().advance(Duration::from_secs(1));
         scale(if i % 2 == 0 { 5 } else { 4 })
             .await
             .unwrap_or_else(|e| panic!("change {i}: {e:?}"));
@@ -1003,6 +1007,8 @@ async fn at_most_five_streams_creating_at_once() {
     for i in 0..5 {
         create(&client, &format!("c{i}"), 1).await;
     }
+    // A second later, so that CreateStream's 5 calls per second are not what refuses it.
+    emu.clock().advance(Duration::from_secs(1));
     let (code, message) = err(client
         .create_stream()
         .stream_name("c5")
@@ -2256,6 +2262,489 @@ async fn sigv4_verification_accepts_valid_signatures_only() {
     assert_eq!(
         unsigned.header("x-amzn-errortype"),
         Some("MissingAuthenticationTokenException")
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn control_plane_calls_above_aws_rates_are_throttled() {
+    let emu = start_default().await;
+    emu.clock().freeze();
+    let client = kinesis(&emu);
+    for i in 0..5 {
+        create(&client, &format!("q{i}"), 1).await;
+    }
+    let (code, message) = err(client
+        .create_stream()
+        .stream_name("q5")
+        .shard_count(1)
+        .send()
+        .await);
+    assert_eq!(code, "LimitExceededException");
+    assert_eq!(
+        message,
+        "Rate exceeded for stream q5 under account 000000000000."
+    );
+    // Other operations have budgets of their own; an operation naming no stream names the
+    // account.
+    for _ in 0..5 {
+        client.list_streams().send().await.expect("ListStreams");
+    }
+    let (code, message) = err(client.list_streams().send().await);
+    assert_eq!(code, "LimitExceededException");
+    assert_eq!(message, "Rate exceeded for account 000000000000.");
+    // Accounts and regions are counted apart.
+    kinesis_as(&emu, "111111111111", "us-east-1")
+        .create_stream()
+        .stream_name("q5")
+        .shard_count(1)
+        .send()
+        .await
+        .expect("another account");
+    // The budget refills with time: one CreateStream per 200 ms.
+    emu.clock().advance(Duration::from_millis(200));
+    create(&client, "q5", 1).await;
+    // The data plane is not counted.
+    for i in 0..50 {
+        client
+            .put_record()
+            .stream_name("q0")
+            .partition_key("k")
+            .data(Blob::new(format!("r{i}")))
+            .send()
+            .await
+            .expect("PutRecord is not a control-plane call");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn relax_limits_lifts_control_plane_rates() {
+    let emu = start(Settings {
+        relax_limits: true,
+        ..Default::default()
+    })
+    .await;
+    emu.clock().freeze();
+    let client = kinesis(&emu);
+    for i in 0..12 {
+        create(&client, &format!("r{i}"), 1).await;
+    }
+    for _ in 0..30 {
+        client.list_streams().send().await.expect("ListStreams");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn type_mismatches_are_serialization_exceptions_in_aws_words() {
+    let emu = start_default().await;
+    let cases: [(&str, &[u8], &str); 9] = [
+        (
+            "ListStreams",
+            br#"{"Limit": "ten"}"#,
+            "STRING_VALUE can not be converted to an Integer",
+        ),
+        (
+            "ListStreams",
+            br#"{"ExclusiveStartStreamName": true}"#,
+            "class java.lang.Boolean can not be converted to an String",
+        ),
+        (
+            "CreateStream",
+            br#"{"StreamName": "s", "Tags": "a=b"}"#,
+            "Expected map or null",
+        ),
+        (
+            "CreateStream",
+            br#"{"StreamName": "s", "StreamModeDetails": "ON_DEMAND"}"#,
+            "Expected null",
+        ),
+        (
+            "PutRecord",
+            br#"{"StreamName": "s", "PartitionKey": "k", "Data": 5}"#,
+            "NUMBER_VALUE can not be converted to a Blob",
+        ),
+        (
+            "PutRecords",
+            br#"{"StreamName": "s", "Records": {"Data": "YQ=="}}"#,
+            "Start of structure or map found where not expected.",
+        ),
+        (
+            "RemoveTagsFromStream",
+            br#"{"StreamName": "s", "TagKeys": "k"}"#,
+            "Expected list or null",
+        ),
+        (
+            "DescribeStream",
+            br#"{"StreamName": ["s"]}"#,
+            "Start of list found where not expected",
+        ),
+        (
+            "PutRecord",
+            br#"{"StreamName": "s", "PartitionKey": "k", "Data": "abc"}"#,
+            "'abc' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 3",
+        ),
+    ];
+    for (operation, body, message) in cases {
+        let r = kinesis_json(&emu, operation, body).await;
+        let what = String::from_utf8_lossy(body);
+        assert_eq!(r.status, 400, "{operation} {what}");
+        let json = r.json();
+        assert_eq!(
+            json["__type"], "SerializationException",
+            "{operation} {what}"
+        );
+        assert_eq!(json["Message"], message, "{operation} {what}");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn tags_with_characters_outside_aws_set_are_refused() {
+    let emu = start_default().await;
+    let client = kinesis(&emu);
+    create(&client, "tagged", 1).await;
+    let arn = stream_summary(&client, "tagged").await.stream_arn;
+    const INVALID: &str = "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.";
+    for bad in ["a;b", "tab\there", "line\nbreak", "a,b", "50%"] {
+        let as_key = client
+            .add_tags_to_stream()
+            .stream_name("tagged")
+            .tags(bad, "v")
+            .send()
+            .await;
+        let as_value = client
+            .add_tags_to_stream()
+            .stream_name("tagged")
+            .tags("k", bad)
+            .send()
+            .await;
+        let by_arn = client
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(bad, "v")
+            .send()
+            .await;
+        let remove = client
+            .remove_tags_from_stream()
+            .stream_name("tagged")
+            .tag_keys(bad)
+            .send()
+            .await;
+        let untag = client
+            .untag_resource()
+            .resource_arn(&arn)
+            .tag_keys(bad)
+            .send()
+            .await;
+        let at_creation = client
+            .create_stream()
+            .stream_name("born-tagged")
+            .shard_count(1)
+            .tags("k", bad)
+            .send()
+            .await;
+        let outcomes = [
+            ("AddTagsToStream key", err(as_key)),
+            ("AddTagsToStream value", err(as_value)),
+            ("TagResource", err(by_arn)),
+            ("RemoveTagsFromStream", err(remove)),
+            ("UntagResource", err(untag)),
+            ("CreateStream", err(at_creation)),
+        ];
+        for (operation, (code, message)) in outcomes {
+            assert_eq!(code, "InvalidArgumentException", "{operation} {bad:?}");
+            assert_eq!(message, INVALID, "{operation} {bad:?}");
+        }
+        // Six calls of the five-per-second operations per round.
+        emu.clock().advance(Duration::from_secs(1));
+    }
+    client
+        .add_tags_to_stream()
+        .stream_name("tagged")
+        .tags("Größe / 日本語", "a_b.c:d=e+f-g@h i")
+        .send()
+        .await
+        .expect("letters, digits, spaces and _ . : / = + - @ are AWS's set");
+    let tags = client
+        .list_tags_for_stream()
+        .stream_name("tagged")
+        .send()
+        .await
+        .unwrap()
+        .tags;
+    assert_eq!(tags.len(), 1, "nothing of the refused calls was stored");
+    emu.shutdown().await;
+}
+
+/// Sends a raw HTTP/1.1 request and returns the status and the lowercased headers.
+async fn raw_http(
+    emu: &kinesis_operator::emulator::Emulator,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, HashMap<String, String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n",
+        emu.addr()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers)
+}
+
+#[tokio::test]
+async fn cors_preflights_are_answered_and_answers_are_readable_by_pages() {
+    let emu = start_default().await;
+    let origin = ("Origin", "http://localhost:3000");
+    // Preflights, for a JSON-RPC call (Kinesis) and an S3-style path.
+    let cases = [
+        (
+            "/",
+            "POST",
+            "content-type,x-amz-target,x-amz-date,authorization,x-amz-user-agent",
+        ),
+        (
+            "/my-bucket/some/key.txt",
+            "PUT",
+            "content-type,x-amz-content-sha256,x-amz-date,authorization",
+        ),
+    ];
+    for (path, method, asked) in cases {
+        let (status, headers) = raw_http(
+            &emu,
+            "OPTIONS",
+            path,
+            &[
+                origin,
+                ("Access-Control-Request-Method", method),
+                ("Access-Control-Request-Headers", asked),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "preflight of {path}");
+        assert_eq!(headers["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(headers["access-control-allow-methods"], method, "{path}");
+        assert_eq!(headers["access-control-allow-headers"], asked, "{path}");
+        assert_eq!(headers["access-control-max-age"], "172800", "{path}");
+    }
+    // The actual calls carry the headers that let the page read them.
+    let kinesis_answer = kinesis_json_with(&emu, "ListStreams", &[origin]).await;
+    assert_eq!(kinesis_answer.status, 200);
+    let s3_answer = raw_http(&emu, "GET", "/no-such-bucket/key", &[origin]).await;
+    for (what, headers) in [
+        ("Kinesis", kinesis_answer.headers.into_iter().collect()),
+        ("S3", s3_answer.1),
+    ] {
+        let headers: HashMap<String, String> = headers;
+        assert_eq!(headers["access-control-allow-origin"], "*", "{what}");
+        let exposed = &headers["access-control-expose-headers"];
+        for name in [
+            "x-amzn-RequestId",
+            "x-amzn-ErrorType",
+            "x-amz-request-id",
+            "ETag",
+        ] {
+            assert!(
+                exposed.split(',').any(|e| e == name),
+                "{what}: {name} in {exposed}"
+            );
+        }
+    }
+    // Without an Origin, no CORS headers.
+    let plain = kinesis_json(&emu, "ListStreams", b"{}").await;
+    assert_eq!(plain.header("access-control-allow-origin"), None);
+    emu.shutdown().await;
+}
+
+async fn kinesis_json_with(
+    emu: &kinesis_operator::emulator::Emulator,
+    operation: &str,
+    extra: &[(&str, &str)],
+) -> support::emulator::RawResponse {
+    let target = format!("Kinesis_20131202.{operation}");
+    let mut headers = vec![
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("X-Amz-Target", target.as_str()),
+    ];
+    headers.extend_from_slice(extra);
+    post(emu, &headers, b"{}").await
+}
+
+#[tokio::test]
+async fn a_missing_stream_is_reported_before_anything_about_its_shards_or_arguments() {
+    let emu = start(Settings {
+        relax_limits: true,
+        ..Default::default()
+    })
+    .await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/ghost";
+    let too_big_hash = "340282366920938463463374607431768211456";
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "GetShardIterator",
+            r#"{"StreamName": "ghost", "ShardId": "shardId-000000000099", "ShardIteratorType": "AFTER_SEQUENCE_NUMBER"}"#.into(),
+        ),
+        (
+            "GetShardIterator",
+            r#"{"StreamName": "ghost", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP"}"#.into(),
+        ),
+        (
+            "SplitShard",
+            r#"{"StreamName": "ghost", "ShardToSplit": "shardId-000000000099", "NewStartingHashKey": "1"}"#.into(),
+        ),
+        (
+            "MergeShards",
+            r#"{"StreamName": "ghost", "ShardToMerge": "shardId-000000000098", "AdjacentShardToMerge": "shardId-000000000099"}"#.into(),
+        ),
+        (
+            "ListShards",
+            r#"{"StreamName": "ghost", "ExclusiveStartShardId": "shardId-000000000099"}"#.into(),
+        ),
+        (
+            "ListShards",
+            r#"{"StreamName": "ghost", "ShardFilter": {"Type": "AFTER_SHARD_ID"}}"#.into(),
+        ),
+        (
+            "DescribeStream",
+            r#"{"StreamName": "ghost", "ExclusiveStartShardId": "shardId-000000000099"}"#.into(),
+        ),
+        (
+            "UpdateShardCount",
+            r#"{"StreamName": "ghost", "TargetShardCount": 5000, "ScalingType": "UNIFORM_SCALING"}"#.into(),
+        ),
+        (
+            "IncreaseStreamRetentionPeriod",
+            r#"{"StreamName": "ghost", "RetentionPeriodHours": 1}"#.into(),
+        ),
+        (
+            "DecreaseStreamRetentionPeriod",
+            r#"{"StreamName": "ghost", "RetentionPeriodHours": 8760}"#.into(),
+        ),
+        (
+            "PutRecord",
+            format!(r#"{{"StreamName": "ghost", "PartitionKey": "k", "Data": "YQ==", "ExplicitHashKey": "{too_big_hash}"}}"#),
+        ),
+        (
+            "PutRecords",
+            format!(r#"{{"StreamName": "ghost", "Records": [{{"PartitionKey": "k", "Data": "YQ==", "ExplicitHashKey": "{too_big_hash}"}}]}}"#),
+        ),
+        (
+            "StartStreamEncryption",
+            r#"{"StreamName": "ghost", "EncryptionType": "KMS", "KeyId": "alias/nope"}"#.into(),
+        ),
+        (
+            "StopStreamEncryption",
+            r#"{"StreamName": "ghost", "EncryptionType": "KMS", "KeyId": "alias/nope"}"#.into(),
+        ),
+        (
+            "EnableEnhancedMonitoring",
+            r#"{"StreamName": "ghost", "ShardLevelMetrics": ["IncomingBytes"]}"#.into(),
+        ),
+        (
+            "AddTagsToStream",
+            r#"{"StreamName": "ghost", "Tags": {"bad;key": "v"}}"#.into(),
+        ),
+        (
+            "RemoveTagsFromStream",
+            r#"{"StreamName": "ghost", "TagKeys": ["bad;key"]}"#.into(),
+        ),
+        (
+            "TagResource",
+            format!(r#"{{"ResourceARN": "{arn}", "Tags": {{"bad;key": "v"}}}}"#),
+        ),
+        (
+            "RegisterStreamConsumer",
+            format!(r#"{{"StreamARN": "{arn}", "ConsumerName": "c"}}"#),
+        ),
+        (
+            "DescribeStreamConsumer",
+            format!(r#"{{"StreamARN": "{arn}", "ConsumerName": "c"}}"#),
+        ),
+        (
+            "ListStreamConsumers",
+            format!(r#"{{"StreamARN": "{arn}", "NextToken": "garbage"}}"#),
+        ),
+        (
+            "UpdateStreamMode",
+            format!(r#"{{"StreamARN": "{arn}", "StreamModeDetails": {{"StreamMode": "ON_DEMAND"}}}}"#),
+        ),
+        (
+            "UpdateMaxRecordSize",
+            format!(r#"{{"StreamARN": "{arn}", "MaxRecordSizeInKiB": 2048}}"#),
+        ),
+        (
+            "PutResourcePolicy",
+            format!(r#"{{"ResourceARN": "{arn}", "Policy": "not a policy"}}"#),
+        ),
+        ("DeleteStream", r#"{"StreamName": "ghost"}"#.into()),
+        (
+            "DeregisterStreamConsumer",
+            format!(r#"{{"StreamARN": "{arn}", "ConsumerName": "c"}}"#),
+        ),
+        (
+            "GetResourcePolicy",
+            format!(r#"{{"ResourceARN": "{arn}/consumer/c:1"}}"#),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (operation, body) in &cases {
+        let r = kinesis_json(&emu, operation, body.as_bytes()).await;
+        let json = r.json();
+        let (code, message) = (
+            json["__type"].as_str().unwrap_or_default().to_owned(),
+            json["message"].as_str().unwrap_or_default().to_owned(),
+        );
+        if code != "ResourceNotFoundException"
+            || message != "Stream ghost under account 000000000000 not found."
+        {
+            failures.push(format!("{operation} {body}: {code}: {message}"));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stream_still_creating_is_not_found_by_the_data_plane() {
+    let emu = start(Settings {
+        create_delay: Duration::from_secs(3600),
+        ..Default::default()
+    })
+    .await;
+    let client = kinesis(&emu);
+    create(&client, "young", 1).await;
+    let (code, message) = err(client
+        .get_shard_iterator()
+        .stream_name("young")
+        .shard_id("shardId-000000000099")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await);
+    assert_eq!(code, "ResourceNotFoundException");
+    assert_eq!(
+        message,
+        "Stream young under account 000000000000 not found."
     );
     emu.shutdown().await;
 }

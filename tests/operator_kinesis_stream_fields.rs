@@ -26,28 +26,41 @@ const POLICY_REORDERED: &str = r#"{
   "Version": "2012-10-17"
 }"#;
 
+/// Calls `call` until it is not throttled: the tests poll faster than AWS's 5 calls per second
+/// for ListTagsForStream and ListStreamConsumers, which the emulator enforces, so they wait
+/// the throttling out as a client with retries would.
+async fn unthrottled<T, E, F, Fut>(mut call: F) -> T
+where
+    E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    loop {
+        match call().await {
+            Ok(v) => return v,
+            Err(e) if e.code() == Some("LimitExceededException") => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
 async fn aws_tags(aws: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
-    let mut keys: Vec<String> = aws
-        .list_tags_for_stream()
-        .stream_name(stream)
-        .send()
-        .await
-        .unwrap()
-        .tags
-        .into_iter()
-        .map(|t| t.key)
-        .collect();
+    let mut keys: Vec<String> =
+        unthrottled(|| aws.list_tags_for_stream().stream_name(stream).send())
+            .await
+            .tags
+            .into_iter()
+            .map(|t| t.key)
+            .collect();
     keys.sort();
     keys
 }
 
 async fn aws_consumers(aws: &aws_sdk_kinesis::Client, arn: &str) -> Vec<String> {
-    let mut names: Vec<String> = aws
-        .list_stream_consumers()
-        .stream_arn(arn)
-        .send()
+    let mut names: Vec<String> = unthrottled(|| aws.list_stream_consumers().stream_arn(arn).send())
         .await
-        .unwrap()
         .consumers
         .unwrap_or_default()
         .into_iter()
@@ -104,18 +117,20 @@ async fn tags_consumers_and_resource_policy_follow_the_spec() {
     assert!(stored.contains("kinesis:GetRecords"), "{stored}");
 
     // Someone registers their own consumer and adds a tag behind the operator's back.
-    aws.register_stream_consumer()
-        .stream_arn(&arn)
-        .consumer_name("theirs")
-        .send()
-        .await
-        .unwrap();
-    aws.add_tags_to_stream()
-        .stream_name("fields")
-        .tags("rogue", "x")
-        .send()
-        .await
-        .unwrap();
+    unthrottled(|| {
+        aws.register_stream_consumer()
+            .stream_arn(&arn)
+            .consumer_name("theirs")
+            .send()
+    })
+    .await;
+    unthrottled(|| {
+        aws.add_tags_to_stream()
+            .stream_name("fields")
+            .tags("rogue", "x")
+            .send()
+    })
+    .await;
     let puts_before = operator.aws_calls().get("PutResourcePolicy").copied();
 
     // Drop a tag and a consumer; the policy is the same document written differently.
@@ -206,12 +221,13 @@ async fn tag_drift_is_corrected_on_the_full_drift_check() {
     )
     .await;
     wait_until(&api, "drifty", "Ready", is_ready).await;
-    aws.add_tags_to_stream()
-        .stream_name("drifty")
-        .tags("rogue", "x")
-        .send()
-        .await
-        .unwrap();
+    unthrottled(|| {
+        aws.add_tags_to_stream()
+            .stream_name("drifty")
+            .tags("rogue", "x")
+            .send()
+    })
+    .await;
     let removed = wait_for(Duration::from_secs(30), || async {
         (!aws_tags(&aws, "drifty").await.contains(&"rogue".to_owned())).then_some(())
     })

@@ -23,6 +23,9 @@ pub const BUCKET_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1
 /// Pattern of a KMS key ARN (key or alias).
 pub const KMS_KEY_ARN_PATTERN: &str =
     r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z0-9]+)+-[0-9]+:[0-9]{12}:(key|alias)/[a-zA-Z0-9/_+=,.@-]+$";
+/// AWS's tag character set (RE2, as the API server evaluates it): Unicode letters, space
+/// separators and digits, and `_ . : / = + @ -`. The emulator refuses the same characters.
+pub const TAG_PATTERN: &str = r"^[\p{L}\p{Z}\p{N}_.:/=+@-]*$";
 /// Prefix of the tag keys the operator reserves for its ownership tags.
 pub const OWNER_TAG_PREFIX: &str = "kinesis.operator.dev/";
 /// Ownership tag: `<namespace>/<name>` of the object that created the AWS resource.
@@ -93,6 +96,10 @@ impl JsonSchema for Tags {
                 {
                     "rule": "self.all(k, size(k) >= 1 && size(k) <= 128)",
                     "message": "spec.tags: AWS allows tag keys of 1-128 characters; shorten the key"
+                },
+                {
+                    "rule": format!("self.all(k, k.matches(r'{TAG_PATTERN}') && self[k].matches(r'{TAG_PATTERN}'))"),
+                    "message": "spec.tags: AWS allows only Unicode letters, digits, white space and _ . : / = + - @ in tag keys and values; remove other characters (such as ; , % or tabs)"
                 }
             ]
         })

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod cors;
 pub mod dispatch;
 pub mod error;
 pub mod faults;

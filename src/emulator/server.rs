@@ -146,10 +146,22 @@ async fn handle(
     {
         return json_response(StatusCode::OK, &request_id, services.health());
     }
-    match route(&req) {
+    if super::cors::is_preflight(req.method(), req.headers()) {
+        let (status, headers) = super::cors::preflight(req.headers());
+        let mut response = bytes_response(status, "text/plain", &request_id, Vec::new());
+        response.headers_mut().remove(http::header::CONTENT_TYPE);
+        response.headers_mut().extend(headers);
+        return response;
+    }
+    let from_page = super::cors::from_page(req.headers());
+    let mut response = match route(&req) {
         Route::JsonRpc => handle_json_rpc(services, req, peer, request_id).await,
         rest => handle_rest(services, req, rest, request_id).await,
+    };
+    if from_page {
+        super::cors::expose(response.headers_mut());
     }
+    response
 }
 
 /// The request's headers as name/value text pairs, with HTTP/2's `:authority` as `host`.

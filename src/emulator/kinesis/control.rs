@@ -9,7 +9,7 @@ use super::limits::{
 };
 use super::model::*;
 use super::stream::{Mode, NewStream, Status, Stream, Transition};
-use super::tagging::validate_tags;
+use super::tagging::{check_tag_characters, validate_tags};
 use super::{Ctx, Kinesis, validate_stream_name};
 use crate::emulator::error::{AwsError, Validation};
 use crate::emulator::protocol::Timestamp;
@@ -112,6 +112,10 @@ pub(super) fn create_stream(
         && !k.region(ctx).commitment.lock().enabled(k.now())
     {
         return Err(commitment_required(ctx));
+    }
+
+    if let Some(tags) = &input.tags {
+        check_tag_characters(tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))?;
     }
 
     let now = k.now();

@@ -87,7 +87,7 @@ fn auto_distribution(stream: &Stream) -> bool {
     stream.meta.lock().distribution.as_deref() == Some("AUTO")
 }
 
-/// The stream, if it accepts records (ACTIVE or UPDATING).
+/// The stream, if it accepts records and iterators (ACTIVE or UPDATING).
 fn writable(
     k: &Kinesis,
     ctx: &Ctx,
@@ -562,7 +562,10 @@ pub(super) fn get_shard_iterator(
         });
     }
     v.finish()?;
-    let stream = k.find(
+    // A stream still CREATING or already DELETING is not found, before anything about the
+    // shard, as with PutRecord.
+    let stream = writable(
+        k,
         ctx,
         input.stream_name.as_deref(),
         input.stream_arn.as_deref(),

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod limits;
 pub mod model;
 mod policy;
+pub mod quota;
 pub mod records;
 mod shards;
 pub mod stream;
@@ -82,6 +83,7 @@ pub use super::dispatch::Ctx;
 pub struct Region {
     streams: RwLock<BTreeMap<String, Arc<Stream>>>,
     commitment: parking_lot::Mutex<account::CommitmentState>,
+    quotas: quota::Quotas,
 }
 
 /// The emulated Kinesis Data Streams service.
@@ -180,6 +182,9 @@ impl Kinesis {
         protocol: Protocol,
         body: &[u8],
     ) -> Result<Vec<u8>, AwsError> {
+        if !self.settings.relax_limits {
+            self.take_rate(ctx, operation, protocol, body)?;
+        }
         macro_rules! ops {
             ($($name:literal => $handler:path),* $(,)?) => {
                 match operation {
@@ -243,17 +248,50 @@ impl Kinesis {
         Ok(answer)
     }
 
+    /// Counts a control-plane call against AWS's rate for it ([`quota::RATES`]), answering
+    /// `LimitExceededException` as AWS does when the caller's account and region is above it.
+    fn take_rate(
+        &self,
+        ctx: &Ctx,
+        operation: &str,
+        protocol: Protocol,
+        body: &[u8],
+    ) -> Result<(), AwsError> {
+        if quota::rate(operation).is_none() {
+            return Ok(());
+        }
+        let addressed: Addressed = protocol.decode(body).unwrap_or_default();
+        let stream = addressed.stream_name.or_else(|| {
+            [
+                addressed.stream_arn,
+                addressed.resource_arn,
+                addressed.consumer_arn,
+            ]
+            .into_iter()
+            .flatten()
+            .find_map(|arn| {
+                let (_, rest) = arn.split_once(":stream/")?;
+                Some(rest.split('/').next().unwrap_or_default().to_owned())
+            })
+        });
+        let region = self.region(ctx);
+        if region
+            .quotas
+            .try_take(operation, stream.as_deref(), self.now())
+        {
+            return Ok(());
+        }
+        Err(AwsError::limit_exceeded(match stream {
+            Some(name) => format!(
+                "Rate exceeded for stream {name} under account {}.",
+                ctx.account
+            ),
+            None => format!("Rate exceeded for account {}.", ctx.account),
+        }))
+    }
+
     /// Stores the stream a successful control-plane request addressed (data-directory mode).
     fn store_addressed(&self, ctx: &Ctx, protocol: Protocol, body: &[u8]) -> Result<(), AwsError> {
-        #[derive(serde::Deserialize, Default)]
-        #[serde(rename_all = "PascalCase")]
-        struct Addressed {
-            stream_name: Option<String>,
-            #[serde(rename = "StreamARN")]
-            stream_arn: Option<String>,
-            #[serde(rename = "ResourceARN")]
-            resource_arn: Option<String>,
-        }
         let a: Addressed = protocol.decode(body)?;
         let arn = a.stream_arn.or(a.resource_arn);
         let name = self.resolve_name(ctx, a.stream_name.as_deref(), arn.as_deref())?;
@@ -370,6 +408,20 @@ impl Kinesis {
             .filter(|s| !self.settle(&region, s))
             .collect()
     }
+}
+
+/// The stream members of a request, read without its operation's shape (storing what a
+/// mutation changed, naming the stream in a throttling message).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Addressed {
+    stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    stream_arn: Option<String>,
+    #[serde(rename = "ResourceARN")]
+    resource_arn: Option<String>,
+    #[serde(rename = "ConsumerARN")]
+    consumer_arn: Option<String>,
 }
 
 /// `ResourceNotFoundException` for a stream.

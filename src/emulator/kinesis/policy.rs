@@ -32,6 +32,8 @@ fn set(k: &Kinesis, ctx: &Ctx, arn: &str, policy: Option<String>) -> Result<(), 
 
 pub(super) fn put(k: &Kinesis, ctx: &Ctx, input: ResourcePolicyInput) -> Result<Empty, AwsError> {
     validate(&input, true)?;
+    // The resource must exist before its policy is looked at, as AWS orders its checks.
+    resource(k, ctx, input.resource_arn.as_deref().unwrap_or_default())?;
     let policy = input.policy.unwrap_or_default();
     let document: serde_json::Value = serde_json::from_str(&policy).map_err(|e| {
         AwsError::invalid_argument(format!("Policy is not a valid JSON document: {e}"))

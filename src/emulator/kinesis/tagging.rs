@@ -34,6 +34,40 @@ pub(super) fn validate_tags(v: &mut Validation, path: &str, tags: &BTreeMap<Stri
     }
 }
 
+/// Whether `c` is in AWS's tag character set: Unicode letters, digits and space separators,
+/// and `_ . : / = + - @` (AWS's `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`; tabs, line breaks, `;`, `,`
+/// and `%` are outside it).
+fn is_tag_char(c: char) -> bool {
+    c.is_alphabetic()
+        || c.is_numeric()
+        || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+        // \p{Z}: space separators, the line separator and the paragraph separator.
+        || matches!(
+            c,
+            ' ' | '\u{a0}'
+                | '\u{1680}'
+                | '\u{2000}'..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+        )
+}
+
+/// Refuses tag keys or values with characters outside AWS's set, as AWS does (after model
+/// validation and the stream's existence).
+pub(super) fn check_tag_characters<'a>(
+    mut texts: impl Iterator<Item = &'a str>,
+) -> Result<(), AwsError> {
+    if texts.any(|t| !t.chars().all(is_tag_char)) {
+        return Err(AwsError::invalid_argument(
+            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.",
+        ));
+    }
+    Ok(())
+}
+
 fn validate_keys(v: &mut Validation, path: &str, keys: &Option<Vec<String>>) {
     if v.required(path, keys) {
         let keys = keys.as_deref().unwrap_or_default();
@@ -57,6 +91,7 @@ fn add(
     tags: BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
     let stream = k.find(ctx, name, arn)?;
+    check_tag_characters(tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))?;
     let mut meta = stream.meta.lock();
     let added = tags
         .keys()
@@ -80,6 +115,7 @@ fn remove(
     keys: Vec<String>,
 ) -> Result<(), AwsError> {
     let stream = k.find(ctx, name, arn)?;
+    check_tag_characters(keys.iter().map(String::as_str))?;
     let mut meta = stream.meta.lock();
     for key in keys {
         meta.tags.remove(&key);
@@ -225,4 +261,37 @@ pub(super) fn list_tags_for_resource(
     Ok(ListTagsForResourceOutput {
         tags: tag_list(&meta.tags),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_characters_are_aws_set() {
+        let allowed = [
+            "env",
+            "Prod 1",
+            "a_b.c:d/e=f+g-h@i",
+            "Größe",
+            "日本語",
+            "٣",
+            "",
+            "a\u{a0}b",
+        ];
+        for text in allowed {
+            assert!(check_tag_characters([text].into_iter()).is_ok(), "{text:?}");
+        }
+        let refused = [
+            "a;b", "a\tb", "a\nb", "a,b", "50%", "a*b", "a#b", "a\"b", "<x>",
+        ];
+        for text in refused {
+            let err = check_tag_characters(["ok", text].into_iter()).unwrap_err();
+            assert_eq!(err.code, "InvalidArgumentException", "{text:?}");
+            assert_eq!(
+                err.message,
+                "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @."
+            );
+        }
+    }
 }

@@ -45,7 +45,7 @@ impl<'de> Deserialize<'de> for Blob {
                 STANDARD
                     .decode(v)
                     .map(Blob)
-                    .map_err(|_| E::custom("a blob is not valid base64"))
+                    .map_err(|_| E::custom(base64_error(v)))
             }
             fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Blob, E> {
                 Ok(Blob(v.to_vec()))
@@ -64,6 +64,29 @@ impl<'de> Deserialize<'de> for Blob {
         }
         deserializer.deserialize_any(BlobVisitor)
     }
+}
+
+/// AWS's `SerializationException` text for base64 text that does not decode.
+fn base64_error(text: &str) -> String {
+    let prefix = format!("'{text}' can not be converted to a Blob");
+    if !text.len().is_multiple_of(4) {
+        return format!(
+            "{prefix}: Base64 encoded length is expected a multiple of 4 bytes but found: {}",
+            text.len()
+        );
+    }
+    let body = text.trim_end_matches('=');
+    if let Some(c) = body
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/')))
+    {
+        return format!("{prefix}: Invalid Base64 character: '{c}'");
+    }
+    if text.len() - body.len() > 2 {
+        return format!("{prefix}: Invalid Base64 character: '='");
+    }
+    // AWS's own spelling.
+    format!("{prefix}: Invalid last non-pad Base64 character dectected")
 }
 
 /// A point in time, in milliseconds since the Unix epoch.
@@ -100,7 +123,9 @@ impl<'de> Deserialize<'de> for Timestamp {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
                 if !v.is_finite() {
-                    return Err(E::custom("a timestamp must be a finite number"));
+                    return Err(E::custom(
+                        "NUMBER_VALUE can not be converted to a Timestamp",
+                    ));
                 }
                 // JSON carries seconds; CBOR floats are seconds too (RFC 8949 tag 1).
                 Ok(Timestamp((v * 1000.0).round() as i64))
@@ -113,12 +138,16 @@ impl<'de> Deserialize<'de> for Timestamp {
                 }
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-                self.visit_i64(i64::try_from(v).map_err(|_| E::custom("timestamp out of range"))?)
+                self.visit_i64(
+                    i64::try_from(v).map_err(|_| {
+                        E::custom("NUMBER_VALUE can not be converted to a Timestamp")
+                    })?,
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
                 v.trim()
                     .parse::<f64>()
-                    .map_err(|_| E::custom("a timestamp must be a number"))
+                    .map_err(|_| E::custom("STRING_VALUE can not be converted to a Timestamp"))
                     .and_then(|s| self.visit_f64(s))
             }
             fn visit_newtype_struct<D: Deserializer<'de>>(

@@ -9,12 +9,11 @@ use crate::emulator::error::AwsError;
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
     let body: &[u8] = if body.is_empty() { &[0xa0] } else { body };
     let mut reader = body;
-    let value = ciborium::de::from_reader(&mut reader).map_err(|e| {
-        AwsError::serialization(format!("Could not parse the request body as CBOR: {e}"))
-    })?;
+    let value =
+        ciborium::de::from_reader(&mut reader).map_err(|e| super::serialization::from_cbor(&e))?;
     if !reader.is_empty() {
         return Err(AwsError::serialization(
-            "Could not parse the request body as CBOR: trailing bytes after the first item",
+            "The request body is not valid CBOR: it has bytes after its first item.",
         ));
     }
     Ok(value)

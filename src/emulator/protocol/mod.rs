@@ -6,6 +6,7 @@
 pub mod blob;
 pub mod cbor;
 pub mod eventstream;
+pub mod serialization;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -50,7 +51,8 @@ impl Protocol {
     }
 
     /// Decodes a request body; an empty body is an empty object, as the SDKs send for
-    /// operations without input. Undecodable input is a `SerializationException`.
+    /// operations without input. Undecodable input is a `SerializationException` in AWS's
+    /// words ([`serialization`]).
     pub fn decode<T: DeserializeOwned>(self, body: &[u8]) -> Result<T, AwsError> {
         match self {
             Protocol::Json => {
@@ -59,11 +61,13 @@ impl Protocol {
                 } else {
                     body
                 };
-                serde_json::from_slice(body).map_err(|e| {
-                    AwsError::serialization(format!(
-                        "Could not parse the request body as JSON: {e}"
-                    ))
-                })
+                if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                    // serde would read a list as a structure's members in order.
+                    return Err(AwsError::serialization(
+                        "Start of list found where not expected",
+                    ));
+                }
+                serde_json::from_slice(body).map_err(|e| serialization::from_json(&e))
             }
             Protocol::Cbor => cbor::decode(body),
         }
