@@ -9,9 +9,9 @@ use super::model::{self, Account, ManagedPolicy, Role, Tag, User};
 /// IAM's XML namespace.
 pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
-/// `text` with XML's special characters escaped.
+/// `text` with `&`, `<` and `>` escaped (quotes need none in element content).
 pub fn esc(text: &str) -> std::borrow::Cow<'_, str> {
-    quick_xml::escape::escape(text)
+    quick_xml::escape::partial_escape(text)
 }
 
 /// The answer of `action` with `result` (already XML) inside `<{action}Result>`.
