@@ -30,11 +30,16 @@ const FIREHOSE_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"
 
 /// An IAM client for `emulator`, without retries so that errors are seen as sent.
 fn iam(emulator: &Emulator) -> Client {
+    iam_as(emulator, "AKIDTEST", "secret")
+}
+
+/// An IAM client signing with `access_key` and `secret`.
+fn iam_as(emulator: &Emulator, access_key: &str, secret: &str) -> Client {
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(emulator.endpoint_url())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
         .retry_config(RetryConfig::disabled())
         .timeout_config(
             aws_sdk_iam::config::timeout::TimeoutConfig::builder()
@@ -1256,4 +1261,146 @@ async fn unknown_and_missing_actions_are_refused() {
     .await;
     let body = String::from_utf8_lossy(&echoed.body);
     assert!(body.contains("Value 'a&lt;b' at 'roleName'"), "{body}");
+}
+
+/// A Kinesis client in us-west-2 signing with `access_key` and `secret`, without retries.
+fn kinesis_signed(emulator: &Emulator, access_key: &str, secret: &str) -> aws_sdk_kinesis::Client {
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+        .endpoint_url(emulator.endpoint_url())
+        .region(aws_sdk_kinesis::config::Region::new("us-west-2"))
+        .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
+        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// Creates user `name` with the inline policy `document` and returns its key and secret.
+async fn user_with_policy(admin: &Client, name: &str, document: &str) -> (String, String) {
+    create_user(admin, name).await;
+    admin
+        .put_user_policy()
+        .user_name(name)
+        .policy_name("access")
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap();
+    let key = admin
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    (
+        key.access_key_id().to_owned(),
+        key.secret_access_key().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn enforced_policies_let_the_writer_put_and_not_read() {
+    let emu = Emulator::start(Config {
+        account_id: "123456789012".to_owned(),
+        sigv4: Some(vec!["AKIDADMIN:adminsecret".parse().unwrap()]),
+        iam_enforce: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let admin = iam_as(&emu, "AKIDADMIN", "adminsecret");
+    let root_kinesis = kinesis_signed(&emu, "AKIDADMIN", "adminsecret");
+    root_kinesis
+        .create_stream()
+        .stream_name("MyStream")
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    let (writer_key, writer_secret) = user_with_policy(&admin, "writer", WRITE_POLICY).await;
+    let (reader_key, reader_secret) = user_with_policy(&admin, "reader", READ_POLICY).await;
+
+    let writer = kinesis_signed(&emu, &writer_key, &writer_secret);
+    writer
+        .put_record()
+        .stream_name("MyStream")
+        .partition_key("12345")
+        .data(aws_sdk_kinesis::primitives::Blob::new(
+            b"{\"amount\":1}".to_vec(),
+        ))
+        .send()
+        .await
+        .expect("the writer may put");
+    let refused = writer
+        .get_shard_iterator()
+        .stream_name("MyStream")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await;
+    assert_eq!(
+        err(refused),
+        (
+            "AccessDeniedException".to_owned(),
+            "User: arn:aws:iam::123456789012:user/writer is not authorized to perform: kinesis:GetShardIterator on resource: arn:aws:kinesis:us-west-2:123456789012:stream/MyStream because no identity-based policy allows the kinesis:GetShardIterator action".to_owned()
+        )
+    );
+
+    let reader = kinesis_signed(&emu, &reader_key, &reader_secret);
+    let iterator = reader
+        .get_shard_iterator()
+        .stream_name("MyStream")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .expect("the reader may get an iterator")
+        .shard_iterator
+        .unwrap();
+    let records = reader
+        .get_records()
+        .shard_iterator(&iterator)
+        .send()
+        .await
+        .expect("the reader may read");
+    assert_eq!(records.records().len(), 1);
+    let (code, message) = err(reader
+        .put_record()
+        .stream_name("MyStream")
+        .partition_key("k")
+        .data(aws_sdk_kinesis::primitives::Blob::new(b"x".to_vec()))
+        .send()
+        .await);
+    assert_eq!(code, "AccessDeniedException");
+    assert!(message.contains("kinesis:PutRecord"), "{message}");
+    let (code, _) = err(writer.get_records().shard_iterator(iterator).send().await);
+    assert_eq!(code, "AccessDeniedException");
+
+    let writer_iam = iam_as(&emu, &writer_key, &writer_secret);
+    let (code, message) = err(writer_iam.create_user().user_name("mallory").send().await);
+    assert_eq!(code, "AccessDenied");
+    assert!(message.contains("iam:CreateUser"), "{message}");
+
+    admin
+        .update_access_key()
+        .user_name("writer")
+        .access_key_id(&writer_key)
+        .status(StatusType::Inactive)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = err(writer
+        .put_record()
+        .stream_name("MyStream")
+        .partition_key("k")
+        .data(aws_sdk_kinesis::primitives::Blob::new(b"x".to_vec()))
+        .send()
+        .await);
+    assert_eq!(code, "UnrecognizedClientException");
+    let unknown = iam_as(&emu, "AKIAUNKNOWNKEY000000", "x");
+    let (code, _) = err(unknown.list_users().send().await);
+    assert_eq!(code, "InvalidClientTokenId");
+    emu.shutdown().await;
 }

@@ -107,6 +107,18 @@ impl Verifier {
 
     /// Checks the request's `Authorization` header at time `now_ms`.
     pub fn verify(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), AwsError> {
+        self.verify_with(req, now_ms, &|_| None).map(|_| ())
+    }
+
+    /// Checks the request's signature against the configured credentials and, for other
+    /// access keys, the secret `extra` knows (keys made by IAM with `--iam-enforce`); returns
+    /// the access key that signed the request.
+    pub fn verify_with(
+        &self,
+        req: &SignedRequest<'_>,
+        now_ms: i64,
+        extra: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, AwsError> {
         let header = |name: &str| {
             req.headers
                 .iter()
@@ -143,12 +155,15 @@ impl Verifier {
             return Err(incomplete());
         };
         let (access_key, scope) = credential.split_once('/').ok_or_else(incomplete)?;
-        let secret = self.secrets.get(access_key).ok_or_else(|| {
-            denied(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            )
-        })?;
+        let secret = match self.secrets.get(access_key) {
+            Some(secret) => secret.clone(),
+            None => extra(access_key).ok_or_else(|| {
+                denied(
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.",
+                )
+            })?,
+        };
         let amz_date = header("x-amz-date").ok_or_else(incomplete)?;
         let signed_at = parse_amz_date(amz_date).ok_or_else(incomplete)?;
         if (now_ms - signed_at).abs() > MAX_SKEW_MS {
@@ -198,7 +213,7 @@ impl Verifier {
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
             ));
         }
-        Ok(())
+        Ok(access_key.to_owned())
     }
 }
 
@@ -249,6 +264,13 @@ mod tests {
         assert_eq!(
             verifier.verify(&req, at + 600_000).unwrap_err().code,
             "InvalidSignatureException"
+        );
+        let iam_key = |key: &str| {
+            (key == "AKIDEXAMPLE").then(|| "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_owned())
+        };
+        assert_eq!(
+            Verifier::new(&[]).verify_with(&req, at, &iam_key),
+            Ok("AKIDEXAMPLE".to_owned())
         );
     }
 }

@@ -5,7 +5,7 @@
 //! Requests are form parameters answered with XML ([`query`], [`xml`]); each group of
 //! operations has its module ([`policies`], [`roles`], [`users`], [`attachments`]); documents
 //! are checked by the pure [`document`] validator and evaluated by the pure [`evaluate`]
-//! module. State is one [`model::Account`] per account behind one lock: IAM calls are rare
+//! module, which [`enforce`] applies to signed requests under `--iam-enforce`. State is one [`model::Account`] per account behind one lock: IAM calls are rare
 //! and short, and a change is applied to a copy, stored ([`durable`]) and only then made
 //! visible, so a failed write changes nothing and an acknowledged one survives a crash.
 
@@ -13,6 +13,7 @@ pub mod attachments;
 pub mod aws_managed;
 pub mod document;
 pub mod durable;
+pub mod enforce;
 pub mod evaluate;
 pub mod model;
 pub mod policies;
