@@ -245,6 +245,11 @@ pub struct EmulatorArgs {
     /// A credential accepted with `--auth sigv4`, as `ACCESS_KEY:SECRET`; repeatable.
     #[arg(long = "credential", value_name = "ACCESS_KEY:SECRET")]
     pub credentials: Vec<crate::emulator::auth::Credential>,
+    /// Enforce IAM (needs `--auth sigv4`): access keys made with `CreateAccessKey` may sign
+    /// requests and act as their IAM user, whose policies decide each Kinesis, Firehose, S3 and
+    /// IAM call; `--credential` keys stay the account's root, allowed everything.
+    #[arg(long)]
+    pub iam_enforce: bool,
     /// Relax AWS's per-shard throughput limits and daily budgets (for load tests).
     #[arg(long)]
     pub relax_limits: bool,
@@ -332,6 +337,12 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    if args.iam_enforce && args.auth != AuthMode::Sigv4 {
+        eprintln!(
+            "kinesis-operator: --iam-enforce needs --auth sigv4 (requests must be signed to know who sends them)"
+        );
+        return ExitCode::from(2);
+    }
     let Some(runtime) = async_runtime() else {
         return ExitCode::FAILURE;
     };
@@ -354,6 +365,7 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
             faults: args.faults,
             data_dir: args.data_dir,
             sigv4: (args.auth == AuthMode::Sigv4).then_some(args.credentials),
+            iam_enforce: args.iam_enforce,
             ..Default::default()
         };
         let emulator = match crate::emulator::Emulator::start(config).await {

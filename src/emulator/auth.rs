@@ -112,6 +112,18 @@ impl Verifier {
     /// Checks the request's signature at time `now_ms`: its `Authorization` header, or for a
     /// presigned URL (no header, `X-Amz-Signature` in the query) the query-string signature.
     pub fn verify(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), AwsError> {
+        self.verify_with(req, now_ms, &|_| None).map(|_| ())
+    }
+
+    /// Checks the request's signature against the configured credentials and, for other
+    /// access keys, the secret `extra` knows (keys made by IAM with `--iam-enforce`); returns
+    /// the access key that signed the request.
+    pub fn verify_with(
+        &self,
+        req: &SignedRequest<'_>,
+        now_ms: i64,
+        extra: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, AwsError> {
         let header = |name: &str| {
             req.headers
                 .iter()
@@ -120,7 +132,7 @@ impl Verifier {
         };
         let Some(authorization) = header("authorization") else {
             if query_param(req.query, "X-Amz-Signature").is_some() {
-                return self.verify_presigned(req, now_ms);
+                return self.verify_presigned(req, now_ms, extra);
             }
             return Err(denied(
                 "MissingAuthenticationTokenException",
@@ -175,13 +187,19 @@ impl Verifier {
                 query: &query,
                 payload_hash: &payload_hash,
             },
+            extra,
             incomplete,
         )
     }
 
     /// Checks a presigned URL: `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`,
     /// `X-Amz-SignedHeaders` and `X-Amz-Signature` in the query; the payload is unsigned.
-    fn verify_presigned(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), AwsError> {
+    fn verify_presigned(
+        &self,
+        req: &SignedRequest<'_>,
+        now_ms: i64,
+        extra: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, AwsError> {
         let incomplete = || {
             denied(
                 "IncompleteSignatureException",
@@ -222,24 +240,30 @@ impl Verifier {
                 query: &query,
                 payload_hash: "UNSIGNED-PAYLOAD",
             },
+            extra,
             incomplete,
         )
     }
 
-    /// Recomputes the signature of `req` from what `signed` says was signed.
+    /// Recomputes the signature of `req` from what `signed` says was signed, with the secret of
+    /// a configured credential or else the one `extra` knows; returns the signing access key.
     fn check(
         &self,
         req: &SignedRequest<'_>,
         signed: &Signed<'_>,
+        extra: &dyn Fn(&str) -> Option<String>,
         incomplete: impl Fn() -> AwsError,
-    ) -> Result<(), AwsError> {
+    ) -> Result<String, AwsError> {
         let (access_key, scope) = signed.credential.split_once('/').ok_or_else(&incomplete)?;
-        let secret = self.secrets.get(access_key).ok_or_else(|| {
-            denied(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            )
-        })?;
+        let secret = match self.secrets.get(access_key) {
+            Some(secret) => secret.clone(),
+            None => extra(access_key).ok_or_else(|| {
+                denied(
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.",
+                )
+            })?,
+        };
         let mut canonical_headers = String::new();
         for name in signed.signed_headers.split(';') {
             let values: Vec<String> = req
@@ -274,7 +298,7 @@ impl Verifier {
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
             ));
         }
-        Ok(())
+        Ok(access_key.to_owned())
     }
 }
 
@@ -373,6 +397,13 @@ mod tests {
         assert_eq!(
             verifier.verify(&req, at + 600_000).unwrap_err().code,
             "InvalidSignatureException"
+        );
+        let iam_key = |key: &str| {
+            (key == "AKIDEXAMPLE").then(|| "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_owned())
+        };
+        assert_eq!(
+            Verifier::new(&[]).verify_with(&req, at, &iam_key),
+            Ok("AKIDEXAMPLE".to_owned())
         );
     }
 }

@@ -55,6 +55,9 @@ pub struct Config {
     pub data_dir: Option<std::path::PathBuf>,
     /// When set, requests must carry a valid SigV4 signature by one of these credentials.
     pub sigv4: Option<Vec<auth::Credential>>,
+    /// With `sigv4`: access keys made by IAM's `CreateAccessKey` sign requests too, and their
+    /// users' policies decide what each request may do.
+    pub iam_enforce: bool,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             max_object_bytes: 256 << 20,
             data_dir: None,
             sigv4: None,
+            iam_enforce: false,
         }
     }
 }
@@ -90,6 +94,29 @@ impl Services {
     /// True once shutdown began: long-lived answers (event streams) end.
     fn stopping(&self) -> bool {
         *self.stopping.borrow()
+    }
+
+    /// Checks the request's signature when `--auth sigv4` is on; returns the IAM user whose
+    /// access key signed it when IAM is enforced (`None` for the account's root).
+    fn authenticate(
+        &self,
+        signed: &auth::SignedRequest<'_>,
+    ) -> Result<Option<iam::KeyOwner>, error::AwsError> {
+        let Some(verifier) = &self.verifier else {
+            return Ok(None);
+        };
+        let now = self.clock.now_ms();
+        if !self.config.iam_enforce {
+            return verifier.verify(signed, now).map(|()| None);
+        }
+        let secret_of = |key: &str| {
+            self.iam
+                .key_owner(key)
+                .filter(|owner| owner.active)
+                .map(|owner| owner.secret)
+        };
+        let key = verifier.verify_with(signed, now, &secret_of)?;
+        Ok(self.iam.key_owner(&key))
     }
 
     fn health(&self) -> serde_json::Value {

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use super::Services;
 use super::dispatch;
 use super::error::AwsError;
+use super::iam;
 use super::kinesis;
 use super::protocol::Protocol;
 
@@ -196,7 +197,7 @@ async fn handle_rest(
         Route::Iam => super::iam::error_response(e, &request_id),
         _ => super::s3::error_response(e, &request_id),
     };
-    let ctx = dispatch::context(
+    let mut ctx = dispatch::context(
         req.headers()
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
@@ -255,15 +256,40 @@ async fn handle_rest(
         body,
         request_id: request_id.clone(),
     };
-    if let Some(verifier) = &services.verifier {
-        let signed = super::auth::SignedRequest {
-            method: rest.method.as_str(),
-            path: &rest.path,
-            query: &rest.query,
-            headers: &pairs,
-            body: &rest.body,
+    let signed = super::auth::SignedRequest {
+        method: rest.method.as_str(),
+        path: &rest.path,
+        query: &rest.query,
+        headers: &pairs,
+        body: &rest.body,
+    };
+    let owner = match services.authenticate(&signed) {
+        Ok(owner) => owner,
+        Err(e) => return rest_response(error_answer(&e), route, &request_id),
+    };
+    if let Some(owner) = owner {
+        ctx.account = owner.account.clone();
+        let target = match route {
+            Route::Iam => {
+                let params = iam::query::Params::parse(&rest.query, &rest.body);
+                services.iam.iam_target(&ctx.account, &params)
+            }
+            _ => iam::enforce::s3_target(
+                rest.method.as_str(),
+                &rest.path,
+                &rest.query,
+                rest.header("host"),
+            ),
         };
-        if let Err(e) = verifier.verify(&signed, services.clock.now_ms()) {
+        if let Err(e) = services.iam.authorize(&owner, &target, &ctx) {
+            let e = match route {
+                Route::S3 => AwsError {
+                    code: "AccessDenied",
+                    status: 403,
+                    ..e
+                },
+                _ => e,
+            };
             return rest_response(error_answer(&e), route, &request_id);
         }
     }
@@ -318,7 +344,7 @@ async fn handle_json_rpc(
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let ctx = dispatch::context(
+    let mut ctx = dispatch::context(
         req.headers()
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
@@ -383,15 +409,21 @@ async fn handle_json_rpc(
         }
     };
 
-    if let Some(verifier) = &services.verifier {
-        let signed = super::auth::SignedRequest {
-            method: &method,
-            path: &path,
-            query: &query,
-            headers: &headers,
-            body: &body,
-        };
-        if let Err(e) = verifier.verify(&signed, services.clock.now_ms()) {
+    let signed = super::auth::SignedRequest {
+        method: &method,
+        path: &path,
+        query: &query,
+        headers: &headers,
+        body: &body,
+    };
+    let owner = match services.authenticate(&signed) {
+        Ok(owner) => owner,
+        Err(e) => return error_response(protocol, &request_id, &e),
+    };
+    if let Some(owner) = owner {
+        ctx.account = owner.account.clone();
+        let target = iam::enforce::json_rpc_target(service, operation, protocol, &body, &ctx);
+        if let Err(e) = services.iam.authorize(&owner, &target, &ctx) {
             return error_response(protocol, &request_id, &e);
         }
     }

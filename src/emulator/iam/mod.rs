@@ -1,43 +1,319 @@
 //! AWS Identity and Access Management (query protocol, `Version=2010-05-08`): managed
 //! policies and their versions, roles, attachments, users and access keys. A global service:
 //! one namespace per account, ARNs without a region.
+//!
+//! Requests are form parameters answered with XML ([`query`], [`xml`]); each group of
+//! operations has its module ([`policies`], [`roles`], [`users`], [`attachments`]); documents
+//! are checked by the pure [`document`] validator and evaluated by the pure [`evaluate`]
+//! module, which [`enforce`] applies to signed requests under `--iam-enforce`. State is one [`model::Account`] per account behind one lock: IAM calls are rare
+//! and short, and a change is applied to a copy, stored ([`durable`]) and only then made
+//! visible, so a failed write changes nothing and an acknowledged one survives a crash.
+
+pub mod attachments;
+pub mod aws_managed;
+pub mod document;
+pub mod durable;
+pub mod enforce;
+pub mod evaluate;
+pub mod model;
+pub mod policies;
+pub mod query;
+pub mod roles;
+pub mod users;
+pub mod xml;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use http::StatusCode;
+use parking_lot::Mutex;
 
 use super::dispatch::Ctx;
 use super::error::AwsError;
 use super::rest::{RestRequest, RestResponse};
 use super::storage::{Storage, StorageError};
+use durable::Durable;
+use model::Account;
+use query::Params;
+
+/// What an operation answers: the XML inside `<{Action}Result>`, or nothing.
+pub type Answer = Result<Option<String>, AwsError>;
+
+/// The owner of an access key created through `CreateAccessKey`, for request signing and
+/// enforcement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyOwner {
+    /// Account ID.
+    pub account: String,
+    /// User name.
+    pub user: String,
+    /// The user's ARN.
+    pub user_arn: String,
+    /// Secret access key.
+    pub secret: String,
+    /// False once the key was made `Inactive`.
+    pub active: bool,
+}
+
+struct State {
+    accounts: HashMap<String, Account>,
+    /// Access key ID to its owner, rebuilt for an account after each of its changes.
+    keys: HashMap<String, KeyOwner>,
+}
+
+impl State {
+    fn index(&mut self, account: &str) {
+        self.keys.retain(|_, owner| owner.account != account);
+        let Some(state) = self.accounts.get(account) else {
+            return;
+        };
+        for user in state.users.values() {
+            for key in &user.keys {
+                self.keys.insert(
+                    key.id.clone(),
+                    KeyOwner {
+                        account: account.to_owned(),
+                        user: user.name.clone(),
+                        user_arn: model::arn(account, "user", &user.path, &user.name),
+                        secret: key.secret.clone(),
+                        active: key.status == "Active",
+                    },
+                );
+            }
+        }
+    }
+}
 
 /// The emulated IAM.
 pub struct Iam {
-    #[allow(dead_code)]
-    storage: Option<std::sync::Arc<Storage>>,
+    state: Mutex<State>,
+    durable: Option<Durable>,
 }
 
 impl Iam {
     /// The service, recovering what `storage` holds.
-    pub fn new(storage: Option<std::sync::Arc<Storage>>) -> Result<Iam, StorageError> {
-        Ok(Iam { storage })
+    pub fn new(storage: Option<Arc<Storage>>) -> Result<Iam, StorageError> {
+        let durable = storage.map(Durable::open).transpose()?;
+        let accounts = match &durable {
+            Some(d) => d.load()?,
+            None => HashMap::new(),
+        };
+        let mut state = State {
+            accounts,
+            keys: HashMap::new(),
+        };
+        let ids: Vec<String> = state.accounts.keys().cloned().collect();
+        for account in ids {
+            state.index(&account);
+        }
+        Ok(Iam {
+            state: Mutex::new(state),
+            durable,
+        })
     }
 
     /// Answers one IAM request.
-    pub fn handle(&self, _ctx: &Ctx, req: &RestRequest) -> RestResponse {
-        error_response(
-            &AwsError::client("InvalidAction", "IAM is not served yet."),
-            &req.request_id,
-        )
+    pub fn handle(&self, ctx: &Ctx, req: &RestRequest) -> RestResponse {
+        let form = req
+            .header("content-type")
+            .is_none_or(|t| t.starts_with("application/x-www-form-urlencoded"));
+        let body: &[u8] = if form { &req.body } else { b"" };
+        let params = Params::parse(&req.query, body);
+        let Some(action) = params.get("Action").map(str::to_owned) else {
+            return error_response(
+                &AwsError::client("MissingAction", "Missing Action"),
+                &req.request_id,
+            );
+        };
+        match self.dispatch(ctx, &action, &params) {
+            Ok(result) => RestResponse::xml(
+                StatusCode::OK,
+                xml::envelope(&action, result.as_deref(), &req.request_id),
+            ),
+            Err(e) => error_response(&e, &req.request_id),
+        }
+    }
+
+    fn dispatch(&self, ctx: &Ctx, action: &str, p: &Params) -> Answer {
+        match action {
+            "CreatePolicy" => policies::create(self, ctx, p),
+            "GetPolicy" => policies::get(self, ctx, p),
+            "ListPolicies" => policies::list(self, ctx, p),
+            "DeletePolicy" => policies::delete(self, ctx, p),
+            "CreatePolicyVersion" => policies::create_version(self, ctx, p),
+            "GetPolicyVersion" => policies::get_version(self, ctx, p),
+            "ListPolicyVersions" => policies::list_versions(self, ctx, p),
+            "DeletePolicyVersion" => policies::delete_version(self, ctx, p),
+            "SetDefaultPolicyVersion" => policies::set_default_version(self, ctx, p),
+            "TagPolicy" => policies::tag(self, ctx, p),
+            "UntagPolicy" => policies::untag(self, ctx, p),
+            "ListPolicyTags" => policies::list_tags(self, ctx, p),
+            "CreateRole" => roles::create(self, ctx, p),
+            "GetRole" => roles::get(self, ctx, p),
+            "ListRoles" => roles::list(self, ctx, p),
+            "DeleteRole" => roles::delete(self, ctx, p),
+            "UpdateRole" => roles::update(self, ctx, p),
+            "UpdateRoleDescription" => roles::update_description(self, ctx, p),
+            "UpdateAssumeRolePolicy" => roles::update_trust(self, ctx, p),
+            "TagRole" => roles::tag(self, ctx, p),
+            "UntagRole" => roles::untag(self, ctx, p),
+            "ListRoleTags" => roles::list_tags(self, ctx, p),
+            "PutRolePolicy" => roles::put_inline(self, ctx, p),
+            "GetRolePolicy" => roles::get_inline(self, ctx, p),
+            "DeleteRolePolicy" => roles::delete_inline(self, ctx, p),
+            "ListRolePolicies" => roles::list_inline(self, ctx, p),
+            "AttachRolePolicy" => attachments::attach(self, ctx, p, attachments::Entity::Role),
+            "DetachRolePolicy" => attachments::detach(self, ctx, p, attachments::Entity::Role),
+            "ListAttachedRolePolicies" => {
+                attachments::list_attached(self, ctx, p, attachments::Entity::Role)
+            }
+            "AttachUserPolicy" => attachments::attach(self, ctx, p, attachments::Entity::User),
+            "DetachUserPolicy" => attachments::detach(self, ctx, p, attachments::Entity::User),
+            "ListAttachedUserPolicies" => {
+                attachments::list_attached(self, ctx, p, attachments::Entity::User)
+            }
+            "ListEntitiesForPolicy" => attachments::list_entities(self, ctx, p),
+            "CreateUser" => users::create(self, ctx, p),
+            "GetUser" => users::get(self, ctx, p),
+            "ListUsers" => users::list(self, ctx, p),
+            "DeleteUser" => users::delete(self, ctx, p),
+            "TagUser" => users::tag(self, ctx, p),
+            "UntagUser" => users::untag(self, ctx, p),
+            "ListUserTags" => users::list_tags(self, ctx, p),
+            "PutUserPolicy" => users::put_inline(self, ctx, p),
+            "GetUserPolicy" => users::get_inline(self, ctx, p),
+            "DeleteUserPolicy" => users::delete_inline(self, ctx, p),
+            "ListUserPolicies" => users::list_inline(self, ctx, p),
+            "CreateAccessKey" => users::create_key(self, ctx, p),
+            "ListAccessKeys" => users::list_keys(self, ctx, p),
+            "UpdateAccessKey" => users::update_key(self, ctx, p),
+            "DeleteAccessKey" => users::delete_key(self, ctx, p),
+            _ => Err(AwsError::client(
+                "InvalidAction",
+                format!("The action {action} is not valid for this web service."),
+            )),
+        }
+    }
+
+    /// Runs `f` on the state of `account` (empty when it has none yet).
+    pub fn read<T>(&self, account: &str, f: impl FnOnce(&Account) -> T) -> T {
+        let state = self.state.lock();
+        match state.accounts.get(account) {
+            Some(a) => f(a),
+            None => f(&Account::default()),
+        }
+    }
+
+    /// Applies `f` to a copy of the state of `account`, stores the copy and then makes it
+    /// current; nothing changes when `f` or the store fails.
+    pub fn write<T>(
+        &self,
+        account: &str,
+        f: impl FnOnce(&mut Account) -> Result<T, AwsError>,
+    ) -> Result<T, AwsError> {
+        let mut state = self.state.lock();
+        let mut copy = state.accounts.get(account).cloned().unwrap_or_default();
+        let out = f(&mut copy)?;
+        if let Some(durable) = &self.durable {
+            durable.save(account, &copy)?;
+        }
+        state.accounts.insert(account.to_owned(), copy);
+        state.index(account);
+        Ok(out)
+    }
+
+    /// The owner of access key `id` created through `CreateAccessKey`.
+    pub fn key_owner(&self, id: &str) -> Option<KeyOwner> {
+        self.state.lock().keys.get(id).cloned()
+    }
+
+    /// The identity-based policy documents of user `user` in `account`: its inline policies
+    /// and the default versions of its attached managed policies.
+    pub fn user_policies(&self, account: &str, user: &str) -> Vec<String> {
+        self.read(account, |state| {
+            let Some(u) = state.users.get(&user.to_lowercase()) else {
+                return Vec::new();
+            };
+            let mut documents: Vec<String> = u.inline.values().cloned().collect();
+            for arn in &u.attached {
+                if let Some(p) = policies::find(state, account, arn) {
+                    documents.push(p.default_document().to_owned());
+                }
+            }
+            documents
+        })
+    }
+}
+
+/// Maps the signature checker's JSON-RPC error codes to IAM's codes and statuses.
+fn iam_code(error: &AwsError) -> (&'static str, u16) {
+    match error.code {
+        "InvalidSignatureException" => ("SignatureDoesNotMatch", 403),
+        "UnrecognizedClientException" => ("InvalidClientTokenId", 403),
+        "MissingAuthenticationTokenException" => ("MissingAuthenticationToken", 403),
+        "IncompleteSignatureException" => ("IncompleteSignature", 400),
+        "AccessDeniedException" => ("AccessDenied", 403),
+        other => (other, error.status),
     }
 }
 
 /// An IAM XML error answer for `error` (also used for failed signature checks).
 pub fn error_response(error: &AwsError, request_id: &str) -> RestResponse {
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let (code, status) = iam_code(error);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let kind = if status.is_server_error() {
+        "Receiver"
+    } else {
+        "Sender"
+    };
     RestResponse::xml(
         status,
         format!(
-            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-            error.code, error.message
+            "<ErrorResponse xmlns=\"{}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            xml::NAMESPACE,
+            code,
+            xml::esc(&error.message),
+            xml::esc(request_id)
         ),
     )
+}
+
+/// `NoSuchEntity` (404).
+pub fn no_such_entity(message: impl Into<String>) -> AwsError {
+    AwsError {
+        code: "NoSuchEntity",
+        message: message.into(),
+        status: 404,
+    }
+}
+
+/// A 409 conflict: `EntityAlreadyExists`, `DeleteConflict` or `LimitExceeded`.
+pub fn conflict(code: &'static str, message: impl Into<String>) -> AwsError {
+    AwsError {
+        code,
+        message: message.into(),
+        status: 409,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_errors_use_iams_codes() {
+        let e = AwsError {
+            code: "InvalidSignatureException",
+            message: "bad <sig>".into(),
+            status: 403,
+        };
+        let answer = error_response(&e, "id");
+        let body = String::from_utf8_lossy(&answer.body);
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert!(
+            body.contains("<Code>SignatureDoesNotMatch</Code>"),
+            "{body}"
+        );
+        assert!(body.contains("bad &lt;sig&gt;"), "{body}");
+    }
 }

@@ -462,6 +462,11 @@ fn decode_iterator(text: &str) -> Option<Iterator> {
     })
 }
 
+/// The name of the stream a shard iterator was issued for, if it is one the emulator issued.
+pub(super) fn iterator_stream(text: &str) -> Option<String> {
+    decode_iterator(text).map(|it| it.stream)
+}
+
 /// FNV-1a, enough to tell a mangled iterator from one we issued.
 fn checksum(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5u32, |h, b| {

@@ -36,6 +36,12 @@ use stream::{Settled, Stream};
 /// The `X-Amz-Target` prefix of Kinesis operations.
 pub const TARGET_PREFIX: &str = "Kinesis_20131202";
 
+/// The name of the stream a shard iterator names (for `--iam-enforce`, which must know the
+/// resource a `GetRecords` call reads), if the emulator issued it.
+pub fn iterator_stream(iterator: &str) -> Option<String> {
+    data::iterator_stream(iterator)
+}
+
 /// Operations that change a stream's settings or shards, stored after they succeed.
 const MUTATING: [&str; 23] = [
     "CreateStream",

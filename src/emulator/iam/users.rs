@@ -1,0 +1,402 @@
+//! Users, their tags, inline policies and access keys. Access keys made here are what
+//! `--iam-enforce` accepts as signing credentials, mapped back to their user.
+
+use super::document::{self, Kind};
+use super::model::{self, AccessKey, Account, User};
+use super::query::{self, Params};
+use super::roles::{check_boundary, inline_params, names_page, no_inline};
+use super::xml::{self, Xml};
+use super::{Answer, Iam, conflict, no_such_entity, policies};
+use crate::emulator::dispatch::Ctx;
+use crate::emulator::error::{AwsError, Validation};
+
+/// Access keys a user may have.
+pub const MAX_KEYS: usize = 2;
+/// Largest total size of a user's inline policies, in non-whitespace characters.
+pub const MAX_INLINE_TOTAL: usize = 2_048;
+
+/// `NoSuchEntity` for a missing user.
+pub fn not_found(name: &str) -> AwsError {
+    no_such_entity(format!("The user with name {name} cannot be found."))
+}
+
+/// The user `name`.
+pub fn find<'a>(state: &'a Account, name: &str) -> Result<&'a User, AwsError> {
+    state
+        .users
+        .get(&name.to_lowercase())
+        .ok_or_else(|| not_found(name))
+}
+
+/// The user `name`, for changes.
+pub fn find_mut<'a>(state: &'a mut Account, name: &str) -> Result<&'a mut User, AwsError> {
+    state
+        .users
+        .get_mut(&name.to_lowercase())
+        .ok_or_else(|| not_found(name))
+}
+
+fn user_name(p: &Params, v: &mut Validation) -> String {
+    let name = p.owned("UserName");
+    query::name(v, "userName", &name, 64);
+    name.unwrap_or_default()
+}
+
+fn optional_user_name(p: &Params, v: &mut Validation) -> Option<String> {
+    let name = p.owned("UserName");
+    if let Some(n) = &name {
+        v.length("userName", n, 1, 64);
+        v.pattern("userName", n, query::NAME_PATTERN, query::is_name);
+    }
+    name
+}
+
+fn user_answer(ctx: &Ctx, user: &User) -> Option<String> {
+    let mut inner = Xml::new();
+    xml::user(&mut inner, &ctx.account, user);
+    Some(Xml::new().raw("User", &inner.finish()).finish())
+}
+
+/// `CreateUser`.
+pub fn create(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    let path = p.owned("Path");
+    query::entity_path(&mut v, &path);
+    let boundary = p.owned("PermissionsBoundary");
+    if boundary.is_some() {
+        query::arn(&mut v, "permissionsBoundary", &boundary);
+    }
+    let tags = query::tag_param(p, &mut v);
+    query::finish(v)?;
+    iam.write(&ctx.account, |state| {
+        let key = name.to_lowercase();
+        if state.users.contains_key(&key) {
+            return Err(conflict(
+                "EntityAlreadyExists",
+                format!("User with name {name} already exists."),
+            ));
+        }
+        check_boundary(state, ctx, &boundary)?;
+        let mut merged = Vec::new();
+        query::merge_tags(&mut merged, tags)?;
+        let user = User {
+            name: name.clone(),
+            id: model::new_id("AIDA", 21),
+            path: path.unwrap_or_else(|| "/".to_owned()),
+            created: model::now(),
+            permissions_boundary: boundary,
+            tags: merged,
+            attached: Vec::new(),
+            inline: Default::default(),
+            keys: Vec::new(),
+        };
+        let answer = user_answer(ctx, &user);
+        state.users.insert(key, user);
+        Ok(answer)
+    })
+}
+
+/// `GetUser`; without a user name, the account's root user.
+pub fn get(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = optional_user_name(p, &mut v);
+    query::finish(v)?;
+    let Some(name) = name else {
+        let mut inner = Xml::new();
+        inner
+            .text("Path", "/")
+            .text("UserId", &ctx.account)
+            .text("Arn", &format!("arn:aws:iam::{}:root", ctx.account))
+            .date("CreateDate", 0);
+        return Ok(Some(Xml::new().raw("User", &inner.finish()).finish()));
+    };
+    iam.read(&ctx.account, |state| {
+        Ok(user_answer(ctx, find(state, &name)?))
+    })
+}
+
+/// `ListUsers`.
+pub fn list(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let prefix = p.get("PathPrefix").unwrap_or("/");
+    v.length("pathPrefix", prefix, 1, 512);
+    v.pattern(
+        "pathPrefix",
+        prefix,
+        query::PATH_PREFIX_PATTERN,
+        query::is_path_prefix,
+    );
+    let max = query::paging(p, &mut v)?;
+    query::finish(v)?;
+    iam.read(&ctx.account, |state| {
+        let items: Vec<(String, &User)> = state
+            .users
+            .iter()
+            .filter(|(_, u)| u.path.starts_with(prefix))
+            .map(|(k, u)| (k.clone(), u))
+            .collect();
+        let (page, marker) = xml::paginate(items, p.get("Marker"), max);
+        let mut x = Xml::new();
+        x.members("Users", &page, |x, u| xml::user(x, &ctx.account, u));
+        Ok(Some(x.page(marker.as_deref()).finish()))
+    })
+}
+
+/// `DeleteUser`.
+pub fn delete(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    query::finish(v)?;
+    iam.write(&ctx.account, |state| {
+        let user = find(state, &name)?;
+        let blocker = if !user.keys.is_empty() {
+            Some("Cannot delete entity, must delete access keys first.")
+        } else if !user.attached.is_empty() {
+            Some("Cannot delete entity, must detach all policies first.")
+        } else if !user.inline.is_empty() {
+            Some("Cannot delete entity, must delete policies first.")
+        } else {
+            None
+        };
+        if let Some(message) = blocker {
+            return Err(conflict("DeleteConflict", message));
+        }
+        state.users.remove(&name.to_lowercase());
+        Ok(None)
+    })
+}
+
+/// `TagUser`.
+pub fn tag(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    let tags = query::tag_param(p, &mut v);
+    query::finish(v)?;
+    iam.write(&ctx.account, |state| {
+        query::merge_tags(&mut find_mut(state, &name)?.tags, tags)?;
+        Ok(None)
+    })
+}
+
+/// `UntagUser`.
+pub fn untag(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    let keys = query::tag_keys(p, &mut v);
+    query::finish(v)?;
+    iam.write(&ctx.account, |state| {
+        find_mut(state, &name)?
+            .tags
+            .retain(|t| !keys.contains(&t.key));
+        Ok(None)
+    })
+}
+
+/// `ListUserTags`.
+pub fn list_tags(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    let max = query::paging(p, &mut v)?;
+    query::finish(v)?;
+    iam.read(&ctx.account, |state| {
+        Ok(Some(policies::tag_page(&find(state, &name)?.tags, p, max)))
+    })
+}
+
+/// `PutUserPolicy`.
+pub fn put_inline(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    let (policy, text) = inline_params(p, &mut v);
+    query::finish(v)?;
+    let text = text.unwrap_or_default();
+    document::validate(&text, Kind::Identity)?;
+    iam.write(&ctx.account, |state| {
+        let user = find_mut(state, &name)?;
+        let others: usize = user
+            .inline
+            .iter()
+            .filter(|(n, _)| **n != policy)
+            .map(|(_, d)| document::size(d))
+            .sum();
+        if others + document::size(&text) > MAX_INLINE_TOTAL {
+            return Err(conflict(
+                "LimitExceeded",
+                format!(
+                    "Maximum policy size of {MAX_INLINE_TOTAL} bytes exceeded for user {}",
+                    user.name
+                ),
+            ));
+        }
+        user.inline.insert(policy, text);
+        Ok(None)
+    })
+}
+
+fn policy_name(p: &Params, v: &mut Validation) -> String {
+    let policy = p.owned("PolicyName");
+    query::name(v, "policyName", &policy, 128);
+    policy.unwrap_or_default()
+}
+
+/// `GetUserPolicy`.
+pub fn get_inline(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    let policy = policy_name(p, &mut v);
+    query::finish(v)?;
+    iam.read(&ctx.account, |state| {
+        let user = find(state, &name)?;
+        let text = user
+            .inline
+            .get(&policy)
+            .ok_or_else(|| no_inline("user", &policy))?;
+        let mut x = Xml::new();
+        x.text("UserName", &user.name)
+            .text("PolicyName", &policy)
+            .text("PolicyDocument", &query::encode_document(text));
+        Ok(Some(x.finish()))
+    })
+}
+
+/// `DeleteUserPolicy`.
+pub fn delete_inline(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    let policy = policy_name(p, &mut v);
+    query::finish(v)?;
+    iam.write(&ctx.account, |state| {
+        find_mut(state, &name)?
+            .inline
+            .remove(&policy)
+            .map(|_| None)
+            .ok_or_else(|| no_inline("user", &policy))
+    })
+}
+
+/// `ListUserPolicies`.
+pub fn list_inline(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = user_name(p, &mut v);
+    let max = query::paging(p, &mut v)?;
+    query::finish(v)?;
+    iam.read(&ctx.account, |state| {
+        let names = find(state, &name)?.inline.keys().cloned().collect();
+        Ok(Some(names_page(names, p, max)))
+    })
+}
+
+/// The user named by `UserName`, which key operations require of root credentials.
+fn key_user(p: &Params, v: &mut Validation) -> Result<String, AwsError> {
+    optional_user_name(p, v).ok_or_else(|| {
+        query::validation_error("Must specify userName when calling with non-User credentials")
+    })
+}
+
+fn key_id(p: &Params, v: &mut Validation) -> String {
+    let id = p.owned("AccessKeyId");
+    v.required_length("accessKeyId", &id, 16, 128);
+    if let Some(id) = &id {
+        v.pattern("accessKeyId", id, r"[\w]+", |s| {
+            s.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+    }
+    id.unwrap_or_default()
+}
+
+fn key_not_found(id: &str) -> AwsError {
+    no_such_entity(format!("The Access Key with id {id} cannot be found."))
+}
+
+/// `CreateAccessKey`.
+pub fn create_key(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = key_user(p, &mut v)?;
+    query::finish(v)?;
+    iam.write(&ctx.account, |state| {
+        let user = find_mut(state, &name)?;
+        if user.keys.len() >= MAX_KEYS {
+            return Err(conflict(
+                "LimitExceeded",
+                format!("Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}"),
+            ));
+        }
+        let key = AccessKey {
+            id: model::new_id("AKIA", 20),
+            secret: model::new_secret(),
+            status: "Active".to_owned(),
+            created: model::now(),
+        };
+        let inner = Xml::new()
+            .text("UserName", &user.name)
+            .text("AccessKeyId", &key.id)
+            .text("Status", &key.status)
+            .text("SecretAccessKey", &key.secret)
+            .date("CreateDate", key.created)
+            .finish();
+        user.keys.push(key);
+        Ok(Some(Xml::new().raw("AccessKey", &inner).finish()))
+    })
+}
+
+/// `ListAccessKeys`.
+pub fn list_keys(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = key_user(p, &mut v)?;
+    let max = query::paging(p, &mut v)?;
+    query::finish(v)?;
+    iam.read(&ctx.account, |state| {
+        let user = find(state, &name)?;
+        let items = user.keys.iter().map(|k| (k.id.clone(), k)).collect();
+        let (page, marker) = xml::paginate(items, p.get("Marker"), max);
+        let mut x = Xml::new();
+        x.members("AccessKeyMetadata", &page, |x, k| {
+            x.text("UserName", &user.name)
+                .text("AccessKeyId", &k.id)
+                .text("Status", &k.status)
+                .date("CreateDate", k.created);
+        });
+        Ok(Some(x.page(marker.as_deref()).finish()))
+    })
+}
+
+/// `UpdateAccessKey`.
+pub fn update_key(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = key_user(p, &mut v)?;
+    let id = key_id(p, &mut v);
+    let status = p.owned("Status");
+    v.required("status", &status);
+    if let Some(s) = &status {
+        v.one_of("status", s, &["Active", "Inactive"]);
+    }
+    query::finish(v)?;
+    iam.write(&ctx.account, |state| {
+        let user = find_mut(state, &name)?;
+        let key = user
+            .keys
+            .iter_mut()
+            .find(|k| k.id == id)
+            .ok_or_else(|| key_not_found(&id))?;
+        key.status = status.unwrap_or_default();
+        Ok(None)
+    })
+}
+
+/// `DeleteAccessKey`.
+pub fn delete_key(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let name = key_user(p, &mut v)?;
+    let id = key_id(p, &mut v);
+    query::finish(v)?;
+    iam.write(&ctx.account, |state| {
+        let user = find_mut(state, &name)?;
+        let before = user.keys.len();
+        user.keys.retain(|k| k.id != id);
+        if user.keys.len() == before {
+            return Err(key_not_found(&id));
+        }
+        Ok(None)
+    })
+}
