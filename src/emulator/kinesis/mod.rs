@@ -10,6 +10,7 @@ pub mod keys;
 pub mod limits;
 pub mod model;
 mod policy;
+pub mod reader;
 pub mod records;
 mod shards;
 pub mod stream;

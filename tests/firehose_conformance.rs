@@ -1,0 +1,951 @@
+//! Conformance of the emulated Firehose with AWS, through the real aws-sdk-firehose client (and
+//! aws-sdk-s3 / aws-sdk-kinesis to read what it delivered): one test per behaviour.
+
+mod support;
+
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_firehose::Client;
+use aws_sdk_firehose::config::retry::RetryConfig;
+use aws_sdk_firehose::config::{BehaviorVersion, Region};
+use aws_sdk_firehose::error::ProvideErrorMetadata;
+use aws_sdk_firehose::primitives::Blob;
+use aws_sdk_firehose::types::{
+    BufferingHints, CompressionFormat, DeliveryStreamEncryptionConfigurationInput,
+    DeliveryStreamStatus, DeliveryStreamType, ExtendedS3DestinationConfiguration,
+    ExtendedS3DestinationUpdate, HttpEndpointConfiguration, HttpEndpointDestinationConfiguration,
+    KeyType, KinesisStreamSourceConfiguration, Record, S3DestinationConfiguration, Tag,
+};
+use kinesis_operator::emulator::{Config, Emulator, firehose::Settings};
+use support::emulator::post;
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
+
+/// Starts an emulator with `settings`.
+async fn start(settings: Settings) -> Emulator {
+    Emulator::start(Config {
+        firehose: settings,
+        ..Default::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
+
+/// Starts an emulator without delays.
+async fn start_default() -> Emulator {
+    start(Settings::default()).await
+}
+
+/// A Firehose client in `region` without retries.
+fn firehose_in(emulator: &Emulator, region: &str) -> Client {
+    let config = aws_sdk_firehose::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(emulator.endpoint_url())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .retry_config(RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
+
+/// A Firehose client in us-east-1 without retries.
+fn firehose(emulator: &Emulator) -> Client {
+    firehose_in(emulator, "us-east-1")
+}
+
+/// The error code and message of a failed SDK call.
+fn err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    r: Result<T, E>,
+) -> (String, String) {
+    let e = r.expect_err("the call should fail");
+    (
+        e.code().unwrap_or_default().to_owned(),
+        e.message().unwrap_or_default().to_owned(),
+    )
+}
+
+/// An extended S3 destination writing to `bucket`.
+fn s3_dest(
+    bucket: &str,
+) -> aws_sdk_firehose::types::builders::ExtendedS3DestinationConfigurationBuilder {
+    ExtendedS3DestinationConfiguration::builder()
+        .role_arn(ROLE)
+        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+}
+
+/// Creates a DirectPut delivery stream to an extended S3 destination.
+async fn create_s3(client: &Client, name: &str, dest: ExtendedS3DestinationConfiguration) {
+    client
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .extended_s3_destination_configuration(dest)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateDeliveryStream {name}: {e:?}"));
+}
+
+async fn describe(
+    client: &Client,
+    name: &str,
+) -> aws_sdk_firehose::types::DeliveryStreamDescription {
+    client
+        .describe_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeDeliveryStream {name}: {e:?}"))
+        .delivery_stream_description
+        .expect("a description")
+}
+
+#[tokio::test]
+async fn create_and_describe_an_extended_s3_stream() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    let out = client
+        .create_delivery_stream()
+        .delivery_stream_name("orders")
+        .delivery_stream_type(DeliveryStreamType::DirectPut)
+        .extended_s3_destination_configuration(
+            s3_dest("bucket")
+                .prefix("raw/")
+                .compression_format(CompressionFormat::Gzip)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.delivery_stream_arn(),
+        Some("arn:aws:firehose:us-east-1:000000000000:deliverystream/orders")
+    );
+    let d = describe(&client, "orders").await;
+    assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Active);
+    assert_eq!(d.delivery_stream_type(), &DeliveryStreamType::DirectPut);
+    assert_eq!(d.version_id(), "1");
+    assert!(d.create_timestamp().is_some());
+    assert!(!d.has_more_destinations());
+    assert_eq!(
+        d.delivery_stream_encryption_configuration()
+            .and_then(|e| e.status())
+            .map(|s| s.as_str()),
+        Some("DISABLED")
+    );
+    let dest = &d.destinations()[0];
+    assert_eq!(dest.destination_id(), "destinationId-000000000001");
+    let ext = dest.extended_s3_destination_description().unwrap();
+    assert_eq!(ext.bucket_arn(), "arn:aws:s3:::bucket");
+    assert_eq!(ext.role_arn(), ROLE);
+    assert_eq!(ext.prefix(), Some("raw/"));
+    assert_eq!(ext.compression_format(), &CompressionFormat::Gzip);
+    let hints = ext.buffering_hints().unwrap();
+    assert_eq!(
+        (hints.size_in_mbs(), hints.interval_in_seconds()),
+        (Some(5), Some(300))
+    );
+    assert_eq!(ext.s3_backup_mode().map(|m| m.as_str()), Some("Disabled"));
+    // AWS describes an S3 destination in its deprecated form too.
+    let plain = dest.s3_destination_description().unwrap();
+    assert_eq!(plain.bucket_arn(), "arn:aws:s3:::bucket");
+    assert_eq!(plain.compression_format(), &CompressionFormat::Gzip);
+}
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn deprecated_s3_destination_is_accepted_and_described() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("old-style")
+        .s3_destination_configuration(
+            S3DestinationConfiguration::builder()
+                .role_arn(ROLE)
+                .bucket_arn("arn:aws:s3:::b")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = describe(&client, "old-style").await;
+    let dest = &d.destinations()[0];
+    assert!(dest.s3_destination_description().is_some());
+    assert!(dest.extended_s3_destination_description().is_some());
+}
+
+#[tokio::test]
+async fn creating_becomes_active_after_the_delay() {
+    let emulator = start(Settings {
+        create_delay: Duration::from_millis(300),
+        ..Settings::default()
+    })
+    .await;
+    let client = firehose(&emulator);
+    create_s3(&client, "slow", s3_dest("b").build().unwrap()).await;
+    let d = describe(&client, "slow").await;
+    assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Creating);
+    let (code, _) = err(client
+        .put_record()
+        .delivery_stream_name("slow")
+        .record(Record::builder().data(Blob::new("x")).build().unwrap())
+        .send()
+        .await);
+    assert_eq!(code, "ResourceNotFoundException");
+    let (code, _) = err(client
+        .delete_delivery_stream()
+        .delivery_stream_name("slow")
+        .send()
+        .await);
+    assert_eq!(code, "ResourceInUseException");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let d = describe(&client, "slow").await;
+    assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Active);
+}
+
+#[tokio::test]
+async fn deleting_then_gone_after_the_delay() {
+    let emulator = start(Settings {
+        delete_delay: Duration::from_millis(300),
+        ..Settings::default()
+    })
+    .await;
+    let client = firehose(&emulator);
+    create_s3(&client, "doomed", s3_dest("b").build().unwrap()).await;
+    client
+        .delete_delivery_stream()
+        .delivery_stream_name("doomed")
+        .send()
+        .await
+        .unwrap();
+    let d = describe(&client, "doomed").await;
+    assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Deleting);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (code, message) = err(client
+        .describe_delivery_stream()
+        .delivery_stream_name("doomed")
+        .send()
+        .await);
+    assert_eq!(code, "ResourceNotFoundException");
+    assert_eq!(
+        message,
+        "Firehose doomed under account 000000000000 not found."
+    );
+}
+
+#[tokio::test]
+async fn missing_and_duplicate_streams() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    let (code, message) = err(client
+        .describe_delivery_stream()
+        .delivery_stream_name("nope")
+        .send()
+        .await);
+    assert_eq!(code, "ResourceNotFoundException");
+    assert_eq!(
+        message,
+        "Firehose nope under account 000000000000 not found."
+    );
+    create_s3(&client, "twice", s3_dest("b").build().unwrap()).await;
+    let (code, message) = err(client
+        .create_delivery_stream()
+        .delivery_stream_name("twice")
+        .extended_s3_destination_configuration(s3_dest("b").build().unwrap())
+        .send()
+        .await);
+    assert_eq!(code, "ResourceInUseException");
+    assert_eq!(
+        message,
+        "Firehose twice under accountId 000000000000 already exists"
+    );
+}
+
+#[tokio::test]
+async fn create_validation_errors() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    let long_name = "n".repeat(65);
+    let hints = |size, interval| {
+        BufferingHints::builder()
+            .size_in_mbs(size)
+            .interval_in_seconds(interval)
+            .build()
+    };
+    let cases: Vec<(&str, ExtendedS3DestinationConfiguration, &str, &str)> = vec![
+        (
+            "bad name",
+            s3_dest("b").build().unwrap(),
+            "ValidationException",
+            "1 validation error detected: Value 'bad name' at 'deliveryStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        ),
+        (
+            &long_name,
+            s3_dest("b").build().unwrap(),
+            "ValidationException",
+            "Member must have length less than or equal to 64",
+        ),
+        (
+            "size",
+            s3_dest("b")
+                .buffering_hints(hints(129, 60))
+                .build()
+                .unwrap(),
+            "ValidationException",
+            "1 validation error detected: Value '129' at 'extendedS3DestinationConfiguration.bufferingHints.sizeInMBs' failed to satisfy constraint: Member must have value less than or equal to 128",
+        ),
+        (
+            "interval",
+            s3_dest("b").buffering_hints(hints(1, 901)).build().unwrap(),
+            "ValidationException",
+            "Value '901' at 'extendedS3DestinationConfiguration.bufferingHints.intervalInSeconds' failed to satisfy constraint: Member must have value less than or equal to 900",
+        ),
+        (
+            "compression",
+            s3_dest("b")
+                .compression_format(CompressionFormat::from("LZ4"))
+                .build()
+                .unwrap(),
+            "ValidationException",
+            "Value 'LZ4' at 'extendedS3DestinationConfiguration.compressionFormat' failed to satisfy constraint: Member must satisfy enum value set: [UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY]",
+        ),
+        (
+            "role",
+            ExtendedS3DestinationConfiguration::builder()
+                .role_arn("not-a-role")
+                .bucket_arn("arn:aws:s3:::b")
+                .build()
+                .unwrap(),
+            "ValidationException",
+            "at 'extendedS3DestinationConfiguration.roleARN' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+",
+        ),
+        (
+            "bucket",
+            ExtendedS3DestinationConfiguration::builder()
+                .role_arn(ROLE)
+                .bucket_arn("bucket")
+                .build()
+                .unwrap(),
+            "ValidationException",
+            "Value 'bucket' at 'extendedS3DestinationConfiguration.bucketARN' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:.*:s3:::[\\w\\.\\-]{1,255}",
+        ),
+        (
+            "expressions",
+            s3_dest("b")
+                .prefix("data/!{timestamp:yyyy}/")
+                .build()
+                .unwrap(),
+            "InvalidArgumentException",
+            "ErrorOutputPrefix cannot be null or empty when Prefix contains expressions.",
+        ),
+        (
+            "error-type-in-prefix",
+            s3_dest("b")
+                .prefix("!{firehose:error-output-type}/")
+                .error_output_prefix("e/")
+                .build()
+                .unwrap(),
+            "InvalidArgumentException",
+            "The expression !{firehose:error-output-type} is not supported in the Prefix.",
+        ),
+    ];
+    for (name, dest, code, message) in cases {
+        let (got_code, got_message) = err(client
+            .create_delivery_stream()
+            .delivery_stream_name(name)
+            .extended_s3_destination_configuration(dest)
+            .send()
+            .await);
+        assert_eq!(got_code, code, "{name}");
+        assert!(
+            got_message.contains(message),
+            "{name}: {got_message:?} should contain {message:?}"
+        );
+    }
+    let (code, message) = err(client
+        .create_delivery_stream()
+        .delivery_stream_name("nowhere")
+        .send()
+        .await);
+    assert_eq!(code, "InvalidArgumentException");
+    assert_eq!(
+        message,
+        "Exactly one destination configuration must be specified."
+    );
+}
+
+#[tokio::test]
+async fn list_pages_and_filters_by_type() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    for name in ["a", "b", "c"] {
+        create_s3(&client, name, s3_dest("b").build().unwrap()).await;
+    }
+    let page = client
+        .list_delivery_streams()
+        .limit(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.delivery_stream_names(), ["a", "b"]);
+    assert!(page.has_more_delivery_streams());
+    let page = client
+        .list_delivery_streams()
+        .exclusive_start_delivery_stream_name("b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.delivery_stream_names(), ["c"]);
+    assert!(!page.has_more_delivery_streams());
+    let page = client
+        .list_delivery_streams()
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .send()
+        .await
+        .unwrap();
+    assert!(page.delivery_stream_names().is_empty());
+    let other_region = firehose_in(&emulator, "eu-west-1")
+        .list_delivery_streams()
+        .send()
+        .await
+        .unwrap();
+    assert!(other_region.delivery_stream_names().is_empty());
+    let (code, _) = err(client.list_delivery_streams().limit(0).send().await);
+    assert_eq!(code, "ValidationException");
+}
+
+#[tokio::test]
+async fn update_destination_checks_the_version_id() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    create_s3(&client, "upd", s3_dest("b").build().unwrap()).await;
+    client
+        .update_destination()
+        .delivery_stream_name("upd")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(
+            ExtendedS3DestinationUpdate::builder()
+                .prefix("v2/")
+                .compression_format(CompressionFormat::Snappy)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = describe(&client, "upd").await;
+    assert_eq!(d.version_id(), "2");
+    assert!(d.last_update_timestamp().is_some());
+    let ext = d.destinations()[0]
+        .extended_s3_destination_description()
+        .unwrap();
+    assert_eq!(ext.prefix(), Some("v2/"));
+    assert_eq!(ext.compression_format(), &CompressionFormat::Snappy);
+    assert_eq!(ext.bucket_arn(), "arn:aws:s3:::b");
+
+    let (code, _) = err(client
+        .update_destination()
+        .delivery_stream_name("upd")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(ExtendedS3DestinationUpdate::builder().prefix("x/").build())
+        .send()
+        .await);
+    assert_eq!(code, "ConcurrentModificationException");
+    let (code, _) = err(client
+        .update_destination()
+        .delivery_stream_name("upd")
+        .current_delivery_stream_version_id("2")
+        .destination_id("destinationId-000000000002")
+        .extended_s3_destination_update(ExtendedS3DestinationUpdate::builder().prefix("x/").build())
+        .send()
+        .await);
+    assert_eq!(code, "InvalidArgumentException");
+}
+
+#[tokio::test]
+async fn update_destination_switches_to_an_http_endpoint() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    create_s3(&client, "switch", s3_dest("b").build().unwrap()).await;
+    client
+        .update_destination()
+        .delivery_stream_name("switch")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .http_endpoint_destination_update(
+            aws_sdk_firehose::types::HttpEndpointDestinationUpdate::builder()
+                .endpoint_configuration(
+                    HttpEndpointConfiguration::builder()
+                        .url("https://example.com/in")
+                        .access_key("secret-key")
+                        .build()
+                        .unwrap(),
+                )
+                .s3_update(
+                    aws_sdk_firehose::types::S3DestinationUpdate::builder()
+                        .role_arn(ROLE)
+                        .bucket_arn("arn:aws:s3:::backup")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = describe(&client, "switch").await;
+    let dest = &d.destinations()[0];
+    assert!(dest.extended_s3_destination_description().is_none());
+    let http = dest.http_endpoint_destination_description().unwrap();
+    assert_eq!(
+        http.endpoint_configuration().and_then(|e| e.url()),
+        Some("https://example.com/in")
+    );
+    assert_eq!(
+        http.s3_destination_description().map(|s| s.bucket_arn()),
+        Some("arn:aws:s3:::backup")
+    );
+    assert_eq!(
+        http.s3_backup_mode().map(|m| m.as_str()),
+        Some("FailedDataOnly")
+    );
+}
+
+fn records(n: usize, size: usize) -> Vec<Record> {
+    (0..n)
+        .map(|i| {
+            Record::builder()
+                .data(Blob::new(vec![b'a' + (i % 26) as u8; size]))
+                .build()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn put_record_batch_limits() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    create_s3(&client, "limits", s3_dest("b").build().unwrap()).await;
+    let (code, message) = err(client
+        .put_record_batch()
+        .delivery_stream_name("limits")
+        .set_records(Some(records(501, 1)))
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        message,
+        "1 validation error detected: Value '[...]' at 'records' failed to satisfy constraint: Member must have length less than or equal to 500"
+    );
+    let (code, message) = err(client
+        .put_record_batch()
+        .delivery_stream_name("limits")
+        .set_records(Some(records(1, 1_024_001)))
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        message,
+        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1024001 cap=1024001]' at 'records.1.member.data' failed to satisfy constraint: Member must have length less than or equal to 1024000"
+    );
+    let (code, _) = err(client
+        .put_record_batch()
+        .delivery_stream_name("limits")
+        .set_records(Some(records(5, 1_000_000)))
+        .send()
+        .await);
+    assert_eq!(code, "InvalidArgumentException");
+    let out = client
+        .put_record_batch()
+        .delivery_stream_name("limits")
+        .set_records(Some(records(500, 10)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.failed_put_count(), 0);
+    let ids: std::collections::HashSet<_> = out
+        .request_responses()
+        .iter()
+        .map(|r| r.record_id().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 500);
+}
+
+#[tokio::test]
+async fn put_record_batch_reports_throttled_records_one_by_one() {
+    let emulator = start_default().await;
+    // Outside the three largest regions the quota is 1 MiB/s per delivery stream.
+    let client = firehose_in(&emulator, "eu-central-1");
+    create_s3(&client, "quota", s3_dest("b").build().unwrap()).await;
+    let out = client
+        .put_record_batch()
+        .delivery_stream_name("quota")
+        .set_records(Some(records(3, 400 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.failed_put_count(), 1);
+    let r = out.request_responses();
+    assert!(r[0].record_id().is_some() && r[1].record_id().is_some());
+    assert_eq!(r[2].record_id(), None);
+    assert_eq!(r[2].error_code(), Some("ServiceUnavailableException"));
+    assert_eq!(r[2].error_message(), Some("Slow down."));
+}
+
+#[tokio::test]
+async fn encryption_starts_and_stops() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    create_s3(&client, "sse", s3_dest("b").build().unwrap()).await;
+    client
+        .start_delivery_stream_encryption()
+        .delivery_stream_name("sse")
+        .delivery_stream_encryption_configuration_input(
+            DeliveryStreamEncryptionConfigurationInput::builder()
+                .key_type(KeyType::AwsOwnedCmk)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = describe(&client, "sse").await;
+    let e = d.delivery_stream_encryption_configuration().unwrap();
+    assert_eq!(e.status().map(|s| s.as_str()), Some("ENABLED"));
+    assert_eq!(e.key_type(), Some(&KeyType::AwsOwnedCmk));
+    let put = client
+        .put_record()
+        .delivery_stream_name("sse")
+        .record(Record::builder().data(Blob::new("x")).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.encrypted(), Some(true));
+    let (code, _) = err(client
+        .start_delivery_stream_encryption()
+        .delivery_stream_name("sse")
+        .delivery_stream_encryption_configuration_input(
+            DeliveryStreamEncryptionConfigurationInput::builder()
+                .key_type(KeyType::CustomerManagedCmk)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await);
+    assert_eq!(code, "InvalidArgumentException");
+    client
+        .stop_delivery_stream_encryption()
+        .delivery_stream_name("sse")
+        .send()
+        .await
+        .unwrap();
+    let d = describe(&client, "sse").await;
+    assert_eq!(
+        d.delivery_stream_encryption_configuration()
+            .and_then(|e| e.status())
+            .map(|s| s.as_str()),
+        Some("DISABLED")
+    );
+}
+
+#[tokio::test]
+async fn encryption_goes_through_enabling_with_a_delay() {
+    let emulator = start(Settings {
+        create_delay: Duration::from_millis(300),
+        ..Settings::default()
+    })
+    .await;
+    let client = firehose(&emulator);
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("sse")
+        .extended_s3_destination_configuration(s3_dest("b").build().unwrap())
+        .delivery_stream_encryption_configuration_input(
+            DeliveryStreamEncryptionConfigurationInput::builder()
+                .key_type(KeyType::AwsOwnedCmk)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = |d: aws_sdk_firehose::types::DeliveryStreamDescription| {
+        d.delivery_stream_encryption_configuration()
+            .and_then(|e| e.status())
+            .map(|s| s.as_str().to_owned())
+    };
+    assert_eq!(
+        status(describe(&client, "sse").await).as_deref(),
+        Some("ENABLING")
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        status(describe(&client, "sse").await).as_deref(),
+        Some("ENABLED")
+    );
+}
+
+#[tokio::test]
+async fn tags_are_added_listed_and_removed() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("tagged")
+        .extended_s3_destination_configuration(s3_dest("b").build().unwrap())
+        .tags(Tag::builder().key("team").value("data").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    client
+        .tag_delivery_stream()
+        .delivery_stream_name("tagged")
+        .tags(Tag::builder().key("env").value("test").build().unwrap())
+        .tags(Tag::builder().key("team").value("ops").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let page = client
+        .list_tags_for_delivery_stream()
+        .delivery_stream_name("tagged")
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.tags().len(), 1);
+    assert_eq!(page.tags()[0].key(), "env");
+    assert!(page.has_more_tags());
+    let rest = client
+        .list_tags_for_delivery_stream()
+        .delivery_stream_name("tagged")
+        .exclusive_start_tag_key("env")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.tags()[0].key(), "team");
+    assert_eq!(rest.tags()[0].value(), Some("ops"));
+    assert!(!rest.has_more_tags());
+    client
+        .untag_delivery_stream()
+        .delivery_stream_name("tagged")
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    let all = client
+        .list_tags_for_delivery_stream()
+        .delivery_stream_name("tagged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.tags().len(), 1);
+
+    let many: Vec<Tag> = (0..50)
+        .map(|i| {
+            Tag::builder()
+                .key(format!("k{i}"))
+                .value("v")
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let (code, _) = err(client
+        .tag_delivery_stream()
+        .delivery_stream_name("tagged")
+        .set_tags(Some(many))
+        .send()
+        .await);
+    assert_eq!(code, "LimitExceededException");
+    let (code, message) = err(client
+        .tag_delivery_stream()
+        .delivery_stream_name("tagged")
+        .tags(Tag::builder().key("bad;key").build().unwrap())
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(message.contains("at 'tags.1.member.key'"), "{message}");
+}
+
+#[tokio::test]
+async fn kinesis_source_refuses_direct_puts_and_needs_its_stream() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    let source = |arn: &str| {
+        KinesisStreamSourceConfiguration::builder()
+            .kinesis_stream_arn(arn)
+            .role_arn(ROLE)
+            .build()
+            .unwrap()
+    };
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/src";
+    let (code, _) = err(client
+        .create_delivery_stream()
+        .delivery_stream_name("from-kinesis")
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(source(arn))
+        .extended_s3_destination_configuration(s3_dest("b").build().unwrap())
+        .send()
+        .await);
+    assert_eq!(code, "InvalidArgumentException");
+    let kinesis = support::emulator::kinesis(&emulator);
+    kinesis
+        .create_stream()
+        .stream_name("src")
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("from-kinesis")
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(source(arn))
+        .extended_s3_destination_configuration(s3_dest("b").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let d = describe(&client, "from-kinesis").await;
+    assert_eq!(
+        d.delivery_stream_type(),
+        &DeliveryStreamType::KinesisStreamAsSource
+    );
+    let src = d
+        .source()
+        .unwrap()
+        .kinesis_stream_source_description()
+        .unwrap();
+    assert_eq!(src.kinesis_stream_arn(), Some(arn));
+    assert!(src.delivery_start_timestamp().is_some());
+    let (code, message) = err(client
+        .put_record()
+        .delivery_stream_name("from-kinesis")
+        .record(Record::builder().data(Blob::new("x")).build().unwrap())
+        .send()
+        .await);
+    assert_eq!(code, "InvalidArgumentException");
+    assert_eq!(
+        message,
+        "This operation is not permitted on KinesisStreamAsSource delivery stream type."
+    );
+}
+
+#[tokio::test]
+async fn http_endpoint_destination_is_described_without_its_access_key() {
+    let emulator = start_default().await;
+    let client = firehose(&emulator);
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("web")
+        .http_endpoint_destination_configuration(
+            HttpEndpointDestinationConfiguration::builder()
+                .endpoint_configuration(
+                    HttpEndpointConfiguration::builder()
+                        .url("https://example.com/in")
+                        .name("example")
+                        .access_key("secret-key")
+                        .build()
+                        .unwrap(),
+                )
+                .s3_configuration(
+                    S3DestinationConfiguration::builder()
+                        .role_arn(ROLE)
+                        .bucket_arn("arn:aws:s3:::backup")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = describe(&client, "web").await;
+    let http = d.destinations()[0]
+        .http_endpoint_destination_description()
+        .unwrap();
+    let endpoint = http.endpoint_configuration().unwrap();
+    assert_eq!(endpoint.url(), Some("https://example.com/in"));
+    assert_eq!(endpoint.name(), Some("example"));
+    assert_eq!(
+        http.retry_options().and_then(|r| r.duration_in_seconds()),
+        Some(300)
+    );
+    let (code, message) = err(client
+        .create_delivery_stream()
+        .delivery_stream_name("plain-http")
+        .http_endpoint_destination_configuration(
+            HttpEndpointDestinationConfiguration::builder()
+                .endpoint_configuration(
+                    HttpEndpointConfiguration::builder()
+                        .url("http://example.com/in")
+                        .build()
+                        .unwrap(),
+                )
+                .s3_configuration(
+                    S3DestinationConfiguration::builder()
+                        .role_arn(ROLE)
+                        .bucket_arn("arn:aws:s3:::backup")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(message.contains("Member must satisfy regular expression pattern: https://.*"));
+}
+
+#[tokio::test]
+async fn cbor_requests_are_answered_in_cbor() {
+    let emulator = start_default().await;
+    let body = [0xa1u8, 0x65]
+        .iter()
+        .copied()
+        .chain(*b"Limit")
+        .chain([0x05])
+        .collect::<Vec<u8>>();
+    let response = post(
+        &emulator,
+        &[
+            ("Content-Type", "application/x-amz-cbor-1.1"),
+            ("X-Amz-Target", "Firehose_20150804.ListDeliveryStreams"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/x-amz-cbor-1.1")
+    );
+}
+
+#[tokio::test]
+async fn unknown_operations_and_malformed_bodies() {
+    let emulator = start_default().await;
+    let response = post(
+        &emulator,
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "Firehose_20150804.DescribeDeliveryStream"),
+        ],
+        b"{\"DeliveryStreamName\": 5",
+    )
+    .await;
+    assert_eq!(response.status, 400);
+    assert_eq!(response.json()["__type"], "SerializationException");
+    let response = post(
+        &emulator,
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "Firehose_20150804.Nope"),
+        ],
+        b"{}",
+    )
+    .await;
+    assert_eq!(response.status, 400);
+    assert_eq!(response.json()["__type"], "UnknownOperationException");
+}
