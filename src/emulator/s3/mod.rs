@@ -1,53 +1,520 @@
-//! Amazon S3 (REST): buckets and objects for any S3 client, and the destination Firehose
-//! writes to. Path-style (`/bucket/key`) and virtual-hosted (`bucket.host/key`) requests on the
-//! emulator's one port.
+//! Amazon S3 (REST): buckets and objects for any S3 client (aws-sdk-*, boto3, the AWS CLI),
+//! and the destination Firehose delivers to ([`S3::deliver`]).
+//!
+//! Addressing. A request names its bucket one of two ways:
+//! - path-style, `/bucket/key`;
+//! - virtual-hosted, `Host: bucket.<endpoint>` and path `/key`.
+//!
+//! The emulator's own host may be an IP, `localhost`, or any DNS name (a Kubernetes service
+//! name, `s3.localhost.localstack.cloud`), so a Host is read as virtual-hosted only when it is
+//! not an IP, has more than one label, and its first label names a bucket: either a bucket
+//! that exists, or any name when the rest of the Host is an S3-style endpoint (it starts with
+//! `s3.`/`s3-`, or is or starts with `localhost`), and the first label is not itself `s3`.
+//! `bucket.localhost:4566` and `bucket.s3.localhost.localstack.cloud:4566` are virtual-hosted;
+//! `127.0.0.1:4566`, `localhost:4566`, `s3.localhost.localstack.cloud:4566` and
+//! `emulator.default.svc:4566` are path-style.
+//!
+//! The modules: `buckets` (bucket operations), `objects` (single-object operations), `list`
+//! (ListObjects v1 and v2), `multipart`, `tagging`, `conditions` (ranges and preconditions),
+//! `payload` (aws-chunked bodies and integrity checks), `checksum`, `state` (memory),
+//! `durable` (disk), `xml`, `time` and `errors`.
+
+mod buckets;
+mod checksum;
+mod conditions;
+mod durable;
+mod errors;
+mod list;
+mod multipart;
+mod objects;
+mod payload;
+mod state;
+mod tagging;
+mod time;
+mod xml;
 
 use std::sync::Arc;
 
-use http::StatusCode;
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode};
+use percent_encoding::percent_decode_str;
 
 use super::clock::Clock;
 use super::dispatch::Ctx;
 use super::error::AwsError;
 use super::rest::{RestRequest, RestResponse};
 use super::storage::{Storage, StorageError};
+use errors::{S3Error, S3Result};
+use state::{Bucket, Buckets, Object, ObjectMeta};
 
 /// The emulated S3.
 pub struct S3 {
-    #[allow(dead_code)]
     clock: Arc<Clock>,
-    #[allow(dead_code)]
-    storage: Option<Arc<Storage>>,
+    durable: Option<durable::Durable>,
+    buckets: Buckets,
+}
+
+/// One request, with its bucket, key and query decoded.
+pub(crate) struct Call<'a> {
+    /// Who is calling.
+    pub ctx: &'a Ctx,
+    /// The request.
+    pub req: &'a RestRequest,
+    /// The bucket (empty for service-level requests such as ListBuckets).
+    pub bucket: String,
+    /// The object key (empty for bucket-level requests).
+    pub key: String,
+    /// Query parameters, decoded, in order.
+    pub query: Vec<(String, String)>,
+}
+
+impl Call<'_> {
+    /// The value of query parameter `name` (empty for a bare `?name`).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True when the query holds `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.param(name).is_some()
+    }
+
+    /// The value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.req.header(name)
+    }
 }
 
 impl S3 {
     /// The service, recovering what `storage` holds.
     pub fn new(clock: Arc<Clock>, storage: Option<Arc<Storage>>) -> Result<S3, StorageError> {
-        Ok(S3 { clock, storage })
+        let durable = storage.map(durable::Durable::open).transpose()?;
+        let buckets = Buckets::default();
+        if let Some(durable) = &durable {
+            for recovered in durable.load()? {
+                let bucket = Bucket::new(recovered.name, recovered.info);
+                {
+                    let mut objects = bucket.objects.write();
+                    for (key, object) in recovered.objects {
+                        objects.insert(key, Arc::new(object));
+                    }
+                    bucket.uploads.lock().extend(recovered.uploads);
+                }
+                let _ = buckets.insert(Arc::new(bucket));
+            }
+        }
+        Ok(S3 {
+            clock,
+            durable,
+            buckets,
+        })
     }
 
     /// Answers one S3 request.
-    pub fn handle(&self, _ctx: &Ctx, req: &RestRequest) -> RestResponse {
-        error_response(
-            &AwsError {
-                code: "NotImplemented",
-                message: "A header you provided implies functionality that is not implemented."
-                    .to_owned(),
-                status: 501,
+    pub fn handle(&self, ctx: &Ctx, req: &RestRequest) -> RestResponse {
+        let head = req.method == Method::HEAD;
+        match self.call(ctx, req).and_then(|call| self.dispatch(&call)) {
+            Ok(answer) => answer,
+            Err(e) => {
+                if e.status >= 500 {
+                    tracing::warn!(code = e.code, message = %e.message, "S3 request failed");
+                }
+                e.response(&req.request_id, head)
+            }
+        }
+    }
+
+    /// Stores an object the way a service delivery does (no HTTP request, no signature), as
+    /// `PutObject` would: ETag, Last-Modified, durable when a data dir is set.
+    /// `NoSuchBucket` (AwsError with code "NoSuchBucket", status 404) when the bucket is missing.
+    pub fn deliver(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let found = self.buckets.get(bucket).ok_or_else(|| AwsError {
+            code: "NoSuchBucket",
+            message: "The specified bucket does not exist".to_owned(),
+            status: 404,
+        })?;
+        let meta = ObjectMeta {
+            content_type: content_type.map(str::to_owned),
+            ..ObjectMeta::default()
+        };
+        let md5: [u8; 16] = <md5::Md5 as md5::Digest>::digest(&body).into();
+        self.store_object(
+            &found,
+            key,
+            meta,
+            payload::Payload {
+                body,
+                md5,
+                checksum: None,
             },
-            &req.request_id,
+            &Default::default(),
         )
+        .map(|_| ())
+        .map_err(|e| AwsError {
+            code: e.code,
+            message: e.message,
+            status: e.status,
+        })
+    }
+
+    /// True when `bucket` exists.
+    pub fn bucket_exists(&self, bucket: &str) -> bool {
+        self.buckets.get(bucket).is_some()
+    }
+
+    /// Decodes the bucket, key and query of `req`.
+    fn call<'a>(&self, ctx: &'a Ctx, req: &'a RestRequest) -> S3Result<Call<'a>> {
+        let path = percent_decode_str(&req.path)
+            .decode_utf8()
+            .map_err(|_| S3Error::new(400, "InvalidURI", "Couldn't parse the specified URI."))?;
+        let path = path.strip_prefix('/').unwrap_or(&path);
+        let (bucket, key) = match self.virtual_host_bucket(req.header("host")) {
+            Some(bucket) => (bucket, path.to_owned()),
+            None => match path.split_once('/') {
+                Some((bucket, key)) => (bucket.to_owned(), key.to_owned()),
+                None => (path.to_owned(), String::new()),
+            },
+        };
+        let query = form_urlencoded::parse(req.query.as_bytes())
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        Ok(Call {
+            ctx,
+            req,
+            bucket,
+            key,
+            query,
+        })
+    }
+
+    /// The bucket a virtual-hosted `Host` names (see the module doc for the rule).
+    fn virtual_host_bucket(&self, host: Option<&str>) -> Option<String> {
+        let host = host?;
+        if host.starts_with('[') {
+            return None;
+        }
+        let name = host
+            .rsplit_once(':')
+            .map_or(host, |(h, _)| h)
+            .to_ascii_lowercase();
+        if name.parse::<std::net::Ipv4Addr>().is_ok() {
+            return None;
+        }
+        let (first, rest) = name.split_once('.')?;
+        if first.is_empty() || rest.is_empty() {
+            return None;
+        }
+        let s3_endpoint = rest.starts_with("s3.")
+            || rest.starts_with("s3-")
+            || rest == "localhost"
+            || rest.starts_with("localhost.");
+        let named = s3_endpoint && first != "s3" && !first.starts_with("s3-");
+        (named || self.bucket_exists(first)).then(|| first.to_owned())
+    }
+
+    /// Runs the operation `call` names.
+    fn dispatch(&self, call: &Call<'_>) -> S3Result<RestResponse> {
+        let method = &call.req.method;
+        if call.bucket.is_empty() {
+            return match *method {
+                Method::GET => self.list_buckets(call),
+                _ => Err(method_not_allowed(method, "SERVICE")),
+            };
+        }
+        if call.key.is_empty() {
+            return self.bucket_operation(call);
+        }
+        self.object_operation(call)
+    }
+
+    fn bucket_operation(&self, call: &Call<'_>) -> S3Result<RestResponse> {
+        let sub = subresource(call, BUCKET_SUBRESOURCES);
+        match (&call.req.method, sub) {
+            (&Method::PUT, None) => self.create_bucket(call),
+            (&Method::HEAD, None) => self.head_bucket(call),
+            (&Method::DELETE, None) => self.delete_bucket(call),
+            (&Method::GET, Some("location")) => self.get_bucket_location(call),
+            (&Method::GET, None) if call.param("list-type") == Some("2") => {
+                self.list_objects_v2(call)
+            }
+            (&Method::GET, None) => self.list_objects_v1(call),
+            (&Method::POST, Some("delete")) => self.delete_objects(call),
+            (&Method::GET, Some("uploads")) => self.list_multipart_uploads(call),
+            (method, Some(sub)) => Err(S3Error::not_implemented(&operation_name(
+                method, "Bucket", sub,
+            ))),
+            (method, None) => Err(method_not_allowed(method, "BUCKET")),
+        }
+    }
+
+    fn object_operation(&self, call: &Call<'_>) -> S3Result<RestResponse> {
+        let sub = subresource(call, OBJECT_SUBRESOURCES);
+        let copy = call.header("x-amz-copy-source").is_some();
+        match (&call.req.method, sub) {
+            (&Method::PUT, None) if copy => self.copy_object(call),
+            (&Method::PUT, None) => self.put_object(call),
+            (&Method::GET, None) => self.get_object(call, false),
+            (&Method::HEAD, None) => self.get_object(call, true),
+            (&Method::DELETE, None) => self.delete_object(call),
+            (&Method::PUT, Some("tagging")) => self.put_object_tagging(call),
+            (&Method::GET, Some("tagging")) => self.get_object_tagging(call),
+            (&Method::DELETE, Some("tagging")) => self.delete_object_tagging(call),
+            (&Method::POST, Some("uploads")) => self.create_multipart_upload(call),
+            (&Method::PUT, Some("uploadId")) if copy => self.upload_part_copy(call),
+            (&Method::PUT, Some("uploadId")) => self.upload_part(call),
+            (&Method::POST, Some("uploadId")) => self.complete_multipart_upload(call),
+            (&Method::DELETE, Some("uploadId")) => self.abort_multipart_upload(call),
+            (&Method::GET, Some("uploadId")) => self.list_parts(call),
+            (method, Some(sub)) => Err(S3Error::not_implemented(&operation_name(
+                method, "Object", sub,
+            ))),
+            (method, None) => Err(method_not_allowed(method, "OBJECT")),
+        }
+    }
+
+    /// The bucket `call` names, when it exists.
+    fn bucket(&self, call: &Call<'_>) -> S3Result<Arc<Bucket>> {
+        self.buckets
+            .get(&call.bucket)
+            .ok_or_else(|| S3Error::no_such_bucket(&call.bucket))
+    }
+
+    /// Writes an object: stored (durably when there is a data dir) then visible, if
+    /// `condition` holds. Computes the ETag from the payload's MD5, and a CRC64NVME checksum
+    /// when it carries none.
+    fn store_object(
+        &self,
+        bucket: &Bucket,
+        key: &str,
+        mut meta: ObjectMeta,
+        payload: payload::Payload,
+        condition: &conditions::WriteCondition,
+    ) -> S3Result<Arc<Object>> {
+        let payload::Payload {
+            body,
+            md5,
+            checksum,
+        } = payload;
+        meta.etag = format!("\"{}\"", hex(&md5));
+        meta.checksum = Some(checksum.unwrap_or_else(|| checksum::Checksum {
+            algorithm: checksum::Algorithm::Crc64Nvme,
+            value: checksum::Algorithm::Crc64Nvme.encode(&body),
+            composite: false,
+        }));
+        let mut object = Object { meta, body };
+        let deleted = bucket.writes.lock();
+        if *deleted {
+            return Err(S3Error::no_such_bucket(&bucket.name));
+        }
+        condition.check(
+            key,
+            bucket.get(key).as_deref().map(|o| o.meta.etag.as_str()),
+        )?;
+        object.meta.last_modified_ms = self.clock.now_ms();
+        if let Some(durable) = &self.durable {
+            durable.put_object(&bucket.name, key, &object)?;
+        }
+        let object = Arc::new(object);
+        bucket
+            .objects
+            .write()
+            .insert(key.to_owned(), object.clone());
+        drop(deleted);
+        Ok(object)
     }
 }
 
-/// An S3 XML error answer for `error` (also used for failed signature checks).
-pub fn error_response(error: &AwsError, request_id: &str) -> RestResponse {
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-    RestResponse::xml(
-        status,
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><RequestId>{request_id}</RequestId></Error>",
-            error.code, error.message
-        ),
+/// Query parameters that select a bucket sub-resource (another operation than the plain
+/// method's).
+const BUCKET_SUBRESOURCES: &[&str] = &[
+    "location",
+    "delete",
+    "uploads",
+    "acl",
+    "policy",
+    "policyStatus",
+    "cors",
+    "lifecycle",
+    "versioning",
+    "versions",
+    "website",
+    "tagging",
+    "notification",
+    "encryption",
+    "logging",
+    "replication",
+    "ownershipControls",
+    "publicAccessBlock",
+    "object-lock",
+    "accelerate",
+    "requestPayment",
+    "analytics",
+    "metrics",
+    "inventory",
+    "intelligent-tiering",
+    "metadataTable",
+    "session",
+];
+
+/// Query parameters that select an object sub-resource.
+const OBJECT_SUBRESOURCES: &[&str] = &[
+    "uploads",
+    "uploadId",
+    "tagging",
+    "acl",
+    "retention",
+    "legal-hold",
+    "torrent",
+    "restore",
+    "select",
+    "attributes",
+    "renameObject",
+];
+
+fn subresource(call: &Call<'_>, known: &'static [&'static str]) -> Option<&'static str> {
+    known.iter().copied().find(|s| call.has(s))
+}
+
+/// The S3 operation name of `method` on a sub-resource, for `NotImplemented` messages:
+/// `GET ?versioning` on a bucket is `GetBucketVersioning`.
+fn operation_name(method: &Method, target: &str, sub: &str) -> String {
+    let verb = match *method {
+        Method::GET | Method::HEAD => "Get",
+        Method::PUT => "Put",
+        Method::DELETE => "Delete",
+        _ => "Post",
+    };
+    let mut name = format!("{verb}{target}");
+    for word in sub.split('-') {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            name.push(first.to_ascii_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    name
+}
+
+/// `MethodNotAllowed` (405) for `method` on a resource of `kind`.
+fn method_not_allowed(method: &Method, kind: &str) -> S3Error {
+    S3Error::new(
+        405,
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
     )
+    .with("Method", method.as_str())
+    .with("ResourceType", kind)
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The canonical user ID S3 shows as the owner of `account`'s buckets and objects.
+fn owner_id(account: &str) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(
+        format!("s3-owner:{account}").as_bytes(),
+    ))
+}
+
+/// An answer with `status`, no body, and `headers`.
+fn empty(status: StatusCode) -> RestResponse {
+    RestResponse::new(status, Bytes::new())
+}
+
+/// An XML answer (200) with `body` after the XML declaration.
+fn xml_ok(body: String) -> RestResponse {
+    RestResponse::xml(StatusCode::OK, format!("{}{body}", xml::DECL))
+}
+
+/// Sets header `name` to `value` when `value` is valid header text.
+fn set_header(response: &mut RestResponse, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers.insert(name, value);
+    }
+}
+
+/// An S3 XML error answer for `error` (also used for failed signature checks, whose
+/// JSON-RPC codes are mapped to S3's: `SignatureDoesNotMatch`, `InvalidAccessKeyId`,
+/// `AccessDenied`...).
+pub fn error_response(error: &AwsError, request_id: &str) -> RestResponse {
+    S3Error::from(error.clone()).response(request_id, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliver_stores_like_put_object_and_needs_the_bucket() {
+        let s3 = S3::new(Arc::new(Clock::default()), None).unwrap();
+        assert!(!s3.bucket_exists("dest"));
+        let missing = s3
+            .deliver("dest", "k", Bytes::from_static(b"x"), None)
+            .unwrap_err();
+        assert_eq!((missing.code, missing.status), ("NoSuchBucket", 404));
+        s3.buckets
+            .insert(Arc::new(Bucket::new(
+                "dest".to_owned(),
+                state::BucketInfo {
+                    owner: "000000000000".to_owned(),
+                    region: "us-east-1".to_owned(),
+                    created_ms: 0,
+                },
+            )))
+            .unwrap();
+        assert!(s3.bucket_exists("dest"));
+        s3.deliver(
+            "dest",
+            "2026/01/01/batch",
+            Bytes::from_static(b"abc"),
+            Some("application/json"),
+        )
+        .unwrap();
+        let object = s3
+            .buckets
+            .get("dest")
+            .unwrap()
+            .get("2026/01/01/batch")
+            .unwrap();
+        assert_eq!(&object.body[..], b"abc");
+        assert_eq!(object.meta.etag, "\"900150983cd24fb0d6963f7d28e17f72\"");
+        assert_eq!(
+            object.meta.content_type.as_deref(),
+            Some("application/json")
+        );
+    }
+
+    #[test]
+    fn virtual_hosted_addressing_rule() {
+        let s3 = S3::new(Arc::new(Clock::default()), None).unwrap();
+        let table = [
+            ("bucket.localhost:4566", Some("bucket")),
+            ("bucket.s3.localhost.localstack.cloud:4566", Some("bucket")),
+            ("bucket.s3.us-east-1.amazonaws.com", Some("bucket")),
+            ("127.0.0.1:4566", None),
+            ("localhost:4566", None),
+            ("s3.localhost.localstack.cloud:4566", None),
+            ("emulator.default.svc:4566", None),
+            ("[::1]:4566", None),
+        ];
+        for (host, expected) in table {
+            assert_eq!(
+                s3.virtual_host_bucket(Some(host)).as_deref(),
+                expected,
+                "{host}"
+            );
+        }
+    }
 }

@@ -1,0 +1,272 @@
+//! ListObjectsV2 and ListObjects (v1): a key-ordered walk of a bucket from a marker, with
+//! prefix filtering, delimiter grouping into CommonPrefixes, page size, and `encoding-type=url`.
+//!
+//! Resuming: the v2 continuation token is the base64 of the last key or common prefix
+//! returned, and v1's marker is the same thing in clear. A page resumes after it: keys
+//! greater than it, and common prefixes greater than it (so a common prefix is never
+//! returned twice, and the keys inside it are skipped).
+
+use std::ops::Bound;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::errors::{S3Error, S3Result};
+use super::state::Bucket;
+use super::{Call, S3, owner_id, time, xml, xml_ok};
+use crate::emulator::rest::RestResponse;
+
+/// One listed entry.
+enum Entry {
+    /// An object: key, ETag, size, last modified, checksum.
+    Object(String, std::sync::Arc<super::state::Object>),
+    /// A common prefix.
+    Prefix(String),
+}
+
+/// A page of a listing.
+struct Page {
+    entries: Vec<Entry>,
+    truncated: bool,
+}
+
+/// Walks `bucket` after `after`, keeping keys under `prefix`, grouped by `delimiter`, up to
+/// `max` entries.
+fn walk(bucket: &Bucket, prefix: &str, delimiter: &str, after: &str, max: usize) -> Page {
+    let objects = bucket.objects.read();
+    let mut entries = Vec::new();
+    let mut last_prefix: Option<String> = None;
+    let start = if after.as_bytes() >= prefix.as_bytes() {
+        Bound::Excluded(after.to_owned())
+    } else {
+        Bound::Included(prefix.to_owned())
+    };
+    let mut range = objects.range::<String, _>((start, Bound::Unbounded));
+    let mut truncated = false;
+    while let Some((key, object)) = range.next() {
+        if !key.starts_with(prefix) {
+            if key.as_str() > prefix {
+                break;
+            }
+            continue;
+        }
+        let group = (!delimiter.is_empty())
+            .then(|| {
+                key[prefix.len()..]
+                    .find(delimiter)
+                    .map(|at| key[..prefix.len() + at + delimiter.len()].to_owned())
+            })
+            .flatten();
+        match group {
+            Some(common) => {
+                if common.as_str() <= after || last_prefix.as_deref() == Some(common.as_str()) {
+                    continue;
+                }
+                if entries.len() == max {
+                    truncated = true;
+                    break;
+                }
+                let skip_to = format!("{common}\u{10FFFF}");
+                last_prefix = Some(common.clone());
+                entries.push(Entry::Prefix(common));
+                range = objects.range::<String, _>((Bound::Excluded(skip_to), Bound::Unbounded));
+            }
+            None => {
+                if entries.len() == max {
+                    truncated = true;
+                    break;
+                }
+                entries.push(Entry::Object(key.clone(), object.clone()));
+            }
+        }
+    }
+    Page { entries, truncated }
+}
+
+/// `value` as S3 writes it with `encoding-type=url`.
+fn url_encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Reads `max-keys` (default and cap 1000).
+fn max_keys(call: &Call<'_>) -> S3Result<usize> {
+    match call.param("max-keys") {
+        None => Ok(1000),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=i64::from(i32::MAX)).contains(n))
+            .map(|n| n.min(1000) as usize)
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    "Provided max-keys not an integer or within integer range",
+                    "max-keys",
+                    text,
+                )
+            }),
+    }
+}
+
+/// Whether `encoding-type=url` was asked for (`InvalidArgument` for other encodings).
+fn url_encoding(call: &Call<'_>) -> S3Result<bool> {
+    match call.param("encoding-type") {
+        None => Ok(false),
+        Some(e) if e.eq_ignore_ascii_case("url") => Ok(true),
+        Some(other) => Err(S3Error::invalid_argument(
+            "Invalid Encoding Method specified in Request",
+            "encoding-type",
+            other,
+        )),
+    }
+}
+
+impl S3 {
+    /// ListObjectsV2.
+    pub(super) fn list_objects_v2(&self, call: &Call<'_>) -> S3Result<RestResponse> {
+        let bucket = self.owned_bucket(call)?;
+        let prefix = call.param("prefix").unwrap_or_default();
+        let delimiter = call.param("delimiter").unwrap_or_default();
+        let max = max_keys(call)?;
+        let encode = url_encoding(call)?;
+        let fetch_owner = call.param("fetch-owner") == Some("true");
+        let start_after = call.param("start-after").unwrap_or_default();
+        let token = call.param("continuation-token");
+        let after = match token {
+            Some(token) => STANDARD
+                .decode(token)
+                .ok()
+                .and_then(|t| String::from_utf8(t).ok())
+                .ok_or_else(|| {
+                    S3Error::invalid_argument(
+                        "The continuation token provided is incorrect",
+                        "continuation-token",
+                        token,
+                    )
+                })?,
+            None => start_after.to_owned(),
+        };
+        let after = after.as_str().max(start_after).to_owned();
+        let page = walk(&bucket, prefix, delimiter, &after, max);
+        let shown = |v: &str| if encode { url_encode(v) } else { v.to_owned() };
+        let mut out = format!("<ListBucketResult xmlns=\"{}\">", xml::NS);
+        xml::element(&mut out, "Name", &bucket.name);
+        xml::element(&mut out, "Prefix", &shown(prefix));
+        if let Some(token) = token {
+            xml::element(&mut out, "ContinuationToken", token);
+        }
+        if page.truncated
+            && let Some(last) = page.entries.last()
+        {
+            let marker = match last {
+                Entry::Object(key, _) => key,
+                Entry::Prefix(p) => p,
+            };
+            xml::element(&mut out, "NextContinuationToken", &STANDARD.encode(marker));
+        }
+        xml::element(&mut out, "KeyCount", &page.entries.len().to_string());
+        xml::element(&mut out, "MaxKeys", &max.to_string());
+        if !delimiter.is_empty() {
+            xml::element(&mut out, "Delimiter", &shown(delimiter));
+        }
+        xml::element(
+            &mut out,
+            "IsTruncated",
+            if page.truncated { "true" } else { "false" },
+        );
+        if encode {
+            xml::element(&mut out, "EncodingType", "url");
+        }
+        if !start_after.is_empty() {
+            xml::element(&mut out, "StartAfter", &shown(start_after));
+        }
+        write_entries(
+            &mut out,
+            &page.entries,
+            fetch_owner.then_some(&bucket.info.owner),
+            &shown,
+        );
+        out.push_str("</ListBucketResult>");
+        Ok(xml_ok(out))
+    }
+
+    /// ListObjects (v1).
+    pub(super) fn list_objects_v1(&self, call: &Call<'_>) -> S3Result<RestResponse> {
+        let bucket = self.owned_bucket(call)?;
+        let prefix = call.param("prefix").unwrap_or_default();
+        let delimiter = call.param("delimiter").unwrap_or_default();
+        let marker = call.param("marker").unwrap_or_default();
+        let max = max_keys(call)?;
+        let encode = url_encoding(call)?;
+        let page = walk(&bucket, prefix, delimiter, marker, max);
+        let shown = |v: &str| if encode { url_encode(v) } else { v.to_owned() };
+        let mut out = format!("<ListBucketResult xmlns=\"{}\">", xml::NS);
+        xml::element(&mut out, "Name", &bucket.name);
+        xml::element(&mut out, "Prefix", &shown(prefix));
+        xml::element(&mut out, "Marker", &shown(marker));
+        xml::element(&mut out, "MaxKeys", &max.to_string());
+        if !delimiter.is_empty() {
+            xml::element(&mut out, "Delimiter", &shown(delimiter));
+        }
+        xml::element(
+            &mut out,
+            "IsTruncated",
+            if page.truncated { "true" } else { "false" },
+        );
+        if page.truncated
+            && !delimiter.is_empty()
+            && let Some(last) = page.entries.last()
+        {
+            let next = match last {
+                Entry::Object(key, _) => key,
+                Entry::Prefix(p) => p,
+            };
+            xml::element(&mut out, "NextMarker", &shown(next));
+        }
+        if encode {
+            xml::element(&mut out, "EncodingType", "url");
+        }
+        write_entries(&mut out, &page.entries, Some(&bucket.info.owner), &shown);
+        out.push_str("</ListBucketResult>");
+        Ok(xml_ok(out))
+    }
+}
+
+/// Appends `<Contents>` for the objects and then `<CommonPrefixes>` for the prefixes.
+fn write_entries(
+    out: &mut String,
+    entries: &[Entry],
+    owner: Option<&String>,
+    shown: &dyn Fn(&str) -> String,
+) {
+    for entry in entries {
+        if let Entry::Object(key, object) = entry {
+            out.push_str("<Contents>");
+            xml::element(out, "Key", &shown(key));
+            xml::element(
+                out,
+                "LastModified",
+                &time::iso8601(object.meta.last_modified_ms),
+            );
+            xml::element(out, "ETag", &object.meta.etag);
+            if let Some(checksum) = &object.meta.checksum {
+                xml::element(out, "ChecksumAlgorithm", checksum.algorithm.name());
+                xml::element(out, "ChecksumType", checksum.kind());
+            }
+            xml::element(out, "Size", &object.body.len().to_string());
+            if let Some(owner) = owner {
+                out.push_str("<Owner>");
+                xml::element(out, "ID", &owner_id(owner));
+                out.push_str("</Owner>");
+            }
+            xml::element(out, "StorageClass", "STANDARD");
+            out.push_str("</Contents>");
+        }
+    }
+    for entry in entries {
+        if let Entry::Prefix(prefix) = entry {
+            out.push_str("<CommonPrefixes>");
+            xml::element(out, "Prefix", &shown(prefix));
+            out.push_str("</CommonPrefixes>");
+        }
+    }
+}
