@@ -949,3 +949,305 @@ async fn unknown_operations_and_malformed_bodies() {
     assert_eq!(response.status, 400);
     assert_eq!(response.json()["__type"], "UnknownOperationException");
 }
+
+// ---- Delivery -------------------------------------------------------------------------------
+
+/// An S3 client (path style) without retries.
+fn s3(emulator: &Emulator) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(emulator.endpoint_url())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateBucket {bucket}: {e:?}"));
+}
+
+/// Every object under `prefix` in `bucket`: (key, body), in key order.
+async fn objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let list = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListObjectsV2 {bucket}: {e:?}"));
+    let mut out = Vec::new();
+    for o in list.contents() {
+        let key = o.key().unwrap().to_owned();
+        let body = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes()
+            .to_vec();
+        out.push((key, body));
+    }
+    out
+}
+
+/// Waits (up to 10 s) until `bucket` holds at least `n` objects under `prefix`.
+async fn wait_for_objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    n: usize,
+) -> Vec<(String, Vec<u8>)> {
+    for _ in 0..200 {
+        let found = objects(s3, bucket, prefix).await;
+        if found.len() >= n {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{n} object(s) expected under {bucket}/{prefix}, found {:?}",
+        objects(s3, bucket, prefix)
+            .await
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect::<Vec<_>>()
+    );
+}
+
+/// Settings delivering after at most `ms` milliseconds.
+fn flushing(ms: u64) -> Settings {
+    Settings {
+        flush_interval: Some(Duration::from_millis(ms)),
+        ..Settings::default()
+    }
+}
+
+async fn put_all(client: &Client, name: &str, payloads: &[&[u8]]) {
+    let out = client
+        .put_record_batch()
+        .delivery_stream_name(name)
+        .set_records(Some(
+            payloads
+                .iter()
+                .map(|p| {
+                    Record::builder()
+                        .data(Blob::new(p.to_vec()))
+                        .build()
+                        .unwrap()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.failed_put_count(), 0);
+}
+
+const UUID: &str = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+
+#[tokio::test]
+async fn records_are_delivered_byte_for_byte_under_aws_key_format() {
+    let emulator = start(flushing(200)).await;
+    let (client, s3) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3, "lake").await;
+    create_s3(
+        &client,
+        "events",
+        s3_dest("lake").prefix("raw/").build().unwrap(),
+    )
+    .await;
+    let payloads: [&[u8]; 3] = [b"{\"a\":1}", b"\x00\xff binary \r\n", b"no newline added"];
+    put_all(&client, "events", &payloads).await;
+    let found = wait_for_objects(&s3, "lake", "raw/", 1).await;
+    assert_eq!(found.len(), 1);
+    let (key, body) = &found[0];
+    assert_eq!(body, &payloads.concat());
+    let re = regex_lite::Regex::new(&format!(
+        r"^raw/(\d{{4}})/(\d{{2}})/(\d{{2}})/(\d{{2}})/events-1-(\d{{4}})-(\d{{2}})-(\d{{2}})-(\d{{2}})-\d{{2}}-\d{{2}}-{UUID}$"
+    ))
+    .unwrap();
+    let caps = re
+        .captures(key)
+        .unwrap_or_else(|| panic!("unexpected key {key}"));
+    for i in 1..=4 {
+        assert_eq!(&caps[i], &caps[i + 4], "{key}");
+    }
+}
+
+#[tokio::test]
+async fn compressed_deliveries_decompress_to_the_records() {
+    use std::io::Read;
+    let emulator = start(flushing(200)).await;
+    let (client, s3) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3, "packed").await;
+    let payloads: [&[u8]; 3] = [b"first,", &[b'x'; 70_000], b",last"];
+    let expected = payloads.concat();
+    let cases: [(CompressionFormat, &str, &str); 4] = [
+        (CompressionFormat::Gzip, "gzip/", ".gz"),
+        (CompressionFormat::Zip, "zip/", ".zip"),
+        (CompressionFormat::Snappy, "snappy/", ".snappy"),
+        (CompressionFormat::HadoopSnappy, "hadoop/", ".snappy"),
+    ];
+    for (i, (format, prefix, _)) in cases.iter().enumerate() {
+        let name = format!("c{i}");
+        create_s3(
+            &client,
+            &name,
+            s3_dest("packed")
+                .prefix(*prefix)
+                .compression_format(format.clone())
+                .build()
+                .unwrap(),
+        )
+        .await;
+        put_all(&client, &name, &payloads).await;
+    }
+    for (format, prefix, extension) in cases {
+        let found = wait_for_objects(&s3, "packed", prefix, 1).await;
+        let (key, body) = &found[0];
+        assert!(key.ends_with(extension), "{key}");
+        let mut out = Vec::new();
+        match format {
+            CompressionFormat::Gzip => {
+                flate2::read::GzDecoder::new(&body[..])
+                    .read_to_end(&mut out)
+                    .unwrap();
+            }
+            CompressionFormat::Zip => {
+                let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body.clone())).unwrap();
+                assert_eq!(archive.len(), 1);
+                archive.by_index(0).unwrap().read_to_end(&mut out).unwrap();
+            }
+            CompressionFormat::Snappy => {
+                snap::read::FrameDecoder::new(&body[..])
+                    .read_to_end(&mut out)
+                    .unwrap();
+            }
+            _ => {
+                let mut rest = &body[..];
+                while !rest.is_empty() {
+                    let raw = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+                    let len = u32::from_be_bytes(rest[4..8].try_into().unwrap()) as usize;
+                    let block = snap::raw::Decoder::new()
+                        .decompress_vec(&rest[8..8 + len])
+                        .unwrap();
+                    assert_eq!(block.len(), raw);
+                    out.extend_from_slice(&block);
+                    rest = &rest[8 + len..];
+                }
+            }
+        }
+        assert_eq!(out, expected, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn prefix_expressions_are_evaluated() {
+    let emulator = start(flushing(200)).await;
+    let (client, s3) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3, "parts").await;
+    create_s3(
+        &client,
+        "expr",
+        s3_dest("parts")
+            .prefix("year=!{timestamp:yyyy}/month=!{timestamp:MM}/!{firehose:random-string}/")
+            .error_output_prefix("errors/!{firehose:error-output-type}/")
+            .file_extension(".json")
+            .build()
+            .unwrap(),
+    )
+    .await;
+    put_all(&client, "expr", &[b"x"]).await;
+    let found = wait_for_objects(&s3, "parts", "year=", 1).await;
+    let re = regex_lite::Regex::new(&format!(
+        r"^year=\d{{4}}/month=\d{{2}}/[a-z0-9]{{11}}/expr-1-\d{{4}}(-\d{{2}}){{5}}-{UUID}\.json$"
+    ))
+    .unwrap();
+    assert!(re.is_match(&found[0].0), "{}", found[0].0);
+}
+
+#[tokio::test]
+async fn a_full_buffer_is_delivered_before_its_interval() {
+    // No flush interval: the configured 900 s would hold the records; the size hint must not.
+    let emulator = start_default().await;
+    let (client, s3) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3, "sized").await;
+    create_s3(
+        &client,
+        "sized",
+        s3_dest("sized")
+            .buffering_hints(
+                BufferingHints::builder()
+                    .size_in_mbs(1)
+                    .interval_in_seconds(900)
+                    .build(),
+            )
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let record = vec![b'r'; 100_000];
+    for _ in 0..11 {
+        put_all(&client, "sized", &[&record]).await;
+    }
+    let found = wait_for_objects(&s3, "sized", "", 1).await;
+    assert_eq!(found.len(), 1);
+    // Ten 100,000-byte records fit in 1 MiB; the eleventh waits for the next batch.
+    assert_eq!(found[0].1.len(), 1_000_000);
+}
+
+#[tokio::test]
+async fn the_flush_interval_caps_the_buffering_interval_but_not_what_is_reported() {
+    let emulator = start(flushing(300)).await;
+    let (client, s3) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3, "quick").await;
+    create_s3(
+        &client,
+        "quick",
+        s3_dest("quick")
+            .buffering_hints(BufferingHints::builder().interval_in_seconds(900).build())
+            .build()
+            .unwrap(),
+    )
+    .await;
+    put_all(&client, "quick", &[b"soon"]).await;
+    let found = wait_for_objects(&s3, "quick", "", 1).await;
+    assert_eq!(found[0].1, b"soon");
+    let d = describe(&client, "quick").await;
+    let hints = d.destinations()[0]
+        .extended_s3_destination_description()
+        .unwrap()
+        .buffering_hints()
+        .unwrap();
+    assert_eq!(hints.interval_in_seconds(), Some(900));
+}
+
+#[tokio::test]
+async fn records_wait_for_a_missing_bucket_and_arrive_once_it_exists() {
+    let emulator = start(flushing(100)).await;
+    let (client, s3) = (firehose(&emulator), s3(&emulator));
+    create_s3(&client, "patient", s3_dest("later").build().unwrap()).await;
+    put_all(&client, "patient", &[b"one,", b"two,"]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    put_all(&client, "patient", &[b"three"]).await;
+    create_bucket(&s3, "later").await;
+    wait_for_objects(&s3, "later", "", 1).await;
+    // Give a second batch the time it would need to appear; everything arrives exactly once.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let found = objects(&s3, "later", "").await;
+    let all: Vec<u8> = found.iter().flat_map(|(_, b)| b.clone()).collect();
+    assert_eq!(all, b"one,two,three");
+}
