@@ -1251,3 +1251,58 @@ async fn records_wait_for_a_missing_bucket_and_arrive_once_it_exists() {
     let all: Vec<u8> = found.iter().flat_map(|(_, b)| b.clone()).collect();
     assert_eq!(all, b"one,two,three");
 }
+
+async fn start_in(dir: &std::path::Path, settings: Settings) -> Emulator {
+    Emulator::start(Config {
+        firehose: settings,
+        data_dir: Some(dir.to_owned()),
+        ..Default::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
+
+#[tokio::test]
+async fn buffered_records_and_settings_survive_a_restart_and_are_delivered_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // First run: AWS's default 300 s interval, so nothing is delivered before the restart.
+    let emulator = start_in(dir.path(), Settings::default()).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3c, "kept").await;
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("kept")
+        .extended_s3_destination_configuration(s3_dest("kept").prefix("p/").build().unwrap())
+        .tags(Tag::builder().key("k").value("v").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    put_all(&client, "kept", &[b"alpha,", b"beta,"]).await;
+    put_all(&client, "kept", &[b"gamma"]).await;
+    emulator.shutdown().await;
+
+    let emulator = start_in(dir.path(), flushing(100)).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    let d = describe(&client, "kept").await;
+    assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Active);
+    let tags = client
+        .list_tags_for_delivery_stream()
+        .delivery_stream_name("kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags().len(), 1);
+    wait_for_objects(&s3c, "kept", "p/", 1).await;
+    put_all(&client, "kept", &[b"delta"]).await;
+    wait_for_objects(&s3c, "kept", "p/", 2).await;
+    emulator.shutdown().await;
+
+    // A third run delivers nothing again and keeps both objects.
+    let emulator = start_in(dir.path(), flushing(100)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let found = objects(&s3(&emulator), "kept", "p/").await;
+    let mut bodies: Vec<Vec<u8>> = found.into_iter().map(|(_, b)| b).collect();
+    bodies.sort();
+    assert_eq!(bodies, [b"alpha,beta,gamma".to_vec(), b"delta".to_vec()]);
+    emulator.shutdown().await;
+}

@@ -152,6 +152,43 @@ impl Durable {
         self.storage.commit(batch).map_err(internal)
     }
 
+    /// The stored buffer of the stream with incarnation `tag`: undelivered records, cursor,
+    /// pending delivery and source checkpoint.
+    pub fn load_buffer(&self, tag: u64) -> Result<Buffer, StorageError> {
+        let mut buffer = Buffer::default();
+        for entry in self.storage.scan(&self.records, &tag.to_be_bytes()) {
+            let (key, value) = entry?;
+            let (Some(seq), Some(arrival)) = (
+                key.get(8..16).and_then(|k| k.try_into().ok()),
+                value.get(..8).and_then(|v| v.try_into().ok()),
+            ) else {
+                continue;
+            };
+            let seq = u64::from_be_bytes(seq);
+            buffer.bytes += value.len() - 8;
+            buffer.records.push_back(Buffered {
+                seq,
+                arrival_ms: i64::from_be_bytes(arrival),
+                data: bytes::Bytes::copy_from_slice(&value[8..]),
+            });
+            buffer.next_seq = buffer.next_seq.max(seq + 1);
+        }
+        for entry in self.storage.scan(&self.progress, &tag.to_be_bytes()) {
+            let (key, value) = entry?;
+            match key.get(8) {
+                Some(b'c') => {
+                    if let Some(c) = value.get(..8).and_then(|v| v.try_into().ok()) {
+                        buffer.next_seq = buffer.next_seq.max(u64::from_be_bytes(c));
+                    }
+                }
+                Some(b'p') => buffer.pending = serde_json::from_slice(&value).ok(),
+                Some(b'k') => buffer.checkpoint = serde_json::from_slice(&value).ok(),
+                _ => {}
+            }
+        }
+        Ok(buffer)
+    }
+
     /// Every stored delivery stream with its buffer.
     pub fn load(&self) -> Result<Vec<Recovered>, StorageError> {
         let mut out = Vec::new();
@@ -164,40 +201,74 @@ impl Durable {
                 );
                 continue;
             };
-            let tag = snapshot.tag;
-            let mut buffer = Buffer::default();
-            for entry in self.storage.scan(&self.records, &tag.to_be_bytes()) {
-                let (key, value) = entry?;
-                let (Some(seq), Some(arrival)) = (
-                    key.get(8..16).and_then(|k| k.try_into().ok()),
-                    value.get(..8).and_then(|v| v.try_into().ok()),
-                ) else {
-                    continue;
-                };
-                let seq = u64::from_be_bytes(seq);
-                buffer.bytes += value.len() - 8;
-                buffer.records.push_back(Buffered {
-                    seq,
-                    arrival_ms: i64::from_be_bytes(arrival),
-                    data: bytes::Bytes::copy_from_slice(&value[8..]),
-                });
-                buffer.next_seq = buffer.next_seq.max(seq + 1);
-            }
-            for entry in self.storage.scan(&self.progress, &tag.to_be_bytes()) {
-                let (key, value) = entry?;
-                match key.get(8) {
-                    Some(b'c') => {
-                        if let Some(c) = value.get(..8).and_then(|v| v.try_into().ok()) {
-                            buffer.next_seq = buffer.next_seq.max(u64::from_be_bytes(c));
-                        }
-                    }
-                    Some(b'p') => buffer.pending = serde_json::from_slice(&value).ok(),
-                    Some(b'k') => buffer.checkpoint = serde_json::from_slice(&value).ok(),
-                    _ => {}
-                }
-            }
+            let buffer = self.load_buffer(snapshot.tag)?;
             out.push(Recovered { snapshot, buffer });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_delivery_is_replayed_with_its_records_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let pending = Pending {
+            first: 0,
+            last: 1,
+            key: "2026/01/01/00/ds-1-2026-01-01-00-00-00-uuid".into(),
+            started_ms: 5,
+        };
+        {
+            let storage = Arc::new(Storage::open(dir.path()).unwrap());
+            let d = Durable::open(storage).unwrap();
+            let records = [
+                NewRecord {
+                    seq: 0,
+                    arrival_ms: 1,
+                    data: b"a",
+                },
+                NewRecord {
+                    seq: 1,
+                    arrival_ms: 2,
+                    data: b"b",
+                },
+                NewRecord {
+                    seq: 2,
+                    arrival_ms: 3,
+                    data: b"c",
+                },
+            ];
+            d.append(7, &records, None).unwrap();
+            d.begin(7, &pending).unwrap();
+            // The process dies here: after the object was written, before `complete`.
+        }
+        let storage = Arc::new(Storage::open(dir.path()).unwrap());
+        let d = Durable::open(storage).unwrap();
+        let buffer = d.load_buffer(7).unwrap();
+        assert_eq!(buffer.records.len(), 3);
+        assert_eq!(buffer.next_seq, 3);
+        assert_eq!(buffer.pending.as_ref(), Some(&pending));
+        d.complete(7, &pending).unwrap();
+        let left: Vec<_> = d
+            .storage
+            .scan(&d.records, &7u64.to_be_bytes())
+            .map(|e| e.unwrap().0)
+            .collect();
+        assert_eq!(left, vec![record_key(7, 2).to_vec()]);
+        let cursor = d
+            .storage
+            .scan(&d.progress, &7u64.to_be_bytes())
+            .map(|e| e.unwrap())
+            .find(|(k, _)| k[8] == b'c')
+            .map(|(_, v)| u64::from_be_bytes(v[..8].try_into().unwrap()));
+        assert_eq!(cursor, Some(2));
+        let buffer = d.load_buffer(7).unwrap();
+        assert_eq!(
+            (buffer.records.len(), buffer.next_seq, buffer.pending),
+            (1, 3, None)
+        );
     }
 }
