@@ -1306,3 +1306,156 @@ async fn buffered_records_and_settings_survive_a_restart_and_are_delivered_once(
     assert_eq!(bodies, [b"alpha,beta,gamma".to_vec(), b"delta".to_vec()]);
     emulator.shutdown().await;
 }
+
+// ---- Kinesis stream as source ------------------------------------------------------------------
+
+/// Creates a KinesisStreamAsSource delivery stream `name` reading `stream` into `bucket`.
+async fn create_from_kinesis(client: &Client, name: &str, stream: &str, bucket: &str) {
+    client
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn(format!(
+                    "arn:aws:kinesis:us-east-1:000000000000:stream/{stream}"
+                ))
+                .role_arn(ROLE)
+                .build()
+                .unwrap(),
+        )
+        .extended_s3_destination_configuration(s3_dest(bucket).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn put_kinesis(kinesis: &aws_sdk_kinesis::Client, stream: &str, key: &str, data: &str) {
+    kinesis
+        .put_record()
+        .stream_name(stream)
+        .partition_key(key)
+        .data(aws_sdk_kinesis::primitives::Blob::new(data))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn kinesis_source_delivers_from_latest_at_creation() {
+    let emulator = start(flushing(300)).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    let kinesis = support::emulator::kinesis(&emulator);
+    create_bucket(&s3c, "from-stream").await;
+    kinesis
+        .create_stream()
+        .stream_name("clicks")
+        .shard_count(2)
+        .send()
+        .await
+        .unwrap();
+    put_kinesis(&kinesis, "clicks", "a", "before;").await;
+    create_from_kinesis(&client, "clicks-to-s3", "clicks", "from-stream").await;
+    for i in 0..6 {
+        put_kinesis(
+            &kinesis,
+            "clicks",
+            &format!("key{i}"),
+            &format!("after{i};"),
+        )
+        .await;
+    }
+    wait_for_objects(&s3c, "from-stream", "", 1).await;
+    // Let a second batch (records read in a later poll) arrive too.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let found = objects(&s3c, "from-stream", "").await;
+    let mut records: Vec<String> = found
+        .iter()
+        .flat_map(|(_, b)| {
+            String::from_utf8(b.clone())
+                .unwrap()
+                .split_terminator(';')
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    records.sort();
+    assert_eq!(
+        records,
+        (0..6).map(|i| format!("after{i}")).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn kinesis_source_follows_a_reshard_parents_first() {
+    let emulator = start(flushing(1000)).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    let kinesis = support::emulator::kinesis(&emulator);
+    create_bucket(&s3c, "resharded").await;
+    kinesis
+        .create_stream()
+        .stream_name("split-me")
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    create_from_kinesis(&client, "follow", "split-me", "resharded").await;
+    for i in 0..3 {
+        put_kinesis(&kinesis, "split-me", "same-key", &format!("p{i};")).await;
+    }
+    kinesis
+        .split_shard()
+        .stream_name("split-me")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key((1u128 << 127).to_string())
+        .send()
+        .await
+        .unwrap();
+    for i in 0..3 {
+        put_kinesis(&kinesis, "split-me", "same-key", &format!("c{i};")).await;
+    }
+    let found = wait_for_objects(&s3c, "resharded", "", 1).await;
+    assert_eq!(found.len(), 1, "one batch");
+    assert_eq!(found[0].1, b"p0;p1;p2;c0;c1;c2;");
+}
+
+#[tokio::test]
+async fn kinesis_source_checkpoint_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = start_in(dir.path(), Settings::default()).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    let kinesis = support::emulator::kinesis(&emulator);
+    create_bucket(&s3c, "checkpointed").await;
+    kinesis
+        .create_stream()
+        .stream_name("src")
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    create_from_kinesis(&client, "cp", "src", "checkpointed").await;
+    put_kinesis(&kinesis, "src", "k", "one;").await;
+    put_kinesis(&kinesis, "src", "k", "two;").await;
+    // Read into the buffer (the 300 s interval keeps it there), then restart.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    emulator.shutdown().await;
+
+    let emulator = start_in(dir.path(), flushing(100)).await;
+    let kinesis = support::emulator::kinesis(&emulator);
+    put_kinesis(&kinesis, "src", "k", "three;").await;
+    let s3c = s3(&emulator);
+    wait_for_objects(&s3c, "checkpointed", "", 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let all: Vec<u8> = objects(&s3c, "checkpointed", "")
+        .await
+        .into_iter()
+        .flat_map(|(_, b)| b)
+        .collect();
+    let mut records: Vec<&str> = std::str::from_utf8(&all)
+        .unwrap()
+        .split_terminator(';')
+        .collect();
+    records.sort();
+    assert_eq!(records, ["one", "three", "two"]);
+    emulator.shutdown().await;
+}
