@@ -1459,3 +1459,251 @@ async fn kinesis_source_checkpoint_survives_a_restart() {
     assert_eq!(records, ["one", "three", "two"]);
     emulator.shutdown().await;
 }
+
+// ---- HTTP endpoint destination -----------------------------------------------------------------
+
+/// A request the test endpoint received.
+#[derive(Clone, Debug)]
+struct Received {
+    path: String,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+}
+
+/// A tiny HTTP endpoint on a free port answering with `status`: the AWS response shape
+/// (`requestId` echoed) when 200. Returns its URL and what it received.
+async fn endpoint(status: u16) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Received>>>) {
+    use http_body_util::BodyExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ingest", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                        let log = log.clone();
+                        async move {
+                            let (parts, body) = req.into_parts();
+                            let body = body.collect().await.unwrap().to_bytes().to_vec();
+                            let id = parts
+                                .headers
+                                .get("x-amz-firehose-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_owned();
+                            log.lock().unwrap().push(Received {
+                                path: parts.uri.path().to_owned(),
+                                headers: parts.headers,
+                                body,
+                            });
+                            let answer =
+                                serde_json::json!({"requestId": id, "timestamp": 1}).to_string();
+                            Ok::<_, std::convert::Infallible>(
+                                http::Response::builder()
+                                    .status(status)
+                                    .header("content-type", "application/json")
+                                    .body(http_body_util::Full::new(bytes::Bytes::from(answer)))
+                                    .unwrap(),
+                            )
+                        }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// Creates an HTTP endpoint delivery stream backed up to bucket `backup`.
+async fn create_http(
+    client: &Client,
+    name: &str,
+    url: &str,
+    backup: &str,
+    configure: impl FnOnce(
+        aws_sdk_firehose::types::builders::HttpEndpointDestinationConfigurationBuilder,
+    ) -> aws_sdk_firehose::types::builders::HttpEndpointDestinationConfigurationBuilder,
+) {
+    let builder = HttpEndpointDestinationConfiguration::builder()
+        .endpoint_configuration(
+            HttpEndpointConfiguration::builder()
+                .url(url)
+                .name("test endpoint")
+                .access_key("the-access-key")
+                .build()
+                .unwrap(),
+        )
+        .s3_configuration(
+            S3DestinationConfiguration::builder()
+                .role_arn(ROLE)
+                .bucket_arn(format!("arn:aws:s3:::{backup}"))
+                .build()
+                .unwrap(),
+        );
+    client
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .http_endpoint_destination_configuration(configure(builder).build())
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn wait_for_requests(seen: &std::sync::Mutex<Vec<Received>>, n: usize) -> Vec<Received> {
+    for _ in 0..200 {
+        let got = seen.lock().unwrap().clone();
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{n} request(s) expected at the endpoint");
+}
+
+fn decoded_records(envelope: &serde_json::Value) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    envelope["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            base64::engine::general_purpose::STANDARD
+                .decode(r["data"].as_str().unwrap())
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn http_endpoint_receives_aws_request_envelope() {
+    let emulator = start(flushing(100)).await;
+    let client = firehose(&emulator);
+    let (url, seen) = endpoint(200).await;
+    create_http(&client, "to-web", &url, "unused", |b| {
+        b.request_configuration(
+            aws_sdk_firehose::types::HttpEndpointRequestConfiguration::builder()
+                .common_attributes(
+                    aws_sdk_firehose::types::HttpEndpointCommonAttribute::builder()
+                        .attribute_name("env")
+                        .attribute_value("test")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+    })
+    .await;
+    put_all(&client, "to-web", &[b"{\"n\":1}", b"\x00raw\xff"]).await;
+    let got = wait_for_requests(&seen, 1).await;
+    let r = &got[0];
+    assert_eq!(r.path, "/ingest");
+    let header = |n: &str| {
+        r.headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("content-type"), "application/json");
+    assert_eq!(header("x-amz-firehose-access-key"), "the-access-key");
+    assert_eq!(header("x-amz-firehose-protocol-version"), "1.0");
+    assert_eq!(
+        header("x-amz-firehose-source-arn"),
+        "arn:aws:firehose:us-east-1:000000000000:deliverystream/to-web"
+    );
+    let attributes: serde_json::Value =
+        serde_json::from_str(header("x-amz-firehose-common-attributes")).unwrap();
+    assert_eq!(
+        attributes,
+        serde_json::json!({"commonAttributes": {"env": "test"}})
+    );
+    let envelope: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(envelope["requestId"], header("x-amz-firehose-request-id"));
+    assert!(envelope["timestamp"].as_i64().unwrap() > 1_600_000_000_000);
+    assert_eq!(
+        decoded_records(&envelope),
+        [b"{\"n\":1}".to_vec(), b"\x00raw\xff".to_vec()]
+    );
+    // Delivered once: no further request for the same batch.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn http_endpoint_requests_can_be_gzip_encoded() {
+    use std::io::Read;
+    let emulator = start(flushing(100)).await;
+    let client = firehose(&emulator);
+    let (url, seen) = endpoint(200).await;
+    create_http(&client, "gz-web", &url, "unused", |b| {
+        b.request_configuration(
+            aws_sdk_firehose::types::HttpEndpointRequestConfiguration::builder()
+                .content_encoding(aws_sdk_firehose::types::ContentEncoding::Gzip)
+                .build(),
+        )
+    })
+    .await;
+    put_all(&client, "gz-web", &[b"zipped"]).await;
+    let got = wait_for_requests(&seen, 1).await;
+    assert_eq!(
+        got[0].headers.get("content-encoding").map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&got[0].body[..])
+        .read_to_end(&mut json)
+        .unwrap();
+    let envelope: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(decoded_records(&envelope), [b"zipped".to_vec()]);
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_sends_the_batch_to_the_s3_backup() {
+    let emulator = start(flushing(100)).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3c, "backup").await;
+    let (url, seen) = endpoint(500).await;
+    create_http(&client, "down", &url, "backup", |b| {
+        b.retry_options(
+            aws_sdk_firehose::types::HttpEndpointRetryOptions::builder()
+                .duration_in_seconds(1)
+                .build(),
+        )
+    })
+    .await;
+    put_all(&client, "down", &[b"lost?", b" no"]).await;
+    let found = wait_for_objects(&s3c, "backup", "http-endpoint-failed/", 1).await;
+    assert_eq!(found[0].1, b"lost? no");
+    assert!(
+        seen.lock().unwrap().len() >= 2,
+        "the endpoint was retried before giving up"
+    );
+    let re = regex_lite::Regex::new(&format!(
+        r"^http-endpoint-failed/\d{{4}}/\d{{2}}/\d{{2}}/\d{{2}}/down-1-\d{{4}}(-\d{{2}}){{5}}-{UUID}$"
+    ))
+    .unwrap();
+    assert!(re.is_match(&found[0].0), "{}", found[0].0);
+}
+
+#[tokio::test]
+async fn all_data_backup_writes_every_batch_to_s3_too() {
+    let emulator = start(flushing(100)).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3c, "everything").await;
+    let (url, seen) = endpoint(200).await;
+    create_http(&client, "both", &url, "everything", |b| {
+        b.s3_backup_mode(aws_sdk_firehose::types::HttpEndpointS3BackupMode::AllData)
+    })
+    .await;
+    put_all(&client, "both", &[b"copy"]).await;
+    wait_for_requests(&seen, 1).await;
+    let found = wait_for_objects(&s3c, "everything", "", 1).await;
+    assert_eq!(found[0].1, b"copy");
+}
