@@ -1,11 +1,36 @@
 //! Amazon Data Firehose (`Firehose_20150804`): delivery streams whose records really reach
 //! their destination: buffered per the buffering hints, compressed as configured and written
-//! to the emulated S3.
+//! to the emulated S3 (or POSTed to an HTTP endpoint), exactly once.
+//!
+//! Layout: `model.rs` wire shapes, `validate.rs` AWS's constraints, `stream.rs` one delivery
+//! stream, `control.rs` the control plane, `tagging.rs` tags, `put.rs` PutRecord(Batch),
+//! `durable.rs` storage, `deliver.rs` the background delivery (with `keys.rs` object names,
+//! `compress.rs` formats, `http.rs` HTTP endpoints and `source.rs` Kinesis sources).
 
+mod compress;
+mod control;
+mod deliver;
+mod describe;
+mod durable;
+mod http;
+mod keys;
+pub mod model;
+mod put;
+mod sink;
+mod source;
+mod stream;
+mod tagging;
+mod validate;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use parking_lot::RwLock;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::clock::Clock;
@@ -15,6 +40,8 @@ use super::kinesis::Kinesis;
 use super::protocol::Protocol;
 use super::s3::S3;
 use super::storage::{Storage, StorageError};
+use durable::Durable;
+use stream::DeliveryStream;
 
 /// The `X-Amz-Target` prefix of Firehose operations.
 pub const TARGET_PREFIX: &str = "Firehose_20150804";
@@ -33,14 +60,20 @@ pub struct Settings {
     pub flush_interval: Option<Duration>,
 }
 
+/// Delivery streams by (account, region, name).
+type Streams = BTreeMap<(String, String, String), Arc<DeliveryStream>>;
+
 /// The emulated Firehose.
-#[allow(dead_code)]
 pub struct Firehose {
     settings: Settings,
     clock: Arc<Clock>,
     s3: Arc<S3>,
     kinesis: Arc<Kinesis>,
-    storage: Option<Arc<Storage>>,
+    durable: Option<Durable>,
+    streams: RwLock<Streams>,
+    next_tag: AtomicU64,
+    /// Wakes the delivery task early (a buffer reached its size hint).
+    wake: Notify,
 }
 
 impl Firehose {
@@ -52,33 +85,166 @@ impl Firehose {
         kinesis: Arc<Kinesis>,
         storage: Option<Arc<Storage>>,
     ) -> Result<Firehose, StorageError> {
-        Ok(Firehose {
+        let seed = clock.now_ms().max(0) as u64;
+        let firehose = Firehose {
             settings,
             clock,
             s3,
             kinesis,
-            storage,
+            durable: None,
+            streams: RwLock::new(BTreeMap::new()),
+            next_tag: AtomicU64::new(seed),
+            wake: Notify::new(),
+        };
+        let Some(storage) = storage else {
+            return Ok(firehose);
+        };
+        let durable = Durable::open(storage)?;
+        let mut max_tag = 0;
+        let mut records = 0usize;
+        {
+            let mut streams = firehose.streams.write();
+            for r in durable.load()? {
+                max_tag = max_tag.max(r.snapshot.tag);
+                records += r.buffer.records.len();
+                let s = DeliveryStream::restore(r.snapshot);
+                *s.buffer.lock() = r.buffer;
+                streams.insert(
+                    (s.account.clone(), s.region.clone(), s.name.clone()),
+                    Arc::new(s),
+                );
+            }
+            tracing::info!(
+                delivery_streams = streams.len(),
+                buffered_records = records,
+                "Firehose state recovered from the data directory"
+            );
+        }
+        firehose.next_tag.fetch_max(max_tag + 1, Ordering::Relaxed);
+        Ok(Firehose {
+            durable: Some(durable),
+            ..firehose
         })
     }
 
     /// Starts delivering in the background until `stopping` flips.
-    pub fn spawn(self: &Arc<Self>, mut stopping: watch::Receiver<bool>) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let _ = stopping.wait_for(|s| *s).await;
-        })
+    pub fn spawn(self: &Arc<Self>, stopping: watch::Receiver<bool>) -> JoinHandle<()> {
+        tokio::spawn(deliver::run(self.clone(), stopping))
     }
 
     /// Handles one operation: decodes `body`, runs the operation, encodes the answer.
     pub fn handle(
         &self,
-        _ctx: &Ctx,
+        ctx: &Ctx,
         operation: &str,
-        _protocol: Protocol,
-        _body: &[u8],
+        protocol: Protocol,
+        body: &[u8],
     ) -> Result<Vec<u8>, AwsError> {
-        Err(AwsError::client(
-            "UnknownOperationException",
-            format!("Operation {operation} is not supported by {TARGET_PREFIX}."),
-        ))
+        macro_rules! ops {
+            ($($name:literal => $handler:path),* $(,)?) => {
+                match operation {
+                    $($name => self.call(ctx, protocol, body, $handler),)*
+                    _ => Err(AwsError::client(
+                        "UnknownOperationException",
+                        format!("Operation {operation} is not supported by {TARGET_PREFIX}."),
+                    )),
+                }
+            };
+        }
+        ops! {
+            "CreateDeliveryStream" => control::create,
+            "DescribeDeliveryStream" => control::describe,
+            "ListDeliveryStreams" => control::list,
+            "DeleteDeliveryStream" => control::delete,
+            "UpdateDestination" => control::update_destination,
+            "StartDeliveryStreamEncryption" => control::start_encryption,
+            "StopDeliveryStreamEncryption" => control::stop_encryption,
+            "PutRecord" => put::put_record,
+            "PutRecordBatch" => put::put_record_batch,
+            "TagDeliveryStream" => tagging::tag,
+            "UntagDeliveryStream" => tagging::untag,
+            "ListTagsForDeliveryStream" => tagging::list,
+        }
     }
+
+    fn call<I: DeserializeOwned, O: Serialize>(
+        &self,
+        ctx: &Ctx,
+        protocol: Protocol,
+        body: &[u8],
+        handler: fn(&Firehose, &Ctx, I) -> Result<O, AwsError>,
+    ) -> Result<Vec<u8>, AwsError> {
+        let input = protocol.decode::<I>(body)?;
+        let output = handler(self, ctx, input)?;
+        Ok(protocol.encode(&output))
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Stores a stream's settings (no-op in memory mode).
+    fn save(&self, stream: &DeliveryStream) -> Result<(), AwsError> {
+        match &self.durable {
+            Some(d) => d.save(&stream.snapshot()),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies due transitions to `stream`; true when its deletion completed (it is then gone
+    /// from the service and from storage).
+    fn settle(&self, stream: &Arc<DeliveryStream>) -> bool {
+        let now = self.now();
+        let (changed, gone) = {
+            let mut meta = stream.meta.lock();
+            (meta.settle(now), meta.gone(now))
+        };
+        if gone {
+            let key = (
+                stream.account.clone(),
+                stream.region.clone(),
+                stream.name.clone(),
+            );
+            let mut streams = self.streams.write();
+            if streams.get(&key).is_some_and(|s| Arc::ptr_eq(s, stream)) {
+                streams.remove(&key);
+            }
+            drop(streams);
+            if let Some(d) = &self.durable
+                && let Err(e) = d.forget(stream.tag)
+            {
+                tracing::error!(delivery_stream = %stream.name, error = %e, "removing a deleted delivery stream from storage failed");
+            }
+            return true;
+        }
+        if changed && let Err(e) = self.save(stream) {
+            tracing::error!(delivery_stream = %stream.name, error = %e, "storing a status change failed");
+        }
+        false
+    }
+
+    /// The delivery stream `name` of the caller, settled; `ResourceNotFoundException` when
+    /// there is none.
+    fn find(&self, ctx: &Ctx, name: &str) -> Result<Arc<DeliveryStream>, AwsError> {
+        let key = (ctx.account.clone(), ctx.region.clone(), name.to_owned());
+        let stream = self.streams.read().get(&key).cloned();
+        match stream {
+            Some(s) if !self.settle(&s) => Ok(s),
+            _ => Err(not_found(ctx, name)),
+        }
+    }
+
+    /// Every delivery stream of every account, settled.
+    fn all(&self) -> Vec<Arc<DeliveryStream>> {
+        let streams: Vec<_> = self.streams.read().values().cloned().collect();
+        streams.into_iter().filter(|s| !self.settle(s)).collect()
+    }
+}
+
+/// `ResourceNotFoundException` for a delivery stream, in AWS's words.
+fn not_found(ctx: &Ctx, name: &str) -> AwsError {
+    AwsError::not_found(format!(
+        "Firehose {name} under account {} not found.",
+        ctx.account
+    ))
 }

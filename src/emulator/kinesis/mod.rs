@@ -11,6 +11,7 @@ pub mod limits;
 pub mod model;
 mod policy;
 pub mod quota;
+pub mod reader;
 pub mod records;
 mod shards;
 pub mod stream;

@@ -1,0 +1,197 @@
+//! With `--data-dir`, every record Firehose acknowledged is delivered to S3 exactly once, even
+//! when the real emulator binary is killed with `kill -9` while producers put and batches are
+//! being delivered, and then restarted.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Stdio;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_firehose::primitives::Blob;
+use aws_sdk_firehose::types::{ExtendedS3DestinationConfiguration, Record};
+use tokio::process::{Child, Command};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn spawn(port: u16, dir: &std::path::Path) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+        .args([
+            "emulator",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--relax-limits",
+            "--firehose-flush-interval",
+            "50ms",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the emulator binary starts");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the emulator did not listen on {port}");
+}
+
+fn firehose(port: u16) -> aws_sdk_firehose::Client {
+    let config = aws_sdk_firehose::Config::builder()
+        .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .region(aws_sdk_firehose::config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_firehose::Client::from_conf(config)
+}
+
+fn s3(port: u16) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// How many times each record (`;`-terminated) appears across every object of `bucket`.
+async fn delivered(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .unwrap();
+        for o in page.contents() {
+            let body = s3
+                .get_object()
+                .bucket(bucket)
+                .key(o.key().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .body
+                .collect()
+                .await
+                .unwrap()
+                .into_bytes();
+            for record in String::from_utf8(body.to_vec())
+                .unwrap()
+                .split_terminator(';')
+            {
+                *counts.entry(record.to_owned()).or_insert(0) += 1;
+            }
+        }
+        token = page.next_continuation_token().map(str::to_owned);
+        if token.is_none() {
+            return counts;
+        }
+    }
+}
+
+#[tokio::test]
+async fn acknowledged_records_are_delivered_exactly_once_across_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = spawn(port, dir.path()).await;
+    let (client, s3c) = (firehose(port), s3(port));
+    s3c.create_bucket().bucket("sink").send().await.unwrap();
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("durable")
+        .extended_s3_destination_configuration(
+            ExtendedS3DestinationConfiguration::builder()
+                .role_arn("arn:aws:iam::000000000000:role/firehose")
+                .bucket_arn("arn:aws:s3:::sink")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let producer = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = BTreeSet::new();
+            for batch in 0.. {
+                let ids: Vec<String> = (0..50).map(|i| format!("r{batch:05}-{i:02}")).collect();
+                let records = ids
+                    .iter()
+                    .map(|id| {
+                        Record::builder()
+                            .data(Blob::new(format!("{id};")))
+                            .build()
+                            .unwrap()
+                    })
+                    .collect();
+                match client
+                    .put_record_batch()
+                    .delivery_stream_name("durable")
+                    .set_records(Some(records))
+                    .send()
+                    .await
+                {
+                    Ok(out) if out.failed_put_count() == 0 => acknowledged.extend(ids),
+                    Ok(out) => panic!("records refused: {out:?}"),
+                    Err(_) => return acknowledged,
+                }
+            }
+            acknowledged
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().await.unwrap();
+    let acknowledged = producer.await.unwrap();
+    assert!(acknowledged.len() > 100, "the producer made progress");
+
+    let _child = spawn(port, dir.path()).await;
+    let s3c = s3(port);
+    let mut counts = BTreeMap::new();
+    for _ in 0..200 {
+        counts = delivered(&s3c, "sink").await;
+        if acknowledged.iter().all(|id| counts.contains_key(id)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let missing: Vec<_> = acknowledged
+        .iter()
+        .filter(|id| !counts.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged records lost, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    // Let any further (wrong) delivery happen before checking for duplicates.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = delivered(&s3c, "sink").await;
+    let duplicated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        duplicated.is_empty(),
+        "records delivered twice: {duplicated:?}"
+    );
+}
