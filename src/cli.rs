@@ -245,7 +245,8 @@ pub struct EmulatorArgs {
     /// A credential accepted with `--auth sigv4`, as `ACCESS_KEY:SECRET`; repeatable.
     #[arg(long = "credential", value_name = "ACCESS_KEY:SECRET")]
     pub credentials: Vec<crate::emulator::auth::Credential>,
-    /// Relax AWS's per-shard throughput limits and daily budgets (for load tests).
+    /// Relax AWS's per-shard throughput limits, control-plane call rates and daily budgets
+    /// (for load tests).
     #[arg(long)]
     pub relax_limits: bool,
     /// Deliver Firehose buffers after at most this long (e.g. `1s`), whatever a delivery
