@@ -250,7 +250,8 @@ pub struct EmulatorArgs {
     /// IAM call; `--credential` keys stay the account's root, allowed everything.
     #[arg(long)]
     pub iam_enforce: bool,
-    /// Relax AWS's per-shard throughput limits and daily budgets (for load tests).
+    /// Relax AWS's per-shard throughput limits, control-plane call rates and daily budgets
+    /// (for load tests).
     #[arg(long)]
     pub relax_limits: bool,
     /// Deliver Firehose buffers after at most this long (e.g. `1s`), whatever a delivery

@@ -2293,6 +2293,22 @@ async fn control_plane_calls_above_aws_rates_are_throttled() {
     let (code, message) = err(client.list_streams().send().await);
     assert_eq!(code, "LimitExceededException");
     assert_eq!(message, "Rate exceeded for account 000000000000.");
+    // A stream named by ARN is named in the message too.
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/q0";
+    for _ in 0..5 {
+        client
+            .list_stream_consumers()
+            .stream_arn(arn)
+            .send()
+            .await
+            .expect("ListStreamConsumers");
+    }
+    let (code, message) = err(client.list_stream_consumers().stream_arn(arn).send().await);
+    assert_eq!(code, "LimitExceededException");
+    assert_eq!(
+        message,
+        "Rate exceeded for stream q0 under account 000000000000."
+    );
     // Accounts and regions are counted apart.
     kinesis_as(&emu, "111111111111", "us-east-1")
         .create_stream()

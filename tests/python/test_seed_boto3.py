@@ -27,7 +27,9 @@ MAX_HASH_KEY = 2**128 - 1
 MIB = 1024 * 1024
 # Short waiter polls: the emulator's CREATING/UPDATING/DELETING last well under a second,
 # while the waiters' defaults (10 s between DescribeStream calls) are tuned for AWS's ~30 s.
-WAIT = {"Delay": 0.1, "MaxAttempts": 300}
+# Four polls a second stay below AWS's 10 DescribeStream calls per second, which the emulator
+# enforces, and leave room for the tests' own DescribeStream calls.
+WAIT = {"Delay": 0.25, "MaxAttempts": 120}
 
 
 def arn(name):

@@ -79,7 +79,8 @@ pub struct Settings {
     pub update_delay: Duration,
     /// How long a deleted stream stays DELETING.
     pub delete_delay: Duration,
-    /// Relax AWS's throughput limits and per-day budgets (for load tests).
+    /// Relax AWS's throughput limits, control-plane call rates ([`quota`]) and per-day budgets
+    /// (for load tests).
     pub relax_limits: bool,
 }
 

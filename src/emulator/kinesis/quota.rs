@@ -3,15 +3,15 @@
 //! `LimitExceededException`s it would meet on AWS. `--relax-limits` turns them off.
 //!
 //! Each operation has a token bucket holding one second's worth of calls (AWS answers a burst
-//! above the per-second rate at once), refilled continuously from the emulator's [`Clock`]
-//! (crate::emulator::clock::Clock), so tests can advance time instead of sleeping. The buckets
+//! above the per-second rate at once), refilled continuously from the emulator's
+//! [`Clock`](crate::emulator::clock::Clock), so tests can advance time instead of sleeping. The buckets
 //! live in the caller's [`Region`](super::Region) behind a lock of their own that is held for a
 //! few arithmetic operations: data-plane calls (PutRecord(s), GetRecords, GetShardIterator,
 //! SubscribeToShard) never touch them.
 //!
-//! The operator paces itself at 90 % of the same numbers (`src/aws/rate_limit.rs`); the table
-//! is copied there rather than shared, since the emulator does not depend on controller code.
-//! Keep the two in step.
+//! The operator paces itself at 90 % of the same numbers (`src/aws/rate_limit.rs`); the numbers
+//! are written in both places rather than shared, since the emulator does not depend on the
+//! operator's code. Keep the two in step.
 
 use std::collections::HashMap;
 
@@ -27,8 +27,9 @@ pub struct Rate {
 }
 
 /// AWS's rates, calls per second per account and region (ListShards: per stream), from the
-/// "API limits" table of the Kinesis Data Streams quotas page. Operations absent here (the data
-/// plane: PutRecord(s), GetRecords, GetShardIterator, SubscribeToShard) are not counted.
+/// "API limits" table of the Kinesis Data Streams quotas page, sorted by operation name.
+/// Operations absent here (the data plane: PutRecord(s), GetRecords, GetShardIterator,
+/// SubscribeToShard) are not counted.
 pub const RATES: [(&str, Rate); 35] = [
     ("AddTagsToStream", per_account(5)),
     ("CreateStream", per_account(5)),
@@ -81,11 +82,13 @@ const fn per_account(per_second: u32) -> Rate {
 }
 
 /// The rate of `operation` and its name as a static string, or `None` when it is not counted.
+/// A binary search of [`RATES`] (sorted by name): a few comparisons, also for the data-plane
+/// calls that are not in it.
 pub fn rate(operation: &str) -> Option<(&'static str, Rate)> {
     RATES
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map(|(name, rate)| (*name, *rate))
+        .binary_search_by(|(name, _)| (*name).cmp(operation))
+        .ok()
+        .map(|i| RATES[i])
 }
 
 /// A token bucket in thousandths of a call, so that refills stay in integers.
@@ -203,6 +206,14 @@ mod tests {
             !quotas.try_take("CreateStream", None, clock.now_ms()),
             "the bucket holds one second's worth, however long it idled"
         );
+    }
+
+    #[test]
+    fn the_table_is_sorted_for_binary_search() {
+        assert!(RATES.windows(2).all(|w| w[0].0 < w[1].0));
+        for (name, _) in RATES {
+            assert_eq!(rate(name).map(|(n, _)| n), Some(name));
+        }
     }
 
     #[test]
