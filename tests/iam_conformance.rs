@@ -1404,3 +1404,64 @@ async fn enforced_policies_let_the_writer_put_and_not_read() {
     assert_eq!(code, "InvalidClientTokenId");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_malformed_policy_arn_is_invalid_input() {
+    let emu = start_default().await;
+    let client = iam(&emu);
+    create_role(&client, "r").await;
+    let refused = client
+        .attach_role_policy()
+        .role_name("r")
+        .policy_arn("not-an-arn-at-all-really")
+        .send()
+        .await;
+    assert_eq!(
+        err(refused),
+        (
+            "InvalidInput".to_owned(),
+            "ARN not-an-arn-at-all-really is not valid.".to_owned()
+        )
+    );
+    let (code, _) = err(client
+        .get_policy()
+        .policy_arn("arn:aws:s3:::some-bucket-name")
+        .send()
+        .await);
+    assert_eq!(code, "InvalidInput");
+}
+
+#[tokio::test]
+async fn the_root_user_is_described_without_a_user_name() {
+    let emu = start_default().await;
+    let client = iam(&emu);
+    let user = client.get_user().send().await.unwrap().user.unwrap();
+    assert_eq!(user.arn(), format!("arn:aws:iam::{ACCOUNT}:root"));
+    let keys = client.list_access_keys().send().await.unwrap();
+    assert!(keys.access_key_metadata().is_empty());
+}
+
+#[tokio::test]
+async fn query_string_requests_are_served_too() {
+    let emu = start_default().await;
+    create_user(&iam(&emu), "bob").await;
+    let mut stream = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let request = format!(
+        "GET /?Action=GetUser&Version=2010-05-08&UserName=bob HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        emu.addr()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut raw)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.contains("<GetUserResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><GetUserResult><User><Path>/</Path><UserName>bob</UserName>"),
+        "{text}"
+    );
+    assert!(text.contains("<ResponseMetadata><RequestId>"), "{text}");
+}
