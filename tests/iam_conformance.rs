@@ -1465,3 +1465,91 @@ async fn query_string_requests_are_served_too() {
     );
     assert!(text.contains("<ResponseMetadata><RequestId>"), "{text}");
 }
+
+#[tokio::test]
+async fn enforced_policies_cover_firehose_and_s3() {
+    let emu = Emulator::start(Config {
+        account_id: "123456789012".to_owned(),
+        sigv4: Some(vec!["AKIDADMIN:adminsecret".parse().unwrap()]),
+        iam_enforce: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let admin = iam_as(&emu, "AKIDADMIN", "adminsecret");
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"firehose:PutRecord","Resource":"arn:aws:firehose:us-west-2:123456789012:deliverystream/my-delivery-stream"},
+        {"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::my-bucket/*"},
+        {"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]}"#;
+    let (key, secret) = user_with_policy(&admin, "producer", policy).await;
+    let credentials = Credentials::new(&key, &secret, None, None, "test");
+
+    let firehose = aws_sdk_firehose::Client::from_conf(
+        aws_sdk_firehose::Config::builder()
+            .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
+            .endpoint_url(emu.endpoint_url())
+            .region(aws_sdk_firehose::config::Region::new("us-west-2"))
+            .credentials_provider(credentials.clone())
+            .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let record = || {
+        aws_sdk_firehose::types::Record::builder()
+            .data(aws_sdk_firehose::primitives::Blob::new(b"x".to_vec()))
+            .build()
+            .unwrap()
+    };
+    let batch = firehose
+        .put_record_batch()
+        .delivery_stream_name("my-delivery-stream")
+        .records(record())
+        .send()
+        .await;
+    assert_eq!(
+        err(batch),
+        (
+            "AccessDeniedException".to_owned(),
+            "User: arn:aws:iam::123456789012:user/producer is not authorized to perform: firehose:PutRecordBatch on resource: arn:aws:firehose:us-west-2:123456789012:deliverystream/my-delivery-stream because no identity-based policy allows the firehose:PutRecordBatch action".to_owned()
+        )
+    );
+    let allowed = firehose
+        .put_record()
+        .delivery_stream_name("my-delivery-stream")
+        .record(record())
+        .send()
+        .await;
+    if let Err(e) = allowed {
+        assert_ne!(e.code(), Some("AccessDeniedException"), "{e:?}");
+    }
+
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(emu.endpoint_url())
+            .region(aws_sdk_s3::config::Region::new("us-west-2"))
+            .credentials_provider(credentials)
+            .force_path_style(true)
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let (code, message) = err(s3.list_buckets().send().await);
+    assert_eq!(code, "AccessDenied");
+    assert!(message.contains("s3:ListAllMyBuckets"), "{message}");
+    let (code, message) = err(s3
+        .delete_object()
+        .bucket("my-bucket")
+        .key("a/b")
+        .send()
+        .await);
+    assert_eq!(code, "AccessDenied");
+    assert_eq!(
+        message,
+        "User: arn:aws:iam::123456789012:user/producer is not authorized to perform: s3:DeleteObject on resource: arn:aws:s3:::my-bucket/a/b with an explicit deny in an identity-based policy"
+    );
+    let (code, _) = err(s3.get_object().bucket("other-bucket").key("k").send().await);
+    assert_eq!(code, "AccessDenied");
+    if let Err(e) = s3.get_object().bucket("my-bucket").key("k").send().await {
+        assert_ne!(e.code(), Some("AccessDenied"), "{e:?}");
+    }
+    emu.shutdown().await;
+}
