@@ -1101,6 +1101,20 @@ async fn model_constraints_are_validation_errors() {
             r"1 validation error detected: Value 'nopath' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)".to_owned()
         )
     );
+    let star_path = client
+        .create_policy()
+        .policy_name("p")
+        .path("/a*/")
+        .policy_document(WRITE_POLICY)
+        .send()
+        .await;
+    assert_eq!(
+        err(star_path),
+        (
+            "ValidationError".to_owned(),
+            r"1 validation error detected: Value '/a*/' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: ((/[A-Za-z0-9\.,\+@=_-]+)*)/".to_owned()
+        )
+    );
     let long_name = "r".repeat(65);
     let (code, message) = err(client
         .create_role()

@@ -146,7 +146,7 @@ pub fn create(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let name = p.owned("PolicyName");
     query::name(&mut v, "policyName", &name, 128);
     let path = p.owned("Path");
-    query::entity_path(&mut v, &path);
+    query::policy_path(&mut v, &path);
     let text = p.owned("PolicyDocument");
     query::document(&mut v, "policyDocument", &text);
     let description = p.owned("Description");
