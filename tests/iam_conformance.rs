@@ -35,9 +35,14 @@ fn iam(emulator: &Emulator) -> Client {
 
 /// An IAM client signing with `access_key` and `secret`.
 fn iam_as(emulator: &Emulator, access_key: &str, secret: &str) -> Client {
+    iam_at(&emulator.endpoint_url(), access_key, secret)
+}
+
+/// An IAM client for the emulator at `endpoint`.
+fn iam_at(endpoint: &str, access_key: &str, secret: &str) -> Client {
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint_url())
+        .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
         .retry_config(RetryConfig::disabled())
@@ -1566,4 +1571,98 @@ async fn enforced_policies_cover_firehose_and_s3() {
         assert_ne!(e.code(), Some("AccessDenied"), "{e:?}");
     }
     emu.shutdown().await;
+}
+
+/// Starts the emulator binary on `port` with state in `dir`.
+async fn spawn_binary(port: u16, dir: &std::path::Path) -> tokio::process::Child {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+        .args([
+            "emulator",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the emulator binary starts");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the emulator did not listen on {port}");
+}
+
+#[tokio::test]
+async fn acknowledged_changes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_binary(port, dir.path()).await;
+    let client = iam_at(&endpoint, "AKIDTEST", "secret");
+    let arn = create_policy(&client, "p", WRITE_POLICY).await;
+    create_role(&client, "r").await;
+    client
+        .attach_role_policy()
+        .role_name("r")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    client
+        .put_role_policy()
+        .role_name("r")
+        .policy_name("inline")
+        .policy_document(READ_POLICY)
+        .send()
+        .await
+        .unwrap();
+    child.kill().await.unwrap();
+
+    let mut child = spawn_binary(port, dir.path()).await;
+    let client = iam_at(&endpoint, "AKIDTEST", "secret");
+    let attached = client
+        .list_attached_role_policies()
+        .role_name("r")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attached.attached_policies()[0].policy_arn(),
+        Some(arn.as_str())
+    );
+    let inline = client
+        .get_role_policy()
+        .role_name("r")
+        .policy_name("inline")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decode(inline.policy_document()), READ_POLICY);
+    child.kill().await.unwrap();
+}
+
+#[test]
+fn iam_enforcement_needs_signed_requests() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+        .args(["emulator", "--listen", "127.0.0.1:0", "--iam-enforce"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--iam-enforce needs --auth sigv4"),
+        "{stderr}"
+    );
 }
