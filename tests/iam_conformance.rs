@@ -35,9 +35,14 @@ fn iam(emulator: &Emulator) -> Client {
 
 /// An IAM client signing with `access_key` and `secret`.
 fn iam_as(emulator: &Emulator, access_key: &str, secret: &str) -> Client {
+    iam_at(&emulator.endpoint_url(), access_key, secret)
+}
+
+/// An IAM client for the emulator at `endpoint`.
+fn iam_at(endpoint: &str, access_key: &str, secret: &str) -> Client {
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint_url())
+        .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(access_key, secret, None, None, "test"))
         .retry_config(RetryConfig::disabled())
@@ -1101,6 +1106,20 @@ async fn model_constraints_are_validation_errors() {
             r"1 validation error detected: Value 'nopath' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)".to_owned()
         )
     );
+    let star_path = client
+        .create_policy()
+        .policy_name("p")
+        .path("/a*/")
+        .policy_document(WRITE_POLICY)
+        .send()
+        .await;
+    assert_eq!(
+        err(star_path),
+        (
+            "ValidationError".to_owned(),
+            r"1 validation error detected: Value '/a*/' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: ((/[A-Za-z0-9\.,\+@=_-]+)*)/".to_owned()
+        )
+    );
     let long_name = "r".repeat(65);
     let (code, message) = err(client
         .create_role()
@@ -1403,4 +1422,247 @@ async fn enforced_policies_let_the_writer_put_and_not_read() {
     let (code, _) = err(unknown.list_users().send().await);
     assert_eq!(code, "InvalidClientTokenId");
     emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_malformed_policy_arn_is_invalid_input() {
+    let emu = start_default().await;
+    let client = iam(&emu);
+    create_role(&client, "r").await;
+    let refused = client
+        .attach_role_policy()
+        .role_name("r")
+        .policy_arn("not-an-arn-at-all-really")
+        .send()
+        .await;
+    assert_eq!(
+        err(refused),
+        (
+            "InvalidInput".to_owned(),
+            "ARN not-an-arn-at-all-really is not valid.".to_owned()
+        )
+    );
+    let (code, _) = err(client
+        .get_policy()
+        .policy_arn("arn:aws:s3:::some-bucket-name")
+        .send()
+        .await);
+    assert_eq!(code, "InvalidInput");
+}
+
+#[tokio::test]
+async fn the_root_user_is_described_without_a_user_name() {
+    let emu = start_default().await;
+    let client = iam(&emu);
+    let user = client.get_user().send().await.unwrap().user.unwrap();
+    assert_eq!(user.arn(), format!("arn:aws:iam::{ACCOUNT}:root"));
+    let keys = client.list_access_keys().send().await.unwrap();
+    assert!(keys.access_key_metadata().is_empty());
+}
+
+#[tokio::test]
+async fn query_string_requests_are_served_too() {
+    let emu = start_default().await;
+    create_user(&iam(&emu), "bob").await;
+    let mut stream = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let request = format!(
+        "GET /?Action=GetUser&Version=2010-05-08&UserName=bob HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        emu.addr()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut raw)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.contains("<GetUserResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><GetUserResult><User><Path>/</Path><UserName>bob</UserName>"),
+        "{text}"
+    );
+    assert!(text.contains("<ResponseMetadata><RequestId>"), "{text}");
+}
+
+#[tokio::test]
+async fn enforced_policies_cover_firehose_and_s3() {
+    let emu = Emulator::start(Config {
+        account_id: "123456789012".to_owned(),
+        sigv4: Some(vec!["AKIDADMIN:adminsecret".parse().unwrap()]),
+        iam_enforce: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let admin = iam_as(&emu, "AKIDADMIN", "adminsecret");
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"firehose:PutRecord","Resource":"arn:aws:firehose:us-west-2:123456789012:deliverystream/my-delivery-stream"},
+        {"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::my-bucket/*"},
+        {"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]}"#;
+    let (key, secret) = user_with_policy(&admin, "producer", policy).await;
+    let credentials = Credentials::new(&key, &secret, None, None, "test");
+
+    let firehose = aws_sdk_firehose::Client::from_conf(
+        aws_sdk_firehose::Config::builder()
+            .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
+            .endpoint_url(emu.endpoint_url())
+            .region(aws_sdk_firehose::config::Region::new("us-west-2"))
+            .credentials_provider(credentials.clone())
+            .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let record = || {
+        aws_sdk_firehose::types::Record::builder()
+            .data(aws_sdk_firehose::primitives::Blob::new(b"x".to_vec()))
+            .build()
+            .unwrap()
+    };
+    let batch = firehose
+        .put_record_batch()
+        .delivery_stream_name("my-delivery-stream")
+        .records(record())
+        .send()
+        .await;
+    assert_eq!(
+        err(batch),
+        (
+            "AccessDeniedException".to_owned(),
+            "User: arn:aws:iam::123456789012:user/producer is not authorized to perform: firehose:PutRecordBatch on resource: arn:aws:firehose:us-west-2:123456789012:deliverystream/my-delivery-stream because no identity-based policy allows the firehose:PutRecordBatch action".to_owned()
+        )
+    );
+    let allowed = firehose
+        .put_record()
+        .delivery_stream_name("my-delivery-stream")
+        .record(record())
+        .send()
+        .await;
+    if let Err(e) = allowed {
+        assert_ne!(e.code(), Some("AccessDeniedException"), "{e:?}");
+    }
+
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(emu.endpoint_url())
+            .region(aws_sdk_s3::config::Region::new("us-west-2"))
+            .credentials_provider(credentials)
+            .force_path_style(true)
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let (code, message) = err(s3.list_buckets().send().await);
+    assert_eq!(code, "AccessDenied");
+    assert!(message.contains("s3:ListAllMyBuckets"), "{message}");
+    let (code, message) = err(s3
+        .delete_object()
+        .bucket("my-bucket")
+        .key("a/b")
+        .send()
+        .await);
+    assert_eq!(code, "AccessDenied");
+    assert_eq!(
+        message,
+        "User: arn:aws:iam::123456789012:user/producer is not authorized to perform: s3:DeleteObject on resource: arn:aws:s3:::my-bucket/a/b with an explicit deny in an identity-based policy"
+    );
+    let (code, _) = err(s3.get_object().bucket("other-bucket").key("k").send().await);
+    assert_eq!(code, "AccessDenied");
+    if let Err(e) = s3.get_object().bucket("my-bucket").key("k").send().await {
+        assert_ne!(e.code(), Some("AccessDenied"), "{e:?}");
+    }
+    emu.shutdown().await;
+}
+
+/// Starts the emulator binary on `port` with state in `dir`.
+async fn spawn_binary(port: u16, dir: &std::path::Path) -> tokio::process::Child {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+        .args([
+            "emulator",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the emulator binary starts");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the emulator did not listen on {port}");
+}
+
+#[tokio::test]
+async fn acknowledged_changes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_binary(port, dir.path()).await;
+    let client = iam_at(&endpoint, "AKIDTEST", "secret");
+    let arn = create_policy(&client, "p", WRITE_POLICY).await;
+    create_role(&client, "r").await;
+    client
+        .attach_role_policy()
+        .role_name("r")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    client
+        .put_role_policy()
+        .role_name("r")
+        .policy_name("inline")
+        .policy_document(READ_POLICY)
+        .send()
+        .await
+        .unwrap();
+    child.kill().await.unwrap();
+
+    let mut child = spawn_binary(port, dir.path()).await;
+    let client = iam_at(&endpoint, "AKIDTEST", "secret");
+    let attached = client
+        .list_attached_role_policies()
+        .role_name("r")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attached.attached_policies()[0].policy_arn(),
+        Some(arn.as_str())
+    );
+    let inline = client
+        .get_role_policy()
+        .role_name("r")
+        .policy_name("inline")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decode(inline.policy_document()), READ_POLICY);
+    child.kill().await.unwrap();
+}
+
+#[test]
+fn iam_enforcement_needs_signed_requests() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+        .args(["emulator", "--listen", "127.0.0.1:0", "--iam-enforce"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--iam-enforce needs --auth sigv4"),
+        "{stderr}"
+    );
 }

@@ -67,6 +67,7 @@ pub fn attach(iam: &Iam, ctx: &Ctx, p: &Params, entity: Entity) -> Answer {
     let name = entity.name(p, &mut v);
     let arn = policy_arn(p, &mut v);
     query::finish(v)?;
+    policies::check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
         entity.attached(state, &name)?;
         if policies::find(state, &ctx.account, &arn).is_none() {
@@ -99,6 +100,7 @@ pub fn detach(iam: &Iam, ctx: &Ctx, p: &Params, entity: Entity) -> Answer {
     let name = entity.name(p, &mut v);
     let arn = policy_arn(p, &mut v);
     query::finish(v)?;
+    policies::check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
         let attached = entity.attached_mut(state, &name)?;
         let before = attached.len();
@@ -179,6 +181,7 @@ pub fn list_entities(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let prefix = path_prefix(p, &mut v);
     let max = query::paging(p, &mut v)?;
     query::finish(v)?;
+    policies::check_arn(&arn)?;
     iam.read(&ctx.account, |state| {
         if policies::find(state, &ctx.account, &arn).is_none() {
             return Err(no_such_entity(format!("Policy {arn} was not found.")));

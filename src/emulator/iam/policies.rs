@@ -103,6 +103,25 @@ fn policy_arn_param(p: &Params, v: &mut Validation) -> String {
     arn.unwrap_or_default()
 }
 
+/// `InvalidInput` unless `arn` has the shape of an IAM ARN (checked after the model's
+/// constraints, as IAM does).
+pub fn check_arn(arn: &str) -> Result<(), AwsError> {
+    let valid = arn
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(account, resource)| {
+            !account.is_empty() && !resource.is_empty() && !resource.contains(':')
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(AwsError::client(
+            "InvalidInput",
+            format!("ARN {arn} is not valid."),
+        ))
+    }
+}
+
 fn version_param(p: &Params, v: &mut Validation) -> String {
     let id = p.owned("VersionId");
     v.required("versionId", &id);
@@ -127,7 +146,7 @@ pub fn create(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let name = p.owned("PolicyName");
     query::name(&mut v, "policyName", &name, 128);
     let path = p.owned("Path");
-    query::entity_path(&mut v, &path);
+    query::policy_path(&mut v, &path);
     let text = p.owned("PolicyDocument");
     query::document(&mut v, "policyDocument", &text);
     let description = p.owned("Description");
@@ -181,6 +200,7 @@ pub fn get(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let mut v = Validation::new();
     let arn = policy_arn_param(p, &mut v);
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.read(&ctx.account, |state| {
         let policy = find(state, &ctx.account, &arn).ok_or_else(|| not_found(&arn))?;
         let owner = parse_arn(&arn).map_or("", |(a, _, _)| a);
@@ -253,6 +273,7 @@ pub fn delete(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let mut v = Validation::new();
     let arn = policy_arn_param(p, &mut v);
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
         let attached = state.attachment_count(&arn) + state.boundary_count(&arn);
         let policy = own(state, ctx, &arn, "DeletePolicy")?;
@@ -297,6 +318,7 @@ pub fn create_version(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     query::document(&mut v, "policyDocument", &text);
     let set_default = p.boolean("SetAsDefault")?.unwrap_or(false);
     query::finish(v)?;
+    check_arn(&arn)?;
     let text = text.unwrap_or_default();
     iam.write(&ctx.account, |state| {
         let policy = own(state, ctx, &arn, "CreatePolicyVersion")?;
@@ -339,6 +361,7 @@ pub fn get_version(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let arn = policy_arn_param(p, &mut v);
     let id = version_param(p, &mut v);
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.read(&ctx.account, |state| {
         let policy = find(state, &ctx.account, &arn).ok_or_else(|| not_found(&arn))?;
         let number = version_number(&id).filter(|n| policy.versions.contains_key(n));
@@ -359,6 +382,7 @@ pub fn list_versions(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let arn = policy_arn_param(p, &mut v);
     let max = query::paging(p, &mut v)?;
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.read(&ctx.account, |state| {
         let policy = find(state, &ctx.account, &arn).ok_or_else(|| not_found(&arn))?;
         let items: Vec<(String, u32)> = policy
@@ -382,6 +406,7 @@ pub fn delete_version(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let arn = policy_arn_param(p, &mut v);
     let id = version_param(p, &mut v);
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
         let policy = own(state, ctx, &arn, "DeletePolicyVersion")?;
         let number = version_number(&id)
@@ -404,6 +429,7 @@ pub fn set_default_version(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let arn = policy_arn_param(p, &mut v);
     let id = version_param(p, &mut v);
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
         let policy = own(state, ctx, &arn, "SetDefaultPolicyVersion")?;
         let number = version_number(&id)
@@ -423,6 +449,7 @@ pub fn tag(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let arn = policy_arn_param(p, &mut v);
     let tags = query::tag_param(p, &mut v);
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
         let policy = own(state, ctx, &arn, "TagPolicy")?;
         query::merge_tags(&mut policy.tags, tags)?;
@@ -436,6 +463,7 @@ pub fn untag(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let arn = policy_arn_param(p, &mut v);
     let keys = query::tag_keys(p, &mut v);
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
         let policy = own(state, ctx, &arn, "UntagPolicy")?;
         policy.tags.retain(|t| !keys.contains(&t.key));
@@ -449,6 +477,7 @@ pub fn list_tags(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let arn = policy_arn_param(p, &mut v);
     let max = query::paging(p, &mut v)?;
     query::finish(v)?;
+    check_arn(&arn)?;
     iam.read(&ctx.account, |state| {
         let policy = find(state, &ctx.account, &arn).ok_or_else(|| not_found(&arn))?;
         Ok(Some(tag_page(&policy.tags, p, max)))

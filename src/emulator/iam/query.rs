@@ -11,6 +11,8 @@ use crate::emulator::error::{AwsError, Validation};
 pub const NAME_PATTERN: &str = r"[\w+=,.@-]+";
 /// Paths: `/` or `/a/b/`.
 pub const PATH_PATTERN: &str = r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)";
+/// Paths of managed policies (no `*`, no empty segment).
+pub const POLICY_PATH_PATTERN: &str = r"((/[A-Za-z0-9\.,\+@=_-]+)*)/";
 /// Path prefixes in list operations.
 pub const PATH_PREFIX_PATTERN: &str = r"\u002F[\u0021-\u007E]*";
 /// Policy version IDs.
@@ -113,6 +115,21 @@ pub fn is_path(s: &str) -> bool {
             && s.bytes().all(|b| (0x21..=0x7e).contains(&b)))
 }
 
+/// `/` or `/seg/seg/` with segments of letters, digits and `.,+@=_-`.
+pub fn is_policy_path(s: &str) -> bool {
+    s == "/"
+        || (s.len() >= 2
+            && s.starts_with('/')
+            && s.ends_with('/')
+            && s[1..s.len() - 1].split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment.bytes().all(|b| {
+                        b.is_ascii_alphanumeric()
+                            || matches!(b, b'.' | b',' | b'+' | b'@' | b'=' | b'_' | b'-')
+                    })
+            }))
+}
+
 /// `/` followed by printable ASCII.
 pub fn is_path_prefix(s: &str) -> bool {
     s.starts_with('/') && s.bytes().all(|b| (0x21..=0x7e).contains(&b))
@@ -152,6 +169,14 @@ pub fn entity_path(v: &mut Validation, value: &Option<String>) {
     if let Some(s) = value {
         v.length("path", s, 1, 512);
         v.pattern("path", s, PATH_PATTERN, is_path);
+    }
+}
+
+/// Checks an optional managed policy path member.
+pub fn policy_path(v: &mut Validation, value: &Option<String>) {
+    if let Some(s) = value {
+        v.length("path", s, 1, 512);
+        v.pattern("path", s, POLICY_PATH_PATTERN, is_policy_path);
     }
 }
 
@@ -286,6 +311,8 @@ mod tests {
         assert!(!is_name("a b") && !is_name("") && !is_name("a/b"));
         assert!(is_path("/") && is_path("/a/b/"));
         assert!(!is_path("a/") && !is_path("/a") && !is_path("//x y/"));
+        assert!(is_policy_path("/") && is_policy_path("/streams/kinesis/"));
+        assert!(!is_policy_path("/a*/") && !is_policy_path("//") && !is_policy_path("/a"));
         assert!(is_version_id("v1") && is_version_id("v12"));
         assert!(!is_version_id("v0") && !is_version_id("1") && !is_version_id("v"));
         assert_eq!(

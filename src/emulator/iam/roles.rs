@@ -55,7 +55,7 @@ fn check_trust(text: &str) -> Result<(), AwsError> {
 
 fn role_answer(ctx: &Ctx, role: &Role) -> Option<String> {
     let mut inner = Xml::new();
-    xml::role(&mut inner, &ctx.account, role);
+    xml::role(&mut inner, &ctx.account, role, true);
     Some(Xml::new().raw("Role", &inner.finish()).finish())
 }
 
@@ -155,7 +155,7 @@ pub fn list(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
             .collect();
         let (page, marker) = xml::paginate(items, p.get("Marker"), max);
         let mut x = Xml::new();
-        x.members("Roles", &page, |x, r| xml::role(x, &ctx.account, r));
+        x.members("Roles", &page, |x, r| xml::role(x, &ctx.account, r, false));
         Ok(Some(x.page(marker.as_deref()).finish()))
     })
 }

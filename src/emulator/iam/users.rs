@@ -53,7 +53,7 @@ fn optional_user_name(p: &Params, v: &mut Validation) -> Option<String> {
 
 fn user_answer(ctx: &Ctx, user: &User) -> Option<String> {
     let mut inner = Xml::new();
-    xml::user(&mut inner, &ctx.account, user);
+    xml::user(&mut inner, &ctx.account, user, true);
     Some(Xml::new().raw("User", &inner.finish()).finish())
 }
 
@@ -138,7 +138,7 @@ pub fn list(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
             .collect();
         let (page, marker) = xml::paginate(items, p.get("Marker"), max);
         let mut x = Xml::new();
-        x.members("Users", &page, |x, u| xml::user(x, &ctx.account, u));
+        x.members("Users", &page, |x, u| xml::user(x, &ctx.account, u, false));
         Ok(Some(x.page(marker.as_deref()).finish()))
     })
 }
@@ -340,19 +340,28 @@ pub fn create_key(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     })
 }
 
-/// `ListAccessKeys`.
+/// `ListAccessKeys`; without a user name, the root user's keys, of which IAM knows none (the
+/// root's keys are the emulator's `--credential`s).
 pub fn list_keys(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let mut v = Validation::new();
-    let name = key_user(p, &mut v)?;
+    let name = optional_user_name(p, &mut v);
     let max = query::paging(p, &mut v)?;
     query::finish(v)?;
     iam.read(&ctx.account, |state| {
-        let user = find(state, &name)?;
-        let items = user.keys.iter().map(|k| (k.id.clone(), k)).collect();
+        let keys = match &name {
+            Some(name) => find(state, name)?.keys.as_slice(),
+            None => &[],
+        };
+        let user_name = name
+            .as_deref()
+            .and_then(|n| state.users.get(&n.to_lowercase()))
+            .map(|u| u.name.as_str())
+            .unwrap_or_default();
+        let items = keys.iter().map(|k| (k.id.clone(), k)).collect();
         let (page, marker) = xml::paginate(items, p.get("Marker"), max);
         let mut x = Xml::new();
         x.members("AccessKeyMetadata", &page, |x, k| {
-            x.text("UserName", &user.name)
+            x.text("UserName", user_name)
                 .text("AccessKeyId", &k.id)
                 .text("Status", &k.status)
                 .date("CreateDate", k.created);

@@ -148,8 +148,9 @@ fn boundary(x: &mut Xml, arn: Option<&str>) {
     }
 }
 
-/// The `Role` shape (trust policy URL-encoded).
-pub fn role(x: &mut Xml, account: &str, r: &Role) {
+/// The `Role` shape (trust policy URL-encoded); `full` adds the tags and `RoleLastUsed`,
+/// which `ListRoles` leaves out.
+pub fn role(x: &mut Xml, account: &str, r: &Role, full: bool) {
     x.text("Path", &r.path)
         .text("RoleName", &r.name)
         .text("RoleId", &r.id)
@@ -162,19 +163,23 @@ pub fn role(x: &mut Xml, account: &str, r: &Role) {
         .opt("Description", r.description.as_deref())
         .value("MaxSessionDuration", r.max_session_duration);
     boundary(x, r.permissions_boundary.as_deref());
-    tags(x, &r.tags);
-    x.raw("RoleLastUsed", "");
+    if full {
+        tags(x, &r.tags);
+        x.raw("RoleLastUsed", "");
+    }
 }
 
-/// The `User` shape.
-pub fn user(x: &mut Xml, account: &str, u: &User) {
+/// The `User` shape; `full` adds the tags, which `ListUsers` leaves out.
+pub fn user(x: &mut Xml, account: &str, u: &User, full: bool) {
     x.text("Path", &u.path)
         .text("UserName", &u.name)
         .text("UserId", &u.id)
         .text("Arn", &model::arn(account, "user", &u.path, &u.name))
         .date("CreateDate", u.created);
     boundary(x, u.permissions_boundary.as_deref());
-    tags(x, &u.tags);
+    if full {
+        tags(x, &u.tags);
+    }
 }
 
 /// One page of `items` (sorted by key) from `marker` (an item key) on, with the marker of
