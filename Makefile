@@ -37,14 +37,15 @@ test: tools lint ## everything: lint, unit, integration against the real control
 	$(CARGO) test --locked --all-targets
 
 # Parts of `make bench`; one alone: BENCH_PARTS=operator make bench
-BENCH_PARTS ?= emulator operator
+BENCH_PARTS ?= emulator firehose operator
 
 .PHONY: bench
-bench: ## benchmarks into BENCHMARKS.md: emulator vs peers (bench/run.sh), N streams -> Ready (bench/operator.sh)
+bench: ## benchmarks into BENCHMARKS.md: emulator vs peers (bench/run.sh), Firehose vs peers (bench/firehose.sh), N streams -> Ready (bench/operator.sh)
 	@rc=0; for part in $(BENCH_PARTS); do \
 		case $$part in \
 		emulator) ./bench/run.sh || rc=1 ;; \
+		firehose) ./bench/firehose.sh || rc=1 ;; \
 		operator) ./bench/operator.sh || rc=1 ;; \
-		*) echo "bench: unknown part '$$part' (parts: emulator operator)" >&2; rc=1 ;; \
+		*) echo "bench: unknown part '$$part' (parts: emulator firehose operator)" >&2; rc=1 ;; \
 		esac; \
 	done; exit $$rc

@@ -2,7 +2,8 @@
 """Render the results of `make bench` into BENCHMARKS.md.
 
 Usage: render.py RESULTS_JSON BENCHMARKS_MD. target/bench/results-emulator.json (bench/run.sh)
-becomes the "## Emulator" section, target/bench/results-operator.json (bench/operator.sh) the
+becomes the "## Emulator" section, target/bench/results-firehose.json (bench/firehose.sh) the
+"## Firehose" section, target/bench/results-operator.json (bench/operator.sh) the
 "## Operator" section. Only that section, up to the next "## " heading, is replaced; the rest of
 the file is kept. A section not yet in the file is appended.
 """
@@ -12,12 +13,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import render_firehose as firehose  # noqa: E402
 import render_operator as operator  # noqa: E402
 
 HEADER = """# Benchmarks
 
 Measured by `make bench` on the project's machine kind; the numbers below are rewritten by each
-run (`bench/run.sh`, `bench/operator.sh`, `bench/render.py`). Timed tests never assert them
+run (`bench/run.sh`, `bench/firehose.sh`, `bench/operator.sh`, `bench/render.py`). Timed tests never assert them
 (DESIGN §8).
 """
 
@@ -228,6 +230,8 @@ def main():
         lines = HEADER.splitlines() + [""]
     if "runs" in res:
         heading, new = "## Operator", operator.section(res)
+    elif res.get("part") == "firehose":
+        heading, new = "## Firehose", firehose.section(res)
     else:
         heading, new = "## Emulator", section(res)
     start = next((i for i, l in enumerate(lines) if l.strip() == heading), None)

@@ -45,11 +45,9 @@ for tool in "$CARGO" jq python3; do
 done
 mkdir -p "$BENCH" "$LOGS"
 RUN_START=$(date +%s)
-say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+BENCH_PART=emulator
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------------------------------------
 # builds and installs; each prints nothing on success and leaves its error in $LOGS/<peer>.install
@@ -69,24 +67,10 @@ install_fakecloud() {
 		--manifest-path "$ROOT/bench/fakecloud-wrapper/Cargo.toml" && [[ -x $FAKECLOUD ]]
 }
 
-npm_install() { # dir package version
-	local dir=$1 pkg=$2 ver=$3
-	[[ -f $dir/.installed-$pkg-$ver ]] && return 0
-	rm -rf "$dir" && mkdir -p "$dir" &&
-		npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$pkg@$ver" &&
-		touch "$dir/.installed-$pkg-$ver"
-}
-
 install_kinesalite() { npm_install "$BENCH/kinesalite" kinesalite "$KINESALITE_VERSION"; }
 install_kinesis-mock() { npm_install "$BENCH/kinesis-mock" kinesis-local "$KINESIS_LOCAL_VERSION"; }
 
-install_moto() {
-	local venv="$BENCH/moto-venv"
-	[[ -f $venv/.installed-moto-$MOTO_VERSION ]] && return 0
-	rm -rf "$venv" && python3 -m venv "$venv" &&
-		"$venv/bin/pip" install --quiet "moto[server]==$MOTO_VERSION" &&
-		touch "$venv/.installed-moto-$MOTO_VERSION"
-}
+install_moto() { pip_install "$BENCH/moto-venv" "moto[server]==$MOTO_VERSION" "moto-$MOTO_VERSION"; }
 
 # ---------------------------------------------------------------------------------------------
 # per peer: version and launch arguments (after `loadgen launch ... --`)
@@ -127,31 +111,6 @@ launch() { # peer port log -> JSON line on stdout
 	moto) args+=(-- "$BENCH/moto-venv/bin/moto_server" -H 127.0.0.1 -p "$port") ;;
 	esac
 	"$LOADGEN" "${args[@]}"
-}
-
-stop_server() { # pid: its process group, TERM then KILL
-	local pid=$1 i
-	kill -TERM -- "-$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL -- "-$pid" 2>/dev/null
-}
-
-# Other work on this 2-core machine skews every number: before each peer, wait (up to 60 s) for
-# a second in which the rest of the machine uses less than 30% of one core.
-wait_quiet() {
-	local i a b u n s id io irq sirq st
-	for ((i = 0; i < 60; i++)); do
-		read -r _ u n s id io irq sirq st _ </proc/stat
-		a=$((u + n + s + irq + sirq + st))
-		sleep 1
-		read -r _ u n s id io irq sirq st _ </proc/stat
-		b=$((u + n + s + irq + sirq + st))
-		((b - a < 30 * $(getconf CLK_TCK) / 100)) && return 0
-	done
-	say "the machine is still busy; measuring anyway (see the 'other processes' row)"
 }
 
 SERVER_PID=

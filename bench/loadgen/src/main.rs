@@ -4,7 +4,8 @@
 //! Kinesis call and leaves it running. `loadgen run` creates a stream, writes to it with several
 //! concurrent PutRecords writers for a fixed time, re-reads every record from TRIM_HORIZON on
 //! every shard (counting lost, duplicate and out-of-order records), then measures put->get
-//! latency with one writer and LATEST readers. When given the server's PID it also reads the
+//! latency with one writer and LATEST readers. `loadgen firehose` does the same for Firehose
+//! delivery into S3 (see `firehose.rs`). When given the server's PID it also reads the
 //! server's CPU time and memory from /proc around each phase. Each prints one JSON line.
 
 use std::collections::HashMap;
@@ -20,6 +21,8 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamStatus};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
+
+mod firehose;
 
 const TAG_PUT: u8 = b'P';
 const TAG_LATENCY: u8 = b'L';
@@ -59,6 +62,8 @@ enum Command {
     },
     /// Run the benchmark against an endpoint.
     Run(RunArgs),
+    /// Run the Firehose benchmark (PutRecordBatch -> objects in S3) against an endpoint.
+    Firehose(firehose::Args),
     /// Print {"rss_kib", "hwm_kib", "cpu_s"} of a process and its descendants.
     Proc {
         #[arg(long)]
@@ -999,6 +1004,7 @@ fn main() {
                 command,
             } => launch(endpoint, region, log, cwd, envs, timeout_s, command).await,
             Command::Run(a) => run(a).await,
+            Command::Firehose(a) => firehose::run(a).await,
             Command::Proc { pid } => {
                 if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
                     println!("{}", json!({"error": format!("no process {pid}")}));
