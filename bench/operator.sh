@@ -67,26 +67,9 @@ for tool in "$CARGO" jq python3 curl; do
 done
 mkdir -p "$BENCH" "$LOGS"
 RUN_START=$(date +%s)
-say() { printf '[bench operator %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Same as bench/run.sh: wait (up to 60 s) for a second in which the machine uses less than 30%
-# of one core, so that another job's load does not land in the numbers.
-wait_quiet() {
-	local i a b u n s id io irq sirq st
-	for ((i = 0; i < 60; i++)); do
-		read -r _ u n s id io irq sirq st _ </proc/stat
-		a=$((u + n + s + irq + sirq + st))
-		sleep 1
-		read -r _ u n s id io irq sirq st _ </proc/stat
-		b=$((u + n + s + irq + sirq + st))
-		((b - a < 30 * $(getconf CLK_TCK) / 100)) && return 0
-	done
-	say "the machine is still busy; measuring anyway (see 'other processes' CPU in the results)"
-}
+BENCH_PART=operator
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 stop_pid() { # pid: TERM, then KILL after 10 s
 	local pid=$1 i
