@@ -2260,3 +2260,99 @@ async fn multipart_uploads_and_tags_survive_a_restart() {
     assert!(uploads.uploads().is_empty());
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_and_the_aws_cli_read_what_the_rust_sdk_wrote() {
+    use support::python::virtualenv;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = tokio::task::spawn_blocking(move || {
+        let boto3 = virtualenv(
+            "python-venv",
+            &manifest.join("tests/python/requirements.txt"),
+            "import boto3, pytest",
+        );
+        let cli = virtualenv(
+            "python-venv-awscli",
+            &manifest.join("tests/python/requirements-awscli.txt"),
+            "import awscli",
+        );
+        (boto3, cli.with_file_name("aws"))
+    })
+    .await
+    .unwrap();
+    let (python, aws) = python;
+
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "from-rust").await;
+    client
+        .put_object()
+        .bucket("from-rust")
+        .key("docs/a.txt")
+        .content_type("text/plain")
+        .metadata("writer", "rust")
+        .body(ByteStream::from_static(b"hello from the Rust SDK"))
+        .send()
+        .await
+        .unwrap();
+    put(&client, "from-rust", "docs/b.json", b"{}").await;
+    let big: Vec<u8> = (0..(5 << 20) + 100).map(|i: u32| (i % 251) as u8).collect();
+    let (id, parts) = upload_parts(
+        &client,
+        "from-rust",
+        "big.bin",
+        &[&big[..5 << 20], &big[5 << 20..]],
+    )
+    .await;
+    complete(&client, "from-rust", "big.bin", &id, parts)
+        .await
+        .unwrap();
+
+    let mut command = tokio::process::Command::new(&python);
+    command
+        .args([
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-rfE",
+            "--color=no",
+            "-q",
+        ])
+        .arg(manifest.join("tests/python/test_s3_boto3.py"))
+        .current_dir(manifest)
+        .env("S3_ENDPOINT", emu.endpoint_url())
+        .env("AWS_CLI", &aws)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for name in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "PYTEST_ADDOPTS",
+    ] {
+        command.env_remove(name);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(300), command.output())
+        .await
+        .expect("pytest finishes within 5 minutes")
+        .expect("pytest runs");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "pytest failed:\n{text}");
+    println!("{text}");
+}
