@@ -2356,3 +2356,131 @@ async fn boto3_and_the_aws_cli_read_what_the_rust_sdk_wrote() {
     assert!(output.status.success(), "pytest failed:\n{text}");
     println!("{text}");
 }
+
+#[tokio::test]
+async fn every_checksum_algorithm_is_verified_and_returned() {
+    use base64::Engine;
+    use sha2::Sha256;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let body = b"123456789";
+    let table = [
+        (
+            "x-amz-checksum-crc32",
+            encode(&0xCBF4_3926u32.to_be_bytes()),
+        ),
+        (
+            "x-amz-checksum-crc32c",
+            encode(&0xE306_9283u32.to_be_bytes()),
+        ),
+        (
+            "x-amz-checksum-crc64nvme",
+            encode(&0xAE8B_1486_0A79_9888u64.to_be_bytes()),
+        ),
+        ("x-amz-checksum-sha1", encode(&sha1::Sha1::digest(body))),
+        ("x-amz-checksum-sha256", encode(&Sha256::digest(body))),
+    ];
+    let emu = start_default().await;
+    raw(&emu, "PUT", "/algos", &[], b"").await;
+    for (header, value) in &table {
+        let answer = raw(&emu, "PUT", "/algos/k", &[(header, value)], body).await;
+        assert_eq!(answer.status, 200, "{header}: {}", answer.text());
+        assert_eq!(answer.header(header), Some(value.as_str()));
+        let got = raw(
+            &emu,
+            "HEAD",
+            "/algos/k",
+            &[("x-amz-checksum-mode", "ENABLED")],
+            b"",
+        )
+        .await;
+        assert_eq!(got.header(header), Some(value.as_str()), "{header}");
+        let wrong = raw(&emu, "PUT", "/algos/k", &[(header, value)], b"12345678X").await;
+        assert_eq!(wrong.status, 400, "{header}");
+        assert_eq!(
+            wrong.element("Code").as_deref(),
+            Some("BadDigest"),
+            "{header}"
+        );
+    }
+    let two = raw(
+        &emu,
+        "PUT",
+        "/algos/k",
+        &[(table[0].0, &table[0].1), (table[1].0, &table[1].1)],
+        body,
+    )
+    .await;
+    assert_eq!(two.element("Code").as_deref(), Some("InvalidRequest"));
+}
+
+#[tokio::test]
+async fn composite_multipart_checksums_need_every_part_checksum() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedPart};
+    use base64::Engine;
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "composite").await;
+    let upload = client
+        .create_multipart_upload()
+        .bucket("composite")
+        .key("k")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.checksum_type(), Some(&ChecksumType::Composite));
+    let id = upload.upload_id().unwrap();
+    let part = client
+        .upload_part()
+        .bucket("composite")
+        .key("k")
+        .upload_id(id)
+        .part_number(1)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .body(ByteStream::from_static(b"part one"))
+        .send()
+        .await
+        .unwrap();
+    let crc = part.checksum_crc32().unwrap().to_owned();
+    let without = vec![
+        CompletedPart::builder()
+            .part_number(1)
+            .e_tag(part.e_tag().unwrap())
+            .build(),
+    ];
+    let (code, message, status) = err(complete(&client, "composite", "k", id, without).await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "InvalidRequest",
+            "The upload was created using a crc32 checksum. The complete request must include the checksum for each part. It was missing for part 1 in the request.",
+            400
+        )
+    );
+    let with = vec![
+        CompletedPart::builder()
+            .part_number(1)
+            .e_tag(part.e_tag().unwrap())
+            .checksum_crc32(&crc)
+            .build(),
+    ];
+    let done = complete(&client, "composite", "k", id, with).await.unwrap();
+    let raw_crc = base64::engine::general_purpose::STANDARD
+        .decode(&crc)
+        .unwrap();
+    let expected = format!(
+        "{}-1",
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&raw_crc).to_be_bytes())
+    );
+    assert_eq!(done.checksum_crc32(), Some(expected.as_str()));
+    assert_eq!(done.checksum_type(), Some(&ChecksumType::Composite));
+    let head = client
+        .head_object()
+        .bucket("composite")
+        .key("k")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.checksum_crc32(), Some(expected.as_str()));
+}
