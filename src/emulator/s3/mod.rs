@@ -529,4 +529,94 @@ mod tests {
             );
         }
     }
+
+    /// Requests assembled from fragments of real ones, in random combinations: every one
+    /// gets an answer (an error is fine), none panics.
+    #[test]
+    fn arbitrary_requests_never_panic() {
+        let s3 = S3::new(Arc::new(Clock::default()), None).unwrap();
+        let ctx = Ctx {
+            account: "000000000000".to_owned(),
+            region: "us-east-1".to_owned(),
+        };
+        let methods = [
+            Method::GET,
+            Method::PUT,
+            Method::POST,
+            Method::DELETE,
+            Method::HEAD,
+            Method::PATCH,
+        ];
+        let paths = [
+            "/",
+            "/fuzz",
+            "/fuzz/",
+            "/fuzz/k",
+            "/fuzz/a/b%2F%ff",
+            "/%00",
+            "//x",
+        ];
+        let queries = [
+            "",
+            "uploads",
+            "uploadId=x&partNumber=1",
+            "uploadId=x&partNumber=99999",
+            "tagging",
+            "delete",
+            "list-type=2&max-keys=1&delimiter=/&continuation-token=%%%",
+            "location",
+            "partNumber=2",
+            "versioning",
+            "marker=z&encoding-type=url",
+        ];
+        let headers: [(&str, &str); 12] = [
+            ("range", "bytes=-"),
+            ("range", "bytes=3-1"),
+            ("content-md5", "===="),
+            ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-checksum-crc32", "!!"),
+            ("x-amz-copy-source", "/fuzz/k?versionId=1"),
+            ("x-amz-copy-source-range", "bytes=0-99999"),
+            ("if-match", "*"),
+            ("if-none-match", "*"),
+            ("x-amz-tagging", "%zz=1&=&a"),
+            ("host", "fuzz.localhost:1"),
+        ];
+        let bodies: [&[u8]; 6] = [
+            b"",
+            b"<CreateBucketConfiguration><LocationConstraint>x</LocationConstraint></CreateBucketConfiguration>",
+            b"<Delete><Object><Key>k</Key></Object></Delete>",
+            b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>",
+            b"ffffffff\r\nab",
+            b"0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for i in 0..3000 {
+            let mut map = http::HeaderMap::new();
+            for _ in 0..next(4) {
+                let (name, value) = headers[next(headers.len())];
+                map.insert(name, HeaderValue::from_static(value));
+            }
+            let req = RestRequest {
+                method: methods[next(methods.len())].clone(),
+                path: paths[next(paths.len())].to_owned(),
+                query: queries[next(queries.len())].to_owned(),
+                headers: map,
+                body: Bytes::from_static(bodies[next(bodies.len())]),
+                request_id: format!("req-{i}"),
+            };
+            let answer = s3.handle(&ctx, &req);
+            assert!(
+                answer.status.as_u16() < 500 || answer.status.as_u16() == 501,
+                "{req:?} -> {answer:?}"
+            );
+        }
+    }
 }
