@@ -136,7 +136,7 @@ impl S3 {
             BucketInfo {
                 owner: call.ctx.account.clone(),
                 region,
-                created_ms: self.clock.now_ms(),
+                created_ms: self.now_ms(),
             },
         ));
         if let Err(existing) = self.buckets.insert(bucket.clone()) {

@@ -171,6 +171,12 @@ impl S3 {
         self.buckets.get(bucket).is_some()
     }
 
+    /// The current time in whole seconds (as epoch milliseconds): S3 keeps times to the
+    /// second, so listings show `.000Z` and HTTP dates and XML dates agree.
+    fn now_ms(&self) -> i64 {
+        self.clock.now_ms().div_euclid(1000) * 1000
+    }
+
     /// Decodes the bucket, key and query of `req`.
     fn call<'a>(&self, ctx: &'a Ctx, req: &'a RestRequest) -> S3Result<Call<'a>> {
         let path = percent_decode_str(&req.path)
@@ -330,7 +336,7 @@ impl S3 {
             key,
             bucket.get(key).as_deref().map(|o| o.meta.etag.as_str()),
         )?;
-        object.meta.last_modified_ms = self.clock.now_ms();
+        object.meta.last_modified_ms = self.now_ms();
         if let Some(durable) = &self.durable {
             durable.put_object(&bucket.name, key, &object)?;
         }
