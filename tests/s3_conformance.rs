@@ -509,6 +509,22 @@ async fn other_accounts_are_denied_a_bucket() {
     );
     let (_, _, status) = err(other.head_bucket().bucket("private").send().await);
     assert_eq!(status, 403);
+    let (code, _, status) = err(client
+        .get_object()
+        .bucket("private")
+        .key("k")
+        .expected_bucket_owner("111122223333")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("AccessDenied", 403));
+    client
+        .get_object()
+        .bucket("private")
+        .key("k")
+        .expected_bucket_owner("000000000000")
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -979,6 +995,33 @@ async fn copy_object_copies_or_replaces_metadata() {
         .await);
     assert_eq!((code.as_str(), status), ("InvalidRequest", 400));
     assert!(message.starts_with("This copy request is illegal"));
+    let (code, _, status) = err(client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_match("\"00000000000000000000000000000000\"")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
+    let (code, _, status) = err(client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_none_match(md5_etag(b"copy me"))
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
+    client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_match(md5_etag(b"copy me"))
+        .send()
+        .await
+        .unwrap();
     let (code, _, status) = err(client
         .copy_object()
         .bucket("dst")
