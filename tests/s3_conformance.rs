@@ -2005,7 +2005,7 @@ async fn malformed_requests_get_s3_errors_and_never_crash() {
             "InvalidArgument",
         ),
         ("GET", "/robust/%ff%fe", &[], b"", 400, "InvalidURI"),
-        ("GET", "/robust?versioning", &[], b"", 501, "NotImplemented"),
+        ("PUT", "/robust?versioning", &[], b"", 501, "NotImplemented"),
         ("POST", "/robust/k", &[], b"", 405, "MethodNotAllowed"),
         ("DELETE", "/", &[], b"", 405, "MethodNotAllowed"),
         (
@@ -2076,10 +2076,10 @@ async fn malformed_requests_get_s3_errors_and_never_crash() {
         assert!(answer.element("RequestId").is_some());
         assert_eq!(answer.header("content-type"), Some("application/xml"));
     }
-    let answer = raw(&emu, "GET", "/robust?versioning", &[], b"").await;
+    let answer = raw(&emu, "PUT", "/robust?versioning", &[], b"").await;
     assert_eq!(
         answer.element("Message").as_deref(),
-        Some("The emulator does not implement the S3 operation GetBucketVersioning.")
+        Some("The emulator does not implement the S3 operation PutBucketVersioning.")
     );
     let long_key = format!("/robust/{}", "k".repeat(1025));
     let answer = raw(&emu, "PUT", &long_key, &[], b"x").await;
@@ -2620,4 +2620,162 @@ async fn acknowledged_objects_survive_kill_9() {
     }
     complete(&c, "crash", "pending", &id, parts).await.unwrap();
     assert_eq!(get(&c, "crash", "pending").await, b"in flight");
+}
+
+#[tokio::test]
+async fn bucket_configuration_reads_answer_as_for_a_new_bucket() {
+    use aws_sdk_s3::types::{ObjectOwnership, Permission, ServerSideEncryption};
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "config").await;
+    let versioning = client
+        .get_bucket_versioning()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        versioning.status().is_none(),
+        "versioning was never enabled"
+    );
+    let encryption = client
+        .get_bucket_encryption()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    let rule = &encryption
+        .server_side_encryption_configuration()
+        .unwrap()
+        .rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .map(|d| d.sse_algorithm()),
+        Some(&ServerSideEncryption::Aes256)
+    );
+    let block = client
+        .get_public_access_block()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        block
+            .public_access_block_configuration()
+            .and_then(|c| c.block_public_acls()),
+        Some(true)
+    );
+    let ownership = client
+        .get_bucket_ownership_controls()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ownership.ownership_controls().unwrap().rules()[0].object_ownership(),
+        &ObjectOwnership::BucketOwnerEnforced
+    );
+    let acl = client
+        .get_bucket_acl()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acl.grants()[0].permission(), Some(&Permission::FullControl));
+    assert_eq!(
+        acl.grants()[0].grantee().and_then(|g| g.id()),
+        acl.owner().and_then(|o| o.id())
+    );
+    let (code, message, status) = err(client.get_bucket_policy().bucket("config").send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "NoSuchBucketPolicy",
+            "The bucket policy does not exist",
+            404
+        )
+    );
+    let (code, _, status) = err(client.get_bucket_cors().bucket("config").send().await);
+    assert_eq!((code.as_str(), status), ("NoSuchCORSConfiguration", 404));
+    let (code, _, status) = err(client
+        .get_bucket_lifecycle_configuration()
+        .bucket("config")
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), status),
+        ("NoSuchLifecycleConfiguration", 404)
+    );
+    put(&client, "config", "k", b"v").await;
+    let acl = client
+        .get_object_acl()
+        .bucket("config")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acl.grants().len(), 1);
+}
+
+#[tokio::test]
+async fn bucket_tags_are_stored_and_survive_a_restart() {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let emu = Emulator::start(config.clone()).await.unwrap();
+    let client = s3(&emu);
+    create_bucket(&client, "tagged-bucket").await;
+    let (code, message, status) = err(client
+        .get_bucket_tagging()
+        .bucket("tagged-bucket")
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        ("NoSuchTagSet", "The TagSet does not exist", 404)
+    );
+    client
+        .put_bucket_tagging()
+        .bucket("tagged-bucket")
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("team").value("data").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    emu.shutdown().await;
+
+    let emu = Emulator::start(config).await.unwrap();
+    let client = s3(&emu);
+    let tags = client
+        .get_bucket_tagging()
+        .bucket("tagged-bucket")
+        .send()
+        .await
+        .unwrap();
+    let pairs: Vec<_> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(pairs, [("team", "data")]);
+    client
+        .delete_bucket_tagging()
+        .bucket("tagged-bucket")
+        .send()
+        .await
+        .unwrap();
+    let (code, _, _) = err(client
+        .get_bucket_tagging()
+        .bucket("tagged-bucket")
+        .send()
+        .await);
+    assert_eq!(code, "NoSuchTagSet");
+    emu.shutdown().await;
 }

@@ -164,7 +164,7 @@ impl S3 {
             .with("BucketName", name));
         }
         if let Some(durable) = &self.durable
-            && let Err(e) = durable.put_bucket(name, &bucket.info)
+            && let Err(e) = durable.put_bucket(name, &bucket.info, &[])
         {
             self.buckets.remove(name);
             return Err(e);

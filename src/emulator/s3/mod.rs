@@ -14,7 +14,8 @@
 //! `127.0.0.1:4566`, `localhost:4566`, `s3.localhost.localstack.cloud:4566` and
 //! `emulator.default.svc:4566` are path-style.
 //!
-//! The modules: `buckets` (bucket operations), `objects` (single-object operations), `list`
+//! The modules: `buckets` (bucket operations), `config` (bucket tags and the answers for
+//! configurations never set), `objects` (single-object operations), `list`
 //! (ListObjects v1 and v2), `multipart`, `tagging`, `conditions` (ranges and preconditions),
 //! `payload` (aws-chunked bodies and integrity checks), `checksum`, `state` (memory),
 //! `durable` (disk), `xml`, `time` and `errors`.
@@ -22,6 +23,7 @@
 mod buckets;
 mod checksum;
 mod conditions;
+mod config;
 mod durable;
 mod errors;
 mod list;
@@ -102,6 +104,7 @@ impl S3 {
                         objects.insert(key, Arc::new(object));
                     }
                     bucket.uploads.lock().extend(recovered.uploads);
+                    *bucket.tags.write() = recovered.tags;
                 }
                 let _ = buckets.insert(Arc::new(bucket));
             }
@@ -266,6 +269,12 @@ impl S3 {
             (&Method::GET, None) => self.list_objects_v1(call),
             (&Method::POST, Some("delete")) => self.delete_objects(call),
             (&Method::GET, Some("uploads")) => self.list_multipart_uploads(call),
+            (&Method::PUT, Some("tagging")) => self.put_bucket_tagging(call),
+            (&Method::GET, Some("tagging")) => self.get_bucket_tagging(call),
+            (&Method::DELETE, Some("tagging")) => self.delete_bucket_tagging(call),
+            (&Method::GET, Some(sub)) if config::DEFAULTS.contains(&sub) => {
+                self.bucket_configuration(call, sub)
+            }
             (method, Some(sub)) => Err(S3Error::not_implemented(&operation_name(
                 method, "Bucket", sub,
             ))),
@@ -285,6 +294,7 @@ impl S3 {
             (&Method::PUT, Some("tagging")) => self.put_object_tagging(call),
             (&Method::GET, Some("tagging")) => self.get_object_tagging(call),
             (&Method::DELETE, Some("tagging")) => self.delete_object_tagging(call),
+            (&Method::GET, Some("acl")) => self.get_object_acl(call),
             (&Method::POST, Some("uploads")) => self.create_multipart_upload(call),
             (&Method::PUT, Some("uploadId")) if copy => self.upload_part_copy(call),
             (&Method::PUT, Some("uploadId")) => self.upload_part(call),
