@@ -2779,3 +2779,68 @@ async fn bucket_tags_are_stored_and_survive_a_restart() {
     assert_eq!(code, "NoSuchTagSet");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn list_object_versions_shows_each_object_as_its_null_version() {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "versions").await;
+    for key in ["a", "b", "dir/c"] {
+        put(&client, "versions", key, key.as_bytes()).await;
+    }
+    let listed = client
+        .list_object_versions()
+        .bucket("versions")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let versions: Vec<_> = listed
+        .versions()
+        .iter()
+        .map(|v| (v.key().unwrap(), v.version_id().unwrap(), v.is_latest()))
+        .collect();
+    assert_eq!(
+        versions,
+        [("a", "null", Some(true)), ("b", "null", Some(true))]
+    );
+    let prefixes: Vec<_> = listed
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, ["dir/"]);
+    let page = client
+        .list_object_versions()
+        .bucket("versions")
+        .max_keys(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.is_truncated(), Some(true));
+    assert_eq!(page.next_key_marker(), Some("a"));
+    let ids: Vec<ObjectIdentifier> = ["a", "b", "dir/c"]
+        .iter()
+        .map(|k| {
+            ObjectIdentifier::builder()
+                .key(*k)
+                .version_id("null")
+                .build()
+                .unwrap()
+        })
+        .collect();
+    client
+        .delete_objects()
+        .bucket("versions")
+        .delete(Delete::builder().set_objects(Some(ids)).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_bucket()
+        .bucket("versions")
+        .send()
+        .await
+        .unwrap();
+}

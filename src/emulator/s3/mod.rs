@@ -269,6 +269,7 @@ impl S3 {
             (&Method::GET, None) => self.list_objects_v1(call),
             (&Method::POST, Some("delete")) => self.delete_objects(call),
             (&Method::GET, Some("uploads")) => self.list_multipart_uploads(call),
+            (&Method::GET, Some("versions")) => self.list_object_versions(call),
             (&Method::PUT, Some("tagging")) => self.put_bucket_tagging(call),
             (&Method::GET, Some("tagging")) => self.get_bucket_tagging(call),
             (&Method::DELETE, Some("tagging")) => self.delete_bucket_tagging(call),
