@@ -149,7 +149,7 @@ impl S3 {
             content_type: content_type.map(str::to_owned),
             ..ObjectMeta::default()
         };
-        let md5: [u8; 16] = <md5::Md5 as md5::Digest>::digest(&body).into();
+        let md5 = objects::md5_of(&body);
         self.store_object(
             &found,
             key,

@@ -15,7 +15,7 @@ use super::checksum::{Algorithm, Checksum};
 use super::conditions::WriteCondition;
 use super::errors::{S3Error, S3Result};
 use super::objects::{
-    check_key, checksum_elements, md5_of, meta_from_headers, set_encryption_header,
+    check_key, checksum_elements, md5_of, meta_from_headers, parse_etag, set_encryption_header,
 };
 use super::state::{Bucket, Object, ObjectMeta};
 use super::{Call, S3, empty, hex, owner_id, payload, set_header, time, xml, xml_ok};
@@ -114,19 +114,6 @@ pub fn multipart_etag(part_md5s: &[[u8; 16]]) -> String {
         joined.extend_from_slice(md5);
     }
     format!("\"{}-{}\"", hex(&md5_of(&joined)), part_md5s.len())
-}
-
-/// The MD5 a part's ETag (`"hex"`) holds.
-fn etag_md5(etag: &str) -> [u8; 16] {
-    let text = etag.trim_matches('"');
-    let mut out = [0u8; 16];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = text
-            .get(2 * i..2 * i + 2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .unwrap_or_default();
-    }
-    out
 }
 
 impl S3 {
@@ -454,7 +441,10 @@ impl S3 {
             }
             joined.freeze()
         };
-        let md5s: Vec<[u8; 16]> = parts.iter().map(|p| etag_md5(&p.meta.etag)).collect();
+        let md5s: Vec<[u8; 16]> = parts
+            .iter()
+            .map(|p| parse_etag(&p.meta.etag).unwrap_or_default())
+            .collect();
         let checksum = match upload.info.checksum_algorithm {
             Some(algorithm) if !upload.info.full_object => {
                 let mut raw = Vec::new();
@@ -720,6 +710,6 @@ mod tests {
             multipart_etag(&[a, b]),
             format!("\"{}-2\"", hex(&md5_of(&joined)))
         );
-        assert_eq!(etag_md5(&format!("\"{}\"", hex(&a))), a);
+        assert_eq!(parse_etag(&format!("\"{}\"", hex(&a))), Some(a));
     }
 }
