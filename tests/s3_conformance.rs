@@ -169,6 +169,11 @@ async fn list_objects_v2_filters_by_prefix_in_key_order() {
     assert_eq!(page.is_truncated(), Some(false));
     let first = &page.contents()[0];
     assert_eq!(first.size(), Some(6));
+    assert_eq!(
+        first.last_modified().map(|t| t.subsec_nanos()),
+        Some(0),
+        "S3 keeps times to the second"
+    );
     assert_eq!(first.e_tag(), Some(md5_etag(b"data/x").as_str()));
     assert!(first.last_modified().is_some());
 }
@@ -504,6 +509,22 @@ async fn other_accounts_are_denied_a_bucket() {
     );
     let (_, _, status) = err(other.head_bucket().bucket("private").send().await);
     assert_eq!(status, 403);
+    let (code, _, status) = err(client
+        .get_object()
+        .bucket("private")
+        .key("k")
+        .expected_bucket_owner("111122223333")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("AccessDenied", 403));
+    client
+        .get_object()
+        .bucket("private")
+        .key("k")
+        .expected_bucket_owner("000000000000")
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -974,6 +995,33 @@ async fn copy_object_copies_or_replaces_metadata() {
         .await);
     assert_eq!((code.as_str(), status), ("InvalidRequest", 400));
     assert!(message.starts_with("This copy request is illegal"));
+    let (code, _, status) = err(client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_match("\"00000000000000000000000000000000\"")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
+    let (code, _, status) = err(client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_none_match(md5_etag(b"copy me"))
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
+    client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_match(md5_etag(b"copy me"))
+        .send()
+        .await
+        .unwrap();
     let (code, _, status) = err(client
         .copy_object()
         .bucket("dst")
@@ -1957,7 +2005,7 @@ async fn malformed_requests_get_s3_errors_and_never_crash() {
             "InvalidArgument",
         ),
         ("GET", "/robust/%ff%fe", &[], b"", 400, "InvalidURI"),
-        ("GET", "/robust?versioning", &[], b"", 501, "NotImplemented"),
+        ("PUT", "/robust?versioning", &[], b"", 501, "NotImplemented"),
         ("POST", "/robust/k", &[], b"", 405, "MethodNotAllowed"),
         ("DELETE", "/", &[], b"", 405, "MethodNotAllowed"),
         (
@@ -2028,10 +2076,10 @@ async fn malformed_requests_get_s3_errors_and_never_crash() {
         assert!(answer.element("RequestId").is_some());
         assert_eq!(answer.header("content-type"), Some("application/xml"));
     }
-    let answer = raw(&emu, "GET", "/robust?versioning", &[], b"").await;
+    let answer = raw(&emu, "PUT", "/robust?versioning", &[], b"").await;
     assert_eq!(
         answer.element("Message").as_deref(),
-        Some("The emulator does not implement the S3 operation GetBucketVersioning.")
+        Some("The emulator does not implement the S3 operation PutBucketVersioning.")
     );
     let long_key = format!("/robust/{}", "k".repeat(1025));
     let answer = raw(&emu, "PUT", &long_key, &[], b"x").await;
@@ -2259,4 +2307,540 @@ async fn multipart_uploads_and_tags_survive_a_restart() {
         .unwrap();
     assert!(uploads.uploads().is_empty());
     emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_and_the_aws_cli_read_what_the_rust_sdk_wrote() {
+    use support::python::virtualenv;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = tokio::task::spawn_blocking(move || {
+        let boto3 = virtualenv(
+            "python-venv",
+            &manifest.join("tests/python/requirements.txt"),
+            "import boto3, pytest",
+        );
+        let cli = virtualenv(
+            "python-venv-awscli",
+            &manifest.join("tests/python/requirements-awscli.txt"),
+            "import awscli",
+        );
+        (boto3, cli.with_file_name("aws"))
+    })
+    .await
+    .unwrap();
+    let (python, aws) = python;
+
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "from-rust").await;
+    client
+        .put_object()
+        .bucket("from-rust")
+        .key("docs/a.txt")
+        .content_type("text/plain")
+        .metadata("writer", "rust")
+        .body(ByteStream::from_static(b"hello from the Rust SDK"))
+        .send()
+        .await
+        .unwrap();
+    put(&client, "from-rust", "docs/b.json", b"{}").await;
+    let big: Vec<u8> = (0..(5 << 20) + 100).map(|i: u32| (i % 251) as u8).collect();
+    let (id, parts) = upload_parts(
+        &client,
+        "from-rust",
+        "big.bin",
+        &[&big[..5 << 20], &big[5 << 20..]],
+    )
+    .await;
+    complete(&client, "from-rust", "big.bin", &id, parts)
+        .await
+        .unwrap();
+
+    let mut command = tokio::process::Command::new(&python);
+    command
+        .args([
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-rfE",
+            "--color=no",
+            "-q",
+        ])
+        .arg(manifest.join("tests/python/test_s3_boto3.py"))
+        .current_dir(manifest)
+        .env("S3_ENDPOINT", emu.endpoint_url())
+        .env("AWS_CLI", &aws)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for name in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "PYTEST_ADDOPTS",
+    ] {
+        command.env_remove(name);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(300), command.output())
+        .await
+        .expect("pytest finishes within 5 minutes")
+        .expect("pytest runs");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "pytest failed:\n{text}");
+    println!("{text}");
+}
+
+#[tokio::test]
+async fn every_checksum_algorithm_is_verified_and_returned() {
+    use base64::Engine;
+    use sha2::Sha256;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let body = b"123456789";
+    let table = [
+        (
+            "x-amz-checksum-crc32",
+            encode(&0xCBF4_3926u32.to_be_bytes()),
+        ),
+        (
+            "x-amz-checksum-crc32c",
+            encode(&0xE306_9283u32.to_be_bytes()),
+        ),
+        (
+            "x-amz-checksum-crc64nvme",
+            encode(&0xAE8B_1486_0A79_9888u64.to_be_bytes()),
+        ),
+        ("x-amz-checksum-sha1", encode(&sha1::Sha1::digest(body))),
+        ("x-amz-checksum-sha256", encode(&Sha256::digest(body))),
+    ];
+    let emu = start_default().await;
+    raw(&emu, "PUT", "/algos", &[], b"").await;
+    for (header, value) in &table {
+        let answer = raw(&emu, "PUT", "/algos/k", &[(header, value)], body).await;
+        assert_eq!(answer.status, 200, "{header}: {}", answer.text());
+        assert_eq!(answer.header(header), Some(value.as_str()));
+        let got = raw(
+            &emu,
+            "HEAD",
+            "/algos/k",
+            &[("x-amz-checksum-mode", "ENABLED")],
+            b"",
+        )
+        .await;
+        assert_eq!(got.header(header), Some(value.as_str()), "{header}");
+        let wrong = raw(&emu, "PUT", "/algos/k", &[(header, value)], b"12345678X").await;
+        assert_eq!(wrong.status, 400, "{header}");
+        assert_eq!(
+            wrong.element("Code").as_deref(),
+            Some("BadDigest"),
+            "{header}"
+        );
+    }
+    let two = raw(
+        &emu,
+        "PUT",
+        "/algos/k",
+        &[(table[0].0, &table[0].1), (table[1].0, &table[1].1)],
+        body,
+    )
+    .await;
+    assert_eq!(two.element("Code").as_deref(), Some("InvalidRequest"));
+}
+
+#[tokio::test]
+async fn composite_multipart_checksums_need_every_part_checksum() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedPart};
+    use base64::Engine;
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "composite").await;
+    let upload = client
+        .create_multipart_upload()
+        .bucket("composite")
+        .key("k")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.checksum_type(), Some(&ChecksumType::Composite));
+    let id = upload.upload_id().unwrap();
+    let part = client
+        .upload_part()
+        .bucket("composite")
+        .key("k")
+        .upload_id(id)
+        .part_number(1)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .body(ByteStream::from_static(b"part one"))
+        .send()
+        .await
+        .unwrap();
+    let crc = part.checksum_crc32().unwrap().to_owned();
+    let without = vec![
+        CompletedPart::builder()
+            .part_number(1)
+            .e_tag(part.e_tag().unwrap())
+            .build(),
+    ];
+    let (code, message, status) = err(complete(&client, "composite", "k", id, without).await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "InvalidRequest",
+            "The upload was created using a crc32 checksum. The complete request must include the checksum for each part. It was missing for part 1 in the request.",
+            400
+        )
+    );
+    let with = vec![
+        CompletedPart::builder()
+            .part_number(1)
+            .e_tag(part.e_tag().unwrap())
+            .checksum_crc32(&crc)
+            .build(),
+    ];
+    let done = complete(&client, "composite", "k", id, with).await.unwrap();
+    let raw_crc = base64::engine::general_purpose::STANDARD
+        .decode(&crc)
+        .unwrap();
+    let expected = format!(
+        "{}-1",
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&raw_crc).to_be_bytes())
+    );
+    assert_eq!(done.checksum_crc32(), Some(expected.as_str()));
+    assert_eq!(done.checksum_type(), Some(&ChecksumType::Composite));
+    let head = client
+        .head_object()
+        .bucket("composite")
+        .key("k")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.checksum_crc32(), Some(expected.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_objects_survive_kill_9() {
+    async fn spawn(port: u16, dir: &std::path::Path) -> tokio::process::Child {
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+            .args([
+                "emulator",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the emulator binary starts");
+        for _ in 0..400 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return child;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the emulator did not listen on {port}");
+    }
+    fn client(port: u16) -> Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .retry_config(RetryConfig::disabled())
+            .force_path_style(true)
+            .build();
+        Client::from_conf(config)
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut emulator = spawn(port, dir.path()).await;
+    let c = client(port);
+    create_bucket(&c, "crash").await;
+    let (id, parts) = upload_parts(&c, "crash", "pending", &[b"in flight"]).await;
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let c = c.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..10_000 {
+                let key = format!("w{w}/{i:05}");
+                let body = format!("{key}:{}", "x".repeat(i % 300));
+                let sent = c
+                    .put_object()
+                    .bucket("crash")
+                    .key(&key)
+                    .body(ByteStream::from(body.clone().into_bytes()))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => acked.push((key, body)),
+                    Err(_) => break,
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    emulator.start_kill().expect("SIGKILL");
+    emulator.wait().await.unwrap();
+    let mut acked = Vec::new();
+    for w in writers {
+        acked.extend(w.await.unwrap());
+    }
+    assert!(acked.len() > 50, "the writers got going: {}", acked.len());
+
+    let _restarted = spawn(port, dir.path()).await;
+    let c = client(port);
+    for (key, body) in &acked {
+        assert_eq!(get(&c, "crash", key).await, body.as_bytes(), "{key}");
+    }
+    complete(&c, "crash", "pending", &id, parts).await.unwrap();
+    assert_eq!(get(&c, "crash", "pending").await, b"in flight");
+}
+
+#[tokio::test]
+async fn bucket_configuration_reads_answer_as_for_a_new_bucket() {
+    use aws_sdk_s3::types::{ObjectOwnership, Permission, ServerSideEncryption};
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "config").await;
+    let versioning = client
+        .get_bucket_versioning()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        versioning.status().is_none(),
+        "versioning was never enabled"
+    );
+    let encryption = client
+        .get_bucket_encryption()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    let rule = &encryption
+        .server_side_encryption_configuration()
+        .unwrap()
+        .rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .map(|d| d.sse_algorithm()),
+        Some(&ServerSideEncryption::Aes256)
+    );
+    let block = client
+        .get_public_access_block()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        block
+            .public_access_block_configuration()
+            .and_then(|c| c.block_public_acls()),
+        Some(true)
+    );
+    let ownership = client
+        .get_bucket_ownership_controls()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ownership.ownership_controls().unwrap().rules()[0].object_ownership(),
+        &ObjectOwnership::BucketOwnerEnforced
+    );
+    let acl = client
+        .get_bucket_acl()
+        .bucket("config")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acl.grants()[0].permission(), Some(&Permission::FullControl));
+    assert_eq!(
+        acl.grants()[0].grantee().and_then(|g| g.id()),
+        acl.owner().and_then(|o| o.id())
+    );
+    let (code, message, status) = err(client.get_bucket_policy().bucket("config").send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "NoSuchBucketPolicy",
+            "The bucket policy does not exist",
+            404
+        )
+    );
+    let (code, _, status) = err(client.get_bucket_cors().bucket("config").send().await);
+    assert_eq!((code.as_str(), status), ("NoSuchCORSConfiguration", 404));
+    let (code, _, status) = err(client
+        .get_bucket_lifecycle_configuration()
+        .bucket("config")
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), status),
+        ("NoSuchLifecycleConfiguration", 404)
+    );
+    put(&client, "config", "k", b"v").await;
+    let acl = client
+        .get_object_acl()
+        .bucket("config")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acl.grants().len(), 1);
+}
+
+#[tokio::test]
+async fn bucket_tags_are_stored_and_survive_a_restart() {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let emu = Emulator::start(config.clone()).await.unwrap();
+    let client = s3(&emu);
+    create_bucket(&client, "tagged-bucket").await;
+    let (code, message, status) = err(client
+        .get_bucket_tagging()
+        .bucket("tagged-bucket")
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        ("NoSuchTagSet", "The TagSet does not exist", 404)
+    );
+    client
+        .put_bucket_tagging()
+        .bucket("tagged-bucket")
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("team").value("data").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    emu.shutdown().await;
+
+    let emu = Emulator::start(config).await.unwrap();
+    let client = s3(&emu);
+    let tags = client
+        .get_bucket_tagging()
+        .bucket("tagged-bucket")
+        .send()
+        .await
+        .unwrap();
+    let pairs: Vec<_> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(pairs, [("team", "data")]);
+    client
+        .delete_bucket_tagging()
+        .bucket("tagged-bucket")
+        .send()
+        .await
+        .unwrap();
+    let (code, _, _) = err(client
+        .get_bucket_tagging()
+        .bucket("tagged-bucket")
+        .send()
+        .await);
+    assert_eq!(code, "NoSuchTagSet");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn list_object_versions_shows_each_object_as_its_null_version() {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "versions").await;
+    for key in ["a", "b", "dir/c"] {
+        put(&client, "versions", key, key.as_bytes()).await;
+    }
+    let listed = client
+        .list_object_versions()
+        .bucket("versions")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let versions: Vec<_> = listed
+        .versions()
+        .iter()
+        .map(|v| (v.key().unwrap(), v.version_id().unwrap(), v.is_latest()))
+        .collect();
+    assert_eq!(
+        versions,
+        [("a", "null", Some(true)), ("b", "null", Some(true))]
+    );
+    let prefixes: Vec<_> = listed
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, ["dir/"]);
+    let page = client
+        .list_object_versions()
+        .bucket("versions")
+        .max_keys(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.is_truncated(), Some(true));
+    assert_eq!(page.next_key_marker(), Some("a"));
+    let ids: Vec<ObjectIdentifier> = ["a", "b", "dir/c"]
+        .iter()
+        .map(|k| {
+            ObjectIdentifier::builder()
+                .key(*k)
+                .version_id("null")
+                .build()
+                .unwrap()
+        })
+        .collect();
+    client
+        .delete_objects()
+        .bucket("versions")
+        .delete(Delete::builder().set_objects(Some(ids)).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_bucket()
+        .bucket("versions")
+        .send()
+        .await
+        .unwrap();
 }

@@ -45,12 +45,32 @@ pub fn invalid_bucket_name(name: &str) -> Option<&'static str> {
     None
 }
 
+/// True when `name` has the shape of an AWS region (`eu-west-1`, `us-gov-east-1`), or is
+/// `EU`, S3's legacy name for eu-west-1.
+fn is_region(name: &str) -> bool {
+    if name == "EU" {
+        return true;
+    }
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
 impl S3 {
-    /// The bucket `call` names when it exists and the caller owns it (`NoSuchBucket`,
-    /// `AccessDenied` otherwise).
+    /// The bucket `call` names when it exists, the caller owns it and it is owned by the
+    /// account `x-amz-expected-bucket-owner` names, if any (`NoSuchBucket`, `AccessDenied`
+    /// otherwise).
     pub(super) fn owned_bucket(&self, call: &Call<'_>) -> S3Result<Arc<Bucket>> {
         let bucket = self.bucket(call)?;
-        if bucket.info.owner != call.ctx.account {
+        let expected = call.header("x-amz-expected-bucket-owner");
+        if bucket.info.owner != call.ctx.account
+            || expected.is_some_and(|owner| owner != bucket.info.owner)
+        {
             return Err(S3Error::new(403, "AccessDenied", "Access Denied"));
         }
         Ok(bucket)
@@ -88,6 +108,14 @@ impl S3 {
                 )
                 .with("LocationConstraint", "us-east-1"));
             }
+            Some(c) if !is_region(c) => {
+                return Err(S3Error::new(
+                    400,
+                    "InvalidLocationConstraint",
+                    "The specified location-constraint is not valid",
+                )
+                .with("LocationConstraint", c));
+            }
             Some(c) if endpoint != "us-east-1" && c != endpoint => {
                 return Err(S3Error::new(
                     400,
@@ -112,7 +140,7 @@ impl S3 {
             BucketInfo {
                 owner: call.ctx.account.clone(),
                 region,
-                created_ms: self.clock.now_ms(),
+                created_ms: self.now_ms(),
             },
         ));
         if let Err(existing) = self.buckets.insert(bucket.clone()) {
@@ -136,7 +164,7 @@ impl S3 {
             .with("BucketName", name));
         }
         if let Some(durable) = &self.durable
-            && let Err(e) = durable.put_bucket(name, &bucket.info)
+            && let Err(e) = durable.put_bucket(name, &bucket.info, &[])
         {
             self.buckets.remove(name);
             return Err(e);
@@ -254,6 +282,16 @@ fn created(name: &str) -> RestResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_shapes() {
+        for good in ["eu-west-1", "us-gov-east-1", "ap-southeast-4", "EU"] {
+            assert!(is_region(good), "{good}");
+        }
+        for bad in ["x", "us-east", "US-EAST-1", "eu-west-", "e-west-1", ""] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn bucket_name_rules() {

@@ -24,12 +24,23 @@ pub struct Durable {
     parts: Keyspace,
 }
 
+/// A bucket as stored: what it was created with, and its tags.
+#[derive(Serialize, serde::Deserialize)]
+struct StoredBucket {
+    #[serde(flatten)]
+    info: BucketInfo,
+    #[serde(default)]
+    tags: Vec<(String, String)>,
+}
+
 /// A bucket read back from disk, with its objects and uploads.
 pub struct RecoveredBucket {
     /// Name.
     pub name: String,
     /// Owner, region, creation time.
     pub info: BucketInfo,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
     /// Objects by key.
     pub objects: Vec<(String, Object)>,
     /// Multipart uploads by ID.
@@ -90,10 +101,19 @@ impl Durable {
         self.storage.commit(batch).map_err(internal)
     }
 
-    /// Stores a new bucket.
-    pub fn put_bucket(&self, name: &str, info: &BucketInfo) -> Result<(), S3Error> {
+    /// Stores a bucket (new, or with new tags).
+    pub fn put_bucket(
+        &self,
+        name: &str,
+        info: &BucketInfo,
+        tags: &[(String, String)],
+    ) -> Result<(), S3Error> {
         let mut batch = self.storage.batch();
-        let value = serde_json::to_vec(info).expect("bucket info serialises");
+        let stored = StoredBucket {
+            info: info.clone(),
+            tags: tags.to_vec(),
+        };
+        let value = serde_json::to_vec(&stored).expect("bucket info serialises");
         batch.put(&self.buckets, name.as_bytes(), &value);
         self.commit(batch)
     }
@@ -193,7 +213,8 @@ impl Durable {
         for entry in self.storage.scan(&self.buckets, b"") {
             let (key, value) = entry?;
             let name = String::from_utf8_lossy(&key).into_owned();
-            let Ok(info) = serde_json::from_slice::<BucketInfo>(&value) else {
+            let Ok(StoredBucket { info, tags }) = serde_json::from_slice::<StoredBucket>(&value)
+            else {
                 tracing::error!(bucket = %name, "skipping a stored bucket that cannot be decoded");
                 continue;
             };
@@ -237,6 +258,7 @@ impl Durable {
             out.push(RecoveredBucket {
                 name,
                 info,
+                tags,
                 objects,
                 uploads,
             });

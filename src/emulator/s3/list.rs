@@ -1,4 +1,4 @@
-//! ListObjectsV2 and ListObjects (v1): a key-ordered walk of a bucket from a marker, with
+//! ListObjectsV2, ListObjects (v1) and ListObjectVersions: a key-ordered walk of a bucket from a marker, with
 //! prefix filtering, delimiter grouping into CommonPrefixes, page size, and `encoding-type=url`.
 //!
 //! Resuming: the v2 continuation token is the base64 of the last key or common prefix
@@ -43,6 +43,9 @@ fn walk(bucket: &Bucket, prefix: &str, delimiter: &str, after: &str, max: usize)
     };
     let mut range = objects.range::<String, _>((start, Bound::Unbounded));
     let mut truncated = false;
+    if max == 0 {
+        return Page { entries, truncated };
+    }
     while let Some((key, object)) = range.next() {
         if !key.starts_with(prefix) {
             if key.as_str() > prefix {
@@ -227,6 +230,81 @@ impl S3 {
         }
         write_entries(&mut out, &page.entries, Some(&bucket.info.owner), &shown);
         out.push_str("</ListBucketResult>");
+        Ok(xml_ok(out))
+    }
+}
+
+impl S3 {
+    /// ListObjectVersions: buckets here are never versioned, so each object is its only
+    /// version, `null`, and the latest (as S3 lists objects of an unversioned bucket).
+    pub(super) fn list_object_versions(&self, call: &Call<'_>) -> S3Result<RestResponse> {
+        let bucket = self.owned_bucket(call)?;
+        let prefix = call.param("prefix").unwrap_or_default();
+        let delimiter = call.param("delimiter").unwrap_or_default();
+        let marker = call.param("key-marker").unwrap_or_default();
+        let max = max_keys(call)?;
+        let encode = url_encoding(call)?;
+        let page = walk(&bucket, prefix, delimiter, marker, max);
+        let shown = |v: &str| if encode { url_encode(v) } else { v.to_owned() };
+        let mut out = format!("<ListVersionsResult xmlns=\"{}\">", xml::NS);
+        xml::element(&mut out, "Name", &bucket.name);
+        xml::element(&mut out, "Prefix", &shown(prefix));
+        xml::element(&mut out, "KeyMarker", &shown(marker));
+        xml::element(
+            &mut out,
+            "VersionIdMarker",
+            call.param("version-id-marker").unwrap_or_default(),
+        );
+        if page.truncated
+            && let Some(last) = page.entries.last()
+        {
+            let next = match last {
+                Entry::Object(key, _) => key,
+                Entry::Prefix(p) => p,
+            };
+            xml::element(&mut out, "NextKeyMarker", &shown(next));
+            xml::element(&mut out, "NextVersionIdMarker", "null");
+        }
+        xml::element(&mut out, "MaxKeys", &max.to_string());
+        if !delimiter.is_empty() {
+            xml::element(&mut out, "Delimiter", &shown(delimiter));
+        }
+        xml::element(
+            &mut out,
+            "IsTruncated",
+            if page.truncated { "true" } else { "false" },
+        );
+        if encode {
+            xml::element(&mut out, "EncodingType", "url");
+        }
+        for entry in &page.entries {
+            if let Entry::Object(key, object) = entry {
+                out.push_str("<Version>");
+                xml::element(&mut out, "Key", &shown(key));
+                xml::element(&mut out, "VersionId", "null");
+                xml::element(&mut out, "IsLatest", "true");
+                xml::element(
+                    &mut out,
+                    "LastModified",
+                    &time::iso8601(object.meta.last_modified_ms),
+                );
+                xml::element(&mut out, "ETag", &object.meta.etag);
+                xml::element(&mut out, "Size", &object.body.len().to_string());
+                out.push_str("<Owner>");
+                xml::element(&mut out, "ID", &owner_id(&bucket.info.owner));
+                out.push_str("</Owner>");
+                xml::element(&mut out, "StorageClass", "STANDARD");
+                out.push_str("</Version>");
+            }
+        }
+        for entry in &page.entries {
+            if let Entry::Prefix(p) = entry {
+                out.push_str("<CommonPrefixes>");
+                xml::element(&mut out, "Prefix", &shown(p));
+                out.push_str("</CommonPrefixes>");
+            }
+        }
+        out.push_str("</ListVersionsResult>");
         Ok(xml_ok(out))
     }
 }

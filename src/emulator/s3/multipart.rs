@@ -15,7 +15,7 @@ use super::checksum::{Algorithm, Checksum};
 use super::conditions::WriteCondition;
 use super::errors::{S3Error, S3Result};
 use super::objects::{
-    check_key, checksum_elements, md5_of, meta_from_headers, set_encryption_header,
+    check_key, checksum_elements, md5_of, meta_from_headers, parse_etag, set_encryption_header,
 };
 use super::state::{Bucket, Object, ObjectMeta};
 use super::{Call, S3, empty, hex, owner_id, payload, set_header, time, xml, xml_ok};
@@ -116,19 +116,6 @@ pub fn multipart_etag(part_md5s: &[[u8; 16]]) -> String {
     format!("\"{}-{}\"", hex(&md5_of(&joined)), part_md5s.len())
 }
 
-/// The MD5 a part's ETag (`"hex"`) holds.
-fn etag_md5(etag: &str) -> [u8; 16] {
-    let text = etag.trim_matches('"');
-    let mut out = [0u8; 16];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = text
-            .get(2 * i..2 * i + 2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .unwrap_or_default();
-    }
-    out
-}
-
 impl S3 {
     /// The upload `call`'s `uploadId` names, for `call`'s key (`NoSuchUpload` otherwise).
     fn with_upload<T>(
@@ -190,7 +177,7 @@ impl S3 {
             }
             _ => {}
         }
-        let now = self.clock.now_ms();
+        let now = self.now_ms();
         let id = new_upload_id(&bucket.name, &call.key, now);
         let info = UploadInfo {
             key: call.key.clone(),
@@ -262,7 +249,7 @@ impl S3 {
         let part = Part {
             meta: PartMeta {
                 etag: format!("\"{}\"", hex(&md5)),
-                last_modified_ms: self.clock.now_ms(),
+                last_modified_ms: self.now_ms(),
                 checksum,
             },
             body,
@@ -366,7 +353,12 @@ impl S3 {
         let root = xml::parse(&body)
             .filter(|r| r.name == "CompleteMultipartUpload")
             .ok_or_else(S3Error::malformed_xml)?;
+        let composite = upload
+            .info
+            .checksum_algorithm
+            .filter(|_| !upload.info.full_object);
         let mut listed: Vec<(u32, String)> = Vec::new();
+        let mut listed_checksums: Vec<Option<String>> = Vec::new();
         for part in root.children_named("Part") {
             let number = part
                 .child_text("PartNumber")
@@ -378,6 +370,11 @@ impl S3 {
                 .trim()
                 .to_owned();
             listed.push((number, etag));
+            listed_checksums.push(
+                composite
+                    .and_then(|a| part.child_text(a.element()))
+                    .map(|c| c.trim().to_owned()),
+            );
         }
         if listed.is_empty() {
             return Err(S3Error::malformed_xml());
@@ -391,11 +388,23 @@ impl S3 {
             .with("UploadId", &id));
         }
         let mut parts: Vec<&Part> = Vec::with_capacity(listed.len());
-        for (number, etag) in &listed {
+        for ((number, etag), checksum) in listed.iter().zip(&listed_checksums) {
+            if let Some(algorithm) = composite
+                && checksum.is_none()
+            {
+                return Err(S3Error::invalid_request(format!(
+                    "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {number} in the request.",
+                    algorithm.name().to_ascii_lowercase()
+                )));
+            }
             let found = upload
                 .parts
                 .get(number)
-                .filter(|p| p.meta.etag.trim_matches('"') == etag.trim_matches('"'));
+                .filter(|p| p.meta.etag.trim_matches('"') == etag.trim_matches('"'))
+                .filter(|p| {
+                    checksum.is_none()
+                        || p.meta.checksum.as_ref().map(|c| &c.value) == checksum.as_ref()
+                });
             let Some(part) = found else {
                 return Err(S3Error::new(
                     400,
@@ -432,7 +441,10 @@ impl S3 {
             }
             joined.freeze()
         };
-        let md5s: Vec<[u8; 16]> = parts.iter().map(|p| etag_md5(&p.meta.etag)).collect();
+        let md5s: Vec<[u8; 16]> = parts
+            .iter()
+            .map(|p| parse_etag(&p.meta.etag).unwrap_or_default())
+            .collect();
         let checksum = match upload.info.checksum_algorithm {
             Some(algorithm) if !upload.info.full_object => {
                 let mut raw = Vec::new();
@@ -483,7 +495,7 @@ impl S3 {
                     .as_deref()
                     .map(|o| o.meta.etag.as_str()),
             )?;
-            meta.last_modified_ms = self.clock.now_ms();
+            meta.last_modified_ms = self.now_ms();
             let object = Object { meta, body: joined };
             if let Some(durable) = &self.durable {
                 durable.finish_upload(&bucket.name, &id, numbers, Some((&call.key, &object)))?;
@@ -698,6 +710,6 @@ mod tests {
             multipart_etag(&[a, b]),
             format!("\"{}-2\"", hex(&md5_of(&joined)))
         );
-        assert_eq!(etag_md5(&format!("\"{}\"", hex(&a))), a);
+        assert_eq!(parse_etag(&format!("\"{}\"", hex(&a))), Some(a));
     }
 }

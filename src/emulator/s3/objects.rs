@@ -539,8 +539,8 @@ pub fn md5_of(data: &[u8]) -> [u8; 16] {
     md5::Md5::digest(data).into()
 }
 
-/// The MD5 a single-upload ETag (`"hex"`) holds.
-fn parse_etag(etag: &str) -> Option<[u8; 16]> {
+/// The MD5 a single-upload or part ETag (`"hex"`) holds.
+pub fn parse_etag(etag: &str) -> Option<[u8; 16]> {
     let hex_text = etag.trim_matches('"');
     if hex_text.len() != 32 {
         return None;

@@ -14,6 +14,7 @@ use sha2::Sha256;
 
 use super::checksum::{self, Algorithm, Checksum};
 use super::errors::{S3Error, S3Result};
+use super::hex;
 use crate::emulator::rest::RestRequest;
 
 /// An upload's body, decoded and verified.
@@ -35,10 +36,6 @@ const STREAMING: [&str; 5] = [
     "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
     "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
 ];
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn malformed_chunks(detail: &str) -> S3Error {
     S3Error::invalid_request(format!(

@@ -72,6 +72,8 @@ pub struct Bucket {
     pub uploads: Mutex<BTreeMap<String, Upload>>,
     /// Orders the writes to this bucket (see the module doc); `true` once deleted.
     pub writes: Mutex<bool>,
+    /// The bucket's tags (PutBucketTagging), in the order given.
+    pub tags: RwLock<Vec<(String, String)>>,
 }
 
 impl Bucket {
@@ -83,6 +85,7 @@ impl Bucket {
             objects: RwLock::default(),
             uploads: Mutex::default(),
             writes: Mutex::new(false),
+            tags: RwLock::default(),
         }
     }
 

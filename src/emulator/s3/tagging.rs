@@ -16,7 +16,7 @@ fn invalid_tag(message: &str) -> S3Error {
     S3Error::new(400, "InvalidTag", message)
 }
 
-/// Checks `tags` against S3's limits.
+/// Checks object `tags` against S3's limits.
 pub fn validate(tags: &Tags) -> S3Result<()> {
     if tags.len() > 10 {
         return Err(S3Error::new(
@@ -25,6 +25,11 @@ pub fn validate(tags: &Tags) -> S3Result<()> {
             "Object tags cannot be greater than 10",
         ));
     }
+    validate_entries(tags)
+}
+
+/// Checks each tag (key and value lengths, no duplicate keys).
+pub fn validate_entries(tags: &Tags) -> S3Result<()> {
     for (i, (key, value)) in tags.iter().enumerate() {
         if key.is_empty() {
             return Err(invalid_tag("The TagKey you have provided is invalid"));
@@ -60,8 +65,8 @@ pub fn from_header(header: Option<&str>) -> S3Result<Tags> {
     Ok(tags)
 }
 
-/// The tags of a `<Tagging>` document.
-fn from_xml(body: &[u8]) -> S3Result<Tags> {
+/// The tags of a `<Tagging>` document, each checked but not their number.
+pub fn from_xml(body: &[u8]) -> S3Result<Tags> {
     let root = xml::parse(body)
         .filter(|r| r.name == "Tagging")
         .ok_or_else(S3Error::malformed_xml)?;
@@ -72,8 +77,21 @@ fn from_xml(body: &[u8]) -> S3Result<Tags> {
         let value = tag.child_text("Value").ok_or_else(S3Error::malformed_xml)?;
         tags.push((key.to_owned(), value.to_owned()));
     }
-    validate(&tags)?;
+    validate_entries(&tags)?;
     Ok(tags)
+}
+
+/// A `<Tagging>` document of `tags`.
+pub fn to_xml(tags: &Tags) -> String {
+    let mut out = format!("<Tagging xmlns=\"{}\"><TagSet>", xml::NS);
+    for (key, value) in tags {
+        out.push_str("<Tag>");
+        xml::element(&mut out, "Key", key);
+        xml::element(&mut out, "Value", value);
+        out.push_str("</Tag>");
+    }
+    out.push_str("</TagSet></Tagging>");
+    out
 }
 
 impl S3 {
@@ -107,6 +125,7 @@ impl S3 {
     pub(super) fn put_object_tagging(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let body = payload::read(call.req)?.body;
         let tags = from_xml(&body)?;
+        validate(&tags)?;
         self.retag(call, tags)?;
         Ok(empty(StatusCode::OK))
     }
@@ -117,15 +136,7 @@ impl S3 {
         let object = bucket
             .get(&call.key)
             .ok_or_else(|| S3Error::no_such_key(&call.key))?;
-        let mut out = format!("<Tagging xmlns=\"{}\"><TagSet>", xml::NS);
-        for (key, value) in &object.meta.tags {
-            out.push_str("<Tag>");
-            xml::element(&mut out, "Key", key);
-            xml::element(&mut out, "Value", value);
-            out.push_str("</Tag>");
-        }
-        out.push_str("</TagSet></Tagging>");
-        Ok(xml_ok(out))
+        Ok(xml_ok(to_xml(&object.meta.tags)))
     }
 
     /// DeleteObjectTagging: 204.
