@@ -590,6 +590,37 @@ async fn object_headers_and_metadata_round_trip() {
         .unwrap();
     assert_eq!(got.tag_count(), Some(2));
     assert_eq!(got.accept_ranges(), Some("bytes"));
+    assert_eq!(
+        got.server_side_encryption(),
+        Some(&aws_sdk_s3::types::ServerSideEncryption::Aes256)
+    );
+
+    let unicode = client
+        .put_object()
+        .bucket("meta")
+        .key("ünïcödé/ключ")
+        .metadata("note", "café ☕")
+        .content_disposition("attachment; filename=\"naïve.txt\"")
+        .body(ByteStream::from_static(b"u"))
+        .send()
+        .await
+        .unwrap();
+    assert!(unicode.e_tag().is_some());
+    let head = client
+        .head_object()
+        .bucket("meta")
+        .key("ünïcödé/ключ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.metadata().unwrap().get("note").map(String::as_str),
+        Some("café ☕")
+    );
+    assert_eq!(
+        head.content_disposition(),
+        Some("attachment; filename=\"naïve.txt\"")
+    );
 }
 
 #[tokio::test]
@@ -959,4 +990,1497 @@ async fn copy_object_copies_or_replaces_metadata() {
         .send()
         .await);
     assert_eq!((code.as_str(), status), ("NoSuchBucket", 404));
+}
+
+#[tokio::test]
+async fn delimiters_group_keys_into_common_prefixes() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "tree").await;
+    for key in ["a/1", "a/2", "b/x/1", "b/y", "c", "d/1"] {
+        put(&client, "tree", key, b"").await;
+    }
+    let page = client
+        .list_objects_v2()
+        .bucket("tree")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let prefixes: Vec<_> = page
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, ["a/", "b/", "d/"]);
+    let keys: Vec<_> = page.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["c"]);
+    assert_eq!(page.key_count(), Some(4));
+    assert_eq!(page.delimiter(), Some("/"));
+    let nested = client
+        .list_objects_v2()
+        .bucket("tree")
+        .prefix("b/")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let prefixes: Vec<_> = nested
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, ["b/x/"]);
+    let keys: Vec<_> = nested.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["b/y"]);
+}
+
+#[tokio::test]
+async fn list_v2_pages_with_continuation_tokens_and_start_after() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "pages").await;
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        let key = format!("k{i}");
+        put(&client, "pages", &key, b"").await;
+        expected.push(key);
+    }
+    for dir in ["p/1", "p/2", "q/1"] {
+        put(&client, "pages", dir, b"").await;
+    }
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .list_objects_v2()
+            .bucket("pages")
+            .max_keys(3)
+            .delimiter("/")
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(page.key_count().unwrap() <= 3);
+        assert_eq!(page.max_keys(), Some(3));
+        seen.extend(page.contents().iter().filter_map(|o| o.key.clone()));
+        seen.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix.clone()),
+        );
+        if page.is_truncated() != Some(true) {
+            assert!(page.next_continuation_token().is_none());
+            break;
+        }
+        token = page.next_continuation_token().map(str::to_owned);
+        assert!(token.is_some());
+    }
+    expected.extend(["p/".to_owned(), "q/".to_owned()]);
+    seen.sort();
+    assert_eq!(seen, expected);
+    let after = client
+        .list_objects_v2()
+        .bucket("pages")
+        .start_after("k4")
+        .prefix("k")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = after.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["k5", "k6"]);
+    assert_eq!(after.start_after(), Some("k4"));
+    let (code, _, status) = err(client
+        .list_objects_v2()
+        .bucket("pages")
+        .continuation_token("not a token!")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("InvalidArgument", 400));
+}
+
+#[tokio::test]
+async fn list_v2_url_encoding_and_owner_on_request() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "enc").await;
+    put(&client, "enc", "a b&c", b"").await;
+    let page = client
+        .list_objects_v2()
+        .bucket("enc")
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .fetch_owner(true)
+        .send()
+        .await
+        .unwrap();
+    let object = &page.contents()[0];
+    assert_eq!(object.key(), Some("a+b%26c"));
+    assert_eq!(
+        page.encoding_type(),
+        Some(&aws_sdk_s3::types::EncodingType::Url)
+    );
+    assert_eq!(object.owner().and_then(|o| o.id()).map(str::len), Some(64));
+    let plain = client.list_objects_v2().bucket("enc").send().await.unwrap();
+    assert_eq!(plain.contents()[0].key(), Some("a b&c"));
+    assert!(plain.contents()[0].owner().is_none());
+    let answer = raw(
+        &emu,
+        "GET",
+        "/enc?list-type=2&encoding-type=base64",
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.element("Code").as_deref(), Some("InvalidArgument"));
+    let answer = raw(&emu, "GET", "/enc?list-type=2&max-keys=-1", &[], b"").await;
+    assert_eq!(answer.element("Code").as_deref(), Some("InvalidArgument"));
+}
+
+#[tokio::test]
+async fn list_objects_v1_pages_with_markers() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "list-v1").await;
+    for key in ["a", "b", "c/1", "c/2", "d"] {
+        put(&client, "list-v1", key, b"").await;
+    }
+    let first = client
+        .list_objects()
+        .bucket("list-v1")
+        .max_keys(2)
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.is_truncated(), Some(true));
+    assert_eq!(first.next_marker(), Some("b"));
+    let second = client
+        .list_objects()
+        .bucket("list-v1")
+        .marker("b")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let prefixes: Vec<_> = second
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, ["c/"]);
+    let keys: Vec<_> = second.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["d"]);
+    assert_eq!(second.is_truncated(), Some(false));
+    assert!(
+        second.contents()[0].owner().is_some(),
+        "v1 always lists owners"
+    );
+    let resumed = client
+        .list_objects()
+        .bucket("list-v1")
+        .marker("c/")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resumed.common_prefixes().is_empty(),
+        "c/ is not after itself"
+    );
+}
+
+#[tokio::test]
+async fn object_tagging_put_get_delete() {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "tags").await;
+    put(&client, "tags", "k", b"v").await;
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    client
+        .put_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .tagging(
+            Tagging::builder()
+                .tag_set(tag("team", "a&b"))
+                .tag_set(tag("env", ""))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let got = client
+        .get_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    let pairs: Vec<_> = got.tag_set().iter().map(|t| (t.key(), t.value())).collect();
+    assert_eq!(pairs, [("team", "a&b"), ("env", "")]);
+    assert_eq!(
+        get(&client, "tags", "k").await,
+        b"v",
+        "tagging keeps the body"
+    );
+    client
+        .delete_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    let got = client
+        .get_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert!(got.tag_set().is_empty());
+    let (code, _, status) = err(client
+        .get_object_tagging()
+        .bucket("tags")
+        .key("nope")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("NoSuchKey", 404));
+    let (code, message, status) = err(client
+        .put_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .tagging(
+            Tagging::builder()
+                .tag_set(tag("dup", "1"))
+                .tag_set(tag("dup", "2"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "InvalidTag",
+            "Cannot provide multiple Tags with the same key",
+            400
+        )
+    );
+    let eleven: Vec<Tag> = (0..11).map(|i| tag(&format!("k{i}"), "v")).collect();
+    let (code, message, status) = err(client
+        .put_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(eleven))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        ("BadRequest", "Object tags cannot be greater than 10", 400)
+    );
+}
+
+/// Uploads `parts` as parts 1.. of a new upload of `bucket/key`; the upload ID and the
+/// completed-part list.
+async fn upload_parts(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    parts: &[&[u8]],
+) -> (String, Vec<aws_sdk_s3::types::CompletedPart>) {
+    let upload = client
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/x-test")
+        .metadata("stage", "multi")
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap().to_owned();
+    assert_eq!(upload.bucket(), Some(bucket));
+    assert_eq!(upload.key(), Some(key));
+    let mut completed = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let number = i as i32 + 1;
+        let out = client
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&id)
+            .part_number(number)
+            .body(ByteStream::from(part.to_vec()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.e_tag(), Some(md5_etag(part).as_str()));
+        completed.push(
+            aws_sdk_s3::types::CompletedPart::builder()
+                .part_number(number)
+                .e_tag(out.e_tag().unwrap())
+                .build(),
+        );
+    }
+    (id, completed)
+}
+
+async fn complete(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    id: &str,
+    parts: Vec<aws_sdk_s3::types::CompletedPart>,
+) -> Result<
+    aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput,
+    SdkError<
+        aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadError,
+        aws_sdk_s3::config::http::HttpResponse,
+    >,
+> {
+    client
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(id)
+        .multipart_upload(
+            aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn multipart_upload_joins_parts_with_the_aws_etag() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "mpu").await;
+    let first: Vec<u8> = (0..5 << 20).map(|i: u32| (i % 253) as u8).collect();
+    let second = b"the tail".to_vec();
+    let (id, parts) = upload_parts(&client, "mpu", "joined", &[&first, &second]).await;
+
+    let listed = client
+        .list_parts()
+        .bucket("mpu")
+        .key("joined")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let sizes: Vec<_> = listed.parts().iter().map(|p| p.size()).collect();
+    assert_eq!(sizes, [Some(5 << 20), Some(8)]);
+    let uploads = client
+        .list_multipart_uploads()
+        .bucket("mpu")
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<_> = uploads
+        .uploads()
+        .iter()
+        .filter_map(|u| u.upload_id())
+        .collect();
+    assert_eq!(ids, [id.as_str()]);
+
+    let done = complete(&client, "mpu", "joined", &id, parts)
+        .await
+        .unwrap();
+    let mut md5s = Md5::digest(&first).to_vec();
+    md5s.extend_from_slice(&Md5::digest(&second));
+    let expected = format!(
+        "\"{}-2\"",
+        Md5::digest(&md5s)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    assert_eq!(done.e_tag(), Some(expected.as_str()));
+    let mut whole = first.clone();
+    whole.extend_from_slice(&second);
+    assert_eq!(get(&client, "mpu", "joined").await, whole);
+    let head = client
+        .head_object()
+        .bucket("mpu")
+        .key("joined")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("application/x-test"));
+    assert_eq!(
+        head.metadata().unwrap().get("stage").map(String::as_str),
+        Some("multi")
+    );
+    let part = client
+        .get_object()
+        .bucket("mpu")
+        .key("joined")
+        .part_number(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.parts_count(), Some(2));
+    assert_eq!(
+        part.content_range(),
+        Some(format!("bytes {}-{}/{}", 5 << 20, (5 << 20) + 7, (5 << 20) + 8).as_str())
+    );
+    assert_eq!(
+        part.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"the tail"
+    );
+    let uploads = client
+        .list_multipart_uploads()
+        .bucket("mpu")
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty(), "completed uploads are gone");
+    let (code, _, status) = err(client
+        .list_parts()
+        .bucket("mpu")
+        .key("joined")
+        .upload_id(&id)
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("NoSuchUpload", 404));
+}
+
+#[tokio::test]
+async fn completing_checks_part_sizes_etags_and_order() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "checks").await;
+    let (id, parts) = upload_parts(&client, "checks", "k", &[b"small", b"parts"]).await;
+    let (code, message, status) = err(complete(&client, "checks", "k", &id, parts.clone()).await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "EntityTooSmall",
+            "Your proposed upload is smaller than the minimum allowed object size.",
+            400
+        )
+    );
+    let wrong = vec![
+        aws_sdk_s3::types::CompletedPart::builder()
+            .part_number(1)
+            .e_tag("\"00000000000000000000000000000000\"")
+            .build(),
+    ];
+    let (code, message, status) = err(complete(&client, "checks", "k", &id, wrong).await);
+    assert_eq!((code.as_str(), status), ("InvalidPart", 400));
+    assert!(message.starts_with("One or more of the specified parts could not be found."));
+    let reversed: Vec<_> = parts.iter().rev().cloned().collect();
+    let (code, message, status) = err(complete(&client, "checks", "k", &id, reversed).await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "InvalidPartOrder",
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+            400
+        )
+    );
+    let only_last = vec![parts[0].clone()];
+    let done = complete(&client, "checks", "k", &id, only_last)
+        .await
+        .unwrap();
+    assert!(done.e_tag().unwrap().ends_with("-1\""));
+    assert_eq!(get(&client, "checks", "k").await, b"small");
+}
+
+#[tokio::test]
+async fn aborted_uploads_are_gone() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "abort").await;
+    let (id, _) = upload_parts(&client, "abort", "k", &[b"x"]).await;
+    client
+        .abort_multipart_upload()
+        .bucket("abort")
+        .key("k")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let (code, message, status) = err(client
+        .abort_multipart_upload()
+        .bucket("abort")
+        .key("k")
+        .upload_id(&id)
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "NoSuchUpload",
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+            404
+        )
+    );
+    let (code, _, status) = err(client
+        .upload_part()
+        .bucket("abort")
+        .key("k")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"late"))
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("NoSuchUpload", 404));
+}
+
+#[tokio::test]
+async fn upload_part_copy_takes_a_range_of_an_object() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "upc").await;
+    put(&client, "upc", "source", b"0123456789").await;
+    let upload = client
+        .create_multipart_upload()
+        .bucket("upc")
+        .key("dest")
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+    let copied = client
+        .upload_part_copy()
+        .bucket("upc")
+        .key("dest")
+        .upload_id(id)
+        .part_number(1)
+        .copy_source("upc/source")
+        .copy_source_range("bytes=2-5")
+        .send()
+        .await
+        .unwrap();
+    let etag = copied.copy_part_result().and_then(|r| r.e_tag()).unwrap();
+    assert_eq!(etag, md5_etag(b"2345"));
+    let parts = vec![
+        aws_sdk_s3::types::CompletedPart::builder()
+            .part_number(1)
+            .e_tag(etag)
+            .build(),
+    ];
+    complete(&client, "upc", "dest", id, parts).await.unwrap();
+    assert_eq!(get(&client, "upc", "dest").await, b"2345");
+}
+
+#[tokio::test]
+async fn the_sdk_default_crc32_is_verified_stored_and_returned() {
+    use aws_sdk_s3::types::ChecksumMode;
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "sums").await;
+    let body = b"checksummed body";
+    let put = client
+        .put_object()
+        .bucket("sums")
+        .key("k")
+        .body(ByteStream::from_static(body))
+        .send()
+        .await
+        .unwrap();
+    use base64::Engine;
+    let crc32 =
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes());
+    assert_eq!(put.checksum_crc32(), Some(crc32.as_str()));
+    let got = client
+        .get_object()
+        .bucket("sums")
+        .key("k")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.checksum_crc32(), Some(crc32.as_str()));
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        body
+    );
+    let head = client
+        .head_object()
+        .bucket("sums")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.checksum_crc32(), None, "only with x-amz-checksum-mode");
+
+    let (code, message, status) = err(client
+        .put_object()
+        .bucket("sums")
+        .key("bad")
+        .body(ByteStream::from_static(body))
+        .checksum_crc32("AAAAAA==")
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "BadDigest",
+            "The CRC32 you specified did not match the calculated checksum.",
+            400
+        )
+    );
+    let (code, _, status) = err(client
+        .put_object()
+        .bucket("sums")
+        .key("bad")
+        .body(ByteStream::from_static(body))
+        .checksum_sha256("short")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("InvalidRequest", 400));
+    let (code, _, _) = err(client.head_object().bucket("sums").key("bad").send().await);
+    assert_eq!(code, "NotFound", "refused uploads store nothing");
+}
+
+#[tokio::test]
+async fn objects_without_a_checksum_get_crc64nvme() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "nvme").await;
+    let answer = raw(&emu, "PUT", "/nvme/k", &[], b"123456789").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("etag"), Some(md5_etag(b"123456789").as_str()));
+    let got = raw(
+        &emu,
+        "GET",
+        "/nvme/k",
+        &[("x-amz-checksum-mode", "ENABLED")],
+        b"",
+    )
+    .await;
+    use base64::Engine;
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode(0xAE8B_1486_0A79_9888u64.to_be_bytes());
+    assert_eq!(
+        got.header("x-amz-checksum-crc64nvme"),
+        Some(expected.as_str())
+    );
+    assert_eq!(got.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+}
+
+#[tokio::test]
+async fn content_md5_is_verified() {
+    use base64::Engine;
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "md5").await;
+    let good = base64::engine::general_purpose::STANDARD.encode(Md5::digest(b"abc"));
+    let answer = raw(&emu, "PUT", "/md5/ok", &[("Content-MD5", &good)], b"abc").await;
+    assert_eq!(answer.status, 200);
+    let answer = raw(&emu, "PUT", "/md5/k", &[("Content-MD5", &good)], b"abd").await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.element("Code").as_deref(), Some("BadDigest"));
+    assert_eq!(
+        answer.element("Message").as_deref(),
+        Some("The Content-MD5 you specified did not match what we received.")
+    );
+    let answer = raw(&emu, "PUT", "/md5/k", &[("Content-MD5", "nope")], b"abc").await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.element("Code").as_deref(), Some("InvalidDigest"));
+    assert_eq!(
+        answer.element("Message").as_deref(),
+        Some("The Content-MD5 you specified was not valid.")
+    );
+    let (code, _, _) = err(client.head_object().bucket("md5").key("k").send().await);
+    assert_eq!(code, "NotFound");
+}
+
+#[tokio::test]
+async fn a_payload_hash_that_does_not_match_is_refused() {
+    use sha2::Sha256;
+    let emu = start_default().await;
+    let good: String = Sha256::digest(b"abc")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let answer = raw(&emu, "PUT", "/sha", &[], b"").await;
+    assert_eq!(answer.status, 200);
+    let answer = raw(
+        &emu,
+        "PUT",
+        "/sha/ok",
+        &[("x-amz-content-sha256", &good)],
+        b"abc",
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    let answer = raw(
+        &emu,
+        "PUT",
+        "/sha/k",
+        &[("x-amz-content-sha256", &good)],
+        b"abd",
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(
+        answer.element("Code").as_deref(),
+        Some("XAmzContentSHA256Mismatch")
+    );
+    assert_eq!(answer.element("ClientComputedContentSHA256"), Some(good));
+    let answer = raw(
+        &emu,
+        "PUT",
+        "/sha/k",
+        &[("x-amz-content-sha256", "bogus")],
+        b"abc",
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.element("Code").as_deref(), Some("InvalidArgument"));
+}
+
+#[tokio::test]
+async fn streaming_uploads_from_the_sdk_are_decoded() {
+    use aws_sdk_s3::types::ChecksumMode;
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "stream").await;
+    let body: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &body).unwrap();
+    let put = client
+        .put_object()
+        .bucket("stream")
+        .key("from-file")
+        .body(ByteStream::from_path(file.path()).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.e_tag(), Some(md5_etag(&body).as_str()));
+    let got = client
+        .get_object()
+        .bucket("stream")
+        .key("from-file")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    use base64::Engine;
+    let crc32 =
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&body).to_be_bytes());
+    assert_eq!(got.checksum_crc32(), Some(crc32.as_str()));
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        body
+    );
+}
+
+#[tokio::test]
+async fn raw_aws_chunked_uploads_signed_and_with_trailers() {
+    use base64::Engine;
+    let emu = start_default().await;
+    raw(&emu, "PUT", "/chunks", &[], b"").await;
+    let signed = b"5;chunk-signature=0000000000000000000000000000000000000000000000000000000000000000\r\nhello\r\n6;chunk-signature=1111111111111111111111111111111111111111111111111111111111111111\r\n world\r\n0;chunk-signature=2222222222222222222222222222222222222222222222222222222222222222\r\n\r\n";
+    let answer = raw(
+        &emu,
+        "PUT",
+        "/chunks/signed",
+        &[
+            ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+            ("Content-Encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", "11"),
+        ],
+        signed,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(
+        answer.header("etag"),
+        Some(md5_etag(b"hello world").as_str())
+    );
+    let got = raw(&emu, "GET", "/chunks/signed", &[], b"").await;
+    assert_eq!(got.body, b"hello world");
+    assert_eq!(
+        got.header("content-encoding"),
+        None,
+        "aws-chunked is not stored"
+    );
+
+    let crc =
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(b"abc").to_be_bytes());
+    let trailer = format!("3\r\nabc\r\n0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n");
+    let headers = [
+        ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ("Content-Encoding", "aws-chunked"),
+        ("x-amz-decoded-content-length", "3"),
+        ("x-amz-trailer", "x-amz-checksum-crc32"),
+    ];
+    let answer = raw(&emu, "PUT", "/chunks/trailer", &headers, trailer.as_bytes()).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.header("x-amz-checksum-crc32"), Some(crc.as_str()));
+    let bad = "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+    let answer = raw(&emu, "PUT", "/chunks/bad", &headers, bad.as_bytes()).await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.element("Code").as_deref(), Some("BadDigest"));
+    let short = raw(
+        &emu,
+        "PUT",
+        "/chunks/short",
+        &[
+            ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            ("Content-Encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", "4"),
+        ],
+        b"3\r\nabc\r\n0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(short.status, 400);
+    assert_eq!(short.element("Code").as_deref(), Some("IncompleteBody"));
+    let garbage = raw(
+        &emu,
+        "PUT",
+        "/chunks/garbage",
+        &[("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")],
+        b"zz;chunk-signature=0\r\nabc",
+    )
+    .await;
+    assert_eq!(garbage.status, 400);
+    assert_eq!(garbage.element("Code").as_deref(), Some("InvalidRequest"));
+}
+
+#[tokio::test]
+async fn virtual_hosted_requests_name_the_bucket_in_the_host() {
+    let emu = start_default().await;
+    let port = emu.addr().port();
+    let host = format!("vhost.localhost:{port}");
+    let answer = raw(&emu, "PUT", "/", &[("Host", &host)], b"").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let answer = raw(&emu, "PUT", "/dir/key.txt", &[("Host", &host)], b"virtual").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let client = s3(&emu);
+    assert_eq!(get(&client, "vhost", "dir/key.txt").await, b"virtual");
+    let localstack = format!("vhost.s3.localhost.localstack.cloud:{port}");
+    let answer = raw(&emu, "GET", "/dir/key.txt", &[("Host", &localstack)], b"").await;
+    assert_eq!(answer.body, b"virtual");
+    let answer = raw(&emu, "GET", "/?list-type=2", &[("Host", &host)], b"").await;
+    assert_eq!(answer.element("Key").as_deref(), Some("dir/key.txt"));
+    let path_style = raw(
+        &emu,
+        "GET",
+        "/vhost/dir/key.txt",
+        &[("Host", &format!("localhost:{port}"))],
+        b"",
+    )
+    .await;
+    assert_eq!(path_style.body, b"virtual");
+}
+
+#[tokio::test]
+async fn malformed_requests_get_s3_errors_and_never_crash() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "robust").await;
+    /// Method, target, headers, body, expected status and code.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a [u8],
+        u16,
+        &'a str,
+    );
+    let cases: &[Case] = &[
+        (
+            "PUT",
+            "/robust-two",
+            &[],
+            b"<CreateBucketConfiguration><Loc",
+            400,
+            "MalformedXML",
+        ),
+        (
+            "PUT",
+            "/robust-two",
+            &[],
+            b"\xff\xfe\x00",
+            400,
+            "MalformedXML",
+        ),
+        (
+            "POST",
+            "/robust?delete",
+            &[("Content-MD5", "AAAAAAAAAAAAAAAAAAAAAA==")],
+            b"",
+            400,
+            "BadDigest",
+        ),
+        (
+            "POST",
+            "/robust?delete",
+            &[("x-amz-checksum-crc32", "AAAAAA==")],
+            b"",
+            400,
+            "MalformedXML",
+        ),
+        (
+            "PUT",
+            "/robust/k?tagging",
+            &[],
+            b"<Tagging><TagSet><Tag><Key>a</Key></Tag>",
+            400,
+            "MalformedXML",
+        ),
+        (
+            "POST",
+            "/robust/k?uploadId=nope",
+            &[],
+            b"<CompleteMultipartUpload/>",
+            404,
+            "NoSuchUpload",
+        ),
+        (
+            "GET",
+            "/robust/k?uploadId=nope",
+            &[],
+            b"",
+            404,
+            "NoSuchUpload",
+        ),
+        (
+            "PUT",
+            "/robust/k?partNumber=0&uploadId=x",
+            &[],
+            b"",
+            400,
+            "InvalidArgument",
+        ),
+        ("GET", "/robust/%ff%fe", &[], b"", 400, "InvalidURI"),
+        ("GET", "/robust?versioning", &[], b"", 501, "NotImplemented"),
+        ("POST", "/robust/k", &[], b"", 405, "MethodNotAllowed"),
+        ("DELETE", "/", &[], b"", 405, "MethodNotAllowed"),
+        (
+            "PUT",
+            "/robust/k",
+            &[("x-amz-sdk-checksum-algorithm", "CRC32")],
+            b"x",
+            400,
+            "InvalidRequest",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[("x-amz-sdk-checksum-algorithm", "MD4")],
+            b"x",
+            400,
+            "InvalidRequest",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[("x-amz-tagging", "a=1&a=2")],
+            b"x",
+            400,
+            "InvalidTag",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[("If-None-Match", "\"abc\"")],
+            b"x",
+            501,
+            "NotImplemented",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[("x-amz-copy-source", "nonsense")],
+            b"",
+            400,
+            "InvalidArgument",
+        ),
+        (
+            "PUT",
+            "/robust/k",
+            &[
+                ("x-amz-copy-source", "robust/k"),
+                ("x-amz-metadata-directive", "MERGE"),
+            ],
+            b"",
+            400,
+            "InvalidArgument",
+        ),
+    ];
+    for (method, target, headers, body, status, code) in cases {
+        let answer = raw(&emu, method, target, headers, body).await;
+        assert_eq!(
+            answer.status,
+            *status,
+            "{method} {target}: {}",
+            answer.text()
+        );
+        assert_eq!(
+            answer.element("Code").as_deref(),
+            Some(*code),
+            "{method} {target}"
+        );
+        assert!(answer.element("RequestId").is_some());
+        assert_eq!(answer.header("content-type"), Some("application/xml"));
+    }
+    let answer = raw(&emu, "GET", "/robust?versioning", &[], b"").await;
+    assert_eq!(
+        answer.element("Message").as_deref(),
+        Some("The emulator does not implement the S3 operation GetBucketVersioning.")
+    );
+    let long_key = format!("/robust/{}", "k".repeat(1025));
+    let answer = raw(&emu, "PUT", &long_key, &[], b"x").await;
+    assert_eq!(answer.element("Code").as_deref(), Some("KeyTooLongError"));
+    let escaped = raw(&emu, "GET", "/robust/%3Cscript%3E%26", &[], b"").await;
+    assert!(
+        escaped.text().contains("<Key>&lt;script&gt;&amp;</Key>"),
+        "{}",
+        escaped.text()
+    );
+    put(&client, "robust", "still", b"alive").await;
+    assert_eq!(get(&client, "robust", "still").await, b"alive");
+}
+
+#[tokio::test]
+async fn signatures_are_checked_with_sigv4_auth() {
+    use kinesis_operator::emulator::auth::Credential;
+    let emu = Emulator::start(Config {
+        sigv4: Some(vec![Credential {
+            access_key: "AKIDGOOD".to_owned(),
+            secret: "secret".to_owned(),
+        }]),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = s3_as(&emu, "AKIDGOOD", "us-east-1");
+    create_bucket(&client, "signed").await;
+    put(&client, "signed", "dir/a key+with spaces", b"signed body").await;
+    assert_eq!(
+        list_keys(&client, "signed", Some("dir/")).await,
+        ["dir/a key+with spaces"]
+    );
+    assert_eq!(
+        get(&client, "signed", "dir/a key+with spaces").await,
+        b"signed body"
+    );
+    let (id, parts) = upload_parts(&client, "signed", "mp", &[b"part"]).await;
+    complete(&client, "signed", "mp", &id, parts).await.unwrap();
+    client
+        .delete_objects()
+        .bucket("signed")
+        .delete(
+            aws_sdk_s3::types::Delete::builder()
+                .objects(
+                    aws_sdk_s3::types::ObjectIdentifier::builder()
+                        .key("mp")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let wrong = aws_sdk_s3::Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .credentials_provider(Credentials::new("AKIDGOOD", "wrong", None, None, "test"))
+            .build(),
+    );
+    let (code, _, status) = err(wrong.list_buckets().send().await);
+    assert_eq!((code.as_str(), status), ("SignatureDoesNotMatch", 403));
+    let unknown = s3_as(&emu, "AKIDUNKNOWN", "us-east-1");
+    let (code, message, status) = err(unknown.list_buckets().send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+            403
+        )
+    );
+    let anonymous = raw(&emu, "GET", "/signed/mp", &[], b"").await;
+    assert_eq!(anonymous.status, 403);
+    assert_eq!(anonymous.element("Code").as_deref(), Some("AccessDenied"));
+}
+
+#[tokio::test]
+async fn presigned_urls_work_until_they_expire() {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    use kinesis_operator::emulator::auth::Credential;
+    let emu = Emulator::start(Config {
+        sigv4: Some(vec![Credential {
+            access_key: "AKIDGOOD".to_owned(),
+            secret: "secret".to_owned(),
+        }]),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = s3_as(&emu, "AKIDGOOD", "us-east-1");
+    create_bucket(&client, "presigned").await;
+    let upload = client
+        .put_object()
+        .bucket("presigned")
+        .key("dir/up load.txt")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(60)).unwrap())
+        .await
+        .unwrap();
+    let target = |uri: &str| uri.splitn(4, '/').nth(3).map(|t| format!("/{t}")).unwrap();
+    let answer = raw(
+        &emu,
+        "PUT",
+        &target(upload.uri()),
+        &[],
+        b"via presigned PUT",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let download = client
+        .get_object()
+        .bucket("presigned")
+        .key("dir/up load.txt")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(60)).unwrap())
+        .await
+        .unwrap();
+    let answer = raw(&emu, "GET", &target(download.uri()), &[], b"").await;
+    assert_eq!(
+        (answer.status, answer.body.as_slice()),
+        (200, &b"via presigned PUT"[..])
+    );
+    let tampered = target(download.uri()).replace("up%20load", "other");
+    let answer = raw(&emu, "GET", &tampered, &[], b"").await;
+    assert_eq!(
+        answer.element("Code").as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    emu.clock().advance(Duration::from_secs(120));
+    let answer = raw(&emu, "GET", &target(download.uri()), &[], b"").await;
+    assert_eq!(answer.status, 403);
+    assert_eq!(
+        (
+            answer.element("Code").as_deref(),
+            answer.element("Message").as_deref()
+        ),
+        (Some("AccessDenied"), Some("Request has expired"))
+    );
+}
+
+#[tokio::test]
+async fn multipart_uploads_and_tags_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let emu = Emulator::start(config.clone()).await.unwrap();
+    let client = s3(&emu);
+    create_bucket(&client, "resume").await;
+    let (id, parts) = upload_parts(&client, "resume", "big", &[b"only part"]).await;
+    client
+        .put_object()
+        .bucket("resume")
+        .key("tagged")
+        .tagging("a=1")
+        .body(ByteStream::from_static(b"t"))
+        .send()
+        .await
+        .unwrap();
+    create_bucket(&client, "dropped").await;
+    client
+        .delete_bucket()
+        .bucket("dropped")
+        .send()
+        .await
+        .unwrap();
+    emu.shutdown().await;
+
+    let emu = Emulator::start(config).await.unwrap();
+    let client = s3(&emu);
+    let listed = client
+        .list_parts()
+        .bucket("resume")
+        .key("big")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.parts().len(), 1);
+    complete(&client, "resume", "big", &id, parts)
+        .await
+        .unwrap();
+    assert_eq!(get(&client, "resume", "big").await, b"only part");
+    let tags = client
+        .get_object_tagging()
+        .bucket("resume")
+        .key("tagged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 1);
+    let names: Vec<_> = client
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name.clone())
+        .collect();
+    assert_eq!(names, ["resume"]);
+    emu.shutdown().await;
+
+    let emu = Emulator::start(Config {
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = s3(&emu);
+    assert_eq!(
+        get(&client, "resume", "big").await,
+        b"only part",
+        "completion was stored"
+    );
+    let uploads = client
+        .list_multipart_uploads()
+        .bucket("resume")
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty());
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_and_the_aws_cli_read_what_the_rust_sdk_wrote() {
+    use support::python::virtualenv;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = tokio::task::spawn_blocking(move || {
+        let boto3 = virtualenv(
+            "python-venv",
+            &manifest.join("tests/python/requirements.txt"),
+            "import boto3, pytest",
+        );
+        let cli = virtualenv(
+            "python-venv-awscli",
+            &manifest.join("tests/python/requirements-awscli.txt"),
+            "import awscli",
+        );
+        (boto3, cli.with_file_name("aws"))
+    })
+    .await
+    .unwrap();
+    let (python, aws) = python;
+
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "from-rust").await;
+    client
+        .put_object()
+        .bucket("from-rust")
+        .key("docs/a.txt")
+        .content_type("text/plain")
+        .metadata("writer", "rust")
+        .body(ByteStream::from_static(b"hello from the Rust SDK"))
+        .send()
+        .await
+        .unwrap();
+    put(&client, "from-rust", "docs/b.json", b"{}").await;
+    let big: Vec<u8> = (0..(5 << 20) + 100).map(|i: u32| (i % 251) as u8).collect();
+    let (id, parts) = upload_parts(
+        &client,
+        "from-rust",
+        "big.bin",
+        &[&big[..5 << 20], &big[5 << 20..]],
+    )
+    .await;
+    complete(&client, "from-rust", "big.bin", &id, parts)
+        .await
+        .unwrap();
+
+    let mut command = tokio::process::Command::new(&python);
+    command
+        .args([
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-rfE",
+            "--color=no",
+            "-q",
+        ])
+        .arg(manifest.join("tests/python/test_s3_boto3.py"))
+        .current_dir(manifest)
+        .env("S3_ENDPOINT", emu.endpoint_url())
+        .env("AWS_CLI", &aws)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for name in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "PYTEST_ADDOPTS",
+    ] {
+        command.env_remove(name);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(300), command.output())
+        .await
+        .expect("pytest finishes within 5 minutes")
+        .expect("pytest runs");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "pytest failed:\n{text}");
+    println!("{text}");
+}
+
+#[tokio::test]
+async fn every_checksum_algorithm_is_verified_and_returned() {
+    use base64::Engine;
+    use sha2::Sha256;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let body = b"123456789";
+    let table = [
+        (
+            "x-amz-checksum-crc32",
+            encode(&0xCBF4_3926u32.to_be_bytes()),
+        ),
+        (
+            "x-amz-checksum-crc32c",
+            encode(&0xE306_9283u32.to_be_bytes()),
+        ),
+        (
+            "x-amz-checksum-crc64nvme",
+            encode(&0xAE8B_1486_0A79_9888u64.to_be_bytes()),
+        ),
+        ("x-amz-checksum-sha1", encode(&sha1::Sha1::digest(body))),
+        ("x-amz-checksum-sha256", encode(&Sha256::digest(body))),
+    ];
+    let emu = start_default().await;
+    raw(&emu, "PUT", "/algos", &[], b"").await;
+    for (header, value) in &table {
+        let answer = raw(&emu, "PUT", "/algos/k", &[(header, value)], body).await;
+        assert_eq!(answer.status, 200, "{header}: {}", answer.text());
+        assert_eq!(answer.header(header), Some(value.as_str()));
+        let got = raw(
+            &emu,
+            "HEAD",
+            "/algos/k",
+            &[("x-amz-checksum-mode", "ENABLED")],
+            b"",
+        )
+        .await;
+        assert_eq!(got.header(header), Some(value.as_str()), "{header}");
+        let wrong = raw(&emu, "PUT", "/algos/k", &[(header, value)], b"12345678X").await;
+        assert_eq!(wrong.status, 400, "{header}");
+        assert_eq!(
+            wrong.element("Code").as_deref(),
+            Some("BadDigest"),
+            "{header}"
+        );
+    }
+    let two = raw(
+        &emu,
+        "PUT",
+        "/algos/k",
+        &[(table[0].0, &table[0].1), (table[1].0, &table[1].1)],
+        body,
+    )
+    .await;
+    assert_eq!(two.element("Code").as_deref(), Some("InvalidRequest"));
+}
+
+#[tokio::test]
+async fn composite_multipart_checksums_need_every_part_checksum() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedPart};
+    use base64::Engine;
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "composite").await;
+    let upload = client
+        .create_multipart_upload()
+        .bucket("composite")
+        .key("k")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.checksum_type(), Some(&ChecksumType::Composite));
+    let id = upload.upload_id().unwrap();
+    let part = client
+        .upload_part()
+        .bucket("composite")
+        .key("k")
+        .upload_id(id)
+        .part_number(1)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .body(ByteStream::from_static(b"part one"))
+        .send()
+        .await
+        .unwrap();
+    let crc = part.checksum_crc32().unwrap().to_owned();
+    let without = vec![
+        CompletedPart::builder()
+            .part_number(1)
+            .e_tag(part.e_tag().unwrap())
+            .build(),
+    ];
+    let (code, message, status) = err(complete(&client, "composite", "k", id, without).await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "InvalidRequest",
+            "The upload was created using a crc32 checksum. The complete request must include the checksum for each part. It was missing for part 1 in the request.",
+            400
+        )
+    );
+    let with = vec![
+        CompletedPart::builder()
+            .part_number(1)
+            .e_tag(part.e_tag().unwrap())
+            .checksum_crc32(&crc)
+            .build(),
+    ];
+    let done = complete(&client, "composite", "k", id, with).await.unwrap();
+    let raw_crc = base64::engine::general_purpose::STANDARD
+        .decode(&crc)
+        .unwrap();
+    let expected = format!(
+        "{}-1",
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&raw_crc).to_be_bytes())
+    );
+    assert_eq!(done.checksum_crc32(), Some(expected.as_str()));
+    assert_eq!(done.checksum_type(), Some(&ChecksumType::Composite));
+    let head = client
+        .head_object()
+        .bucket("composite")
+        .key("k")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.checksum_crc32(), Some(expected.as_str()));
 }

@@ -1,6 +1,10 @@
 //! Optional SigV4 verification (`--auth sigv4`): requests must be signed with one of the
 //! configured credentials, as AWS requires. Off by default (`--auth none`), when any
 //! credentials are accepted and only the credential scope is read.
+//!
+//! Both of SigV4's forms are checked: the `Authorization` header (every service) and the
+//! query-string form of presigned URLs (S3), whose payload is unsigned and which expire
+//! `X-Amz-Expires` seconds after `X-Amz-Date`.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -105,7 +109,8 @@ impl Verifier {
         }
     }
 
-    /// Checks the request's `Authorization` header at time `now_ms`.
+    /// Checks the request's signature at time `now_ms`: its `Authorization` header, or for a
+    /// presigned URL (no header, `X-Amz-Signature` in the query) the query-string signature.
     pub fn verify(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), AwsError> {
         let header = |name: &str| {
             req.headers
@@ -114,6 +119,9 @@ impl Verifier {
                 .map(|(_, v)| v.as_str())
         };
         let Some(authorization) = header("authorization") else {
+            if query_param(req.query, "X-Amz-Signature").is_some() {
+                return self.verify_presigned(req, now_ms);
+            }
             return Err(denied(
                 "MissingAuthenticationTokenException",
                 "Missing Authentication Token",
@@ -142,13 +150,6 @@ impl Verifier {
         ) else {
             return Err(incomplete());
         };
-        let (access_key, scope) = credential.split_once('/').ok_or_else(incomplete)?;
-        let secret = self.secrets.get(access_key).ok_or_else(|| {
-            denied(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            )
-        })?;
         let amz_date = header("x-amz-date").ok_or_else(incomplete)?;
         let signed_at = parse_amz_date(amz_date).ok_or_else(incomplete)?;
         if (now_ms - signed_at).abs() > MAX_SKEW_MS {
@@ -159,9 +160,88 @@ impl Verifier {
                 ),
             ));
         }
+        let payload_hash = match header("x-amz-content-sha256") {
+            Some(h) => h.to_owned(),
+            None => hex(&Sha256::digest(req.body)),
+        };
+        let query = canonical_query(req.query, None);
+        self.check(
+            req,
+            &Signed {
+                credential,
+                signed_headers,
+                signature,
+                amz_date,
+                query: &query,
+                payload_hash: &payload_hash,
+            },
+            incomplete,
+        )
+    }
 
+    /// Checks a presigned URL: `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`,
+    /// `X-Amz-SignedHeaders` and `X-Amz-Signature` in the query; the payload is unsigned.
+    fn verify_presigned(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), AwsError> {
+        let incomplete = || {
+            denied(
+                "IncompleteSignatureException",
+                "A presigned URL requires X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-SignedHeaders and X-Amz-Signature.",
+            )
+        };
+        let param = |name: &str| query_param(req.query, name);
+        if param("X-Amz-Algorithm").as_deref() != Some("AWS4-HMAC-SHA256") {
+            return Err(incomplete());
+        }
+        let (Some(credential), Some(amz_date), Some(signed_headers), Some(signature)) = (
+            param("X-Amz-Credential"),
+            param("X-Amz-Date"),
+            param("X-Amz-SignedHeaders"),
+            param("X-Amz-Signature"),
+        ) else {
+            return Err(incomplete());
+        };
+        let signed_at = parse_amz_date(&amz_date).ok_or_else(incomplete)?;
+        let expires_s = param("X-Amz-Expires")
+            .and_then(|e| e.parse::<i64>().ok())
+            .unwrap_or(604_800);
+        if now_ms > signed_at + expires_s * 1000 || now_ms + MAX_SKEW_MS < signed_at {
+            return Err(AwsError {
+                code: "AccessDenied",
+                message: "Request has expired".to_owned(),
+                status: 403,
+            });
+        }
+        let query = canonical_query(req.query, Some("X-Amz-Signature"));
+        self.check(
+            req,
+            &Signed {
+                credential: &credential,
+                signed_headers: &signed_headers,
+                signature: &signature,
+                amz_date: &amz_date,
+                query: &query,
+                payload_hash: "UNSIGNED-PAYLOAD",
+            },
+            incomplete,
+        )
+    }
+
+    /// Recomputes the signature of `req` from what `signed` says was signed.
+    fn check(
+        &self,
+        req: &SignedRequest<'_>,
+        signed: &Signed<'_>,
+        incomplete: impl Fn() -> AwsError,
+    ) -> Result<(), AwsError> {
+        let (access_key, scope) = signed.credential.split_once('/').ok_or_else(&incomplete)?;
+        let secret = self.secrets.get(access_key).ok_or_else(|| {
+            denied(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
+        })?;
         let mut canonical_headers = String::new();
-        for name in signed_headers.split(';') {
+        for name in signed.signed_headers.split(';') {
             let values: Vec<String> = req
                 .headers
                 .iter()
@@ -170,21 +250,17 @@ impl Verifier {
                 .collect();
             canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
         }
-        let payload_hash = match header("x-amz-content-sha256") {
-            Some(h) if h != "UNSIGNED-PAYLOAD" && !h.starts_with("STREAMING-") => h.to_owned(),
-            Some(h) => h.to_owned(),
-            None => hex(&Sha256::digest(req.body)),
-        };
-        let mut query: Vec<&str> = req.query.split('&').filter(|p| !p.is_empty()).collect();
-        query.sort_unstable();
         let canonical_request = format!(
-            "{}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{payload_hash}",
+            "{}\n{}\n{}\n{canonical_headers}\n{}\n{}",
             req.method,
             if req.path.is_empty() { "/" } else { req.path },
-            query.join("&")
+            signed.query,
+            signed.signed_headers,
+            signed.payload_hash
         );
         let string_to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
+            signed.amz_date,
             hex(&Sha256::digest(canonical_request.as_bytes()))
         );
         let mut key = format!("AWS4{secret}").into_bytes();
@@ -192,7 +268,7 @@ impl Verifier {
             key = hmac(&key, part.as_bytes());
         }
         let expected = hex(&hmac(&key, string_to_sign.as_bytes()));
-        if expected != signature {
+        if expected != signed.signature {
             return Err(denied(
                 "InvalidSignatureException",
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
@@ -202,9 +278,57 @@ impl Verifier {
     }
 }
 
+/// What a request says it signed (from its `Authorization` header or presigned query).
+struct Signed<'a> {
+    credential: &'a str,
+    signed_headers: &'a str,
+    signature: &'a str,
+    amz_date: &'a str,
+    query: &'a str,
+    payload_hash: &'a str,
+}
+
+/// The decoded value of query parameter `name`.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// SigV4's canonical query string: every `name=value` pair as sent (already URI-encoded),
+/// `=` added to bare names (`?uploads` is `uploads=`), sorted by name then value, without
+/// the parameter `skip` (a presigned URL's signature).
+fn canonical_query(query: &str, skip: Option<&str>) -> String {
+    let mut pairs: Vec<(&str, &str)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .filter(|(n, _)| Some(*n) != skip)
+        .collect();
+    pairs.sort_unstable();
+    pairs
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_queries_add_equals_and_sort() {
+        assert_eq!(canonical_query("uploads", None), "uploads=");
+        assert_eq!(
+            canonical_query("prefix=a%2Fb&list-type=2&delimiter=", None),
+            "delimiter=&list-type=2&prefix=a%2Fb"
+        );
+        assert_eq!(
+            canonical_query("X-Amz-Signature=abc&X-Amz-Date=1", Some("X-Amz-Signature")),
+            "X-Amz-Date=1"
+        );
+    }
 
     #[test]
     fn amz_dates() {

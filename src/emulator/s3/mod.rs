@@ -57,7 +57,7 @@ pub struct S3 {
 /// One request, with its bucket, key and query decoded.
 pub(crate) struct Call<'a> {
     /// Who is calling.
-    pub ctx: &'a Ctx,
+    pub ctx: Ctx,
     /// The request.
     pub req: &'a RestRequest,
     /// The bucket (empty for service-level requests such as ListBuckets).
@@ -184,9 +184,20 @@ impl S3 {
                 None => (path.to_owned(), String::new()),
             },
         };
-        let query = form_urlencoded::parse(req.query.as_bytes())
+        let query: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
             .map(|(n, v)| (n.into_owned(), v.into_owned()))
             .collect();
+        let mut ctx = ctx.clone();
+        if req.header("authorization").is_none()
+            && let Some((_, credential)) = query.iter().find(|(n, _)| n == "X-Amz-Credential")
+        {
+            // A presigned URL: its credential names the caller as a header would.
+            let mut scope = credential.split('/');
+            ctx.account = super::dispatch::account_for(scope.next(), &ctx.account);
+            if let Some(region) = scope.nth(1).filter(|r| !r.is_empty()) {
+                ctx.region = region.to_owned();
+            }
+        }
         Ok(Call {
             ctx,
             req,
@@ -438,9 +449,10 @@ fn xml_ok(body: String) -> RestResponse {
     RestResponse::xml(StatusCode::OK, format!("{}{body}", xml::DECL))
 }
 
-/// Sets header `name` to `value` when `value` is valid header text.
+/// Sets header `name` to `value` when `value` can be a header value (UTF-8 beyond ASCII
+/// is sent as the raw bytes, as S3 does for metadata).
 fn set_header(response: &mut RestResponse, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
+    if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
         response.headers.insert(name, value);
     }
 }

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::checksum::{Algorithm, Checksum};
 use super::conditions::WriteCondition;
 use super::errors::{S3Error, S3Result};
-use super::objects::{check_key, checksum_elements, md5_of, meta_from_headers};
+use super::objects::{
+    check_key, checksum_elements, md5_of, meta_from_headers, set_encryption_header,
+};
 use super::state::{Bucket, Object, ObjectMeta};
 use super::{Call, S3, empty, hex, owner_id, payload, set_header, time, xml, xml_ok};
 use crate::emulator::rest::RestResponse;
@@ -297,6 +299,7 @@ impl S3 {
         )?;
         let mut answer = empty(StatusCode::OK);
         set_header(&mut answer, "etag", &part.meta.etag);
+        set_encryption_header(&mut answer);
         if let Some(checksum) = &part.meta.checksum {
             set_header(&mut answer, checksum.algorithm.header(), &checksum.value);
         }
@@ -363,7 +366,12 @@ impl S3 {
         let root = xml::parse(&body)
             .filter(|r| r.name == "CompleteMultipartUpload")
             .ok_or_else(S3Error::malformed_xml)?;
+        let composite = upload
+            .info
+            .checksum_algorithm
+            .filter(|_| !upload.info.full_object);
         let mut listed: Vec<(u32, String)> = Vec::new();
+        let mut listed_checksums: Vec<Option<String>> = Vec::new();
         for part in root.children_named("Part") {
             let number = part
                 .child_text("PartNumber")
@@ -375,6 +383,11 @@ impl S3 {
                 .trim()
                 .to_owned();
             listed.push((number, etag));
+            listed_checksums.push(
+                composite
+                    .and_then(|a| part.child_text(a.element()))
+                    .map(|c| c.trim().to_owned()),
+            );
         }
         if listed.is_empty() {
             return Err(S3Error::malformed_xml());
@@ -388,11 +401,23 @@ impl S3 {
             .with("UploadId", &id));
         }
         let mut parts: Vec<&Part> = Vec::with_capacity(listed.len());
-        for (number, etag) in &listed {
+        for ((number, etag), checksum) in listed.iter().zip(&listed_checksums) {
+            if let Some(algorithm) = composite
+                && checksum.is_none()
+            {
+                return Err(S3Error::invalid_request(format!(
+                    "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {number} in the request.",
+                    algorithm.name().to_ascii_lowercase()
+                )));
+            }
             let found = upload
                 .parts
                 .get(number)
-                .filter(|p| p.meta.etag.trim_matches('"') == etag.trim_matches('"'));
+                .filter(|p| p.meta.etag.trim_matches('"') == etag.trim_matches('"'))
+                .filter(|p| {
+                    checksum.is_none()
+                        || p.meta.checksum.as_ref().map(|c| &c.value) == checksum.as_ref()
+                });
             let Some(part) = found else {
                 return Err(S3Error::new(
                     400,
@@ -507,7 +532,9 @@ impl S3 {
             checksum_elements(&mut out, checksum);
         }
         out.push_str("</CompleteMultipartUploadResult>");
-        Ok(xml_ok(out))
+        let mut answer = xml_ok(out);
+        set_encryption_header(&mut answer);
+        Ok(answer)
     }
 
     /// AbortMultipartUpload: 204.

@@ -44,13 +44,19 @@ const MAX_METADATA_BYTES: usize = 2048;
 /// The description an upload's headers give the object: content type, stored standard
 /// headers, `x-amz-meta-*` and `x-amz-tagging`.
 pub fn meta_from_headers(call: &Call<'_>) -> S3Result<ObjectMeta> {
+    let text = |name: &str| {
+        call.req
+            .headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
     let mut meta = ObjectMeta {
-        content_type: call.header("content-type").map(str::to_owned),
+        content_type: text("content-type"),
         tags: tagging::from_header(call.header("x-amz-tagging"))?,
         ..ObjectMeta::default()
     };
     for name in STORED_HEADERS {
-        let Some(value) = call.header(name) else {
+        let Some(value) = text(name) else {
             continue;
         };
         let value = if name == "content-encoding" {
@@ -64,7 +70,7 @@ pub fn meta_from_headers(call: &Call<'_>) -> S3Result<ObjectMeta> {
             }
             kept.join(",")
         } else {
-            value.to_owned()
+            value
         };
         meta.headers.push((name.to_owned(), value));
     }
@@ -98,6 +104,12 @@ pub fn check_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
+/// Marks an answer as about an object encrypted at rest with S3-managed keys, as every
+/// object in S3 is since 2023.
+pub fn set_encryption_header(answer: &mut RestResponse) {
+    set_header(answer, "x-amz-server-side-encryption", "AES256");
+}
+
 /// Sets the checksum headers (`x-amz-checksum-<algorithm>`, `x-amz-checksum-type`).
 pub fn set_checksum_headers(answer: &mut RestResponse, checksum: &Checksum) {
     set_header(answer, checksum.algorithm.header(), &checksum.value);
@@ -122,6 +134,7 @@ impl S3 {
         let object = self.store_object(&bucket, &call.key, meta, payload, &condition)?;
         let mut answer = empty(StatusCode::OK);
         set_header(&mut answer, "etag", &object.meta.etag);
+        set_encryption_header(&mut answer);
         if let Some(checksum) = &object.meta.checksum {
             set_checksum_headers(&mut answer, checksum);
         }
@@ -195,6 +208,7 @@ impl S3 {
             &time::http_date(meta.last_modified_ms),
         );
         set_header(&mut answer, "accept-ranges", "bytes");
+        set_encryption_header(&mut answer);
         set_header(
             &mut answer,
             "content-type",
@@ -208,7 +222,7 @@ impl S3 {
         for (name, value) in &meta.metadata {
             if let Ok(header) =
                 http::HeaderName::from_bytes(format!("x-amz-meta-{name}").as_bytes())
-                && let Ok(value) = http::HeaderValue::from_str(value)
+                && let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes())
             {
                 answer.headers.insert(header, value);
             }
@@ -375,7 +389,6 @@ impl S3 {
     pub(super) fn copy_object(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         check_key(&call.key)?;
         let bucket = self.owned_bucket(call)?;
-        let (source_bucket, source_key, source) = self.copy_source(call)?;
         let directive = |name: &str| -> S3Result<bool> {
             match call.header(name) {
                 None | Some("COPY") => Ok(false),
@@ -389,6 +402,7 @@ impl S3 {
         };
         let replace_metadata = directive("x-amz-metadata-directive")?;
         let replace_tags = directive("x-amz-tagging-directive")?;
+        let (source_bucket, source_key, source) = self.copy_source(call)?;
         if source_bucket == call.bucket && source_key == call.key && !replace_metadata {
             return Err(S3Error::invalid_request(
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -455,7 +469,9 @@ impl S3 {
             checksum_elements(&mut out, checksum);
         }
         out.push_str("</CopyObjectResult>");
-        Ok(xml_ok(out))
+        let mut answer = xml_ok(out);
+        set_encryption_header(&mut answer);
+        Ok(answer)
     }
 }
 
@@ -501,6 +517,9 @@ fn part_range(meta: &ObjectMeta, size: u64, text: &str) -> S3Result<Option<(u64,
     let sizes = meta.parts.get(..number).ok_or_else(not_satisfiable)?;
     let first: u64 = sizes[..number - 1].iter().sum();
     let last = first + sizes[number - 1];
+    if last > size {
+        return Err(not_satisfiable());
+    }
     Ok((last > first).then(|| (first, last - 1)))
 }
 
