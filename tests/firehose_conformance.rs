@@ -1710,3 +1710,46 @@ async fn all_data_backup_writes_every_batch_to_s3_too() {
     let found = wait_for_objects(&s3c, "everything", "", 1).await;
     assert_eq!(found[0].1, b"copy");
 }
+
+#[tokio::test]
+async fn kinesis_source_deaggregates_kpl_records() {
+    use md5::{Digest, Md5};
+    let field = |number: u8, payload: &[u8]| {
+        let mut out = vec![(number << 3) | 2, payload.len() as u8];
+        out.extend_from_slice(payload);
+        out
+    };
+    let mut message = field(1, b"pk");
+    for r in [&b"user-1;"[..], b"user-2;"] {
+        let mut sub = vec![0x08, 0x00];
+        sub.extend(field(3, r));
+        message.extend(field(3, &sub));
+    }
+    let mut aggregated = vec![0xF3, 0x89, 0x9A, 0xC2];
+    aggregated.extend_from_slice(&message);
+    aggregated.extend_from_slice(&Md5::digest(&message));
+
+    let emulator = start(flushing(200)).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    let kinesis = support::emulator::kinesis(&emulator);
+    create_bucket(&s3c, "kpl").await;
+    kinesis
+        .create_stream()
+        .stream_name("kpl-src")
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    create_from_kinesis(&client, "kpl", "kpl-src", "kpl").await;
+    kinesis
+        .put_record()
+        .stream_name("kpl-src")
+        .partition_key("pk")
+        .data(aws_sdk_kinesis::primitives::Blob::new(aggregated))
+        .send()
+        .await
+        .unwrap();
+    put_kinesis(&kinesis, "kpl-src", "pk", "plain;").await;
+    let found = wait_for_objects(&s3c, "kpl", "", 1).await;
+    assert_eq!(found[0].1, b"user-1;user-2;plain;");
+}

@@ -27,8 +27,8 @@ use super::model::HttpDestination;
 use super::stream::{DeliveryStream, Pending};
 use crate::emulator::error::AwsError;
 
-/// How long one request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the endpoint has to answer one request (AWS gives it 3 minutes).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The request envelope of a batch.
 fn envelope(request_id: &str, timestamp_ms: i64, parts: &[Bytes]) -> Vec<u8> {

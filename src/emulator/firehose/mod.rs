@@ -14,6 +14,7 @@ mod describe;
 mod durable;
 mod http;
 mod keys;
+mod kpl;
 pub mod model;
 mod put;
 mod sink;
@@ -247,4 +248,70 @@ fn not_found(ctx: &Ctx, name: &str) -> AwsError {
         "Firehose {name} under account {} not found.",
         ctx.account
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPERATIONS: [&str; 13] = [
+        "CreateDeliveryStream",
+        "DescribeDeliveryStream",
+        "ListDeliveryStreams",
+        "DeleteDeliveryStream",
+        "UpdateDestination",
+        "StartDeliveryStreamEncryption",
+        "StopDeliveryStreamEncryption",
+        "PutRecord",
+        "PutRecordBatch",
+        "TagDeliveryStream",
+        "UntagDeliveryStream",
+        "ListTagsForDeliveryStream",
+        "NoSuchOperation",
+    ];
+
+    fn service() -> Firehose {
+        let clock = Arc::new(Clock::default());
+        let s3 = Arc::new(S3::new(clock.clone(), None).expect("an in-memory S3"));
+        let kinesis = Arc::new(Kinesis::new(Default::default(), clock.clone()));
+        Firehose::new(Settings::default(), clock, s3, kinesis, None).expect("a Firehose")
+    }
+
+    /// Valid requests, mutated byte by byte (deterministically), to every operation in both
+    /// protocols: every answer is an answer or an AWS error, never a panic.
+    #[test]
+    fn malformed_requests_never_panic() {
+        let f = service();
+        let ctx = Ctx {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let seeds: [&[u8]; 4] = [
+            br#"{"DeliveryStreamName":"s","ExtendedS3DestinationConfiguration":{"RoleARN":"arn:aws:iam::000000000000:role/r","BucketARN":"arn:aws:s3:::b","Prefix":"!{timestamp:yyyy}/","ErrorOutputPrefix":"e/","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0}},"Tags":[{"Key":"k","Value":"v"}]}"#,
+            br#"{"DeliveryStreamName":"s","Records":[{"Data":"aGVsbG8="},{"Data":""}],"Record":{"Data":"eA=="}}"#,
+            br#"{"DeliveryStreamName":"s","CurrentDeliveryStreamVersionId":"1","DestinationId":"destinationId-000000000001","HttpEndpointDestinationUpdate":{"EndpointConfiguration":{"Url":"https://x"},"S3Update":{"BucketARN":"arn:aws:s3:::c"}}}"#,
+            br#"{"DeliveryStreamName":"s","TagKeys":["k"],"Limit":1,"DeliveryStreamEncryptionConfigurationInput":{"KeyType":"AWS_OWNED_CMK"}}"#,
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for op in OPERATIONS {
+            for seed in seeds {
+                let _ = f.handle(&ctx, op, Protocol::Json, seed);
+                for _ in 0..200 {
+                    let mut body = seed.to_vec();
+                    for _ in 0..(next() % 4 + 1) {
+                        let i = (next() as usize) % body.len();
+                        body[i] = (next() & 0xff) as u8;
+                    }
+                    let _ = f.handle(&ctx, op, Protocol::Json, &body);
+                    let _ = f.handle(&ctx, op, Protocol::Cbor, &body);
+                }
+            }
+        }
+    }
 }
