@@ -1753,3 +1753,74 @@ async fn kinesis_source_deaggregates_kpl_records() {
     let found = wait_for_objects(&s3c, "kpl", "", 1).await;
     assert_eq!(found[0].1, b"user-1;user-2;plain;");
 }
+
+#[tokio::test]
+async fn objects_name_the_version_after_an_update() {
+    let emulator = start(flushing(200)).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3c, "versions").await;
+    create_s3(
+        &client,
+        "ver",
+        s3_dest("versions").prefix("v1/").build().unwrap(),
+    )
+    .await;
+    client
+        .update_destination()
+        .delivery_stream_name("ver")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(
+            ExtendedS3DestinationUpdate::builder()
+                .prefix("v2/")
+                .compression_format(CompressionFormat::Gzip)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    put_all(&client, "ver", &[b"after the update"]).await;
+    let found = wait_for_objects(&s3c, "versions", "v2/", 1).await;
+    let re = regex_lite::Regex::new(&format!(
+        r"^v2/\d{{4}}/\d{{2}}/\d{{2}}/\d{{2}}/ver-2-\d{{4}}(-\d{{2}}){{5}}-{UUID}\.gz$"
+    ))
+    .unwrap();
+    assert!(re.is_match(&found[0].0), "{}", found[0].0);
+}
+
+#[tokio::test]
+async fn calls_in_the_wrong_state_or_for_the_wrong_type_are_refused() {
+    let emulator = start(Settings {
+        create_delay: Duration::from_millis(500),
+        ..Settings::default()
+    })
+    .await;
+    let client = firehose(&emulator);
+    create_s3(&client, "young", s3_dest("b").build().unwrap()).await;
+    let (code, _) = err(client
+        .update_destination()
+        .delivery_stream_name("young")
+        .current_delivery_stream_version_id("1")
+        .destination_id("destinationId-000000000001")
+        .extended_s3_destination_update(ExtendedS3DestinationUpdate::builder().prefix("x/").build())
+        .send()
+        .await);
+    assert_eq!(code, "ResourceInUseException");
+    let (code, _) = err(client
+        .start_delivery_stream_encryption()
+        .delivery_stream_name("young")
+        .send()
+        .await);
+    assert_eq!(code, "ResourceInUseException");
+    let (code, message) = err(client
+        .put_record_batch()
+        .delivery_stream_name("young")
+        .set_records(Some(records(1, 1)))
+        .send()
+        .await);
+    assert_eq!(code, "ResourceNotFoundException");
+    assert_eq!(
+        message,
+        "Firehose young under account 000000000000 not found."
+    );
+}
