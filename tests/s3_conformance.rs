@@ -169,6 +169,11 @@ async fn list_objects_v2_filters_by_prefix_in_key_order() {
     assert_eq!(page.is_truncated(), Some(false));
     let first = &page.contents()[0];
     assert_eq!(first.size(), Some(6));
+    assert_eq!(
+        first.last_modified().map(|t| t.subsec_nanos()),
+        Some(0),
+        "S3 keeps times to the second"
+    );
     assert_eq!(first.e_tag(), Some(md5_etag(b"data/x").as_str()));
     assert!(first.last_modified().is_some());
 }

@@ -45,6 +45,22 @@ pub fn invalid_bucket_name(name: &str) -> Option<&'static str> {
     None
 }
 
+/// True when `name` has the shape of an AWS region (`eu-west-1`, `us-gov-east-1`), or is
+/// `EU`, S3's legacy name for eu-west-1.
+fn is_region(name: &str) -> bool {
+    if name == "EU" {
+        return true;
+    }
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
 impl S3 {
     /// The bucket `call` names when it exists and the caller owns it (`NoSuchBucket`,
     /// `AccessDenied` otherwise).
@@ -88,6 +104,14 @@ impl S3 {
                 )
                 .with("LocationConstraint", "us-east-1"));
             }
+            Some(c) if !is_region(c) => {
+                return Err(S3Error::new(
+                    400,
+                    "InvalidLocationConstraint",
+                    "The specified location-constraint is not valid",
+                )
+                .with("LocationConstraint", c));
+            }
             Some(c) if endpoint != "us-east-1" && c != endpoint => {
                 return Err(S3Error::new(
                     400,
@@ -112,7 +136,7 @@ impl S3 {
             BucketInfo {
                 owner: call.ctx.account.clone(),
                 region,
-                created_ms: self.clock.now_ms(),
+                created_ms: self.now_ms(),
             },
         ));
         if let Err(existing) = self.buckets.insert(bucket.clone()) {
@@ -254,6 +278,16 @@ fn created(name: &str) -> RestResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_shapes() {
+        for good in ["eu-west-1", "us-gov-east-1", "ap-southeast-4", "EU"] {
+            assert!(is_region(good), "{good}");
+        }
+        for bad in ["x", "us-east", "US-EAST-1", "eu-west-", "e-west-1", ""] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn bucket_name_rules() {

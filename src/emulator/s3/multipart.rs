@@ -190,7 +190,7 @@ impl S3 {
             }
             _ => {}
         }
-        let now = self.clock.now_ms();
+        let now = self.now_ms();
         let id = new_upload_id(&bucket.name, &call.key, now);
         let info = UploadInfo {
             key: call.key.clone(),
@@ -262,7 +262,7 @@ impl S3 {
         let part = Part {
             meta: PartMeta {
                 etag: format!("\"{}\"", hex(&md5)),
-                last_modified_ms: self.clock.now_ms(),
+                last_modified_ms: self.now_ms(),
                 checksum,
             },
             body,
@@ -505,7 +505,7 @@ impl S3 {
                     .as_deref()
                     .map(|o| o.meta.etag.as_str()),
             )?;
-            meta.last_modified_ms = self.clock.now_ms();
+            meta.last_modified_ms = self.now_ms();
             let object = Object { meta, body: joined };
             if let Some(durable) = &self.durable {
                 durable.finish_upload(&bucket.name, &id, numbers, Some((&call.key, &object)))?;
