@@ -3,7 +3,7 @@
 //! to the emulated S3 (or POSTed to an HTTP endpoint), exactly once.
 //!
 //! Layout: `model.rs` wire shapes, `validate.rs` AWS's constraints, `stream.rs` one delivery
-//! stream, `control.rs` the control plane, `tagging.rs` tags, `put.rs` PutRecord(Batch),
+//! stream, `control.rs` the control plane (with `update.rs` and `encryption.rs`), `tagging.rs` tags, `put.rs` PutRecord(Batch),
 //! `durable.rs` storage, `deliver.rs` the background delivery (with `keys.rs` object names,
 //! `compress.rs` formats, `http.rs` HTTP endpoints and `source.rs` Kinesis sources).
 
@@ -12,6 +12,7 @@ mod control;
 mod deliver;
 mod describe;
 mod durable;
+mod encryption;
 mod http;
 mod keys;
 mod kpl;
@@ -21,6 +22,7 @@ mod sink;
 mod source;
 mod stream;
 mod tagging;
+mod update;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -157,9 +159,9 @@ impl Firehose {
             "DescribeDeliveryStream" => control::describe,
             "ListDeliveryStreams" => control::list,
             "DeleteDeliveryStream" => control::delete,
-            "UpdateDestination" => control::update_destination,
-            "StartDeliveryStreamEncryption" => control::start_encryption,
-            "StopDeliveryStreamEncryption" => control::stop_encryption,
+            "UpdateDestination" => update::update_destination,
+            "StartDeliveryStreamEncryption" => encryption::start_encryption,
+            "StopDeliveryStreamEncryption" => encryption::stop_encryption,
             "PutRecord" => put::put_record,
             "PutRecordBatch" => put::put_record_batch,
             "TagDeliveryStream" => tagging::tag,
