@@ -295,6 +295,7 @@ pub(super) fn create(
     streams.insert(key, stream.clone());
     drop(streams);
     f.settle(&stream);
+    f.wake.notify_one();
     Ok(CreateOutput {
         delivery_stream_arn: stream.arn.clone(),
     })

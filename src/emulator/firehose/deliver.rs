@@ -42,9 +42,11 @@ pub(super) async fn run(f: Arc<Firehose>, mut stopping: watch::Receiver<bool>) {
         if *stopping.borrow() {
             break;
         }
+        // With no delivery stream at all there is nothing to time: sleep until one is created.
+        let idle = running.is_empty() && f.streams.read().is_empty();
         tokio::select! {
             _ = stopping.changed() => continue,
-            _ = tokio::time::sleep(tick) => {}
+            _ = tokio::time::sleep(tick), if !idle => {}
             _ = f.wake.notified() => {}
             Some(done) = running.join_next(), if !running.is_empty() => {
                 if let Ok(tag) = done {
