@@ -37,12 +37,8 @@ pub(super) fn unsupported_destination(kind: &str) -> AwsError {
     ))
 }
 
-/// CreateDeliveryStream.
-pub(super) fn create(
-    f: &Firehose,
-    ctx: &Ctx,
-    input: CreateInput,
-) -> Result<CreateOutput, AwsError> {
+/// The model constraints of a CreateDeliveryStream request.
+fn validate_create(input: &CreateInput) -> Result<(), AwsError> {
     let mut v = Validation::new();
     validate::name(&mut v, "deliveryStreamName", &input.delivery_stream_name);
     if let Some(t) = &input.delivery_stream_type {
@@ -97,13 +93,11 @@ pub(super) fn create(
     if let Some(tags) = &input.tags {
         validate::tags(&mut v, "tags", tags, 50);
     }
-    v.finish()?;
-    let name = input.delivery_stream_name.clone().unwrap_or_default();
-    let kind = input
-        .delivery_stream_type
-        .clone()
-        .unwrap_or_else(|| "DirectPut".into());
+    v.finish()
+}
 
+/// The one destination a CreateDeliveryStream request configures, checked as AWS checks it.
+fn destination_of(input: &mut CreateInput) -> Result<Destination, AwsError> {
     let unsupported = [
         (
             "Redshift",
@@ -147,7 +141,7 @@ pub(super) fn create(
     if let Some((kind, _)) = unsupported.iter().find(|(_, b)| *b) {
         return Err(unsupported_destination(kind));
     }
-    let destination = if let Some(d) = input.http_endpoint_destination_configuration {
+    let destination = if let Some(d) = input.http_endpoint_destination_configuration.take() {
         if let Some(s3) = &d.s3_configuration {
             validate::prefixes(s3)?;
         }
@@ -155,11 +149,29 @@ pub(super) fn create(
     } else {
         let d = input
             .extended_s3_destination_configuration
-            .or(input.s3_destination_configuration)
+            .take()
+            .or(input.s3_destination_configuration.take())
             .unwrap_or_default();
         validate::prefixes(&d)?;
         Destination::S3(Box::new(d))
     };
+    Ok(destination)
+}
+
+/// CreateDeliveryStream.
+pub(super) fn create(
+    f: &Firehose,
+    ctx: &Ctx,
+    mut input: CreateInput,
+) -> Result<CreateOutput, AwsError> {
+    validate_create(&input)?;
+    let name = input.delivery_stream_name.clone().unwrap_or_default();
+    let kind = input
+        .delivery_stream_type
+        .clone()
+        .unwrap_or_else(|| "DirectPut".into());
+
+    let destination = destination_of(&mut input)?;
 
     let now = f.now();
     let active_at_ms = now + f.settings.create_delay.as_millis() as i64;
