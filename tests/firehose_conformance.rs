@@ -1824,3 +1824,27 @@ async fn calls_in_the_wrong_state_or_for_the_wrong_type_are_refused() {
         "Firehose young under account 000000000000 not found."
     );
 }
+
+#[tokio::test]
+async fn only_a_200_answer_counts_as_delivered() {
+    let emulator = start(flushing(100)).await;
+    let (client, s3c) = (firehose(&emulator), s3(&emulator));
+    create_bucket(&s3c, "not-ok").await;
+    let (url, seen) = endpoint(202).await;
+    create_http(&client, "accepted", &url, "not-ok", |b| {
+        b.retry_options(
+            aws_sdk_firehose::types::HttpEndpointRetryOptions::builder()
+                .duration_in_seconds(0)
+                .build(),
+        )
+    })
+    .await;
+    put_all(&client, "accepted", &[b"202 is not 200"]).await;
+    let found = wait_for_objects(&s3c, "not-ok", "http-endpoint-failed/", 1).await;
+    assert_eq!(found[0].1, b"202 is not 200");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "no retry with a zero retry window"
+    );
+}
