@@ -509,6 +509,22 @@ async fn other_accounts_are_denied_a_bucket() {
     );
     let (_, _, status) = err(other.head_bucket().bucket("private").send().await);
     assert_eq!(status, 403);
+    let (code, _, status) = err(client
+        .get_object()
+        .bucket("private")
+        .key("k")
+        .expected_bucket_owner("111122223333")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("AccessDenied", 403));
+    client
+        .get_object()
+        .bucket("private")
+        .key("k")
+        .expected_bucket_owner("000000000000")
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -979,6 +995,33 @@ async fn copy_object_copies_or_replaces_metadata() {
         .await);
     assert_eq!((code.as_str(), status), ("InvalidRequest", 400));
     assert!(message.starts_with("This copy request is illegal"));
+    let (code, _, status) = err(client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_match("\"00000000000000000000000000000000\"")
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
+    let (code, _, status) = err(client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_none_match(md5_etag(b"copy me"))
+        .send()
+        .await);
+    assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
+    client
+        .copy_object()
+        .bucket("dst")
+        .key("x")
+        .copy_source(source)
+        .copy_source_if_match(md5_etag(b"copy me"))
+        .send()
+        .await
+        .unwrap();
     let (code, _, status) = err(client
         .copy_object()
         .bucket("dst")
@@ -2488,4 +2531,93 @@ async fn composite_multipart_checksums_need_every_part_checksum() {
         .await
         .unwrap();
     assert_eq!(head.checksum_crc32(), Some(expected.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_objects_survive_kill_9() {
+    async fn spawn(port: u16, dir: &std::path::Path) -> tokio::process::Child {
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+            .args([
+                "emulator",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the emulator binary starts");
+        for _ in 0..400 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return child;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the emulator did not listen on {port}");
+    }
+    fn client(port: u16) -> Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .retry_config(RetryConfig::disabled())
+            .force_path_style(true)
+            .build();
+        Client::from_conf(config)
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut emulator = spawn(port, dir.path()).await;
+    let c = client(port);
+    create_bucket(&c, "crash").await;
+    let (id, parts) = upload_parts(&c, "crash", "pending", &[b"in flight"]).await;
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let c = c.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..10_000 {
+                let key = format!("w{w}/{i:05}");
+                let body = format!("{key}:{}", "x".repeat(i % 300));
+                let sent = c
+                    .put_object()
+                    .bucket("crash")
+                    .key(&key)
+                    .body(ByteStream::from(body.clone().into_bytes()))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => acked.push((key, body)),
+                    Err(_) => break,
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    emulator.start_kill().expect("SIGKILL");
+    emulator.wait().await.unwrap();
+    let mut acked = Vec::new();
+    for w in writers {
+        acked.extend(w.await.unwrap());
+    }
+    assert!(acked.len() > 50, "the writers got going: {}", acked.len());
+
+    let _restarted = spawn(port, dir.path()).await;
+    let c = client(port);
+    for (key, body) in &acked {
+        assert_eq!(get(&c, "crash", key).await, body.as_bytes(), "{key}");
+    }
+    complete(&c, "crash", "pending", &id, parts).await.unwrap();
+    assert_eq!(get(&c, "crash", "pending").await, b"in flight");
 }

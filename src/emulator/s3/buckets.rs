@@ -62,11 +62,15 @@ fn is_region(name: &str) -> bool {
 }
 
 impl S3 {
-    /// The bucket `call` names when it exists and the caller owns it (`NoSuchBucket`,
-    /// `AccessDenied` otherwise).
+    /// The bucket `call` names when it exists, the caller owns it and it is owned by the
+    /// account `x-amz-expected-bucket-owner` names, if any (`NoSuchBucket`, `AccessDenied`
+    /// otherwise).
     pub(super) fn owned_bucket(&self, call: &Call<'_>) -> S3Result<Arc<Bucket>> {
         let bucket = self.bucket(call)?;
-        if bucket.info.owner != call.ctx.account {
+        let expected = call.header("x-amz-expected-bucket-owner");
+        if bucket.info.owner != call.ctx.account
+            || expected.is_some_and(|owner| owner != bucket.info.owner)
+        {
             return Err(S3Error::new(403, "AccessDenied", "Access Denied"));
         }
         Ok(bucket)

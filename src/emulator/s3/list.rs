@@ -43,6 +43,9 @@ fn walk(bucket: &Bucket, prefix: &str, delimiter: &str, after: &str, max: usize)
     };
     let mut range = objects.range::<String, _>((start, Bound::Unbounded));
     let mut truncated = false;
+    if max == 0 {
+        return Page { entries, truncated };
+    }
     while let Some((key, object)) = range.next() {
         if !key.starts_with(prefix) {
             if key.as_str() > prefix {
