@@ -5,7 +5,16 @@
 //! Layout: `model.rs` wire shapes, `validate.rs` AWS's constraints, `stream.rs` one delivery
 //! stream, `control.rs` the control plane (with `update.rs` and `encryption.rs`), `tagging.rs` tags, `put.rs` PutRecord(Batch),
 //! `durable.rs` storage, `deliver.rs` the background delivery (with `keys.rs` object names,
-//! `compress.rs` formats, `http.rs` HTTP endpoints and `source.rs` Kinesis sources).
+//! `compress.rs` formats, `http.rs` HTTP endpoints, `source.rs` Kinesis sources and `kpl.rs` KPL
+//! de-aggregation).
+//!
+//! Where it knowingly differs from AWS: S3 and HTTP endpoint destinations only (others are
+//! refused with `InvalidArgumentException`); Lambda processing, format conversion and dynamic
+//! partitioning are kept in the description but not run (prefixes with partition keys are
+//! refused rather than delivered under wrong names); `CustomTimeZone` is described but keys use
+//! UTC; an S3 destination that keeps failing is retried forever rather than dropped after
+//! AWS's 24 hours; HTTP endpoints must be `http://` on this machine (no TLS client), where AWS
+//! requires `https://`.
 
 mod compress;
 mod control;
