@@ -11,11 +11,13 @@ pub mod limits;
 pub mod model;
 mod policy;
 pub mod records;
-pub mod reader;
 mod shards;
 pub mod stream;
 pub mod subscribe;
 mod tagging;
+
+// Reading streams from inside the emulator (Firehose's Kinesis sources).
+pub mod reader;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
