@@ -1,6 +1,7 @@
-//! With `--data-dir`, every record Firehose acknowledged is delivered to S3 exactly once, even
-//! when the real emulator binary is killed with `kill -9` while producers put and batches are
-//! being delivered, and then restarted.
+//! With `--data-dir`, every record Firehose acknowledged (or Kinesis acknowledged, for a
+//! delivery stream reading it) is delivered to S3 exactly once, even when the real emulator
+//! binary is killed with `kill -9` while producers put and batches are being delivered, and then
+//! restarted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
@@ -189,6 +190,122 @@ async fn acknowledged_records_are_delivered_exactly_once_across_kill_9() {
     // Let any further (wrong) delivery happen before checking for duplicates.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let counts = delivered(&s3c, "sink").await;
+    let duplicated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        duplicated.is_empty(),
+        "records delivered twice: {duplicated:?}"
+    );
+}
+
+fn kinesis(port: u16) -> aws_sdk_kinesis::Client {
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+#[tokio::test]
+async fn a_kinesis_source_loses_and_repeats_nothing_across_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = spawn(port, dir.path()).await;
+    let (client, s3c, kinesis) = (firehose(port), s3(port), kinesis(port));
+    s3c.create_bucket()
+        .bucket("from-source")
+        .send()
+        .await
+        .unwrap();
+    kinesis
+        .create_stream()
+        .stream_name("source")
+        .shard_count(2)
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_delivery_stream()
+        .delivery_stream_name("reader")
+        .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            aws_sdk_firehose::types::KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/source")
+                .role_arn("arn:aws:iam::000000000000:role/firehose")
+                .build()
+                .unwrap(),
+        )
+        .extended_s3_destination_configuration(
+            ExtendedS3DestinationConfiguration::builder()
+                .role_arn("arn:aws:iam::000000000000:role/firehose")
+                .bucket_arn("arn:aws:s3:::from-source")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let producer = {
+        let kinesis = kinesis.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = BTreeSet::new();
+            for batch in 0.. {
+                let ids: Vec<String> = (0..50).map(|i| format!("k{batch:05}-{i:02}")).collect();
+                let entries = ids
+                    .iter()
+                    .map(|id| {
+                        aws_sdk_kinesis::types::PutRecordsRequestEntry::builder()
+                            .partition_key(id)
+                            .data(aws_sdk_kinesis::primitives::Blob::new(format!("{id};")))
+                            .build()
+                            .unwrap()
+                    })
+                    .collect();
+                match kinesis
+                    .put_records()
+                    .stream_name("source")
+                    .set_records(Some(entries))
+                    .send()
+                    .await
+                {
+                    Ok(out) if out.failed_record_count() == Some(0) => acknowledged.extend(ids),
+                    Ok(out) => panic!("records refused: {out:?}"),
+                    Err(_) => return acknowledged,
+                }
+            }
+            acknowledged
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().await.unwrap();
+    let acknowledged = producer.await.unwrap();
+    assert!(acknowledged.len() > 100, "the producer made progress");
+
+    let _child = spawn(port, dir.path()).await;
+    let s3c = s3(port);
+    let mut counts = BTreeMap::new();
+    for _ in 0..200 {
+        counts = delivered(&s3c, "from-source").await;
+        if acknowledged.iter().all(|id| counts.contains_key(id)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let missing: Vec<_> = acknowledged
+        .iter()
+        .filter(|id| !counts.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged source records never delivered, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = delivered(&s3c, "from-source").await;
     let duplicated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(
         duplicated.is_empty(),

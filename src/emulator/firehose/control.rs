@@ -1,5 +1,5 @@
-//! The control plane: CreateDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams,
-//! DeleteDeliveryStream, UpdateDestination and Start/StopDeliveryStreamEncryption.
+//! The control plane: CreateDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams and
+//! DeleteDeliveryStream (UpdateDestination is in `update.rs`, encryption in `encryption.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,9 +7,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::describe::{DESTINATION_ID, describe as description};
+use super::encryption::{encryption_input, encryption_key};
 use super::model::{
-    CreateInput, CreateOutput, DescribeOutput, Empty, EncryptionDescription, EncryptionInput,
-    HttpDestination, ListInput, ListOutput, NamedInput, S3Destination, UpdateInput,
+    CreateInput, CreateOutput, DescribeOutput, Empty, EncryptionDescription, ListInput, ListOutput,
+    NamedInput,
 };
 use super::stream::{
     Buffer, DeliveryStream, Destination, EncryptionChange, Meta, Source, Status, Throughput, arn,
@@ -29,53 +30,15 @@ const TYPES: [&str; 4] = [
 /// Delivery streams per account and region (AWS's default quota).
 const MAX_STREAMS: usize = 5000;
 
-fn encryption_input(v: &mut Validation, path: &str, e: &Option<EncryptionInput>) {
-    let Some(e) = e else { return };
-    if let Some(k) = &e.key_arn {
-        let p = format!("{path}.keyARN");
-        v.length(&p, k, 1, 512);
-        v.pattern(
-            &p,
-            k,
-            "arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+",
-            validate::is_kms_arn,
-        );
-    }
-    let p = format!("{path}.keyType");
-    match &e.key_type {
-        None => {
-            v.required(&p, &e.key_type);
-        }
-        Some(t) => v.one_of(&p, t, &["AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"]),
-    }
-}
-
-/// The key type and ARN an encryption input asks for, checked as AWS checks them.
-fn encryption_key(e: &EncryptionInput) -> Result<(String, Option<String>), AwsError> {
-    let key_type = e.key_type.clone().unwrap_or_else(|| "AWS_OWNED_CMK".into());
-    match (key_type.as_str(), &e.key_arn) {
-        ("CUSTOMER_MANAGED_CMK", None) => Err(AwsError::invalid_argument(
-            "KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK.",
-        )),
-        ("AWS_OWNED_CMK", Some(_)) => Err(AwsError::invalid_argument(
-            "KeyARN must not be specified when KeyType is AWS_OWNED_CMK.",
-        )),
-        _ => Ok((key_type, e.key_arn.clone())),
-    }
-}
-
-fn unsupported_destination(kind: &str) -> AwsError {
+/// `InvalidArgumentException` for a destination kind the emulator does not deliver to.
+pub(super) fn unsupported_destination(kind: &str) -> AwsError {
     AwsError::invalid_argument(format!(
         "{kind} destinations are not delivered to by this emulator; use an S3, extended S3 or HTTP endpoint destination."
     ))
 }
 
-/// CreateDeliveryStream.
-pub(super) fn create(
-    f: &Firehose,
-    ctx: &Ctx,
-    input: CreateInput,
-) -> Result<CreateOutput, AwsError> {
+/// The model constraints of a CreateDeliveryStream request.
+fn validate_create(input: &CreateInput) -> Result<(), AwsError> {
     let mut v = Validation::new();
     validate::name(&mut v, "deliveryStreamName", &input.delivery_stream_name);
     if let Some(t) = &input.delivery_stream_type {
@@ -130,13 +93,11 @@ pub(super) fn create(
     if let Some(tags) = &input.tags {
         validate::tags(&mut v, "tags", tags, 50);
     }
-    v.finish()?;
-    let name = input.delivery_stream_name.clone().unwrap_or_default();
-    let kind = input
-        .delivery_stream_type
-        .clone()
-        .unwrap_or_else(|| "DirectPut".into());
+    v.finish()
+}
 
+/// The one destination a CreateDeliveryStream request configures, checked as AWS checks it.
+fn destination_of(input: &mut CreateInput) -> Result<Destination, AwsError> {
     let unsupported = [
         (
             "Redshift",
@@ -180,7 +141,7 @@ pub(super) fn create(
     if let Some((kind, _)) = unsupported.iter().find(|(_, b)| *b) {
         return Err(unsupported_destination(kind));
     }
-    let destination = if let Some(d) = input.http_endpoint_destination_configuration {
+    let destination = if let Some(d) = input.http_endpoint_destination_configuration.take() {
         if let Some(s3) = &d.s3_configuration {
             validate::prefixes(s3)?;
         }
@@ -188,11 +149,29 @@ pub(super) fn create(
     } else {
         let d = input
             .extended_s3_destination_configuration
-            .or(input.s3_destination_configuration)
+            .take()
+            .or(input.s3_destination_configuration.take())
             .unwrap_or_default();
         validate::prefixes(&d)?;
         Destination::S3(Box::new(d))
     };
+    Ok(destination)
+}
+
+/// CreateDeliveryStream.
+pub(super) fn create(
+    f: &Firehose,
+    ctx: &Ctx,
+    mut input: CreateInput,
+) -> Result<CreateOutput, AwsError> {
+    validate_create(&input)?;
+    let name = input.delivery_stream_name.clone().unwrap_or_default();
+    let kind = input
+        .delivery_stream_type
+        .clone()
+        .unwrap_or_else(|| "DirectPut".into());
+
+    let destination = destination_of(&mut input)?;
 
     let now = f.now();
     let active_at_ms = now + f.settings.create_delay.as_millis() as i64;
@@ -328,6 +307,7 @@ pub(super) fn create(
     streams.insert(key, stream.clone());
     drop(streams);
     f.settle(&stream);
+    f.wake.notify_one();
     Ok(CreateOutput {
         delivery_stream_arn: stream.arn.clone(),
     })
@@ -341,7 +321,8 @@ pub(super) fn source_ctx(stream_arn: &str) -> Ctx {
     Ctx { account, region }
 }
 
-fn named(v: &mut Validation, name: &Option<String>) {
+/// Validates the `DeliveryStreamName` of a request.
+pub(super) fn named(v: &mut Validation, name: &Option<String>) {
     validate::name(v, "deliveryStreamName", name);
 }
 
@@ -446,324 +427,5 @@ pub(super) fn delete(f: &Firehose, ctx: &Ctx, input: NamedInput) -> Result<Empty
     }
     f.save(&stream)?;
     f.settle(&stream);
-    Ok(Empty {})
-}
-
-/// Merges the members set in `update` into `into`.
-fn merge_s3(into: &mut S3Destination, update: S3Destination) {
-    macro_rules! take {
-        ($($field:ident),*) => { $(if update.$field.is_some() { into.$field = update.$field; })* };
-    }
-    take!(
-        role_arn,
-        bucket_arn,
-        prefix,
-        error_output_prefix,
-        compression_format,
-        encryption_configuration,
-        cloud_watch_logging_options,
-        processing_configuration,
-        s3_backup_mode,
-        s3_backup_configuration,
-        data_format_conversion_configuration,
-        dynamic_partitioning_configuration,
-        file_extension,
-        custom_time_zone
-    );
-    if let Some(h) = update.buffering_hints {
-        let current = into.buffering_hints.get_or_insert_default();
-        if h.size_in_mbs.is_some() {
-            current.size_in_mbs = h.size_in_mbs;
-        }
-        if h.interval_in_seconds.is_some() {
-            current.interval_in_seconds = h.interval_in_seconds;
-        }
-    }
-}
-
-fn merge_http(into: &mut HttpDestination, update: HttpDestination) {
-    macro_rules! take {
-        ($($field:ident),*) => { $(if update.$field.is_some() { into.$field = update.$field; })* };
-    }
-    take!(
-        buffering_hints,
-        cloud_watch_logging_options,
-        request_configuration,
-        processing_configuration,
-        role_arn,
-        retry_options,
-        s3_backup_mode,
-        secrets_manager_configuration
-    );
-    if let Some(e) = update.endpoint_configuration {
-        let current = into.endpoint_configuration.get_or_insert_default();
-        if e.url.is_some() {
-            current.url = e.url;
-        }
-        if e.name.is_some() {
-            current.name = e.name;
-        }
-        if e.access_key.is_some() {
-            current.access_key = e.access_key;
-        }
-    }
-    if let Some(s3) = update.s3_update.or(update.s3_configuration) {
-        merge_s3(into.s3_configuration.get_or_insert_default(), s3);
-    }
-}
-
-/// UpdateDestination.
-pub(super) fn update_destination(
-    f: &Firehose,
-    ctx: &Ctx,
-    input: UpdateInput,
-) -> Result<Empty, AwsError> {
-    let mut v = Validation::new();
-    named(&mut v, &input.delivery_stream_name);
-    let version_path = "currentDeliveryStreamVersionId";
-    match &input.current_delivery_stream_version_id {
-        None => {
-            v.required(version_path, &input.current_delivery_stream_version_id);
-        }
-        Some(id) => {
-            v.length(version_path, id, 1, 50);
-            v.pattern(version_path, id, "[0-9]+", |s| {
-                s.bytes().all(|b| b.is_ascii_digit())
-            });
-        }
-    }
-    match &input.destination_id {
-        None => {
-            v.required("destinationId", &input.destination_id);
-        }
-        Some(id) => {
-            v.length("destinationId", id, 1, 100);
-            v.pattern("destinationId", id, "[a-zA-Z0-9-]+", |s| {
-                s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
-        }
-    }
-    if let Some(d) = &input.s3_destination_update {
-        validate::s3(&mut v, "s3DestinationUpdate", d, false);
-    }
-    if let Some(d) = &input.extended_s3_destination_update {
-        validate::s3(&mut v, "extendedS3DestinationUpdate", d, false);
-    }
-    if let Some(d) = &input.http_endpoint_destination_update {
-        validate::http(&mut v, "httpEndpointDestinationUpdate", d, false);
-        if let Some(s3) = &d.s3_update {
-            validate::s3(&mut v, "httpEndpointDestinationUpdate.s3Update", s3, false);
-        }
-    }
-    v.finish()?;
-    let name = input.delivery_stream_name.clone().unwrap_or_default();
-    let stream = f.find(ctx, &name)?;
-    let mut meta = stream.meta.lock();
-    if meta.status != Status::Active {
-        return Err(AwsError::in_use(format!(
-            "Firehose {name} under account {} is not ACTIVE (it is {}).",
-            ctx.account,
-            meta.status.as_str()
-        )));
-    }
-    let given = input
-        .current_delivery_stream_version_id
-        .clone()
-        .unwrap_or_default();
-    if given.parse::<u64>().ok() != Some(meta.version) {
-        return Err(AwsError::client(
-            "ConcurrentModificationException",
-            format!(
-                "Cannot update Firehose {name} under account {}: version id {given} is not the current version id {}. Describe the delivery stream and retry with its current version id.",
-                ctx.account, meta.version
-            ),
-        ));
-    }
-    let destination_id = input.destination_id.clone().unwrap_or_default();
-    if destination_id != DESTINATION_ID {
-        return Err(AwsError::invalid_argument(format!(
-            "Destination Id {destination_id} not found for Firehose {name} under account {}.",
-            ctx.account
-        )));
-    }
-    let unsupported = [
-        ("Redshift", input.redshift_destination_update.is_some()),
-        (
-            "Elasticsearch",
-            input.elasticsearch_destination_update.is_some(),
-        ),
-        (
-            "Amazon OpenSearch Service",
-            input.amazonopensearchservice_destination_update.is_some(),
-        ),
-        ("Splunk", input.splunk_destination_update.is_some()),
-        ("Snowflake", input.snowflake_destination_update.is_some()),
-        ("Iceberg", input.iceberg_destination_update.is_some()),
-        (
-            "Amazon OpenSearch Serverless",
-            input
-                .amazon_open_search_serverless_destination_update
-                .is_some(),
-        ),
-    ];
-    let count = [
-        input.s3_destination_update.is_some(),
-        input.extended_s3_destination_update.is_some(),
-        input.http_endpoint_destination_update.is_some(),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count()
-        + unsupported.iter().filter(|(_, b)| *b).count();
-    if count != 1 {
-        return Err(AwsError::invalid_argument(
-            "Exactly one destination update must be specified.",
-        ));
-    }
-    if let Some((kind, _)) = unsupported.iter().find(|(_, b)| *b) {
-        return Err(unsupported_destination(kind));
-    }
-    let s3_update = input
-        .extended_s3_destination_update
-        .or(input.s3_destination_update);
-    let next = match (
-        meta.destination.clone(),
-        s3_update,
-        input.http_endpoint_destination_update,
-    ) {
-        (Destination::S3(mut current), Some(update), _) => {
-            merge_s3(&mut current, update);
-            validate::prefixes(&current)?;
-            Destination::S3(current)
-        }
-        (Destination::Http(_), Some(update), _) => {
-            // A change of destination kind: the update must be a whole configuration.
-            let mut v = Validation::new();
-            validate::s3(&mut v, "extendedS3DestinationUpdate", &update, true);
-            v.finish()?;
-            validate::prefixes(&update)?;
-            Destination::S3(Box::new(update))
-        }
-        (Destination::Http(mut current), None, Some(update)) => {
-            merge_http(&mut current, update);
-            if let Some(s3) = &current.s3_configuration {
-                validate::prefixes(s3)?;
-            }
-            Destination::Http(current)
-        }
-        (Destination::S3(_), None, Some(mut update)) => {
-            if update.s3_configuration.is_none() {
-                update.s3_configuration = update.s3_update.take();
-            }
-            let mut v = Validation::new();
-            validate::http(&mut v, "httpEndpointDestinationUpdate", &update, true);
-            v.finish()?;
-            if let Some(s3) = &update.s3_configuration {
-                validate::prefixes(s3)?;
-            }
-            update.s3_update = None;
-            Destination::Http(Box::new(update))
-        }
-        (_, None, None) => {
-            return Err(AwsError::invalid_argument(
-                "Exactly one destination update must be specified.",
-            ));
-        }
-    };
-    meta.destination = next;
-    meta.version += 1;
-    meta.updated_ms = Some(f.now());
-    drop(meta);
-    f.save(&stream)?;
-    Ok(Empty {})
-}
-
-fn encryption_target(
-    f: &Firehose,
-    ctx: &Ctx,
-    input: &NamedInput,
-) -> Result<Arc<DeliveryStream>, AwsError> {
-    let name = input.delivery_stream_name.as_deref().unwrap_or_default();
-    let stream = f.find(ctx, name)?;
-    let meta = stream.meta.lock();
-    if matches!(meta.source, Source::Kinesis { .. }) {
-        return Err(AwsError::invalid_argument(format!(
-            "Firehose {name} under account {} has a Kinesis stream as source; server-side encryption is only supported for DirectPut delivery streams.",
-            ctx.account
-        )));
-    }
-    if meta.status != Status::Active {
-        return Err(AwsError::in_use(format!(
-            "Firehose {name} under account {} is not ACTIVE (it is {}).",
-            ctx.account,
-            meta.status.as_str()
-        )));
-    }
-    drop(meta);
-    Ok(stream)
-}
-
-/// StartDeliveryStreamEncryption.
-pub(super) fn start_encryption(
-    f: &Firehose,
-    ctx: &Ctx,
-    input: NamedInput,
-) -> Result<Empty, AwsError> {
-    let mut v = Validation::new();
-    named(&mut v, &input.delivery_stream_name);
-    encryption_input(
-        &mut v,
-        "deliveryStreamEncryptionConfigurationInput",
-        &input.delivery_stream_encryption_configuration_input,
-    );
-    v.finish()?;
-    let stream = encryption_target(f, ctx, &input)?;
-    let (key_type, key_arn) = encryption_key(
-        &input
-            .delivery_stream_encryption_configuration_input
-            .unwrap_or_default(),
-    )?;
-    {
-        let mut meta = stream.meta.lock();
-        let now = f.now();
-        meta.encryption = EncryptionDescription {
-            key_arn,
-            key_type: Some(key_type),
-            status: "ENABLING".into(),
-        };
-        meta.encryption_change = Some(EncryptionChange {
-            at_ms: now + f.settings.create_delay.as_millis() as i64,
-            status: "ENABLED".into(),
-        });
-        meta.settle(now);
-    }
-    f.save(&stream)?;
-    Ok(Empty {})
-}
-
-/// StopDeliveryStreamEncryption.
-pub(super) fn stop_encryption(
-    f: &Firehose,
-    ctx: &Ctx,
-    input: NamedInput,
-) -> Result<Empty, AwsError> {
-    let mut v = Validation::new();
-    named(&mut v, &input.delivery_stream_name);
-    v.finish()?;
-    let stream = encryption_target(f, ctx, &input)?;
-    {
-        let mut meta = stream.meta.lock();
-        if meta.encryption.status == "DISABLED" {
-            return Ok(Empty {});
-        }
-        let now = f.now();
-        meta.encryption.status = "DISABLING".into();
-        meta.encryption_change = Some(EncryptionChange {
-            at_ms: now + f.settings.create_delay.as_millis() as i64,
-            status: "DISABLED".into(),
-        });
-        meta.settle(now);
-    }
-    f.save(&stream)?;
     Ok(Empty {})
 }

@@ -11,11 +11,13 @@
 //!
 //! No lock is held while compressing or writing: the batch's records are cheap `Bytes` clones.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use super::describe::hints_with_defaults;
 use super::keys::{KeySpec, object_key};
@@ -29,30 +31,53 @@ const MAX_BACKOFF_MS: i64 = 2_000;
 /// Batches delivered per stream per round at most (the rest waits for the next round).
 const BATCHES_PER_ROUND: usize = 16;
 
-/// Runs until `stopping` flips.
+/// Runs until `stopping` flips. Each delivery stream is delivered by a task of its own (one
+/// at a time per stream, so its batches stay in order), so that a slow endpoint or a large
+/// compression never delays the other streams.
 pub(super) async fn run(f: Arc<Firehose>, mut stopping: watch::Receiver<bool>) {
     let tick = f.tick();
+    let mut running: JoinSet<u64> = JoinSet::new();
+    let mut busy: HashSet<u64> = HashSet::new();
     loop {
         if *stopping.borrow() {
             break;
         }
+        // With no delivery stream at all there is nothing to time: sleep until one is created.
+        let idle = running.is_empty() && f.streams.read().is_empty();
         tokio::select! {
             _ = stopping.changed() => continue,
-            _ = tokio::time::sleep(tick) => {}
+            _ = tokio::time::sleep(tick), if !idle => {}
             _ = f.wake.notified() => {}
-        }
-        for stream in f.all() {
-            if stream.meta.lock().status != Status::Active {
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                if let Ok(tag) = done {
+                    busy.remove(&tag);
+                }
                 continue;
             }
-            source::poll(&f, &stream);
-            for _ in 0..BATCHES_PER_ROUND {
-                if !deliver_one(&f, &stream).await {
-                    break;
-                }
+        }
+        while let Some(done) = running.try_join_next() {
+            if let Ok(tag) = done {
+                busy.remove(&tag);
             }
         }
+        for stream in f.all() {
+            if stream.meta.lock().status != Status::Active || !busy.insert(stream.tag) {
+                continue;
+            }
+            let f = f.clone();
+            running.spawn(async move {
+                source::poll(&f, &stream);
+                for _ in 0..BATCHES_PER_ROUND {
+                    if !deliver_one(&f, &stream).await {
+                        break;
+                    }
+                }
+                stream.tag
+            });
+        }
     }
+    // Deliveries cut short here are repeated after a restart (the pending batch is stored).
+    running.shutdown().await;
 }
 
 impl Firehose {
@@ -179,12 +204,15 @@ async fn deliver_one(f: &Arc<Firehose>, stream: &Arc<DeliveryStream>) -> bool {
         (meta.destination.clone(), meta.version)
     };
     // Pick the batch (or the pending one) under the buffer lock, then let it go.
-    let (pending, parts) = {
+    let (pending, parts, arrival) = {
         let mut buffer = stream.buffer.lock();
         if now < buffer.retry_at_ms {
             return false;
         }
-        let pending = match buffer.pending.clone() {
+        let is_http = matches!(destination, Destination::Http(_));
+        // A batch begun for the other kind of destination (the destination changed since) is
+        // formed again for the current one.
+        let pending = match buffer.pending.clone().filter(|p| p.http == is_http) {
             Some(p) => p,
             None => {
                 let Some(oldest) = buffer.records.front() else {
@@ -213,6 +241,7 @@ async fn deliver_one(f: &Arc<Firehose>, stream: &Arc<DeliveryStream>) -> bool {
                     last,
                     key,
                     started_ms: now,
+                    http: is_http,
                 };
                 if let Some(d) = &f.durable
                     && let Err(e) = d.begin(stream.tag, &p)
@@ -225,20 +254,15 @@ async fn deliver_one(f: &Arc<Firehose>, stream: &Arc<DeliveryStream>) -> bool {
                 p
             }
         };
-        let parts: Vec<Bytes> = buffer
+        let batch = buffer
             .records
             .iter()
-            .filter(|r| r.seq >= pending.first && r.seq <= pending.last)
-            .map(|r| r.data.clone())
-            .collect();
-        (pending, parts)
+            .skip_while(|r| r.seq < pending.first)
+            .take_while(|r| r.seq <= pending.last);
+        let arrival = batch.clone().next().map_or(now, |r| r.arrival_ms);
+        let parts: Vec<Bytes> = batch.map(|r| r.data.clone()).collect();
+        (pending, parts, arrival)
     };
-    let arrival = stream
-        .buffer
-        .lock()
-        .records
-        .front()
-        .map_or(now, |r| r.arrival_ms);
     let outcome = match &destination {
         Destination::S3(d) => write_s3(f, d, pending.key.clone(), parts).await,
         Destination::Http(d) => {

@@ -220,6 +220,7 @@ mod tests {
             last: 1,
             key: "2026/01/01/00/ds-1-2026-01-01-00-00-00-uuid".into(),
             started_ms: 5,
+            http: false,
         };
         {
             let storage = Arc::new(Storage::open(dir.path()).unwrap());

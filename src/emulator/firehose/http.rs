@@ -1,11 +1,12 @@
 //! HTTP endpoint destinations: each batch is POSTed as AWS's request envelope
 //! (`{"requestId", "timestamp", "records": [{"data": base64}]}`) with AWS's headers
 //! (`X-Amz-Firehose-Protocol-Version`, `-Request-Id`, `-Source-Arn`, `-Access-Key`,
-//! `-Common-Attributes`), optionally gzip-encoded. Success is a 2xx answer whose JSON body
-//! echoes the `requestId`, as AWS requires. A failed request is retried (the delivery task's
-//! backoff) until `RetryOptions.DurationInSeconds` has passed since the first attempt; the batch
-//! then goes to the backup bucket under the error prefix (`http-endpoint-failed`). With
-//! `S3BackupMode` `AllData` every batch is also written to the backup bucket.
+//! `-Common-Attributes`), optionally gzip-encoded. Success is a 200 answer (any other status,
+//! other 2xx included, is a failure, as AWS documents) whose JSON body echoes the `requestId`.
+//! A failed request is retried (the delivery task's backoff) until
+//! `RetryOptions.DurationInSeconds` has passed since the first attempt; the batch then goes to
+//! the backup bucket under the error prefix (`http-endpoint-failed`). With `S3BackupMode`
+//! `AllData` every batch is also written to the backup bucket.
 //!
 //! The request ID is derived from the batch, so a batch repeated after a crash carries the same
 //! ID and the endpoint can recognise it. Only `http://` endpoints are reachable (the emulator
@@ -27,8 +28,8 @@ use super::model::HttpDestination;
 use super::stream::{DeliveryStream, Pending};
 use crate::emulator::error::AwsError;
 
-/// How long one request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the endpoint has to answer one request (AWS gives it 3 minutes).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The request envelope of a batch.
 fn envelope(request_id: &str, timestamp_ms: i64, parts: &[Bytes]) -> Vec<u8> {
@@ -159,8 +160,12 @@ async fn attempt(
     let (status, answer) = tokio::time::timeout(REQUEST_TIMEOUT, post(&url, &headers, body))
         .await
         .map_err(|_| format!("{url} did not answer within {REQUEST_TIMEOUT:?}"))??;
-    if !(200..300).contains(&status) {
-        return Err(format!("{url} answered HTTP {status}"));
+    // AWS accepts only 200; any other status (2xx included) is a destination exception.
+    if status != 200 {
+        let shown = String::from_utf8_lossy(&answer[..answer.len().min(1024)]).into_owned();
+        return Err(format!(
+            "HttpEndpoint.DestinationException: the following response was received from the endpoint destination {url}. {status}: {shown}"
+        ));
     }
     let echoed = serde_json::from_slice::<serde_json::Value>(&answer)
         .ok()

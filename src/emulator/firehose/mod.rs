@@ -3,23 +3,35 @@
 //! to the emulated S3 (or POSTed to an HTTP endpoint), exactly once.
 //!
 //! Layout: `model.rs` wire shapes, `validate.rs` AWS's constraints, `stream.rs` one delivery
-//! stream, `control.rs` the control plane, `tagging.rs` tags, `put.rs` PutRecord(Batch),
+//! stream, `control.rs` the control plane (with `update.rs` and `encryption.rs`), `tagging.rs` tags, `put.rs` PutRecord(Batch),
 //! `durable.rs` storage, `deliver.rs` the background delivery (with `keys.rs` object names,
-//! `compress.rs` formats, `http.rs` HTTP endpoints and `source.rs` Kinesis sources).
+//! `compress.rs` formats, `http.rs` HTTP endpoints, `source.rs` Kinesis sources and `kpl.rs` KPL
+//! de-aggregation).
+//!
+//! Where it knowingly differs from AWS: S3 and HTTP endpoint destinations only (others are
+//! refused with `InvalidArgumentException`); Lambda processing, format conversion and dynamic
+//! partitioning are kept in the description but not run (prefixes with partition keys are
+//! refused rather than delivered under wrong names); `CustomTimeZone` is described but keys use
+//! UTC; an S3 destination that keeps failing is retried forever rather than dropped after
+//! AWS's 24 hours; HTTP endpoints must be `http://` on this machine (no TLS client), where AWS
+//! requires `https://`.
 
 mod compress;
 mod control;
 mod deliver;
 mod describe;
 mod durable;
+mod encryption;
 mod http;
 mod keys;
+mod kpl;
 pub mod model;
 mod put;
 mod sink;
 mod source;
 mod stream;
 mod tagging;
+mod update;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -156,9 +168,9 @@ impl Firehose {
             "DescribeDeliveryStream" => control::describe,
             "ListDeliveryStreams" => control::list,
             "DeleteDeliveryStream" => control::delete,
-            "UpdateDestination" => control::update_destination,
-            "StartDeliveryStreamEncryption" => control::start_encryption,
-            "StopDeliveryStreamEncryption" => control::stop_encryption,
+            "UpdateDestination" => update::update_destination,
+            "StartDeliveryStreamEncryption" => encryption::start_encryption,
+            "StopDeliveryStreamEncryption" => encryption::stop_encryption,
             "PutRecord" => put::put_record,
             "PutRecordBatch" => put::put_record_batch,
             "TagDeliveryStream" => tagging::tag,
@@ -247,4 +259,70 @@ fn not_found(ctx: &Ctx, name: &str) -> AwsError {
         "Firehose {name} under account {} not found.",
         ctx.account
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPERATIONS: [&str; 13] = [
+        "CreateDeliveryStream",
+        "DescribeDeliveryStream",
+        "ListDeliveryStreams",
+        "DeleteDeliveryStream",
+        "UpdateDestination",
+        "StartDeliveryStreamEncryption",
+        "StopDeliveryStreamEncryption",
+        "PutRecord",
+        "PutRecordBatch",
+        "TagDeliveryStream",
+        "UntagDeliveryStream",
+        "ListTagsForDeliveryStream",
+        "NoSuchOperation",
+    ];
+
+    fn service() -> Firehose {
+        let clock = Arc::new(Clock::default());
+        let s3 = Arc::new(S3::new(clock.clone(), None).expect("an in-memory S3"));
+        let kinesis = Arc::new(Kinesis::new(Default::default(), clock.clone()));
+        Firehose::new(Settings::default(), clock, s3, kinesis, None).expect("a Firehose")
+    }
+
+    /// Valid requests, mutated byte by byte (deterministically), to every operation in both
+    /// protocols: every answer is an answer or an AWS error, never a panic.
+    #[test]
+    fn malformed_requests_never_panic() {
+        let f = service();
+        let ctx = Ctx {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let seeds: [&[u8]; 4] = [
+            br#"{"DeliveryStreamName":"s","ExtendedS3DestinationConfiguration":{"RoleARN":"arn:aws:iam::000000000000:role/r","BucketARN":"arn:aws:s3:::b","Prefix":"!{timestamp:yyyy}/","ErrorOutputPrefix":"e/","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0}},"Tags":[{"Key":"k","Value":"v"}]}"#,
+            br#"{"DeliveryStreamName":"s","Records":[{"Data":"aGVsbG8="},{"Data":""}],"Record":{"Data":"eA=="}}"#,
+            br#"{"DeliveryStreamName":"s","CurrentDeliveryStreamVersionId":"1","DestinationId":"destinationId-000000000001","HttpEndpointDestinationUpdate":{"EndpointConfiguration":{"Url":"https://x"},"S3Update":{"BucketARN":"arn:aws:s3:::c"}}}"#,
+            br#"{"DeliveryStreamName":"s","TagKeys":["k"],"Limit":1,"DeliveryStreamEncryptionConfigurationInput":{"KeyType":"AWS_OWNED_CMK"}}"#,
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for op in OPERATIONS {
+            for seed in seeds {
+                let _ = f.handle(&ctx, op, Protocol::Json, seed);
+                for _ in 0..200 {
+                    let mut body = seed.to_vec();
+                    for _ in 0..(next() % 4 + 1) {
+                        let i = (next() as usize) % body.len();
+                        body[i] = (next() & 0xff) as u8;
+                    }
+                    let _ = f.handle(&ctx, op, Protocol::Json, &body);
+                    let _ = f.handle(&ctx, op, Protocol::Cbor, &body);
+                }
+            }
+        }
+    }
 }

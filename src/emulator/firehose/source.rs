@@ -1,12 +1,13 @@
 //! `KinesisStreamAsSource`: new records of the source stream are moved into the delivery
 //! stream's buffer, and the source checkpoint is stored in the same write as those records, so
 //! a crash never loses or repeats one. Reading starts at the checkpoint taken at creation
-//! (LATEST then) and follows re-sharding parents first (`kinesis/reader.rs`).
+//! (LATEST then) and follows re-sharding parents first (`kinesis/reader.rs`). KPL aggregated
+//! records are de-aggregated (`kpl.rs`).
 
-use super::Firehose;
 use super::control::source_ctx;
 use super::durable::NewRecord;
 use super::stream::{DeliveryStream, Source};
+use super::{Firehose, kpl};
 
 /// Records read per poll at most.
 const MAX_RECORDS: usize = 10_000;
@@ -42,16 +43,26 @@ pub(super) fn poll(f: &Firehose, stream: &DeliveryStream) {
     if next == checkpoint {
         return;
     }
+    // KPL aggregates are delivered as the user records they hold, as AWS does.
+    let records: Vec<(i64, bytes::Bytes)> = records
+        .into_iter()
+        .flat_map(|r| {
+            let arrival = r.arrival_ms;
+            kpl::deaggregate(r.data)
+                .into_iter()
+                .map(move |d| (arrival, d))
+        })
+        .collect();
     let mut buffer = stream.buffer.lock();
     let first = buffer.next_seq;
     if let Some(d) = &f.durable {
         let stored: Vec<NewRecord<'_>> = records
             .iter()
             .enumerate()
-            .map(|(i, r)| NewRecord {
+            .map(|(i, (arrival_ms, data))| NewRecord {
                 seq: first + i as u64,
-                arrival_ms: r.arrival_ms,
-                data: &r.data,
+                arrival_ms: *arrival_ms,
+                data,
             })
             .collect();
         if let Err(e) = d.append(stream.tag, &stored, Some(&next)) {
@@ -59,8 +70,8 @@ pub(super) fn poll(f: &Firehose, stream: &DeliveryStream) {
             return;
         }
     }
-    for r in records {
-        buffer.push(r.arrival_ms, r.data);
+    for (arrival_ms, data) in records {
+        buffer.push(arrival_ms, data);
     }
     buffer.checkpoint = Some(next);
 }

@@ -160,6 +160,9 @@ pub struct Pending {
     /// When the HTTP endpoint retries started (epoch ms); failed data goes to the backup
     /// once the retry window has passed.
     pub started_ms: i64,
+    /// True when `key` is an HTTP request ID (the destination was an HTTP endpoint).
+    #[serde(default)]
+    pub http: bool,
 }
 
 /// Records accepted and not yet delivered.

@@ -267,7 +267,9 @@ pub fn expressions(prefix: &str) -> Result<Vec<&str>, String> {
 }
 
 /// AWS's rules for custom prefixes: known expressions only, `firehose:error-output-type` only
-/// in the error prefix, an error prefix whenever the prefix has expressions.
+/// in the error prefix, an error prefix whenever the prefix has expressions. Dynamic
+/// partitioning keys are refused: the emulator does not evaluate them, and an object name
+/// without them would be wrong without a word.
 pub fn prefixes(d: &S3Destination) -> Result<(), AwsError> {
     let prefix = d.prefix.as_deref().unwrap_or_default();
     let error_prefix = d.error_output_prefix.as_deref().unwrap_or_default();
@@ -283,11 +285,15 @@ pub fn prefixes(d: &S3Destination) -> Result<(), AwsError> {
             ))
         })?;
         for e in &exprs {
+            if e.starts_with("partitionKeyFromQuery:") || e.starts_with("partitionKeyFromLambda:") {
+                // Keys from dynamic partitioning would silently be missing from object names.
+                return Err(AwsError::invalid_argument(format!(
+                    "The expression !{{{e}}} needs dynamic partitioning, which this emulator does not run; use !{{timestamp:...}} and !{{firehose:random-string}} expressions."
+                )));
+            }
             let known = e.starts_with("timestamp:")
                 || *e == "firehose:random-string"
-                || (is_error && *e == "firehose:error-output-type")
-                || e.starts_with("partitionKeyFromQuery:")
-                || e.starts_with("partitionKeyFromLambda:");
+                || (is_error && *e == "firehose:error-output-type");
             if !known {
                 return Err(AwsError::invalid_argument(format!(
                     "The expression !{{{e}}} is not supported in the {}.",
@@ -396,5 +402,6 @@ mod tests {
         assert!(prefixes(&with("!{firehose:error-output-type}/", Some("e/"))).is_err());
         assert!(prefixes(&with("p/", Some("!{firehose:error-output-type}/"))).is_ok());
         assert!(prefixes(&with("!{nope}/", Some("e/"))).is_err());
+        assert!(prefixes(&with("!{partitionKeyFromQuery:id}/", Some("e/"))).is_err());
     }
 }

@@ -11,12 +11,14 @@ pub mod limits;
 pub mod model;
 mod policy;
 pub mod quota;
-pub mod reader;
 pub mod records;
 mod shards;
 pub mod stream;
 pub mod subscribe;
 mod tagging;
+
+// Reading streams from inside the emulator (Firehose's Kinesis sources).
+pub mod reader;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

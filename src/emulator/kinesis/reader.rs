@@ -116,3 +116,83 @@ impl Kinesis {
         Ok((out, next))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::emulator::clock::Clock;
+    use crate::emulator::protocol::Protocol;
+
+    fn call(k: &Kinesis, ctx: &Ctx, op: &str, body: serde_json::Value) {
+        k.handle(ctx, op, Protocol::Json, body.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{op}: {e}"));
+    }
+
+    fn put(k: &Kinesis, ctx: &Ctx, data: &str) {
+        use base64::Engine;
+        let data = base64::engine::general_purpose::STANDARD.encode(data);
+        call(
+            k,
+            ctx,
+            "PutRecord",
+            serde_json::json!({"StreamName": "s", "PartitionKey": "same", "Data": data}),
+        );
+    }
+
+    fn texts(records: &[SourceRecord]) -> Vec<String> {
+        records
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.data).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn reads_from_latest_and_follows_a_split_parents_first() {
+        let k = Kinesis::new(Default::default(), Arc::new(Clock::default()));
+        let ctx = Ctx {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
+        call(
+            &k,
+            &ctx,
+            "CreateStream",
+            serde_json::json!({"StreamName": "s", "ShardCount": 1}),
+        );
+        put(&k, &ctx, "before");
+        let latest = k.latest_checkpoint(&ctx, arn).unwrap();
+        put(&k, &ctx, "p1");
+        put(&k, &ctx, "p2");
+        call(
+            &k,
+            &ctx,
+            "SplitShard",
+            serde_json::json!({
+                "StreamName": "s",
+                "ShardToSplit": "shardId-000000000000",
+                "NewStartingHashKey": (1u128 << 127).to_string(),
+            }),
+        );
+        put(&k, &ctx, "c1");
+        let (first, at) = k.read_from(&ctx, arn, &latest, 2).unwrap();
+        assert_eq!(texts(&first), ["p1", "p2"]);
+        let (rest, end) = k.read_from(&ctx, arn, &at, 100).unwrap();
+        assert_eq!(texts(&rest), ["c1"]);
+        assert!(end.finished.contains(&0), "the parent is finished");
+        let (none, same) = k.read_from(&ctx, arn, &end, 100).unwrap();
+        assert!(none.is_empty());
+        assert_eq!(same, end);
+        assert!(
+            k.read_from(
+                &ctx,
+                "arn:aws:kinesis:us-east-1:000000000000:stream/gone",
+                &end,
+                1
+            )
+            .is_err()
+        );
+    }
+}
