@@ -2844,3 +2844,33 @@ async fn list_object_versions_shows_each_object_as_its_null_version() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn objects_with_json_rpc_content_types_are_still_s3_requests() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "typed").await;
+    for (key, content_type) in [
+        ("a.json", "application/x-amz-json-1.1"),
+        ("b.cbor", "application/cbor"),
+        ("c.cbor", "application/x-amz-cbor-1.1"),
+    ] {
+        client
+            .put_object()
+            .bucket("typed")
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from_static(b"{}"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutObject {key} ({content_type}): {e:?}"));
+        let got = client
+            .get_object()
+            .bucket("typed")
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.content_type(), Some(content_type));
+    }
+}

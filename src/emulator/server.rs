@@ -86,6 +86,9 @@ pub async fn serve(
     }
 }
 
+/// S3 request bodies larger than this are handled on the blocking pool.
+const BLOCKING_BODY_BYTES: usize = 256 << 10;
+
 /// Which protocol family a request belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Route {
@@ -97,9 +100,11 @@ enum Route {
     S3,
 }
 
-/// Dispatches as AWS's endpoints would: an `X-Amz-Target` or a JSON-RPC content type is a
-/// JSON-RPC call; otherwise the SigV4 credential scope (header or presigned query) names the
-/// service; an unsigned form POST to `/` is IAM; anything else is S3.
+/// Dispatches as AWS's endpoints would: an `X-Amz-Target` is a JSON-RPC call; otherwise the
+/// SigV4 credential scope (header or presigned query) names the service; an unsigned request
+/// with a JSON-RPC content type is JSON-RPC (it gets the JSON-RPC error for its missing
+/// target), an unsigned form POST to `/` is IAM, and anything else is S3. The scope comes
+/// before the content type because an S3 object may carry any content type.
 fn route(req: &Request<Incoming>) -> Route {
     let headers = req.headers();
     if headers.contains_key("x-amz-target") {
@@ -110,9 +115,6 @@ fn route(req: &Request<Incoming>) -> Route {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if content_type.starts_with("application/x-amz-json") || content_type.contains("cbor") {
-        return Route::JsonRpc;
-    }
     let query = req.uri().query().unwrap_or_default();
     let presigned_credential = query
         .split('&')
@@ -128,6 +130,9 @@ fn route(req: &Request<Incoming>) -> Route {
         Some("s3") => return Route::S3,
         Some("kinesis" | "firehose" | "kinesisanalytics") => return Route::JsonRpc,
         _ => {}
+    }
+    if content_type.starts_with("application/x-amz-json") || content_type.contains("cbor") {
+        return Route::JsonRpc;
     }
     let form = content_type.starts_with("application/x-www-form-urlencoded");
     let query_action = query.split('&').any(|p| p.starts_with("Action="));
@@ -295,6 +300,18 @@ async fn handle_rest(
     }
     let answer = match route {
         Route::Iam => services.iam.handle(&ctx, &rest),
+        // Hashing, checksumming and storing a large body takes milliseconds: off the async
+        // workers, so that Kinesis and Firehose calls are not held up behind an upload.
+        _ if rest.body.len() > BLOCKING_BODY_BYTES => {
+            let s3 = services.clone();
+            match tokio::task::spawn_blocking(move || s3.s3.handle(&ctx, &rest)).await {
+                Ok(answer) => answer,
+                Err(e) => super::s3::error_response(
+                    &AwsError::internal(format!("The S3 request failed: {e}")),
+                    &request_id,
+                ),
+            }
+        }
         _ => services.s3.handle(&ctx, &rest),
     };
     rest_response(answer, route, &request_id)

@@ -100,6 +100,11 @@ fn admit(f: &Firehose, stream: &DeliveryStream, sizes: &[usize]) -> usize {
 fn accept(f: &Firehose, stream: &DeliveryStream, data: Vec<Bytes>) -> Result<Vec<u64>, AwsError> {
     let now = f.now();
     let mut buffer = stream.buffer.lock();
+    // A destination that keeps failing (a bucket not created yet) holds records back; past
+    // this much undelivered data producers are told to slow down rather than fill memory.
+    if buffer.bytes >= super::source::MAX_BUFFERED {
+        return Err(slow_down());
+    }
     let first = buffer.next_seq;
     if let Some(d) = &f.durable {
         let stored: Vec<NewRecord<'_>> = data

@@ -11,8 +11,9 @@ use super::{Firehose, kpl};
 
 /// Records read per poll at most.
 const MAX_RECORDS: usize = 10_000;
-/// Undelivered bytes above which reading pauses (a destination that keeps failing).
-const MAX_BUFFERED: usize = 256 << 20;
+/// Undelivered bytes above which reading pauses and puts are refused (a destination that
+/// keeps failing).
+pub(super) const MAX_BUFFERED: usize = 256 << 20;
 
 /// Moves the source stream's new records into the buffer of `stream`, if it reads one.
 pub(super) fn poll(f: &Firehose, stream: &DeliveryStream) {

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::{Ctx, Kinesis};
 use crate::emulator::error::AwsError;
 
+/// Bytes one read gathers at most (it stops after the record that crosses it), like a
+/// GetRecords call's 10 MiB.
+pub const MAX_READ_BYTES: usize = 10 << 20;
 /// Where a reader is in a stream.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
@@ -58,8 +61,9 @@ impl Kinesis {
         Ok(checkpoint)
     }
 
-    /// Reads up to `max_records` records after `from`, parents before children, and returns
-    /// them with the checkpoint just after the last one. A stream that was deleted (or deleted
+    /// Reads up to `max_records` records (and about [`MAX_READ_BYTES`], as GetRecords caps a
+    /// call at 10 MiB) after `from`, parents before children, and returns them with the
+    /// checkpoint just after the last one. A stream that was deleted (or deleted
     /// and re-created) answers `ResourceNotFoundException`.
     pub fn read_from(
         &self,
@@ -74,11 +78,12 @@ impl Kinesis {
         }
         let mut next = from.clone();
         let mut out = Vec::new();
+        let mut bytes = 0usize;
         let shards: Vec<_> = stream.shards.read().all.clone();
         // Children appear after their parents in index order, so one pass in index order
         // finishes parents before it considers their children.
         for shard in &shards {
-            if out.len() >= max_records {
+            if out.len() >= max_records || bytes >= MAX_READ_BYTES {
                 break;
             }
             if next.finished.contains(&shard.index) {
@@ -97,9 +102,10 @@ impl Kinesis {
             let state = shard.state.lock();
             let mut at = position.max(state.log.start());
             for record in state.log.iter_from(at) {
-                if out.len() >= max_records {
+                if out.len() >= max_records || bytes >= MAX_READ_BYTES {
                     break;
                 }
+                bytes += record.data.len();
                 out.push(SourceRecord {
                     data: Bytes::copy_from_slice(record.data),
                     arrival_ms: record.arrival_ms,

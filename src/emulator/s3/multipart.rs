@@ -549,8 +549,8 @@ impl S3 {
     pub(super) fn list_parts(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
         let id = call.param("uploadId").unwrap_or_default().to_owned();
-        let max = bounded(call, "max-parts", 1000)?;
-        let marker = bounded(call, "part-number-marker", 0)? as u32;
+        let max = bounded(call, "max-parts", 1000)?.min(1000);
+        let marker = bounded(call, "part-number-marker", 0)?.min(10_000) as u32;
         let upload = self.with_upload(&bucket, call, |u| Ok(u.clone()))?;
         let after: Vec<(&u32, &Part)> = upload.parts.range(marker + 1..).collect();
         let truncated = after.len() > max;
@@ -614,7 +614,7 @@ impl S3 {
         let prefix = call.param("prefix").unwrap_or_default();
         let key_marker = call.param("key-marker").unwrap_or_default();
         let id_marker = call.param("upload-id-marker").unwrap_or_default();
-        let max = bounded(call, "max-uploads", 1000)?;
+        let max = bounded(call, "max-uploads", 1000)?.min(1000);
         let mut uploads: Vec<(String, UploadInfo)> = bucket
             .uploads
             .lock()
@@ -677,7 +677,8 @@ impl S3 {
     }
 }
 
-/// A non-negative integer query parameter capped at 1000 (`default` when absent).
+/// A non-negative integer query parameter within `i32` (`default` when absent); callers cap
+/// page sizes at 1000 and markers at their own range.
 fn bounded(call: &Call<'_>, name: &str, default: usize) -> S3Result<usize> {
     match call.param(name) {
         None => Ok(default),
@@ -685,7 +686,7 @@ fn bounded(call: &Call<'_>, name: &str, default: usize) -> S3Result<usize> {
             .parse::<i64>()
             .ok()
             .filter(|n| (0..=i64::from(i32::MAX)).contains(n))
-            .map(|n| (n as usize).min(1000))
+            .map(|n| n as usize)
             .ok_or_else(|| {
                 S3Error::invalid_argument(
                     format!("Provided {name} not an integer or within integer range"),

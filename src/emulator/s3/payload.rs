@@ -182,7 +182,7 @@ pub fn dechunk(raw: &Bytes) -> S3Result<(Bytes, Vec<(String, String)>)> {
         }
         let end = at
             .checked_add(size)
-            .filter(|&e| e + 2 <= raw.len())
+            .filter(|&e| e.checked_add(2).is_some_and(|after| after <= raw.len()))
             .ok_or_else(|| malformed_chunks("a chunk is shorter than its size"))?;
         if &raw[end..end + 2] != b"\r\n" {
             return Err(malformed_chunks("a chunk does not end with CRLF"));
@@ -255,6 +255,8 @@ mod tests {
             b"10\r\nabc\r\n0\r\n\r\n",
             b"3\r\nabcXX0\r\n",
             b"3",
+            b"ffffffffffffffed\r\n",
+            b"ffffffffffffffff\r\n",
         ] {
             assert_eq!(
                 dechunk(&Bytes::copy_from_slice(raw)).unwrap_err().code,

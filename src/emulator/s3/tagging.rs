@@ -30,7 +30,8 @@ pub fn validate(tags: &Tags) -> S3Result<()> {
 
 /// Checks each tag (key and value lengths, no duplicate keys).
 pub fn validate_entries(tags: &Tags) -> S3Result<()> {
-    for (i, (key, value)) in tags.iter().enumerate() {
+    let mut seen = std::collections::HashSet::with_capacity(tags.len());
+    for (key, value) in tags {
         if key.is_empty() {
             return Err(invalid_tag("The TagKey you have provided is invalid"));
         }
@@ -44,7 +45,7 @@ pub fn validate_entries(tags: &Tags) -> S3Result<()> {
                 "The TagValue you have provided is too long, max 256",
             ));
         }
-        if tags[..i].iter().any(|(k, _)| k == key) {
+        if !seen.insert(key.as_str()) {
             return Err(invalid_tag(
                 "Cannot provide multiple Tags with the same key",
             ));

@@ -69,15 +69,32 @@ impl Element {
     }
 }
 
+/// Deepest nesting accepted: S3's request documents are at most four levels deep, and a
+/// document nested deeper than this is refused before it can exhaust the stack (building and
+/// dropping the tree recurse once per level).
+const MAX_DEPTH: usize = 32;
+
+/// Most elements accepted in one document: a CompleteMultipartUpload of 10,000 parts with every
+/// checksum stays well below it.
+const MAX_ELEMENTS: usize = 200_000;
+
 /// Parses a whole document into its root element; `None` when it is not well-formed XML with
-/// exactly one root.
+/// exactly one root, or nests deeper than [`MAX_DEPTH`] or holds more than [`MAX_ELEMENTS`].
 pub fn parse(body: &[u8]) -> Option<Element> {
     let text = std::str::from_utf8(body).ok()?;
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
     let mut root = None;
+    let mut elements = 0usize;
     loop {
-        match reader.read_event().ok()? {
+        let event = reader.read_event().ok()?;
+        if matches!(event, Event::Start(_) | Event::Empty(_)) {
+            elements += 1;
+            if elements > MAX_ELEMENTS || stack.len() >= MAX_DEPTH {
+                return None;
+            }
+        }
+        match event {
             Event::Start(start) => {
                 if root.is_some() {
                     return None;
@@ -144,6 +161,16 @@ pub fn parse(body: &[u8]) -> Option<Element> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_or_huge_documents_are_refused_not_overflowing_the_stack() {
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        assert!(parse(deep.as_bytes()).is_none());
+        let nested = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(parse(nested.as_bytes()).is_some());
+        let wide = format!("<r>{}</r>", "<t/>".repeat(MAX_ELEMENTS));
+        assert!(parse(wide.as_bytes()).is_none());
+    }
 
     #[test]
     fn escapes_markup_and_control_characters() {
