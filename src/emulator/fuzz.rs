@@ -155,7 +155,9 @@ pub fn target() -> Targets {
         br#"{"StreamName":"s","ShardCount":2}"#,
     );
     targets.s3.handle(&ctx(), &s3_request(b"PUT /bkt\n\n"));
-    targets.s3.handle(&ctx(), &s3_request(b"PUT /bkt/key\n\nhello"));
+    targets
+        .s3
+        .handle(&ctx(), &s3_request(b"PUT /bkt/key\n\nhello"));
     let _ = targets.firehose.handle(
         &ctx(),
         "CreateDeliveryStream",

@@ -224,7 +224,10 @@ impl Iam {
             ("aws:PrincipalType", "User".to_owned()),
             ("aws:SecureTransport", "false".to_owned()),
             ("aws:RequestedRegion", ctx.region.clone()),
-            ("aws:CurrentTime", model::iso8601(now)),
+            (
+                "aws:CurrentTime",
+                crate::emulator::dates::iso8601_seconds(now),
+            ),
             ("aws:EpochTime", now.to_string()),
         ]
         .into_iter()

@@ -13,7 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::errors::{S3Error, S3Result};
 use super::state::Bucket;
-use super::{Call, S3, owner_id, time, xml, xml_ok};
+use super::{Call, S3, owner_id, xml, xml_ok};
+use crate::emulator::dates;
 use crate::emulator::rest::RestResponse;
 
 /// One listed entry.
@@ -286,7 +287,7 @@ impl S3 {
                 xml::element(
                     &mut out,
                     "LastModified",
-                    &time::iso8601(object.meta.last_modified_ms),
+                    &dates::iso8601_millis(object.meta.last_modified_ms),
                 );
                 xml::element(&mut out, "ETag", &object.meta.etag);
                 xml::element(&mut out, "Size", &object.body.len().to_string());
@@ -323,7 +324,7 @@ fn write_entries(
             xml::element(
                 out,
                 "LastModified",
-                &time::iso8601(object.meta.last_modified_ms),
+                &dates::iso8601_millis(object.meta.last_modified_ms),
             );
             xml::element(out, "ETag", &object.meta.etag);
             if let Some(checksum) = &object.meta.checksum {

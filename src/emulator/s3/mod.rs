@@ -18,7 +18,8 @@
 //! configurations never set), `objects` (single-object operations), `list`
 //! (ListObjects v1 and v2), `multipart`, `tagging`, `conditions` (ranges and preconditions),
 //! `payload` (aws-chunked bodies and integrity checks), `checksum`, `state` (memory),
-//! `durable` (disk), `xml`, `time` and `errors`.
+//! `durable` (disk), `xml` and `errors` (dates come from
+//! `emulator::dates`).
 
 mod buckets;
 mod checksum;
@@ -32,7 +33,6 @@ mod objects;
 mod payload;
 mod state;
 mod tagging;
-mod time;
 mod xml;
 
 use std::sync::Arc;
