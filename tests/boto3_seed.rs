@@ -167,27 +167,8 @@ fn boto3_runs_the_seed_tutorials_kinesis_calls_as_aws_answers_them() {
         ])
         .arg(&suite)
         .current_dir(manifest)
-        .env("KINESIS_ENDPOINT", format!("http://{addr}"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        // Hermetic boto3: no profile, config file or endpoint override from the machine.
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost");
-    for name in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_KINESIS",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "PYTEST_ADDOPTS",
-    ] {
-        command.env_remove(name);
-    }
+        .env("KINESIS_ENDPOINT", format!("http://{addr}"));
+    python::hermetic(&mut command);
     let child = command
         .stdin(Stdio::null())
         .stdout(out)

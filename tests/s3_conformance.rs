@@ -2229,7 +2229,7 @@ async fn multipart_uploads_and_tags_survive_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_and_the_aws_cli_read_what_the_rust_sdk_wrote() {
-    use support::python::virtualenv;
+    use support::python::{hermetic, virtualenv};
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = tokio::task::spawn_blocking(move || {
         let boto3 = virtualenv(
@@ -2289,27 +2289,9 @@ async fn boto3_and_the_aws_cli_read_what_the_rust_sdk_wrote() {
         .current_dir(manifest)
         .env("S3_ENDPOINT", emu.endpoint_url())
         .env("AWS_CLI", &aws)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    for name in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "PYTEST_ADDOPTS",
-    ] {
-        command.env_remove(name);
-    }
+    hermetic(command.as_std_mut());
     let output = tokio::time::timeout(Duration::from_secs(300), command.output())
         .await
         .expect("pytest finishes within 5 minutes")
