@@ -25,6 +25,15 @@ pub trait Principal: Sized {
     const MAX_INLINE_TOTAL: usize;
     /// The quota named when too many managed policies are attached: `PoliciesPerRole`.
     const ATTACHED_QUOTA: &'static str;
+    /// The element listing them: `Roles`, `Users`.
+    const LIST_ELEMENT: &'static str;
+
+    /// All of them in an account, by lowercased name.
+    fn all(state: &Account) -> &BTreeMap<String, Self>;
+    /// Writes its members as `Get*` (`full`) or `List*` show them.
+    fn write(&self, x: &mut Xml, account: &str, full: bool);
+    /// Its path.
+    fn path(&self) -> &str;
 
     /// The principal `name`, or `NoSuchEntity`.
     fn find<'a>(state: &'a Account, name: &str) -> Result<&'a Self, AwsError>;
@@ -46,16 +55,37 @@ pub trait Principal: Sized {
     fn attached_mut(&mut self) -> &mut Vec<String>;
 }
 
-/// Implements [`Principal`] for a model type whose fields are named alike (`name`, `tags`,
-/// `inline`, `attached`) and whose module has `find`, `find_mut` and `MAX_INLINE_TOTAL`.
+/// Implements [`Principal`] for a model type whose fields are named alike (`name`, `path`,
+/// `tags`, `inline`, `attached`): `module` has its `find`, `find_mut` and `MAX_INLINE_TOTAL`,
+/// `map` is its field of [`Account`], `xml` writes it.
 macro_rules! principal {
-    ($ty:ty, $module:ident, $noun:literal, $member:literal, $field:literal, $quota:literal) => {
+    ($ty:ident {
+        module: $module:ident,
+        noun: $noun:literal,
+        member: $member:literal,
+        field: $field:literal,
+        quota: $quota:literal,
+        list: $list:literal,
+        map: $map:ident,
+        xml: $xml:path,
+    }) => {
         impl Principal for $ty {
             const NOUN: &'static str = $noun;
             const NAME_MEMBER: &'static str = $member;
             const NAME_FIELD: &'static str = $field;
             const MAX_INLINE_TOTAL: usize = $module::MAX_INLINE_TOTAL;
             const ATTACHED_QUOTA: &'static str = $quota;
+            const LIST_ELEMENT: &'static str = $list;
+
+            fn all(state: &Account) -> &BTreeMap<String, Self> {
+                &state.$map
+            }
+            fn write(&self, x: &mut Xml, account: &str, full: bool) {
+                $xml(x, account, self, full)
+            }
+            fn path(&self) -> &str {
+                &self.path
+            }
 
             fn find<'a>(state: &'a Account, name: &str) -> Result<&'a Self, AwsError> {
                 $module::find(state, name)
@@ -88,28 +118,53 @@ macro_rules! principal {
     };
 }
 
-principal!(
-    Role,
-    roles,
-    "role",
-    "RoleName",
-    "roleName",
-    "PoliciesPerRole"
-);
-principal!(
-    User,
-    users,
-    "user",
-    "UserName",
-    "userName",
-    "PoliciesPerUser"
-);
+principal!(Role {
+    module: roles,
+    noun: "role",
+    member: "RoleName",
+    field: "roleName",
+    quota: "PoliciesPerRole",
+    list: "Roles",
+    map: roles,
+    xml: xml::role,
+});
+principal!(User {
+    module: users,
+    noun: "user",
+    member: "UserName",
+    field: "userName",
+    quota: "PoliciesPerUser",
+    list: "Users",
+    map: users,
+    xml: xml::user,
+});
 
 /// The required name member of `P` (`RoleName`, `UserName`), checked as IAM names are.
 pub fn name_param<P: Principal>(p: &Params, v: &mut Validation) -> String {
     let name = p.owned(P::NAME_MEMBER);
     query::name(v, P::NAME_FIELD, &name, 64);
     name.unwrap_or_default()
+}
+
+/// `ListRoles`, `ListUsers`: those under `PathPrefix`, a page at a time.
+pub fn list<P: Principal>(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
+    let mut v = Validation::new();
+    let prefix = query::path_prefix(p, &mut v);
+    let max = query::paging(p, &mut v)?;
+    query::finish(v)?;
+    iam.read(&ctx.account, |state| {
+        let items: Vec<(String, &P)> = P::all(state)
+            .iter()
+            .filter(|(_, e)| e.path().starts_with(prefix))
+            .map(|(k, e)| (k.clone(), e))
+            .collect();
+        let (page, marker) = xml::paginate(items, p.get("Marker"), max);
+        let mut x = Xml::new();
+        x.members(P::LIST_ELEMENT, &page, |x, e| {
+            e.write(x, &ctx.account, false)
+        });
+        Ok(Some(x.page(marker.as_deref()).finish()))
+    })
 }
 
 /// `TagRole`, `TagUser`.

@@ -1,5 +1,5 @@
-//! Roles: their trust policies and settings. Their tags and the inline policies embedded in
-//! them (Firehose and Flink roles commonly carry their permissions inline) are handled with
+//! Roles: their trust policies and settings. Their listing, tags and the inline policies
+//! embedded in them (Firehose and Flink roles commonly carry their permissions inline) are handled with
 //! users' in [`super::principals`].
 
 use super::document::{self, Kind};
@@ -136,26 +136,6 @@ pub fn get(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     query::finish(v)?;
     iam.read(&ctx.account, |state| {
         Ok(role_answer(ctx, find(state, &name)?))
-    })
-}
-
-/// `ListRoles`.
-pub fn list(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let prefix = query::path_prefix(p, &mut v);
-    let max = query::paging(p, &mut v)?;
-    query::finish(v)?;
-    iam.read(&ctx.account, |state| {
-        let items: Vec<(String, &Role)> = state
-            .roles
-            .iter()
-            .filter(|(_, r)| r.path.starts_with(prefix))
-            .map(|(k, r)| (k.clone(), r))
-            .collect();
-        let (page, marker) = xml::paginate(items, p.get("Marker"), max);
-        let mut x = Xml::new();
-        x.members("Roles", &page, |x, r| xml::role(x, &ctx.account, r, false));
-        Ok(Some(x.page(marker.as_deref()).finish()))
     })
 }
 

@@ -1,5 +1,6 @@
-//! Users, their tags, inline policies and access keys. Access keys made here are what
-//! `--iam-enforce` accepts as signing credentials, mapped back to their user.
+//! Users and their access keys (their listing, tags and inline policies are handled with
+//! roles' in [`super::principals`]). Access keys made here are what `--iam-enforce` accepts
+//! as signing credentials, mapped back to their user.
 
 use super::model::{self, AccessKey, Account, User};
 use super::query::{self, Params};
@@ -110,26 +111,6 @@ pub fn get(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     };
     iam.read(&ctx.account, |state| {
         Ok(user_answer(ctx, find(state, &name)?))
-    })
-}
-
-/// `ListUsers`.
-pub fn list(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let prefix = query::path_prefix(p, &mut v);
-    let max = query::paging(p, &mut v)?;
-    query::finish(v)?;
-    iam.read(&ctx.account, |state| {
-        let items: Vec<(String, &User)> = state
-            .users
-            .iter()
-            .filter(|(_, u)| u.path.starts_with(prefix))
-            .map(|(k, u)| (k.clone(), u))
-            .collect();
-        let (page, marker) = xml::paginate(items, p.get("Marker"), max);
-        let mut x = Xml::new();
-        x.members("Users", &page, |x, u| xml::user(x, &ctx.account, u, false));
-        Ok(Some(x.page(marker.as_deref()).finish()))
     })
 }
 
