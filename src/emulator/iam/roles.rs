@@ -1,6 +1,6 @@
 //! Roles: their trust policies and settings. Their listing, tags and the inline policies
-//! embedded in them (Firehose and Flink roles commonly carry their permissions inline) are handled with
-//! users' in [`super::principals`].
+//! embedded in them (Firehose and Flink roles commonly carry their permissions inline) are
+//! handled with users' in [`super::principals`].
 
 use super::document::{self, Kind};
 use super::model::{self, Account, Role};
