@@ -4,7 +4,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
@@ -15,42 +14,7 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{
     PutRecordsRequestEntry, ScalingType, ShardIteratorType, StreamStatus,
 };
-use tokio::process::{Child, Command};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn spawn(port: u16, dir: &std::path::Path) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
-        .args([
-            "emulator",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--relax-limits",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the emulator binary starts");
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the emulator did not listen on {port}");
-}
+use support::process::EmulatorProcess;
 
 fn client(port: u16) -> Client {
     let config = aws_sdk_kinesis::Config::builder()
@@ -104,9 +68,8 @@ async fn read_everything(client: &Client, stream: &str) -> Vec<(String, String, 
 #[tokio::test]
 async fn acknowledged_writes_survive_kill_9_and_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut emulator = spawn(port, dir.path()).await;
-    let c = client(port);
+    let mut emulator = EmulatorProcess::start(dir.path(), &["--relax-limits"]).await;
+    let c = client(emulator.port());
     c.create_stream()
         .stream_name("durable")
         .shard_count(3)
@@ -172,16 +135,15 @@ async fn acknowledged_writes_survive_kill_9_and_restart() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    emulator.start_kill().expect("SIGKILL");
-    emulator.wait().await.unwrap();
+    emulator.kill_9().await;
     let mut acked = BTreeSet::new();
     for w in writers {
         acked.extend(w.await.unwrap());
     }
     assert!(acked.len() > 1000, "the writers got going: {}", acked.len());
 
-    let _restarted = spawn(port, dir.path()).await;
-    let c = client(port);
+    emulator.restart().await;
+    let c = client(emulator.port());
     let summary = c
         .describe_stream_summary()
         .stream_name("durable")
@@ -238,9 +200,8 @@ async fn acknowledged_writes_survive_kill_9_and_restart() {
 #[tokio::test]
 async fn deleted_streams_stay_deleted_after_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut emulator = spawn(port, dir.path()).await;
-    let c = client(port);
+    let mut emulator = EmulatorProcess::start(dir.path(), &["--relax-limits"]).await;
+    let c = client(emulator.port());
     c.create_stream()
         .stream_name("gone")
         .shard_count(1)
@@ -269,11 +230,10 @@ async fn deleted_streams_stay_deleted_after_restart() {
             .await
             .is_err()
     );
-    emulator.start_kill().unwrap();
-    emulator.wait().await.unwrap();
+    emulator.kill_9().await;
 
-    let _restarted = spawn(port, dir.path()).await;
-    let c = client(port);
+    emulator.restart().await;
+    let c = client(emulator.port());
     let names = c.list_streams().send().await.unwrap().stream_names;
     assert_eq!(names, ["kept"]);
     c.create_stream()
@@ -293,9 +253,8 @@ async fn account_settings_survive_kill_9_and_restart() {
         MinimumThroughputBillingCommitmentOutputStatus, StreamMode, StreamModeDetails,
     };
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut emulator = spawn(port, dir.path()).await;
-    let c = client(port);
+    let mut emulator = EmulatorProcess::start(dir.path(), &["--relax-limits"]).await;
+    let c = client(emulator.port());
     c.update_account_settings()
         .minimum_throughput_billing_commitment(
             MinimumThroughputBillingCommitmentInput::builder()
@@ -306,11 +265,10 @@ async fn account_settings_survive_kill_9_and_restart() {
         .send()
         .await
         .unwrap();
-    emulator.start_kill().unwrap();
-    emulator.wait().await.unwrap();
+    emulator.kill_9().await;
 
-    let _restarted = spawn(port, dir.path()).await;
-    let c = client(port);
+    emulator.restart().await;
+    let c = client(emulator.port());
     let settings = c.describe_account_settings().send().await.unwrap();
     assert_eq!(
         settings

@@ -13,6 +13,7 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::{EntityType, PolicyScopeType, StatusType, Tag};
 use kinesis_operator::emulator::{Config, Emulator};
 use support::emulator::{post, start_default};
+use support::process::EmulatorProcess;
 
 const ACCOUNT: &str = "000000000000";
 
@@ -1573,44 +1574,11 @@ async fn enforced_policies_cover_firehose_and_s3() {
     emu.shutdown().await;
 }
 
-/// Starts the emulator binary on `port` with state in `dir`.
-async fn spawn_binary(port: u16, dir: &std::path::Path) -> tokio::process::Child {
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
-        .args([
-            "emulator",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the emulator binary starts");
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the emulator did not listen on {port}");
-}
-
 #[tokio::test]
 async fn acknowledged_changes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let mut child = spawn_binary(port, dir.path()).await;
-    let client = iam_at(&endpoint, "AKIDTEST", "secret");
+    let mut emulator = EmulatorProcess::start(dir.path(), &[]).await;
+    let client = iam_at(&emulator.endpoint_url(), "AKIDTEST", "secret");
     let arn = create_policy(&client, "p", WRITE_POLICY).await;
     create_role(&client, "r").await;
     client
@@ -1628,10 +1596,10 @@ async fn acknowledged_changes_survive_kill_9() {
         .send()
         .await
         .unwrap();
-    child.kill().await.unwrap();
+    emulator.kill_9().await;
 
-    let mut child = spawn_binary(port, dir.path()).await;
-    let client = iam_at(&endpoint, "AKIDTEST", "secret");
+    emulator.restart().await;
+    let client = iam_at(&emulator.endpoint_url(), "AKIDTEST", "secret");
     let attached = client
         .list_attached_role_policies()
         .role_name("r")
@@ -1650,7 +1618,7 @@ async fn acknowledged_changes_survive_kill_9() {
         .await
         .unwrap();
     assert_eq!(decode(inline.policy_document()), READ_POLICY);
-    child.kill().await.unwrap();
+    emulator.kill_9().await;
 }
 
 #[test]

@@ -13,7 +13,8 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use kinesis_operator::emulator::{Config, Emulator};
 use md5::{Digest, Md5};
-use support::emulator::start_default;
+use support::emulator::{request, start_default};
+use support::process::EmulatorProcess;
 
 /// An S3 client (path-style) with access key `access_key` in `region`, without retries.
 fn s3_as(emulator: &Emulator, access_key: &str, region: &str) -> Client {
@@ -234,89 +235,6 @@ async fn durable_objects_survive_a_restart_byte_exact() {
     emu.shutdown().await;
 }
 
-/// An HTTP answer read by [`raw`].
-#[derive(Debug)]
-struct Raw {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Raw {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The text of the first `<name>` element of the body.
-    fn element(&self, name: &str) -> Option<String> {
-        let text = self.text();
-        let open = format!("<{name}>");
-        let start = text.find(&open)? + open.len();
-        let end = text[start..].find(&format!("</{name}>"))? + start;
-        Some(text[start..end].to_owned())
-    }
-}
-
-/// Sends one unsigned HTTP/1.1 request (with `Host` set to the emulator unless `headers`
-/// set it) and reads the whole answer.
-async fn raw(
-    emulator: &Emulator,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Raw {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(emulator.addr())
-        .await
-        .unwrap();
-    let mut request = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        request.push_str(&format!("Host: {}\r\n", emulator.addr()));
-    }
-    if !headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-    {
-        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete HTTP answer");
-    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Raw {
-        status,
-        headers,
-        body: answer[split + 4..].to_vec(),
-    }
-}
-
 #[tokio::test]
 async fn invalid_bucket_names_are_refused() {
     let emu = start_default().await;
@@ -344,7 +262,7 @@ async fn invalid_bucket_names_are_refused() {
         );
     }
     let long = "a".repeat(64);
-    let answer = raw(&emu, "PUT", &format!("/{long}"), &[], b"").await;
+    let answer = request(&emu, "PUT", &format!("/{long}"), &[], b"").await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.element("Code").as_deref(), Some("InvalidBucketName"));
     assert_eq!(answer.element("BucketName"), Some(long));
@@ -650,12 +568,12 @@ async fn head_object_answers_headers_only_and_bare_errors() {
     let client = s3(&emu);
     create_bucket(&client, "heads").await;
     put(&client, "heads", "k", b"0123456789").await;
-    let answer = raw(&emu, "HEAD", "/heads/k", &[], b"").await;
+    let answer = request(&emu, "HEAD", "/heads/k", &[], b"").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("content-length"), Some("10"));
     assert!(answer.body.is_empty());
     assert!(answer.header("x-amz-request-id").is_some());
-    let missing = raw(&emu, "HEAD", "/heads/nope", &[], b"").await;
+    let missing = request(&emu, "HEAD", "/heads/nope", &[], b"").await;
     assert_eq!(missing.status, 404);
     assert!(missing.body.is_empty(), "HEAD errors have no body");
     let (code, _, status) = err(client
@@ -697,9 +615,9 @@ async fn ranges_select_bytes_or_are_refused() {
             "{range}"
         );
     }
-    let partial = raw(&emu, "GET", "/ranges/k", &[("Range", "bytes=1-2")], b"").await;
+    let partial = request(&emu, "GET", "/ranges/k", &[("Range", "bytes=1-2")], b"").await;
     assert_eq!((partial.status, partial.body.as_slice()), (206, &b"12"[..]));
-    let ignored = raw(&emu, "GET", "/ranges/k", &[("Range", "bytes=5-1")], b"").await;
+    let ignored = request(&emu, "GET", "/ranges/k", &[("Range", "bytes=5-1")], b"").await;
     assert_eq!(
         ignored.status, 200,
         "an invalid range is ignored, as S3 does"
@@ -749,7 +667,7 @@ async fn preconditions_decide_304_412_or_200() {
         ("if-unmodified-since", future, 200, None),
     ];
     for (header, value, status, condition) in table {
-        let answer = raw(&emu, "GET", "/cond/k", &[(header, value)], b"").await;
+        let answer = request(&emu, "GET", "/cond/k", &[(header, value)], b"").await;
         assert_eq!(answer.status, *status, "{header}: {value}");
         match status {
             412 => {
@@ -838,7 +756,7 @@ async fn delete_object_is_idempotent() {
     create_bucket(&client, "del").await;
     put(&client, "del", "k", b"v").await;
     for _ in 0..2 {
-        let answer = raw(&emu, "DELETE", "/del/k", &[], b"").await;
+        let answer = request(&emu, "DELETE", "/del/k", &[], b"").await;
         assert_eq!(answer.status, 204);
     }
     client
@@ -897,7 +815,7 @@ async fn delete_objects_reports_each_key_unless_quiet() {
     assert_eq!(list_keys(&client, "multi", None).await, ["c"]);
 
     let body = b"<Delete><Object><Key>c</Key></Object></Delete>";
-    let answer = raw(&emu, "POST", "/multi?delete", &[], body).await;
+    let answer = request(&emu, "POST", "/multi?delete", &[], body).await;
     assert_eq!(answer.status, 400, "{}", answer.text());
     assert_eq!(answer.element("Code").as_deref(), Some("InvalidRequest"));
     assert_eq!(
@@ -906,7 +824,7 @@ async fn delete_objects_reports_each_key_unless_quiet() {
     );
     use base64::Engine;
     let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body));
-    let answer = raw(
+    let answer = request(
         &emu,
         "POST",
         "/multi?delete",
@@ -1171,7 +1089,7 @@ async fn list_v2_url_encoding_and_owner_on_request() {
     let plain = client.list_objects_v2().bucket("enc").send().await.unwrap();
     assert_eq!(plain.contents()[0].key(), Some("a b&c"));
     assert!(plain.contents()[0].owner().is_none());
-    let answer = raw(
+    let answer = request(
         &emu,
         "GET",
         "/enc?list-type=2&encoding-type=base64",
@@ -1181,7 +1099,7 @@ async fn list_v2_url_encoding_and_owner_on_request() {
     .await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.element("Code").as_deref(), Some("InvalidArgument"));
-    let answer = raw(&emu, "GET", "/enc?list-type=2&max-keys=-1", &[], b"").await;
+    let answer = request(&emu, "GET", "/enc?list-type=2&max-keys=-1", &[], b"").await;
     assert_eq!(answer.element("Code").as_deref(), Some("InvalidArgument"));
 }
 
@@ -1696,10 +1614,10 @@ async fn objects_without_a_checksum_get_crc64nvme() {
     let emu = start_default().await;
     let client = s3(&emu);
     create_bucket(&client, "nvme").await;
-    let answer = raw(&emu, "PUT", "/nvme/k", &[], b"123456789").await;
+    let answer = request(&emu, "PUT", "/nvme/k", &[], b"123456789").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("etag"), Some(md5_etag(b"123456789").as_str()));
-    let got = raw(
+    let got = request(
         &emu,
         "GET",
         "/nvme/k",
@@ -1724,16 +1642,16 @@ async fn content_md5_is_verified() {
     let client = s3(&emu);
     create_bucket(&client, "md5").await;
     let good = base64::engine::general_purpose::STANDARD.encode(Md5::digest(b"abc"));
-    let answer = raw(&emu, "PUT", "/md5/ok", &[("Content-MD5", &good)], b"abc").await;
+    let answer = request(&emu, "PUT", "/md5/ok", &[("Content-MD5", &good)], b"abc").await;
     assert_eq!(answer.status, 200);
-    let answer = raw(&emu, "PUT", "/md5/k", &[("Content-MD5", &good)], b"abd").await;
+    let answer = request(&emu, "PUT", "/md5/k", &[("Content-MD5", &good)], b"abd").await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.element("Code").as_deref(), Some("BadDigest"));
     assert_eq!(
         answer.element("Message").as_deref(),
         Some("The Content-MD5 you specified did not match what we received.")
     );
-    let answer = raw(&emu, "PUT", "/md5/k", &[("Content-MD5", "nope")], b"abc").await;
+    let answer = request(&emu, "PUT", "/md5/k", &[("Content-MD5", "nope")], b"abc").await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.element("Code").as_deref(), Some("InvalidDigest"));
     assert_eq!(
@@ -1752,9 +1670,9 @@ async fn a_payload_hash_that_does_not_match_is_refused() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let answer = raw(&emu, "PUT", "/sha", &[], b"").await;
+    let answer = request(&emu, "PUT", "/sha", &[], b"").await;
     assert_eq!(answer.status, 200);
-    let answer = raw(
+    let answer = request(
         &emu,
         "PUT",
         "/sha/ok",
@@ -1763,7 +1681,7 @@ async fn a_payload_hash_that_does_not_match_is_refused() {
     )
     .await;
     assert_eq!(answer.status, 200);
-    let answer = raw(
+    let answer = request(
         &emu,
         "PUT",
         "/sha/k",
@@ -1777,7 +1695,7 @@ async fn a_payload_hash_that_does_not_match_is_refused() {
         Some("XAmzContentSHA256Mismatch")
     );
     assert_eq!(answer.element("ClientComputedContentSHA256"), Some(good));
-    let answer = raw(
+    let answer = request(
         &emu,
         "PUT",
         "/sha/k",
@@ -1829,9 +1747,9 @@ async fn streaming_uploads_from_the_sdk_are_decoded() {
 async fn raw_aws_chunked_uploads_signed_and_with_trailers() {
     use base64::Engine;
     let emu = start_default().await;
-    raw(&emu, "PUT", "/chunks", &[], b"").await;
+    request(&emu, "PUT", "/chunks", &[], b"").await;
     let signed = b"5;chunk-signature=0000000000000000000000000000000000000000000000000000000000000000\r\nhello\r\n6;chunk-signature=1111111111111111111111111111111111111111111111111111111111111111\r\n world\r\n0;chunk-signature=2222222222222222222222222222222222222222222222222222222222222222\r\n\r\n";
-    let answer = raw(
+    let answer = request(
         &emu,
         "PUT",
         "/chunks/signed",
@@ -1848,7 +1766,7 @@ async fn raw_aws_chunked_uploads_signed_and_with_trailers() {
         answer.header("etag"),
         Some(md5_etag(b"hello world").as_str())
     );
-    let got = raw(&emu, "GET", "/chunks/signed", &[], b"").await;
+    let got = request(&emu, "GET", "/chunks/signed", &[], b"").await;
     assert_eq!(got.body, b"hello world");
     assert_eq!(
         got.header("content-encoding"),
@@ -1865,14 +1783,14 @@ async fn raw_aws_chunked_uploads_signed_and_with_trailers() {
         ("x-amz-decoded-content-length", "3"),
         ("x-amz-trailer", "x-amz-checksum-crc32"),
     ];
-    let answer = raw(&emu, "PUT", "/chunks/trailer", &headers, trailer.as_bytes()).await;
+    let answer = request(&emu, "PUT", "/chunks/trailer", &headers, trailer.as_bytes()).await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     assert_eq!(answer.header("x-amz-checksum-crc32"), Some(crc.as_str()));
     let bad = "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
-    let answer = raw(&emu, "PUT", "/chunks/bad", &headers, bad.as_bytes()).await;
+    let answer = request(&emu, "PUT", "/chunks/bad", &headers, bad.as_bytes()).await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.element("Code").as_deref(), Some("BadDigest"));
-    let short = raw(
+    let short = request(
         &emu,
         "PUT",
         "/chunks/short",
@@ -1886,7 +1804,7 @@ async fn raw_aws_chunked_uploads_signed_and_with_trailers() {
     .await;
     assert_eq!(short.status, 400);
     assert_eq!(short.element("Code").as_deref(), Some("IncompleteBody"));
-    let garbage = raw(
+    let garbage = request(
         &emu,
         "PUT",
         "/chunks/garbage",
@@ -1903,18 +1821,18 @@ async fn virtual_hosted_requests_name_the_bucket_in_the_host() {
     let emu = start_default().await;
     let port = emu.addr().port();
     let host = format!("vhost.localhost:{port}");
-    let answer = raw(&emu, "PUT", "/", &[("Host", &host)], b"").await;
+    let answer = request(&emu, "PUT", "/", &[("Host", &host)], b"").await;
     assert_eq!(answer.status, 200, "{}", answer.text());
-    let answer = raw(&emu, "PUT", "/dir/key.txt", &[("Host", &host)], b"virtual").await;
+    let answer = request(&emu, "PUT", "/dir/key.txt", &[("Host", &host)], b"virtual").await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     let client = s3(&emu);
     assert_eq!(get(&client, "vhost", "dir/key.txt").await, b"virtual");
     let localstack = format!("vhost.s3.localhost.localstack.cloud:{port}");
-    let answer = raw(&emu, "GET", "/dir/key.txt", &[("Host", &localstack)], b"").await;
+    let answer = request(&emu, "GET", "/dir/key.txt", &[("Host", &localstack)], b"").await;
     assert_eq!(answer.body, b"virtual");
-    let answer = raw(&emu, "GET", "/?list-type=2", &[("Host", &host)], b"").await;
+    let answer = request(&emu, "GET", "/?list-type=2", &[("Host", &host)], b"").await;
     assert_eq!(answer.element("Key").as_deref(), Some("dir/key.txt"));
-    let path_style = raw(
+    let path_style = request(
         &emu,
         "GET",
         "/vhost/dir/key.txt",
@@ -2061,7 +1979,7 @@ async fn malformed_requests_get_s3_errors_and_never_crash() {
         ),
     ];
     for (method, target, headers, body, status, code) in cases {
-        let answer = raw(&emu, method, target, headers, body).await;
+        let answer = request(&emu, method, target, headers, body).await;
         assert_eq!(
             answer.status,
             *status,
@@ -2076,15 +1994,15 @@ async fn malformed_requests_get_s3_errors_and_never_crash() {
         assert!(answer.element("RequestId").is_some());
         assert_eq!(answer.header("content-type"), Some("application/xml"));
     }
-    let answer = raw(&emu, "PUT", "/robust?versioning", &[], b"").await;
+    let answer = request(&emu, "PUT", "/robust?versioning", &[], b"").await;
     assert_eq!(
         answer.element("Message").as_deref(),
         Some("The emulator does not implement the S3 operation PutBucketVersioning.")
     );
     let long_key = format!("/robust/{}", "k".repeat(1025));
-    let answer = raw(&emu, "PUT", &long_key, &[], b"x").await;
+    let answer = request(&emu, "PUT", &long_key, &[], b"x").await;
     assert_eq!(answer.element("Code").as_deref(), Some("KeyTooLongError"));
-    let escaped = raw(&emu, "GET", "/robust/%3Cscript%3E%26", &[], b"").await;
+    let escaped = request(&emu, "GET", "/robust/%3Cscript%3E%26", &[], b"").await;
     assert!(
         escaped.text().contains("<Key>&lt;script&gt;&amp;</Key>"),
         "{}",
@@ -2156,7 +2074,7 @@ async fn signatures_are_checked_with_sigv4_auth() {
             403
         )
     );
-    let anonymous = raw(&emu, "GET", "/signed/mp", &[], b"").await;
+    let anonymous = request(&emu, "GET", "/signed/mp", &[], b"").await;
     assert_eq!(anonymous.status, 403);
     assert_eq!(anonymous.element("Code").as_deref(), Some("AccessDenied"));
 }
@@ -2184,7 +2102,7 @@ async fn presigned_urls_work_until_they_expire() {
         .await
         .unwrap();
     let target = |uri: &str| uri.splitn(4, '/').nth(3).map(|t| format!("/{t}")).unwrap();
-    let answer = raw(
+    let answer = request(
         &emu,
         "PUT",
         &target(upload.uri()),
@@ -2200,19 +2118,19 @@ async fn presigned_urls_work_until_they_expire() {
         .presigned(PresigningConfig::expires_in(Duration::from_secs(60)).unwrap())
         .await
         .unwrap();
-    let answer = raw(&emu, "GET", &target(download.uri()), &[], b"").await;
+    let answer = request(&emu, "GET", &target(download.uri()), &[], b"").await;
     assert_eq!(
         (answer.status, answer.body.as_slice()),
         (200, &b"via presigned PUT"[..])
     );
     let tampered = target(download.uri()).replace("up%20load", "other");
-    let answer = raw(&emu, "GET", &tampered, &[], b"").await;
+    let answer = request(&emu, "GET", &tampered, &[], b"").await;
     assert_eq!(
         answer.element("Code").as_deref(),
         Some("SignatureDoesNotMatch")
     );
     emu.clock().advance(Duration::from_secs(120));
-    let answer = raw(&emu, "GET", &target(download.uri()), &[], b"").await;
+    let answer = request(&emu, "GET", &target(download.uri()), &[], b"").await;
     assert_eq!(answer.status, 403);
     assert_eq!(
         (
@@ -2311,7 +2229,7 @@ async fn multipart_uploads_and_tags_survive_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_and_the_aws_cli_read_what_the_rust_sdk_wrote() {
-    use support::python::virtualenv;
+    use support::python::{hermetic, virtualenv};
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = tokio::task::spawn_blocking(move || {
         let boto3 = virtualenv(
@@ -2371,27 +2289,9 @@ async fn boto3_and_the_aws_cli_read_what_the_rust_sdk_wrote() {
         .current_dir(manifest)
         .env("S3_ENDPOINT", emu.endpoint_url())
         .env("AWS_CLI", &aws)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    for name in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "PYTEST_ADDOPTS",
-    ] {
-        command.env_remove(name);
-    }
+    hermetic(command.as_std_mut());
     let output = tokio::time::timeout(Duration::from_secs(300), command.output())
         .await
         .expect("pytest finishes within 5 minutes")
@@ -2428,12 +2328,12 @@ async fn every_checksum_algorithm_is_verified_and_returned() {
         ("x-amz-checksum-sha256", encode(&Sha256::digest(body))),
     ];
     let emu = start_default().await;
-    raw(&emu, "PUT", "/algos", &[], b"").await;
+    request(&emu, "PUT", "/algos", &[], b"").await;
     for (header, value) in &table {
-        let answer = raw(&emu, "PUT", "/algos/k", &[(header, value)], body).await;
+        let answer = request(&emu, "PUT", "/algos/k", &[(header, value)], body).await;
         assert_eq!(answer.status, 200, "{header}: {}", answer.text());
         assert_eq!(answer.header(header), Some(value.as_str()));
-        let got = raw(
+        let got = request(
             &emu,
             "HEAD",
             "/algos/k",
@@ -2442,7 +2342,7 @@ async fn every_checksum_algorithm_is_verified_and_returned() {
         )
         .await;
         assert_eq!(got.header(header), Some(value.as_str()), "{header}");
-        let wrong = raw(&emu, "PUT", "/algos/k", &[(header, value)], b"12345678X").await;
+        let wrong = request(&emu, "PUT", "/algos/k", &[(header, value)], b"12345678X").await;
         assert_eq!(wrong.status, 400, "{header}");
         assert_eq!(
             wrong.element("Code").as_deref(),
@@ -2450,7 +2350,7 @@ async fn every_checksum_algorithm_is_verified_and_returned() {
             "{header}"
         );
     }
-    let two = raw(
+    let two = request(
         &emu,
         "PUT",
         "/algos/k",
@@ -2535,31 +2435,6 @@ async fn composite_multipart_checksums_need_every_part_checksum() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_objects_survive_kill_9() {
-    async fn spawn(port: u16, dir: &std::path::Path) -> tokio::process::Child {
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
-            .args([
-                "emulator",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the emulator binary starts");
-        for _ in 0..400 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return child;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the emulator did not listen on {port}");
-    }
     fn client(port: u16) -> Client {
         let config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -2571,14 +2446,9 @@ async fn acknowledged_objects_survive_kill_9() {
             .build();
         Client::from_conf(config)
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let dir = tempfile::tempdir().unwrap();
-    let mut emulator = spawn(port, dir.path()).await;
-    let c = client(port);
+    let mut emulator = EmulatorProcess::start(dir.path(), &[]).await;
+    let c = client(emulator.port());
     create_bucket(&c, "crash").await;
     let (id, parts) = upload_parts(&c, "crash", "pending", &[b"in flight"]).await;
     let mut writers = Vec::new();
@@ -2605,16 +2475,15 @@ async fn acknowledged_objects_survive_kill_9() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
-    emulator.start_kill().expect("SIGKILL");
-    emulator.wait().await.unwrap();
+    emulator.kill_9().await;
     let mut acked = Vec::new();
     for w in writers {
         acked.extend(w.await.unwrap());
     }
     assert!(acked.len() > 50, "the writers got going: {}", acked.len());
 
-    let _restarted = spawn(port, dir.path()).await;
-    let c = client(port);
+    emulator.restart().await;
+    let c = client(emulator.port());
     for (key, body) in &acked {
         assert_eq!(get(&c, "crash", key).await, body.as_bytes(), "{key}");
     }

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod clock;
 pub mod cors;
+pub mod dates;
 pub mod dispatch;
 pub mod error;
 pub mod faults;

@@ -279,12 +279,11 @@ async fn handle_rest(
                 let params = iam::query::Params::parse(&rest.query, &rest.body);
                 services.iam.iam_target(&ctx.account, &params)
             }
-            _ => iam::enforce::s3_target(
-                rest.method.as_str(),
-                &rest.path,
-                &rest.query,
-                rest.header("host"),
-            ),
+            _ => {
+                let path = percent_encoding::percent_decode_str(&rest.path).decode_utf8_lossy();
+                let (bucket, key) = services.s3.address(rest.header("host"), &path);
+                iam::enforce::s3_target(rest.method.as_str(), &bucket, &key, &rest.query)
+            }
         };
         if let Err(e) = services.iam.authorize(&owner, &target, &ctx) {
             let e = match route {

@@ -1,5 +1,6 @@
 //! The emulator started in-process for a test, and clients for it: the real aws-sdk-kinesis,
-//! and raw HTTP for what no SDK sends (malformed bodies, CBOR as the Java SDK encodes it).
+//! and raw HTTP for what no SDK sends (malformed bodies, CBOR as the Java SDK encodes it,
+//! unsigned or hand-built S3 requests).
 
 use std::time::Duration;
 
@@ -83,6 +84,20 @@ impl RawResponse {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The text of the first `<name>` element of an XML body.
+    pub fn element(&self, name: &str) -> Option<String> {
+        let text = self.text();
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{name}>"))? + start;
+        Some(text[start..end].to_owned())
+    }
+
     /// The body as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
@@ -94,16 +109,31 @@ impl RawResponse {
     }
 }
 
-/// POSTs `body` with the given headers over a fresh HTTP/1.1 connection.
+/// POSTs `body` to `/` with the given headers over a fresh HTTP/1.1 connection.
 pub async fn post(emulator: &Emulator, headers: &[(&str, &str)], body: &[u8]) -> RawResponse {
+    request(emulator, "POST", "/", headers, body).await
+}
+
+/// Sends one unsigned HTTP/1.1 request over a fresh connection and reads the whole answer;
+/// `Host` (the emulator's address) and `Content-Length` are added unless `headers` set them.
+pub async fn request(
+    emulator: &Emulator,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
     let mut stream = tokio::net::TcpStream::connect(emulator.addr())
         .await
         .expect("connect to the emulator");
-    let mut request = format!(
-        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        emulator.addr(),
-        body.len()
-    );
+    let mut request = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
+    let given = |wanted: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(wanted));
+    if !given("host") {
+        request.push_str(&format!("Host: {}\r\n", emulator.addr()));
+    }
+    if !given("content-length") {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }

@@ -142,3 +142,31 @@ pub fn virtualenv(name: &str, requirements: &Path, probe: &str) -> PathBuf {
     fs::write(&stamp, &wanted).unwrap_or_else(|e| panic!("write {}: {e}", stamp.display()));
     python
 }
+
+/// Makes `command` (Python with boto3 or the AWS CLI) hermetic: no profile, config or
+/// credentials file, endpoint override, region or pytest options from the machine, no proxy
+/// for loopback, and no bytecode written into the source tree.
+pub fn hermetic(command: &mut Command) -> &mut Command {
+    command
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    for name in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_KINESIS",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "PYTEST_ADDOPTS",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}

@@ -1,59 +1,15 @@
 //! Managed policies attached to roles and users: attach (at most ten per entity), detach, and
 //! the listings both ways (an entity's policies, a policy's entities).
 
-use super::model::Account;
+use super::principals::{self, Principal};
 use super::query::{self, Params};
 use super::xml::{self, Xml};
-use super::{Answer, Iam, conflict, no_such_entity, policies, roles, users};
+use super::{Answer, Iam, conflict, no_such_entity, policies};
 use crate::emulator::dispatch::Ctx;
-use crate::emulator::error::{AwsError, Validation};
+use crate::emulator::error::Validation;
 
 /// Managed policies one role or user may have attached.
 pub const MAX_ATTACHED: usize = 10;
-
-/// What a policy is attached to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Entity {
-    /// A role (`RoleName`).
-    Role,
-    /// A user (`UserName`).
-    User,
-}
-
-impl Entity {
-    fn param(self) -> (&'static str, &'static str) {
-        match self {
-            Entity::Role => ("RoleName", "roleName"),
-            Entity::User => ("UserName", "userName"),
-        }
-    }
-
-    fn name(self, p: &Params, v: &mut Validation) -> String {
-        let (param, path) = self.param();
-        let name = p.owned(param);
-        query::name(v, path, &name, 64);
-        name.unwrap_or_default()
-    }
-
-    /// The attached policy ARNs of the entity `name`.
-    fn attached<'a>(self, state: &'a Account, name: &str) -> Result<&'a Vec<String>, AwsError> {
-        match self {
-            Entity::Role => roles::find(state, name).map(|r| &r.attached),
-            Entity::User => users::find(state, name).map(|u| &u.attached),
-        }
-    }
-
-    fn attached_mut<'a>(
-        self,
-        state: &'a mut Account,
-        name: &str,
-    ) -> Result<&'a mut Vec<String>, AwsError> {
-        match self {
-            Entity::Role => roles::find_mut(state, name).map(|r| &mut r.attached),
-            Entity::User => users::find_mut(state, name).map(|u| &mut u.attached),
-        }
-    }
-}
 
 fn policy_arn(p: &Params, v: &mut Validation) -> String {
     let arn = p.owned("PolicyArn");
@@ -62,31 +18,30 @@ fn policy_arn(p: &Params, v: &mut Validation) -> String {
 }
 
 /// `AttachRolePolicy` / `AttachUserPolicy`.
-pub fn attach(iam: &Iam, ctx: &Ctx, p: &Params, entity: Entity) -> Answer {
+pub fn attach<P: Principal>(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let mut v = Validation::new();
-    let name = entity.name(p, &mut v);
+    let name = principals::name_param::<P>(p, &mut v);
     let arn = policy_arn(p, &mut v);
     query::finish(v)?;
     policies::check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
-        entity.attached(state, &name)?;
+        P::find(state, &name)?;
         if policies::find(state, &ctx.account, &arn).is_none() {
             return Err(no_such_entity(format!(
                 "Policy {arn} does not exist or is not attachable."
             )));
         }
-        let attached = entity.attached_mut(state, &name)?;
+        let attached = P::find_mut(state, &name)?.attached_mut();
         if attached.contains(&arn) {
             return Ok(None);
         }
         if attached.len() >= MAX_ATTACHED {
-            let quota = match entity {
-                Entity::Role => "PoliciesPerRole",
-                Entity::User => "PoliciesPerUser",
-            };
             return Err(conflict(
                 "LimitExceeded",
-                format!("Cannot exceed quota for {quota}: {MAX_ATTACHED}"),
+                format!(
+                    "Cannot exceed quota for {}: {MAX_ATTACHED}",
+                    P::ATTACHED_QUOTA
+                ),
             ));
         }
         attached.push(arn);
@@ -95,14 +50,14 @@ pub fn attach(iam: &Iam, ctx: &Ctx, p: &Params, entity: Entity) -> Answer {
 }
 
 /// `DetachRolePolicy` / `DetachUserPolicy`.
-pub fn detach(iam: &Iam, ctx: &Ctx, p: &Params, entity: Entity) -> Answer {
+pub fn detach<P: Principal>(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let mut v = Validation::new();
-    let name = entity.name(p, &mut v);
+    let name = principals::name_param::<P>(p, &mut v);
     let arn = policy_arn(p, &mut v);
     query::finish(v)?;
     policies::check_arn(&arn)?;
     iam.write(&ctx.account, |state| {
-        let attached = entity.attached_mut(state, &name)?;
+        let attached = P::find_mut(state, &name)?.attached_mut();
         let before = attached.len();
         attached.retain(|a| *a != arn);
         if attached.len() == before {
@@ -112,28 +67,16 @@ pub fn detach(iam: &Iam, ctx: &Ctx, p: &Params, entity: Entity) -> Answer {
     })
 }
 
-fn path_prefix<'a>(p: &'a Params, v: &mut Validation) -> &'a str {
-    let prefix = p.get("PathPrefix").unwrap_or("/");
-    v.length("pathPrefix", prefix, 1, 512);
-    v.pattern(
-        "pathPrefix",
-        prefix,
-        query::PATH_PREFIX_PATTERN,
-        query::is_path_prefix,
-    );
-    prefix
-}
-
 /// `ListAttachedRolePolicies` / `ListAttachedUserPolicies`.
-pub fn list_attached(iam: &Iam, ctx: &Ctx, p: &Params, entity: Entity) -> Answer {
+pub fn list_attached<P: Principal>(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let mut v = Validation::new();
-    let name = entity.name(p, &mut v);
-    let prefix = path_prefix(p, &mut v);
+    let name = principals::name_param::<P>(p, &mut v);
+    let prefix = query::path_prefix(p, &mut v);
     let max = query::paging(p, &mut v)?;
     query::finish(v)?;
     iam.read(&ctx.account, |state| {
-        let items: Vec<(String, (String, String))> = entity
-            .attached(state, &name)?
+        let items: Vec<(String, (String, String))> = P::find(state, &name)?
+            .attached()
             .iter()
             .filter_map(|arn| {
                 let (_, path, policy) = policies::parse_arn(arn)?;
@@ -178,7 +121,7 @@ pub fn list_entities(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
         );
     }
     let boundary = p.get("PolicyUsageFilter") == Some("PermissionsBoundary");
-    let prefix = path_prefix(p, &mut v);
+    let prefix = query::path_prefix(p, &mut v);
     let max = query::paging(p, &mut v)?;
     query::finish(v)?;
     policies::check_arn(&arn)?;

@@ -85,21 +85,10 @@ pub fn json_rpc_target(
     }
 }
 
-/// The target of an S3 REST request.
-pub fn s3_target(method: &str, path: &str, query: &str, host: Option<&str>) -> Target {
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
-    let path = decoded.trim_start_matches('/');
-    let host = host.unwrap_or_default();
-    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    let host_bucket = host
-        .strip_suffix(".localhost")
-        .or_else(|| host.split_once(".s3.").map(|(b, _)| b))
-        .or_else(|| host.split_once(".s3-").map(|(b, _)| b))
-        .filter(|b| !b.is_empty());
-    let (bucket, key) = match host_bucket {
-        Some(b) => (b, path),
-        None => path.split_once('/').unwrap_or((path, "")),
-    };
+/// The target of an S3 REST request with `method` and `query` for `bucket` and `key` (as
+/// [`crate::emulator::s3::S3::address`] reads them from the Host and path; either may be
+/// empty).
+pub fn s3_target(method: &str, bucket: &str, key: &str, query: &str) -> Target {
     let has = |name: &str| {
         query
             .split('&')
@@ -224,7 +213,10 @@ impl Iam {
             ("aws:PrincipalType", "User".to_owned()),
             ("aws:SecureTransport", "false".to_owned()),
             ("aws:RequestedRegion", ctx.region.clone()),
-            ("aws:CurrentTime", model::iso8601(now)),
+            (
+                "aws:CurrentTime",
+                crate::emulator::dates::iso8601_seconds(now),
+            ),
             ("aws:EpochTime", now.to_string()),
         ]
         .into_iter()
@@ -248,6 +240,9 @@ impl Iam {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::clock::Clock;
+    use crate::emulator::s3::S3;
+    use std::sync::Arc;
 
     #[test]
     fn s3_requests_map_to_actions_and_arns() {
@@ -326,9 +321,28 @@ mod tests {
                 "s3:ListBucket",
                 "arn:aws:s3:::b",
             ),
+            (
+                "GET",
+                "/b/k",
+                "",
+                Some("s3.localhost.localstack.cloud:4566"),
+                "s3:GetObject",
+                "arn:aws:s3:::b/k",
+            ),
+            (
+                "GET",
+                "/b/k",
+                "",
+                Some("emulator.default.svc:4566"),
+                "s3:GetObject",
+                "arn:aws:s3:::b/k",
+            ),
         ];
+        let s3 = S3::new(Arc::new(Clock::default()), None).unwrap();
         for (method, path, query, host, action, resource) in cases {
-            let target = s3_target(method, path, query, host);
+            let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+            let (bucket, key) = s3.address(host, &decoded);
+            let target = s3_target(method, &bucket, &key, query);
             assert_eq!(
                 (target.action.as_str(), target.resource.as_str()),
                 (action, resource),

@@ -3,7 +3,8 @@
 //! one namespace per account, ARNs without a region.
 //!
 //! Requests are form parameters answered with XML ([`query`], [`xml`]); each group of
-//! operations has its module ([`policies`], [`roles`], [`users`], [`attachments`]); documents
+//! operations has its module ([`policies`], [`roles`], [`users`], [`attachments`], and
+//! [`principals`] for what roles and users share); documents
 //! are checked by the pure [`document`] validator and evaluated by the pure [`evaluate`]
 //! module, which [`enforce`] applies to signed requests under `--iam-enforce`. State is one [`model::Account`] per account behind one lock: IAM calls are rare
 //! and short, and a change is applied to a copy, stored ([`durable`]) and only then made
@@ -17,6 +18,7 @@ pub mod enforce;
 pub mod evaluate;
 pub mod model;
 pub mod policies;
+pub mod principals;
 pub mod query;
 pub mod roles;
 pub mod users;
@@ -33,7 +35,7 @@ use super::error::AwsError;
 use super::rest::{RestRequest, RestResponse};
 use super::storage::{Storage, StorageError};
 use durable::Durable;
-use model::Account;
+use model::{Account, Role, User};
 use query::Params;
 
 /// What an operation answers: the XML inside `<{Action}Result>`, or nothing.
@@ -150,40 +152,36 @@ impl Iam {
             "ListPolicyTags" => policies::list_tags(self, ctx, p),
             "CreateRole" => roles::create(self, ctx, p),
             "GetRole" => roles::get(self, ctx, p),
-            "ListRoles" => roles::list(self, ctx, p),
+            "ListRoles" => principals::list::<Role>(self, ctx, p),
             "DeleteRole" => roles::delete(self, ctx, p),
             "UpdateRole" => roles::update(self, ctx, p),
             "UpdateRoleDescription" => roles::update_description(self, ctx, p),
             "UpdateAssumeRolePolicy" => roles::update_trust(self, ctx, p),
-            "TagRole" => roles::tag(self, ctx, p),
-            "UntagRole" => roles::untag(self, ctx, p),
-            "ListRoleTags" => roles::list_tags(self, ctx, p),
-            "PutRolePolicy" => roles::put_inline(self, ctx, p),
-            "GetRolePolicy" => roles::get_inline(self, ctx, p),
-            "DeleteRolePolicy" => roles::delete_inline(self, ctx, p),
-            "ListRolePolicies" => roles::list_inline(self, ctx, p),
-            "AttachRolePolicy" => attachments::attach(self, ctx, p, attachments::Entity::Role),
-            "DetachRolePolicy" => attachments::detach(self, ctx, p, attachments::Entity::Role),
-            "ListAttachedRolePolicies" => {
-                attachments::list_attached(self, ctx, p, attachments::Entity::Role)
-            }
-            "AttachUserPolicy" => attachments::attach(self, ctx, p, attachments::Entity::User),
-            "DetachUserPolicy" => attachments::detach(self, ctx, p, attachments::Entity::User),
-            "ListAttachedUserPolicies" => {
-                attachments::list_attached(self, ctx, p, attachments::Entity::User)
-            }
+            "TagRole" => principals::tag::<Role>(self, ctx, p),
+            "UntagRole" => principals::untag::<Role>(self, ctx, p),
+            "ListRoleTags" => principals::list_tags::<Role>(self, ctx, p),
+            "PutRolePolicy" => principals::put_inline::<Role>(self, ctx, p),
+            "GetRolePolicy" => principals::get_inline::<Role>(self, ctx, p),
+            "DeleteRolePolicy" => principals::delete_inline::<Role>(self, ctx, p),
+            "ListRolePolicies" => principals::list_inline::<Role>(self, ctx, p),
+            "AttachRolePolicy" => attachments::attach::<Role>(self, ctx, p),
+            "DetachRolePolicy" => attachments::detach::<Role>(self, ctx, p),
+            "ListAttachedRolePolicies" => attachments::list_attached::<Role>(self, ctx, p),
+            "AttachUserPolicy" => attachments::attach::<User>(self, ctx, p),
+            "DetachUserPolicy" => attachments::detach::<User>(self, ctx, p),
+            "ListAttachedUserPolicies" => attachments::list_attached::<User>(self, ctx, p),
             "ListEntitiesForPolicy" => attachments::list_entities(self, ctx, p),
             "CreateUser" => users::create(self, ctx, p),
             "GetUser" => users::get(self, ctx, p),
-            "ListUsers" => users::list(self, ctx, p),
+            "ListUsers" => principals::list::<User>(self, ctx, p),
             "DeleteUser" => users::delete(self, ctx, p),
-            "TagUser" => users::tag(self, ctx, p),
-            "UntagUser" => users::untag(self, ctx, p),
-            "ListUserTags" => users::list_tags(self, ctx, p),
-            "PutUserPolicy" => users::put_inline(self, ctx, p),
-            "GetUserPolicy" => users::get_inline(self, ctx, p),
-            "DeleteUserPolicy" => users::delete_inline(self, ctx, p),
-            "ListUserPolicies" => users::list_inline(self, ctx, p),
+            "TagUser" => principals::tag::<User>(self, ctx, p),
+            "UntagUser" => principals::untag::<User>(self, ctx, p),
+            "ListUserTags" => principals::list_tags::<User>(self, ctx, p),
+            "PutUserPolicy" => principals::put_inline::<User>(self, ctx, p),
+            "GetUserPolicy" => principals::get_inline::<User>(self, ctx, p),
+            "DeleteUserPolicy" => principals::delete_inline::<User>(self, ctx, p),
+            "ListUserPolicies" => principals::list_inline::<User>(self, ctx, p),
             "CreateAccessKey" => users::create_key(self, ctx, p),
             "ListAccessKeys" => users::list_keys(self, ctx, p),
             "UpdateAccessKey" => users::update_key(self, ctx, p),

@@ -223,14 +223,7 @@ pub fn list(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
             &["PermissionsPolicy", "PermissionsBoundary"],
         );
     }
-    let prefix = p.get("PathPrefix").unwrap_or("/");
-    v.length("pathPrefix", prefix, 1, 512);
-    v.pattern(
-        "pathPrefix",
-        prefix,
-        query::PATH_PREFIX_PATTERN,
-        query::is_path_prefix,
-    );
+    let prefix = query::path_prefix(p, &mut v);
     let only_attached = p.boolean("OnlyAttached")?.unwrap_or(false);
     let max = query::paging(p, &mut v)?;
     query::finish(v)?;

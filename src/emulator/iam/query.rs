@@ -135,6 +135,14 @@ pub fn is_path_prefix(s: &str) -> bool {
     s.starts_with('/') && s.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
+/// The optional `PathPrefix` member of the `List*` calls (`/` when absent), checked.
+pub fn path_prefix<'a>(p: &'a Params, v: &mut Validation) -> &'a str {
+    let prefix = p.get("PathPrefix").unwrap_or("/");
+    v.length("pathPrefix", prefix, 1, 512);
+    v.pattern("pathPrefix", prefix, PATH_PREFIX_PATTERN, is_path_prefix);
+    prefix
+}
+
 /// Characters IAM accepts in documents: tab, newline, carriage return, and U+0020..U+00FF.
 pub fn is_document_text(s: &str) -> bool {
     !s.is_empty()

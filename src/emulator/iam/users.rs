@@ -1,12 +1,12 @@
-//! Users, their tags, inline policies and access keys. Access keys made here are what
-//! `--iam-enforce` accepts as signing credentials, mapped back to their user.
+//! Users and their access keys (their listing, tags and inline policies are handled with
+//! roles' in [`super::principals`]). Access keys made here are what `--iam-enforce` accepts
+//! as signing credentials, mapped back to their user.
 
-use super::document::{self, Kind};
 use super::model::{self, AccessKey, Account, User};
 use super::query::{self, Params};
-use super::roles::{check_boundary, inline_params, names_page, no_inline};
+use super::roles::check_boundary;
 use super::xml::{self, Xml};
-use super::{Answer, Iam, conflict, no_such_entity, policies};
+use super::{Answer, Iam, conflict, no_such_entity, principals};
 use crate::emulator::dispatch::Ctx;
 use crate::emulator::error::{AwsError, Validation};
 
@@ -37,9 +37,7 @@ pub fn find_mut<'a>(state: &'a mut Account, name: &str) -> Result<&'a mut User, 
 }
 
 fn user_name(p: &Params, v: &mut Validation) -> String {
-    let name = p.owned("UserName");
-    query::name(v, "userName", &name, 64);
-    name.unwrap_or_default()
+    principals::name_param::<User>(p, v)
 }
 
 fn optional_user_name(p: &Params, v: &mut Validation) -> Option<String> {
@@ -116,33 +114,6 @@ pub fn get(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     })
 }
 
-/// `ListUsers`.
-pub fn list(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let prefix = p.get("PathPrefix").unwrap_or("/");
-    v.length("pathPrefix", prefix, 1, 512);
-    v.pattern(
-        "pathPrefix",
-        prefix,
-        query::PATH_PREFIX_PATTERN,
-        query::is_path_prefix,
-    );
-    let max = query::paging(p, &mut v)?;
-    query::finish(v)?;
-    iam.read(&ctx.account, |state| {
-        let items: Vec<(String, &User)> = state
-            .users
-            .iter()
-            .filter(|(_, u)| u.path.starts_with(prefix))
-            .map(|(k, u)| (k.clone(), u))
-            .collect();
-        let (page, marker) = xml::paginate(items, p.get("Marker"), max);
-        let mut x = Xml::new();
-        x.members("Users", &page, |x, u| xml::user(x, &ctx.account, u, false));
-        Ok(Some(x.page(marker.as_deref()).finish()))
-    })
-}
-
 /// `DeleteUser`.
 pub fn delete(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
     let mut v = Validation::new();
@@ -164,126 +135,6 @@ pub fn delete(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
         }
         state.users.remove(&name.to_lowercase());
         Ok(None)
-    })
-}
-
-/// `TagUser`.
-pub fn tag(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let name = user_name(p, &mut v);
-    let tags = query::tag_param(p, &mut v);
-    query::finish(v)?;
-    iam.write(&ctx.account, |state| {
-        query::merge_tags(&mut find_mut(state, &name)?.tags, tags)?;
-        Ok(None)
-    })
-}
-
-/// `UntagUser`.
-pub fn untag(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let name = user_name(p, &mut v);
-    let keys = query::tag_keys(p, &mut v);
-    query::finish(v)?;
-    iam.write(&ctx.account, |state| {
-        find_mut(state, &name)?
-            .tags
-            .retain(|t| !keys.contains(&t.key));
-        Ok(None)
-    })
-}
-
-/// `ListUserTags`.
-pub fn list_tags(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let name = user_name(p, &mut v);
-    let max = query::paging(p, &mut v)?;
-    query::finish(v)?;
-    iam.read(&ctx.account, |state| {
-        Ok(Some(policies::tag_page(&find(state, &name)?.tags, p, max)))
-    })
-}
-
-/// `PutUserPolicy`.
-pub fn put_inline(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let name = user_name(p, &mut v);
-    let (policy, text) = inline_params(p, &mut v);
-    query::finish(v)?;
-    let text = text.unwrap_or_default();
-    document::validate(&text, Kind::Identity)?;
-    iam.write(&ctx.account, |state| {
-        let user = find_mut(state, &name)?;
-        let others: usize = user
-            .inline
-            .iter()
-            .filter(|(n, _)| **n != policy)
-            .map(|(_, d)| document::size(d))
-            .sum();
-        if others + document::size(&text) > MAX_INLINE_TOTAL {
-            return Err(conflict(
-                "LimitExceeded",
-                format!(
-                    "Maximum policy size of {MAX_INLINE_TOTAL} bytes exceeded for user {}",
-                    user.name
-                ),
-            ));
-        }
-        user.inline.insert(policy, text);
-        Ok(None)
-    })
-}
-
-fn policy_name(p: &Params, v: &mut Validation) -> String {
-    let policy = p.owned("PolicyName");
-    query::name(v, "policyName", &policy, 128);
-    policy.unwrap_or_default()
-}
-
-/// `GetUserPolicy`.
-pub fn get_inline(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let name = user_name(p, &mut v);
-    let policy = policy_name(p, &mut v);
-    query::finish(v)?;
-    iam.read(&ctx.account, |state| {
-        let user = find(state, &name)?;
-        let text = user
-            .inline
-            .get(&policy)
-            .ok_or_else(|| no_inline("user", &policy))?;
-        let mut x = Xml::new();
-        x.text("UserName", &user.name)
-            .text("PolicyName", &policy)
-            .text("PolicyDocument", &query::encode_document(text));
-        Ok(Some(x.finish()))
-    })
-}
-
-/// `DeleteUserPolicy`.
-pub fn delete_inline(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let name = user_name(p, &mut v);
-    let policy = policy_name(p, &mut v);
-    query::finish(v)?;
-    iam.write(&ctx.account, |state| {
-        find_mut(state, &name)?
-            .inline
-            .remove(&policy)
-            .map(|_| None)
-            .ok_or_else(|| no_inline("user", &policy))
-    })
-}
-
-/// `ListUserPolicies`.
-pub fn list_inline(iam: &Iam, ctx: &Ctx, p: &Params) -> Answer {
-    let mut v = Validation::new();
-    let name = user_name(p, &mut v);
-    let max = query::paging(p, &mut v)?;
-    query::finish(v)?;
-    iam.read(&ctx.account, |state| {
-        let names = find(state, &name)?.inline.keys().cloned().collect();
-        Ok(Some(names_page(names, p, max)))
     })
 }
 

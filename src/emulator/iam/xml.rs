@@ -58,7 +58,7 @@ impl Xml {
 
     /// `<name>` with a date.
     pub fn date(&mut self, name: &str, secs: i64) -> &mut Self {
-        self.text(name, &model::iso8601(secs))
+        self.text(name, &crate::emulator::dates::iso8601_seconds(secs))
     }
 
     /// `<name>` with a number or boolean.

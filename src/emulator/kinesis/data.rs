@@ -12,6 +12,7 @@ use super::limits::*;
 use super::model::*;
 use super::stream::{Shard, Status, Stream};
 use super::{Ctx, Kinesis, not_found};
+use crate::emulator::dates::{MONTHS, UtcTime, WEEKDAYS};
 use crate::emulator::error::{AwsError, Validation, blob_value, is_decimal};
 use crate::emulator::protocol::{Blob, Timestamp};
 
@@ -720,30 +721,16 @@ pub(super) fn get_records(
 /// A time as Java's `Date.toString()` prints it in UTC, as AWS's messages do:
 /// `Thu Jan 22 01:22:02 UTC 2015`.
 fn java_date(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    let t = UtcTime::from_ms(ms);
     format!(
-        "{} {} {day:02} {:02}:{:02}:{:02} UTC {year}",
-        WEEKDAYS[days.rem_euclid(7) as usize],
-        MONTHS[(month - 1) as usize],
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
+        WEEKDAYS[t.weekday as usize],
+        MONTHS[(t.month - 1) as usize],
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.year
     )
 }
 

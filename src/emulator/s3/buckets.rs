@@ -8,7 +8,8 @@ use http::StatusCode;
 
 use super::errors::{S3Error, S3Result};
 use super::state::{Bucket, BucketInfo};
-use super::{Call, S3, empty, owner_id, set_header, time, xml, xml_ok};
+use super::{Call, S3, empty, owner_id, set_header, xml, xml_ok};
+use crate::emulator::dates;
 use crate::emulator::rest::RestResponse;
 
 /// Why `name` is not a valid general-purpose bucket name (AWS's naming rules), if it is not.
@@ -253,7 +254,7 @@ impl S3 {
             xml::element(
                 &mut out,
                 "CreationDate",
-                &time::iso8601(bucket.info.created_ms),
+                &dates::iso8601_millis(bucket.info.created_ms),
             );
             xml::element(&mut out, "BucketRegion", &bucket.info.region);
             out.push_str("</Bucket>");

@@ -3,7 +3,7 @@
 //! evaluated in the order S3 documents (RFC 7232).
 
 use super::errors::S3Error;
-use super::time::parse_http_date;
+use crate::emulator::dates::parse_http_date;
 
 /// What the preconditions decide.
 #[derive(Debug, PartialEq, Eq)]

@@ -13,7 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::errors::{S3Error, S3Result};
 use super::state::Bucket;
-use super::{Call, S3, owner_id, time, xml, xml_ok};
+use super::{Call, S3, owner_id, xml, xml_ok};
+use crate::emulator::dates;
 use crate::emulator::rest::RestResponse;
 
 /// One listed entry.
@@ -123,14 +124,67 @@ fn url_encoding(call: &Call<'_>) -> S3Result<bool> {
     }
 }
 
+/// The members every listing reads, in the order S3 checks them.
+struct Listing<'a> {
+    prefix: &'a str,
+    delimiter: &'a str,
+    max: usize,
+    /// `encoding-type=url`.
+    encode: bool,
+}
+
+impl<'a> Listing<'a> {
+    /// Reads `prefix`, `delimiter`, `max-keys` and `encoding-type` of `call`.
+    fn read(call: &'a Call<'_>) -> S3Result<Listing<'a>> {
+        Ok(Listing {
+            prefix: call.param("prefix").unwrap_or_default(),
+            delimiter: call.param("delimiter").unwrap_or_default(),
+            max: max_keys(call)?,
+            encode: url_encoding(call)?,
+        })
+    }
+
+    /// `value` as the answer shows it: URL-encoded when asked.
+    fn shown(&self, value: &str) -> String {
+        if self.encode {
+            url_encode(value)
+        } else {
+            value.to_owned()
+        }
+    }
+
+    /// Appends `MaxKeys`, `Delimiter` (when given) and `IsTruncated` of `page`.
+    fn write_limits(&self, out: &mut String, page: &Page) {
+        xml::element(out, "MaxKeys", &self.max.to_string());
+        if !self.delimiter.is_empty() {
+            xml::element(out, "Delimiter", &self.shown(self.delimiter));
+        }
+        xml::element(
+            out,
+            "IsTruncated",
+            if page.truncated { "true" } else { "false" },
+        );
+    }
+}
+
+impl Page {
+    /// Where the next page starts: the last key or common prefix of a truncated page.
+    fn next_marker(&self) -> Option<&str> {
+        if !self.truncated {
+            return None;
+        }
+        self.entries.last().map(|last| match last {
+            Entry::Object(key, _) => key.as_str(),
+            Entry::Prefix(p) => p.as_str(),
+        })
+    }
+}
+
 impl S3 {
     /// ListObjectsV2.
     pub(super) fn list_objects_v2(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
-        let prefix = call.param("prefix").unwrap_or_default();
-        let delimiter = call.param("delimiter").unwrap_or_default();
-        let max = max_keys(call)?;
-        let encode = url_encoding(call)?;
+        let list = Listing::read(call)?;
         let fetch_owner = call.param("fetch-owner") == Some("true");
         let start_after = call.param("start-after").unwrap_or_default();
         let token = call.param("continuation-token");
@@ -149,34 +203,20 @@ impl S3 {
             None => start_after.to_owned(),
         };
         let after = after.as_str().max(start_after).to_owned();
-        let page = walk(&bucket, prefix, delimiter, &after, max);
-        let shown = |v: &str| if encode { url_encode(v) } else { v.to_owned() };
+        let page = walk(&bucket, list.prefix, list.delimiter, &after, list.max);
+        let shown = |v: &str| list.shown(v);
         let mut out = format!("<ListBucketResult xmlns=\"{}\">", xml::NS);
         xml::element(&mut out, "Name", &bucket.name);
-        xml::element(&mut out, "Prefix", &shown(prefix));
+        xml::element(&mut out, "Prefix", &shown(list.prefix));
         if let Some(token) = token {
             xml::element(&mut out, "ContinuationToken", token);
         }
-        if page.truncated
-            && let Some(last) = page.entries.last()
-        {
-            let marker = match last {
-                Entry::Object(key, _) => key,
-                Entry::Prefix(p) => p,
-            };
+        if let Some(marker) = page.next_marker() {
             xml::element(&mut out, "NextContinuationToken", &STANDARD.encode(marker));
         }
         xml::element(&mut out, "KeyCount", &page.entries.len().to_string());
-        xml::element(&mut out, "MaxKeys", &max.to_string());
-        if !delimiter.is_empty() {
-            xml::element(&mut out, "Delimiter", &shown(delimiter));
-        }
-        xml::element(
-            &mut out,
-            "IsTruncated",
-            if page.truncated { "true" } else { "false" },
-        );
-        if encode {
+        list.write_limits(&mut out, &page);
+        if list.encode {
             xml::element(&mut out, "EncodingType", "url");
         }
         if !start_after.is_empty() {
@@ -195,37 +235,21 @@ impl S3 {
     /// ListObjects (v1).
     pub(super) fn list_objects_v1(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
-        let prefix = call.param("prefix").unwrap_or_default();
-        let delimiter = call.param("delimiter").unwrap_or_default();
+        let list = Listing::read(call)?;
         let marker = call.param("marker").unwrap_or_default();
-        let max = max_keys(call)?;
-        let encode = url_encoding(call)?;
-        let page = walk(&bucket, prefix, delimiter, marker, max);
-        let shown = |v: &str| if encode { url_encode(v) } else { v.to_owned() };
+        let page = walk(&bucket, list.prefix, list.delimiter, marker, list.max);
+        let shown = |v: &str| list.shown(v);
         let mut out = format!("<ListBucketResult xmlns=\"{}\">", xml::NS);
         xml::element(&mut out, "Name", &bucket.name);
-        xml::element(&mut out, "Prefix", &shown(prefix));
+        xml::element(&mut out, "Prefix", &shown(list.prefix));
         xml::element(&mut out, "Marker", &shown(marker));
-        xml::element(&mut out, "MaxKeys", &max.to_string());
-        if !delimiter.is_empty() {
-            xml::element(&mut out, "Delimiter", &shown(delimiter));
-        }
-        xml::element(
-            &mut out,
-            "IsTruncated",
-            if page.truncated { "true" } else { "false" },
-        );
-        if page.truncated
-            && !delimiter.is_empty()
-            && let Some(last) = page.entries.last()
+        list.write_limits(&mut out, &page);
+        if !list.delimiter.is_empty()
+            && let Some(next) = page.next_marker()
         {
-            let next = match last {
-                Entry::Object(key, _) => key,
-                Entry::Prefix(p) => p,
-            };
             xml::element(&mut out, "NextMarker", &shown(next));
         }
-        if encode {
+        if list.encode {
             xml::element(&mut out, "EncodingType", "url");
         }
         write_entries(&mut out, &page.entries, Some(&bucket.info.owner), &shown);
@@ -239,42 +263,25 @@ impl S3 {
     /// version, `null`, and the latest (as S3 lists objects of an unversioned bucket).
     pub(super) fn list_object_versions(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
-        let prefix = call.param("prefix").unwrap_or_default();
-        let delimiter = call.param("delimiter").unwrap_or_default();
+        let list = Listing::read(call)?;
         let marker = call.param("key-marker").unwrap_or_default();
-        let max = max_keys(call)?;
-        let encode = url_encoding(call)?;
-        let page = walk(&bucket, prefix, delimiter, marker, max);
-        let shown = |v: &str| if encode { url_encode(v) } else { v.to_owned() };
+        let page = walk(&bucket, list.prefix, list.delimiter, marker, list.max);
+        let shown = |v: &str| list.shown(v);
         let mut out = format!("<ListVersionsResult xmlns=\"{}\">", xml::NS);
         xml::element(&mut out, "Name", &bucket.name);
-        xml::element(&mut out, "Prefix", &shown(prefix));
+        xml::element(&mut out, "Prefix", &shown(list.prefix));
         xml::element(&mut out, "KeyMarker", &shown(marker));
         xml::element(
             &mut out,
             "VersionIdMarker",
             call.param("version-id-marker").unwrap_or_default(),
         );
-        if page.truncated
-            && let Some(last) = page.entries.last()
-        {
-            let next = match last {
-                Entry::Object(key, _) => key,
-                Entry::Prefix(p) => p,
-            };
+        if let Some(next) = page.next_marker() {
             xml::element(&mut out, "NextKeyMarker", &shown(next));
             xml::element(&mut out, "NextVersionIdMarker", "null");
         }
-        xml::element(&mut out, "MaxKeys", &max.to_string());
-        if !delimiter.is_empty() {
-            xml::element(&mut out, "Delimiter", &shown(delimiter));
-        }
-        xml::element(
-            &mut out,
-            "IsTruncated",
-            if page.truncated { "true" } else { "false" },
-        );
-        if encode {
+        list.write_limits(&mut out, &page);
+        if list.encode {
             xml::element(&mut out, "EncodingType", "url");
         }
         for entry in &page.entries {
@@ -286,7 +293,7 @@ impl S3 {
                 xml::element(
                     &mut out,
                     "LastModified",
-                    &time::iso8601(object.meta.last_modified_ms),
+                    &dates::iso8601_millis(object.meta.last_modified_ms),
                 );
                 xml::element(&mut out, "ETag", &object.meta.etag);
                 xml::element(&mut out, "Size", &object.body.len().to_string());
@@ -323,7 +330,7 @@ fn write_entries(
             xml::element(
                 out,
                 "LastModified",
-                &time::iso8601(object.meta.last_modified_ms),
+                &dates::iso8601_millis(object.meta.last_modified_ms),
             );
             xml::element(out, "ETag", &object.meta.etag);
             if let Some(checksum) = &object.meta.checksum {

@@ -18,7 +18,8 @@
 //! configurations never set), `objects` (single-object operations), `list`
 //! (ListObjects v1 and v2), `multipart`, `tagging`, `conditions` (ranges and preconditions),
 //! `payload` (aws-chunked bodies and integrity checks), `checksum`, `state` (memory),
-//! `durable` (disk), `xml`, `time` and `errors`.
+//! `durable` (disk), `xml` and `errors` (dates come from
+//! `emulator::dates`).
 
 mod buckets;
 mod checksum;
@@ -32,7 +33,6 @@ mod objects;
 mod payload;
 mod state;
 mod tagging;
-mod time;
 mod xml;
 
 use std::sync::Arc;
@@ -185,14 +185,7 @@ impl S3 {
         let path = percent_decode_str(&req.path)
             .decode_utf8()
             .map_err(|_| S3Error::new(400, "InvalidURI", "Couldn't parse the specified URI."))?;
-        let path = path.strip_prefix('/').unwrap_or(&path);
-        let (bucket, key) = match self.virtual_host_bucket(req.header("host")) {
-            Some(bucket) => (bucket, path.to_owned()),
-            None => match path.split_once('/') {
-                Some((bucket, key)) => (bucket.to_owned(), key.to_owned()),
-                None => (path.to_owned(), String::new()),
-            },
-        };
+        let (bucket, key) = self.address(req.header("host"), &path);
         let query: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
             .map(|(n, v)| (n.into_owned(), v.into_owned()))
             .collect();
@@ -214,6 +207,21 @@ impl S3 {
             key,
             query,
         })
+    }
+
+    /// The bucket and key (either may be empty) that a request for the percent-decoded `path`
+    /// with `host` addresses, virtual-hosted or path-style by the rule in the module doc.
+    /// IAM enforcement asks this too, so that the resource a policy is checked against is the
+    /// one S3 then serves.
+    pub fn address(&self, host: Option<&str>, path: &str) -> (String, String) {
+        let path = path.strip_prefix('/').unwrap_or(path);
+        match self.virtual_host_bucket(host) {
+            Some(bucket) => (bucket, path.to_owned()),
+            None => match path.split_once('/') {
+                Some((bucket, key)) => (bucket.to_owned(), key.to_owned()),
+                None => (path.to_owned(), String::new()),
+            },
+        }
     }
 
     /// The bucket a virtual-hosted `Host` names (see the module doc for the rule).

@@ -18,7 +18,8 @@ use super::objects::{
     check_key, checksum_elements, md5_of, meta_from_headers, parse_etag, set_encryption_header,
 };
 use super::state::{Bucket, Object, ObjectMeta};
-use super::{Call, S3, empty, hex, owner_id, payload, set_header, time, xml, xml_ok};
+use super::{Call, S3, empty, hex, owner_id, payload, set_header, xml, xml_ok};
+use crate::emulator::dates;
 use crate::emulator::rest::RestResponse;
 
 /// What an upload was created with.
@@ -331,7 +332,7 @@ impl S3 {
         xml::element(
             &mut out,
             "LastModified",
-            &time::iso8601(part.meta.last_modified_ms),
+            &dates::iso8601_millis(part.meta.last_modified_ms),
         );
         xml::element(&mut out, "ETag", &part.meta.etag);
         if let Some(checksum) = &part.meta.checksum {
@@ -575,7 +576,7 @@ impl S3 {
             xml::element(
                 &mut out,
                 "LastModified",
-                &time::iso8601(part.meta.last_modified_ms),
+                &dates::iso8601_millis(part.meta.last_modified_ms),
             );
             xml::element(&mut out, "ETag", &part.meta.etag);
             xml::element(&mut out, "Size", &part.body.len().to_string());
@@ -666,7 +667,11 @@ impl S3 {
             xml::element(&mut out, "ID", &owner);
             out.push_str("</Owner>");
             xml::element(&mut out, "StorageClass", "STANDARD");
-            xml::element(&mut out, "Initiated", &time::iso8601(info.initiated_ms));
+            xml::element(
+                &mut out,
+                "Initiated",
+                &dates::iso8601_millis(info.initiated_ms),
+            );
             if let Some(algorithm) = info.checksum_algorithm {
                 xml::element(&mut out, "ChecksumAlgorithm", algorithm.name());
             }

@@ -12,7 +12,8 @@ use super::checksum::{self, Algorithm, Checksum};
 use super::conditions::{self, Preconditions, Verdict, WriteCondition};
 use super::errors::{S3Error, S3Result};
 use super::state::{Bucket, Object, ObjectMeta};
-use super::{Call, S3, empty, hex, payload, set_header, tagging, time, xml, xml_ok};
+use super::{Call, S3, empty, hex, payload, set_header, tagging, xml, xml_ok};
+use crate::emulator::dates;
 use crate::emulator::rest::RestResponse;
 
 /// Standard headers stored with an object and returned on reads, besides `Content-Type`.
@@ -160,7 +161,7 @@ impl S3 {
             set_header(
                 &mut answer,
                 "last-modified",
-                &time::http_date(meta.last_modified_ms),
+                &dates::http_date(meta.last_modified_ms),
             );
             return Ok(answer);
         }
@@ -205,7 +206,7 @@ impl S3 {
         set_header(
             &mut answer,
             "last-modified",
-            &time::http_date(meta.last_modified_ms),
+            &dates::http_date(meta.last_modified_ms),
         );
         set_header(&mut answer, "accept-ranges", "bytes");
         set_encryption_header(&mut answer);
@@ -462,7 +463,7 @@ impl S3 {
         xml::element(
             &mut out,
             "LastModified",
-            &time::iso8601(object.meta.last_modified_ms),
+            &dates::iso8601_millis(object.meta.last_modified_ms),
         );
         xml::element(&mut out, "ETag", &object.meta.etag);
         if let Some(checksum) = &object.meta.checksum {

@@ -1,0 +1,89 @@
+//! The real `kinesis-operator emulator` binary as a child process, for the durability tests:
+//! an in-process emulator cannot be `kill -9`ed without killing the test with it, and only a
+//! killed process shows that every acknowledged write was on disk. The handle keeps the port,
+//! the data directory and the flags so that the same emulator can be started again.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+/// A running emulator binary with `--data-dir`, killed when dropped.
+pub struct EmulatorProcess {
+    child: Child,
+    port: u16,
+    data_dir: PathBuf,
+    flags: Vec<String>,
+}
+
+impl EmulatorProcess {
+    /// Starts the binary on a free loopback port with its state in `data_dir` and the extra
+    /// `flags` (e.g. `--relax-limits`), and waits until it accepts connections.
+    pub async fn start(data_dir: &Path, flags: &[&str]) -> EmulatorProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a free loopback port")
+            .local_addr()
+            .expect("its address")
+            .port();
+        let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
+        let child = spawn(port, data_dir, &flags).await;
+        EmulatorProcess {
+            child,
+            port,
+            data_dir: data_dir.to_owned(),
+            flags,
+        }
+    }
+
+    /// The port it listens on (the same after [`EmulatorProcess::restart`]).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`, for SDK clients.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends SIGKILL (`kill -9`: nothing is flushed or closed) and waits until it is gone.
+    pub async fn kill_9(&mut self) {
+        self.child.start_kill().expect("SIGKILL the emulator");
+        self.child
+            .wait()
+            .await
+            .expect("the killed emulator is reaped");
+    }
+
+    /// Starts the binary again on the same port, data directory and flags (killing it first
+    /// if it still runs), and waits until it accepts connections.
+    pub async fn restart(&mut self) {
+        if self.child.start_kill().is_ok() {
+            let _ = self.child.wait().await;
+        }
+        self.child = spawn(self.port, &self.data_dir, &self.flags).await;
+    }
+}
+
+async fn spawn(port: u16, data_dir: &Path, flags: &[String]) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+        .args(["emulator", "--listen", &format!("127.0.0.1:{port}")])
+        .args(flags)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the emulator binary starts");
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the emulator did not listen on {port}");
+}
