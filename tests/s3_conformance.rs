@@ -2743,3 +2743,23 @@ async fn objects_with_json_rpc_content_types_are_still_s3_requests() {
         assert_eq!(got.content_type(), Some(content_type));
     }
 }
+
+#[tokio::test]
+async fn a_bucket_named_like_the_emulators_host_does_not_capture_path_style_requests() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "emulator").await;
+    create_bucket(&client, "data").await;
+    put(&client, "data", "k", b"from data").await;
+    put(&client, "emulator", "k", b"from emulator").await;
+    let host = format!("emulator.default.svc:{}", emu.addr().port());
+    // Path-style to an existing bucket through a host whose first label is another bucket.
+    let got = request(&emu, "GET", "/data/k", &[("Host", &host)], b"").await;
+    assert_eq!((got.status, got.body.as_slice()), (200, &b"from data"[..]));
+    // Otherwise the host names the bucket (virtual-hosted).
+    let got = request(&emu, "GET", "/k", &[("Host", &host)], b"").await;
+    assert_eq!(
+        (got.status, got.body.as_slice()),
+        (200, &b"from emulator"[..])
+    );
+}

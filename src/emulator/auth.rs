@@ -202,10 +202,22 @@ impl Verifier {
             return Err(incomplete());
         };
         let signed_at = parse_amz_date(&amz_date).ok_or_else(incomplete)?;
-        let expires_s = param("X-Amz-Expires")
-            .and_then(|e| e.parse::<i64>().ok())
-            .unwrap_or(604_800);
-        if now_ms > signed_at + expires_s * 1000 || now_ms + MAX_SKEW_MS < signed_at {
+        let expires_s = match param("X-Amz-Expires") {
+            None => 604_800,
+            Some(e) => e
+                .parse::<i64>()
+                .ok()
+                .filter(|s| (1..=604_800).contains(s))
+                .ok_or_else(|| AwsError {
+                    code: "AuthorizationQueryParametersError",
+                    message: "X-Amz-Expires must be less than a week (in seconds) that is 604800"
+                        .to_owned(),
+                    status: 400,
+                })?,
+        };
+        if now_ms > signed_at.saturating_add(expires_s * 1000)
+            || now_ms.saturating_add(MAX_SKEW_MS) < signed_at
+        {
             return Err(AwsError {
                 code: "AccessDenied",
                 message: "Request has expired".to_owned(),
@@ -338,6 +350,37 @@ mod tests {
     }
 
     /// AWS's documented example (IAM ListUsers, "get-vanilla" style), signing key and all.
+    #[test]
+    fn hostile_presigned_parameters_are_refused_not_panicking() {
+        let verifier = Verifier::new(&["AKIDEXAMPLE:secret".parse().unwrap()]);
+        let at = parse_amz_date("20150830T123600Z").unwrap();
+        let base = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-SignedHeaders=host&X-Amz-Signature=00";
+        let cases = [
+            (
+                format!("{base}&X-Amz-Date=20150830T123600Z&X-Amz-Expires=9223372036854775807"),
+                "AuthorizationQueryParametersError",
+            ),
+            (
+                format!("{base}&X-Amz-Date=20150830T123600Z&X-Amz-Expires=0"),
+                "AuthorizationQueryParametersError",
+            ),
+            (
+                format!("{base}&X-Amz-Date=2015083%C3%A9000000Z"),
+                "IncompleteSignatureException",
+            ),
+        ];
+        for (query, code) in cases {
+            let req = SignedRequest {
+                method: "GET",
+                path: "/b/k",
+                query: &query,
+                headers: &[("host".to_owned(), "127.0.0.1".to_owned())],
+                body: b"",
+            };
+            assert_eq!(verifier.verify(&req, at).unwrap_err().code, code, "{query}");
+        }
+    }
+
     #[test]
     fn verifies_aws_documented_signature() {
         let headers = vec![

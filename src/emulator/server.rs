@@ -202,10 +202,17 @@ async fn handle_rest(
         Route::Iam => super::iam::error_response(e, &request_id),
         _ => super::s3::error_response(e, &request_id),
     };
+    // A presigned URL names its caller in the query's credential, as a header would.
+    let presigned = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(n, _)| n == "X-Amz-Credential")
+            .map(|(_, c)| format!("Credential={c}"))
+    });
     let mut ctx = dispatch::context(
         req.headers()
             .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
+            .and_then(|v| v.to_str().ok())
+            .or(presigned.as_deref()),
         &services.config.account_id,
     );
     let pairs = header_pairs(&req);

@@ -12,55 +12,12 @@
 
 use sha2::{Digest, Sha256};
 
-/// A UTC date and time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Civil {
-    /// Year.
-    pub year: i64,
-    /// Month, 1..=12.
-    pub month: u32,
-    /// Day of month, 1..=31.
-    pub day: u32,
-    /// Hour.
-    pub hour: u32,
-    /// Minute.
-    pub minute: u32,
-    /// Second.
-    pub second: u32,
-    /// Millisecond.
-    pub millis: u32,
-}
-
-/// The UTC date and time of `ms` since the Unix epoch.
-pub fn civil(ms: i64) -> Civil {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Civil {
-        year,
-        month,
-        day,
-        hour: (rem / 3600) as u32,
-        minute: (rem % 3600 / 60) as u32,
-        second: (rem % 60) as u32,
-        millis: ms.rem_euclid(1000) as u32,
-    }
-}
+use crate::emulator::dates::UtcTime;
 
 /// Formats `t` with a Java `DateTimeFormatter` pattern (the letters Firehose documents:
 /// `yyyy`, `yy`, `MM`, `dd`, `HH`, `mm`, `ss`, `SSS`; `'...'` quotes literal text; anything
 /// else is copied).
-pub fn java_format(pattern: &str, t: &Civil) -> String {
+pub fn java_format(pattern: &str, t: &UtcTime) -> String {
     let mut out = String::new();
     let chars: Vec<char> = pattern.chars().collect();
     let mut i = 0;
@@ -153,7 +110,7 @@ pub struct KeySpec<'a> {
 
 /// The object key of a batch.
 pub fn object_key(spec: &KeySpec<'_>) -> String {
-    let t = civil(spec.arrival_ms);
+    let t = UtcTime::from_ms(spec.arrival_ms);
     let hours = format!("{:04}/{:02}/{:02}/{:02}/", t.year, t.month, t.day, t.hour);
     let prefix = match (spec.error_type, spec.prefix.contains("!{")) {
         (_, true) => expand(spec.prefix, &t, spec.seed, spec.error_type),
@@ -178,7 +135,7 @@ pub fn object_key(spec: &KeySpec<'_>) -> String {
     )
 }
 
-fn expand(prefix: &str, t: &Civil, seed: &[u8], error_type: Option<&str>) -> String {
+fn expand(prefix: &str, t: &UtcTime, seed: &[u8], error_type: Option<&str>) -> String {
     let mut out = String::new();
     let mut rest = prefix;
     while let Some(i) = rest.find("!{") {
@@ -208,20 +165,13 @@ mod tests {
 
     #[test]
     fn civil_dates() {
+        let t = UtcTime::from_ms(0);
         assert_eq!(
-            civil(0),
-            Civil {
-                year: 1970,
-                month: 1,
-                day: 1,
-                hour: 0,
-                minute: 0,
-                second: 0,
-                millis: 0
-            }
+            (t.year, t.month, t.day, t.hour, t.minute, t.second, t.millis),
+            (1970, 1, 1, 0, 0, 0, 0)
         );
         // 2024-02-29T23:59:58.123Z
-        let t = civil(1_709_251_198_123);
+        let t = UtcTime::from_ms(1_709_251_198_123);
         assert_eq!(
             (t.year, t.month, t.day, t.hour, t.minute, t.second, t.millis),
             (2024, 2, 29, 23, 59, 58, 123)
@@ -230,7 +180,7 @@ mod tests {
 
     #[test]
     fn java_patterns() {
-        let t = civil(1_709_251_198_123);
+        let t = UtcTime::from_ms(1_709_251_198_123);
         for (pattern, expected) in [
             ("yyyy/MM/dd", "2024/02/29"),
             ("yyyy-MM-dd'T'HH", "2024-02-29T23"),

@@ -9,7 +9,10 @@
 //! name, `s3.localhost.localstack.cloud`), so a Host is read as virtual-hosted only when it is
 //! not an IP, has more than one label, and its first label names a bucket: either a bucket
 //! that exists, or any name when the rest of the Host is an S3-style endpoint (it starts with
-//! `s3.`/`s3-`, or is or starts with `localhost`), and the first label is not itself `s3`.
+//! `s3.`/`s3-`, or is or starts with `localhost`), and the first label is not itself `s3`. A
+//! Host read as virtual-hosted only because a bucket shares its first label still serves
+//! path-style requests whose first path segment is an existing bucket, so that a bucket named
+//! like the emulator's own service name does not capture the traffic of the others.
 //! `bucket.localhost:4566` and `bucket.s3.localhost.localstack.cloud:4566` are virtual-hosted;
 //! `127.0.0.1:4566`, `localhost:4566`, `s3.localhost.localstack.cloud:4566` and
 //! `emulator.default.svc:4566` are path-style.
@@ -48,6 +51,15 @@ use super::rest::{RestRequest, RestResponse};
 use super::storage::{Storage, StorageError};
 use errors::{S3Error, S3Result};
 use state::{Bucket, Buckets, Object, ObjectMeta};
+
+/// Why a `Host` was read as virtual-hosted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Addressed {
+    /// The rest of the Host is an S3-style endpoint (`s3.`, `localhost`).
+    ByEndpoint,
+    /// Only because its first label is the name of an existing bucket.
+    ByExistingBucket,
+}
 
 /// The emulated S3.
 pub struct S3 {
@@ -189,17 +201,7 @@ impl S3 {
         let query: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
             .map(|(n, v)| (n.into_owned(), v.into_owned()))
             .collect();
-        let mut ctx = ctx.clone();
-        if req.header("authorization").is_none()
-            && let Some((_, credential)) = query.iter().find(|(n, _)| n == "X-Amz-Credential")
-        {
-            // A presigned URL: its credential names the caller as a header would.
-            let mut scope = credential.split('/');
-            ctx.account = super::dispatch::account_for(scope.next(), &ctx.account);
-            if let Some(region) = scope.nth(1).filter(|r| !r.is_empty()) {
-                ctx.region = region.to_owned();
-            }
-        }
+        let ctx = ctx.clone();
         Ok(Call {
             ctx,
             req,
@@ -215,17 +217,26 @@ impl S3 {
     /// one S3 then serves.
     pub fn address(&self, host: Option<&str>, path: &str) -> (String, String) {
         let path = path.strip_prefix('/').unwrap_or(path);
+        let path_style = || match path.split_once('/') {
+            Some((bucket, key)) => (bucket.to_owned(), key.to_owned()),
+            None => (path.to_owned(), String::new()),
+        };
         match self.virtual_host_bucket(host) {
-            Some(bucket) => (bucket, path.to_owned()),
-            None => match path.split_once('/') {
-                Some((bucket, key)) => (bucket.to_owned(), key.to_owned()),
-                None => (path.to_owned(), String::new()),
-            },
+            // A host read as virtual-hosted only because a bucket shares its first label (a
+            // bucket named like the emulator's own service) still serves path-style requests
+            // whose first path segment is an existing bucket.
+            Some((_, Addressed::ByExistingBucket))
+                if !path_style().0.is_empty() && self.bucket_exists(&path_style().0) =>
+            {
+                path_style()
+            }
+            Some((bucket, _)) => (bucket, path.to_owned()),
+            None => path_style(),
         }
     }
 
-    /// The bucket a virtual-hosted `Host` names (see the module doc for the rule).
-    fn virtual_host_bucket(&self, host: Option<&str>) -> Option<String> {
+    /// The bucket a virtual-hosted `Host` names (see the module doc for the rule), and why.
+    fn virtual_host_bucket(&self, host: Option<&str>) -> Option<(String, Addressed)> {
         let host = host?;
         if host.starts_with('[') {
             return None;
@@ -245,8 +256,13 @@ impl S3 {
             || rest.starts_with("s3-")
             || rest == "localhost"
             || rest.starts_with("localhost.");
-        let named = s3_endpoint && first != "s3" && !first.starts_with("s3-");
-        (named || self.bucket_exists(first)).then(|| first.to_owned())
+        if s3_endpoint && first != "s3" && !first.starts_with("s3-") {
+            Some((first.to_owned(), Addressed::ByEndpoint))
+        } else if self.bucket_exists(first) {
+            Some((first.to_owned(), Addressed::ByExistingBucket))
+        } else {
+            None
+        }
     }
 
     /// Runs the operation `call` names.
@@ -548,7 +564,9 @@ mod tests {
         ];
         for (host, expected) in table {
             assert_eq!(
-                s3.virtual_host_bucket(Some(host)).as_deref(),
+                s3.virtual_host_bucket(Some(host))
+                    .map(|(b, _)| b)
+                    .as_deref(),
                 expected,
                 "{host}"
             );
