@@ -1,6 +1,7 @@
-//! The seed tutorial's Kinesis Data Streams calls made with boto3, the SDK the tutorial uses,
-//! against the `kinesis-operator emulator` binary: runs `tests/python/test_seed_boto3.py` with
-//! pytest from a virtualenv in `target/python-venv` that holds the pinned
+//! The tutorial's own calls made with boto3, the SDK the tutorial uses, against the
+//! `kinesis-operator emulator` binary: runs `tests/python/test_seed_boto3.py` (Kinesis Data
+//! Streams) and `tests/python/test_tutorial_firehose_iam_boto3.py` (Firehose delivering to S3,
+//! read back with boto3's S3; IAM policies) with pytest from a virtualenv in `target/python-venv` that holds the pinned
 //! `tests/python/requirements.txt` (made by `support::python`: created once, rebuilt when that
 //! file or the interpreter changes).
 //!
@@ -25,6 +26,9 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long streams stay CREATING, UPDATING and DELETING: long enough that the boto3 waiters
 /// really wait, short enough to keep the run fast.
 const TRANSITION_DELAY: &str = "250ms";
+/// How long Firehose buffers records at most: the tutorial's 60 s buffering interval shortened
+/// so delivery is seen within the run (the API still reports 60 s).
+const FIREHOSE_FLUSH_INTERVAL: &str = "1s";
 
 /// A child process that is stopped (SIGTERM, then SIGKILL after 5 s) when dropped, also when
 /// the test panics.
@@ -107,6 +111,7 @@ fn start_emulator(log: &Path) -> (ChildGuard, SocketAddr) {
             .args(["--create-delay", TRANSITION_DELAY])
             .args(["--update-delay", TRANSITION_DELAY])
             .args(["--delete-delay", TRANSITION_DELAY])
+            .args(["--firehose-flush-interval", FIREHOSE_FLUSH_INTERVAL])
             .env("LOG_FORMAT", "text")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -137,10 +142,13 @@ fn start_emulator(log: &Path) -> (ChildGuard, SocketAddr) {
 }
 
 #[test]
-fn boto3_runs_the_seed_tutorials_kinesis_calls_as_aws_answers_them() {
+fn boto3_runs_the_tutorials_calls_as_aws_answers_them() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let requirements = manifest.join("tests/python/requirements.txt");
-    let suite = manifest.join("tests/python/test_seed_boto3.py");
+    let suites = [
+        manifest.join("tests/python/test_seed_boto3.py"),
+        manifest.join("tests/python/test_tutorial_firehose_iam_boto3.py"),
+    ];
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
     fs::create_dir_all(scratch).expect("create target/tmp");
 
@@ -165,7 +173,7 @@ fn boto3_runs_the_seed_tutorials_kinesis_calls_as_aws_answers_them() {
             "-rfE",
             "--color=no",
         ])
-        .arg(&suite)
+        .args(&suites)
         .current_dir(manifest)
         .env("KINESIS_ENDPOINT", format!("http://{addr}"));
     python::hermetic(&mut command);
