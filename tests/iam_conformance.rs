@@ -1571,6 +1571,19 @@ async fn enforced_policies_cover_firehose_and_s3() {
     if let Err(e) = s3.get_object().bucket("my-bucket").key("k").send().await {
         assert_ne!(e.code(), Some("AccessDenied"), "{e:?}");
     }
+    // A copy writes into my-bucket (allowed) but reads other-bucket (not allowed).
+    let (code, message) = err(s3
+        .copy_object()
+        .bucket("my-bucket")
+        .key("copy")
+        .copy_source("other-bucket/secret")
+        .send()
+        .await);
+    assert_eq!(code, "AccessDenied");
+    assert!(
+        message.contains("s3:GetObject on resource: arn:aws:s3:::other-bucket/secret"),
+        "{message}"
+    );
     emu.shutdown().await;
 }
 

@@ -14,8 +14,9 @@ use http::{Method, StatusCode};
 /// Headers a browser page may read from an answer: those the AWS SDKs read.
 const EXPOSED: &str = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,x-amz-request-id,\
 x-amz-id-2,x-amz-version-id,x-amz-delete-marker,x-amz-server-side-encryption,\
-x-amz-checksum-crc32,x-amz-checksum-crc32c,x-amz-checksum-sha1,x-amz-checksum-sha256,\
-ETag,Date,Content-Length,Content-Range,Last-Modified";
+x-amz-checksum-crc32,x-amz-checksum-crc32c,x-amz-checksum-crc64nvme,x-amz-checksum-sha1,\
+x-amz-checksum-sha256,x-amz-checksum-type,x-amz-bucket-region,x-amz-mp-parts-count,\
+x-amz-tagging-count,ETag,Date,Content-Length,Content-Range,Last-Modified";
 
 /// Methods allowed when a preflight names none.
 const METHODS: &str = "GET,PUT,POST,DELETE,HEAD";

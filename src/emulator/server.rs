@@ -292,7 +292,17 @@ async fn handle_rest(
                 iam::enforce::s3_target(rest.method.as_str(), &bucket, &key, &rest.query)
             }
         };
-        if let Err(e) = services.iam.authorize(&owner, &target, &ctx) {
+        // A copy also reads its source object.
+        let copy_source = match route {
+            Route::S3 => rest
+                .header("x-amz-copy-source")
+                .and_then(iam::enforce::s3_copy_source_target),
+            _ => None,
+        };
+        let denied = std::iter::once(&target)
+            .chain(copy_source.as_ref())
+            .find_map(|t| services.iam.authorize(&owner, t, &ctx).err());
+        if let Some(e) = denied {
             let e = match route {
                 Route::S3 => AwsError {
                     code: "AccessDenied",

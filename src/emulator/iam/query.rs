@@ -99,11 +99,12 @@ pub fn finish(v: Validation) -> Result<(), AwsError> {
     v.finish().map_err(|e| validation_error(e.message))
 }
 
-/// `[\w+=,.@-]+`.
+/// `[\w+=,.@-]+`, where `\w` is ASCII letters, digits and `_` (Java regular expressions).
 pub fn is_name(s: &str) -> bool {
     !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-'))
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
+        })
 }
 
 /// `/` or `/` + printable ASCII + `/`.
@@ -316,7 +317,7 @@ mod tests {
     #[test]
     fn patterns() {
         assert!(is_name("firehose_delivery_role+=,.@-"));
-        assert!(!is_name("a b") && !is_name("") && !is_name("a/b"));
+        assert!(!is_name("a b") && !is_name("") && !is_name("a/b") && !is_name("rôle"));
         assert!(is_path("/") && is_path("/a/b/"));
         assert!(!is_path("a/") && !is_path("/a") && !is_path("//x y/"));
         assert!(is_policy_path("/") && is_policy_path("/streams/kinesis/"));
