@@ -3,51 +3,18 @@
 //! binary is killed with `kill -9` while producers put and batches are being delivered, and then
 //! restarted.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Stdio;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::{ExtendedS3DestinationConfiguration, Record};
-use tokio::process::{Child, Command};
+use support::process::EmulatorProcess;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn spawn(port: u16, dir: &std::path::Path) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
-        .args([
-            "emulator",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--relax-limits",
-            "--firehose-flush-interval",
-            "50ms",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the emulator binary starts");
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the emulator did not listen on {port}");
-}
+/// The flags every run here uses: no per-shard limits, buffers delivered within 50 ms.
+const FLAGS: [&str; 3] = ["--relax-limits", "--firehose-flush-interval", "50ms"];
 
 fn firehose(port: u16) -> aws_sdk_firehose::Client {
     let config = aws_sdk_firehose::Config::builder()
@@ -111,11 +78,48 @@ async fn delivered(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, us
     }
 }
 
+/// After the restart: waits until every acknowledged record is in `bucket`, then asserts none
+/// is missing (`lost` says what a missing one means) and, after a further wait, none appears
+/// twice.
+async fn assert_delivered_exactly_once(
+    s3c: &aws_sdk_s3::Client,
+    bucket: &str,
+    acknowledged: &BTreeSet<String>,
+    lost: &str,
+) {
+    let mut counts = BTreeMap::new();
+    for _ in 0..200 {
+        counts = delivered(s3c, bucket).await;
+        if acknowledged.iter().all(|id| counts.contains_key(id)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let missing: Vec<_> = acknowledged
+        .iter()
+        .filter(|id| !counts.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} {lost}, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    // Let any further (wrong) delivery happen before checking for duplicates.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = delivered(s3c, bucket).await;
+    let duplicated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        duplicated.is_empty(),
+        "records delivered twice: {duplicated:?}"
+    );
+}
+
 #[tokio::test]
 async fn acknowledged_records_are_delivered_exactly_once_across_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = spawn(port, dir.path()).await;
+    let mut emulator = EmulatorProcess::start(dir.path(), &FLAGS).await;
+    let port = emulator.port();
     let (client, s3c) = (firehose(port), s3(port));
     s3c.create_bucket().bucket("sink").send().await.unwrap();
     client
@@ -163,38 +167,18 @@ async fn acknowledged_records_are_delivered_exactly_once_across_kill_9() {
         })
     };
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    child.kill().await.unwrap();
+    emulator.kill_9().await;
     let acknowledged = producer.await.unwrap();
     assert!(acknowledged.len() > 100, "the producer made progress");
 
-    let _child = spawn(port, dir.path()).await;
-    let s3c = s3(port);
-    let mut counts = BTreeMap::new();
-    for _ in 0..200 {
-        counts = delivered(&s3c, "sink").await;
-        if acknowledged.iter().all(|id| counts.contains_key(id)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let missing: Vec<_> = acknowledged
-        .iter()
-        .filter(|id| !counts.contains_key(*id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged records lost, e.g. {:?}",
-        missing.len(),
-        missing.first()
-    );
-    // Let any further (wrong) delivery happen before checking for duplicates.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let counts = delivered(&s3c, "sink").await;
-    let duplicated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(
-        duplicated.is_empty(),
-        "records delivered twice: {duplicated:?}"
-    );
+    emulator.restart().await;
+    assert_delivered_exactly_once(
+        &s3(port),
+        "sink",
+        &acknowledged,
+        "acknowledged records lost",
+    )
+    .await;
 }
 
 fn kinesis(port: u16) -> aws_sdk_kinesis::Client {
@@ -211,8 +195,8 @@ fn kinesis(port: u16) -> aws_sdk_kinesis::Client {
 #[tokio::test]
 async fn a_kinesis_source_loses_and_repeats_nothing_across_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = spawn(port, dir.path()).await;
+    let mut emulator = EmulatorProcess::start(dir.path(), &FLAGS).await;
+    let port = emulator.port();
     let (client, s3c, kinesis) = (firehose(port), s3(port), kinesis(port));
     s3c.create_bucket()
         .bucket("from-source")
@@ -280,35 +264,16 @@ async fn a_kinesis_source_loses_and_repeats_nothing_across_kill_9() {
         })
     };
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    child.kill().await.unwrap();
+    emulator.kill_9().await;
     let acknowledged = producer.await.unwrap();
     assert!(acknowledged.len() > 100, "the producer made progress");
 
-    let _child = spawn(port, dir.path()).await;
-    let s3c = s3(port);
-    let mut counts = BTreeMap::new();
-    for _ in 0..200 {
-        counts = delivered(&s3c, "from-source").await;
-        if acknowledged.iter().all(|id| counts.contains_key(id)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let missing: Vec<_> = acknowledged
-        .iter()
-        .filter(|id| !counts.contains_key(*id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged source records never delivered, e.g. {:?}",
-        missing.len(),
-        missing.first()
-    );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let counts = delivered(&s3c, "from-source").await;
-    let duplicated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(
-        duplicated.is_empty(),
-        "records delivered twice: {duplicated:?}"
-    );
+    emulator.restart().await;
+    assert_delivered_exactly_once(
+        &s3(port),
+        "from-source",
+        &acknowledged,
+        "acknowledged source records never delivered",
+    )
+    .await;
 }
