@@ -52,13 +52,14 @@ async fn status(client: &Client, name: &str) -> StreamStatus {
         .stream_status
 }
 
-/// Polls until the stream is ACTIVE (transitions are lazy, so this is quick).
+/// Polls until the stream is ACTIVE (transitions are lazy, so this is quick), no faster than
+/// AWS's 20 DescribeStreamSummary calls per second, which the emulator enforces.
 async fn wait_active(client: &Client, name: &str) {
     for _ in 0..200 {
         if status(client, name).await == StreamStatus::Active {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
     }
     panic!("{name} did not become ACTIVE");
 }

@@ -139,9 +139,12 @@ pub async fn request(
     }
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
+    // The emulator may answer (a body over its limit: 413) and close before it has read the
+    // whole body, so a failed body write or a reset after the answer is not the test's concern:
+    // the answer is, and `parse_response` insists on a complete one.
+    let _ = stream.write_all(body).await;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
+    let _ = stream.read_to_end(&mut raw).await;
     parse_response(&raw)
 }
 
