@@ -228,7 +228,10 @@ async fn tag_drift_is_corrected_on_the_full_drift_check() {
             .send()
     })
     .await;
+    // Poll at AWS's ListTagsForStream rate less the operator's share (5/s per account), so the
+    // test's reads do not throttle the drift check it is waiting for.
     let removed = wait_for(Duration::from_secs(30), || async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
         (!aws_tags(&aws, "drifty").await.contains(&"rogue".to_owned())).then_some(())
     })
     .await;

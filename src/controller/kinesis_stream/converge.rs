@@ -40,6 +40,10 @@ pub struct Known {
     deep: Option<(Instant, Option<i64>)>,
     /// Consecutive passes that found the stream in a transition.
     polls: u32,
+    /// The object generation this process last reported Ready: a later change to AWS for the
+    /// same generation corrects drift, even when a transient error in between (a throttled
+    /// read) left the status saying Retrying.
+    pub ready_generation: Option<i64>,
 }
 
 impl Known {
@@ -204,6 +208,7 @@ impl Pass<'_> {
             policy: Some(None),
             deep: Some((Instant::now(), self.obj.meta().generation)),
             polls: 0,
+            ready_generation: self.known.ready_generation,
         };
         self.notes.push(Note {
             reason: "Created",

@@ -171,10 +171,20 @@ async fn apply(obj: Arc<KinesisStream>, state: &State) -> Result<Action, Error> 
         })
     );
     let poll = known.next_poll(in_transition);
-    state.known.lock().insert(uid.clone(), known);
     // A change made while the object was already Ready for its current generation corrects
     // drift: someone changed or deleted the stream outside the operator.
-    let drift = was_ready(&obj);
+    let generation = obj.meta().generation;
+    let drift = was_ready(&obj) || (generation.is_some() && known.ready_generation == generation);
+    if matches!(
+        &converged,
+        Ok(Outcome {
+            health: Health::Ready { .. },
+            ..
+        })
+    ) {
+        known.ready_generation = generation;
+    }
+    state.known.lock().insert(uid.clone(), known);
     let reference = obj.object_ref(&());
     for note in notes {
         let reason = if drift { "DriftCorrected" } else { note.reason };
