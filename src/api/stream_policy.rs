@@ -77,7 +77,10 @@ pub struct StreamPolicySpec {
     /// ListStreamConsumers. `Write`: kinesis:PutRecord, PutRecords. `Describe`:
     /// kinesis:DescribeStream, DescribeStreamSummary, ListShards, ListTagsForStream,
     /// DescribeStreamConsumer, ListStreamConsumers. `Admin`: every `kinesis:*` action on the
-    /// stream. Exactly one of `statements` or `document`.
+    /// stream. SubscribeToShard and DescribeStreamConsumer are granted on the stream's
+    /// consumers (`<stream ARN>/consumer/*`), the resource IAM checks them against; the others
+    /// on the stream ARN. The same grants always render the same document, whatever their
+    /// order. Exactly one of `statements` or `document`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 50))]
     pub statements: Option<Vec<PolicyStatement>>,

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_kinesis::types::{ScalingType, StreamMode, StreamModeDetails};
-
 use std::sync::Arc;
 
-use super::errors::{AwsCallError, ErrorClass, classify};
+use aws_sdk_kinesis::types::{ScalingType, StreamMode, StreamModeDetails};
+
+use super::call::Caller;
+use super::errors::AwsCallError;
 use super::rate_limit::RateLimiter;
 use crate::controller::metrics::Metrics;
 
@@ -52,46 +52,12 @@ pub struct ConsumerView {
     pub status: String,
 }
 
-/// Maps an SDK error to an [`AwsCallError`].
-fn error<E, R>(operation: &'static str, e: SdkError<E, R>) -> AwsCallError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match &e {
-        SdkError::ServiceError(service) => {
-            let err = service.err();
-            let code = err.code().unwrap_or("Unknown").to_owned();
-            let message = err.message().unwrap_or_default().to_owned();
-            AwsCallError {
-                operation,
-                class: classify(&code, None, &message),
-                code,
-                message,
-            }
-        }
-        SdkError::ResponseError(_) => AwsCallError {
-            operation,
-            code: String::new(),
-            message: format!("{e}"),
-            class: ErrorClass::Transient,
-        },
-        _ => AwsCallError {
-            operation,
-            code: String::new(),
-            message: format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(&e)),
-            class: ErrorClass::Transient,
-        },
-    }
-}
-
 /// The Kinesis calls the controller makes, in one region, each rate-limited below AWS's quota
 /// and counted in the metrics.
 #[derive(Clone)]
 pub struct KinesisApi {
     client: aws_sdk_kinesis::Client,
-    metrics: Arc<Metrics>,
-    limiter: Arc<RateLimiter>,
+    caller: Caller,
 }
 
 impl KinesisApi {
@@ -103,58 +69,14 @@ impl KinesisApi {
     ) -> Self {
         KinesisApi {
             client,
-            metrics,
-            limiter,
-        }
-    }
-
-    /// Makes one call of `operation`: waits for its rate limit, sends it, and counts and
-    /// classifies the outcome.
-    async fn call<T, E, R, Fut>(
-        &self,
-        operation: &'static str,
-        send: impl FnOnce() -> Fut,
-    ) -> Result<T, AwsCallError>
-    where
-        Fut: Future<Output = Result<T, SdkError<E, R>>>,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        self.limiter.acquire(operation).await;
-        match send().await {
-            Ok(out) => {
-                self.metrics.aws_call(operation, "ok");
-                Ok(out)
-            }
-            Err(e) => {
-                let e = error(operation, e);
-                self.metrics.aws_call(operation, e.class.as_str());
-                Err(e)
-            }
-        }
-    }
-
-    /// A call whose NotFound answer means "already as wanted" (`None`).
-    async fn call_unless_gone<T, E, R, Fut>(
-        &self,
-        operation: &'static str,
-        send: impl FnOnce() -> Fut,
-    ) -> Result<Option<T>, AwsCallError>
-    where
-        Fut: Future<Output = Result<T, SdkError<E, R>>>,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        match self.call(operation, send).await {
-            Ok(out) => Ok(Some(out)),
-            Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-            Err(e) => Err(e),
+            caller: Caller::new(metrics, limiter),
         }
     }
 
     /// The stream named `name`, or `None` when it does not exist.
     pub async fn describe(&self, name: &str) -> Result<Option<StreamView>, AwsCallError> {
         let out = self
+            .caller
             .call_unless_gone("kinesis:DescribeStreamSummary", || {
                 self.client
                     .describe_stream_summary()
@@ -193,6 +115,7 @@ impl KinesisApi {
     /// The stream's tags.
     pub async fn tags(&self, name: &str) -> Result<BTreeMap<String, String>, AwsCallError> {
         let out = self
+            .caller
             .call("kinesis:ListTagsForStream", || {
                 self.client
                     .list_tags_for_stream()
@@ -221,36 +144,39 @@ impl KinesisApi {
         if stream.max_record_kib != 1024 {
             request = request.max_record_size_in_kib(stream.max_record_kib);
         }
-        self.call("kinesis:CreateStream", || request.send())
+        self.caller
+            .call("kinesis:CreateStream", || request.send())
             .await
             .map(drop)
     }
 
     /// Deletes a stream (and its consumers); a stream already gone is not an error.
     pub async fn delete(&self, name: &str) -> Result<(), AwsCallError> {
-        self.call_unless_gone("kinesis:DeleteStream", || {
-            self.client
-                .delete_stream()
-                .stream_name(name)
-                .enforce_consumer_deletion(true)
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call_unless_gone("kinesis:DeleteStream", || {
+                self.client
+                    .delete_stream()
+                    .stream_name(name)
+                    .enforce_consumer_deletion(true)
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// One UpdateShardCount step.
     pub async fn update_shard_count(&self, name: &str, target: i32) -> Result<(), AwsCallError> {
-        self.call("kinesis:UpdateShardCount", || {
-            self.client
-                .update_shard_count()
-                .stream_name(name)
-                .target_shard_count(target)
-                .scaling_type(ScalingType::UniformScaling)
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call("kinesis:UpdateShardCount", || {
+                self.client
+                    .update_shard_count()
+                    .stream_name(name)
+                    .target_shard_count(target)
+                    .scaling_type(ScalingType::UniformScaling)
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// Moves retention from `current` to `target` hours.
@@ -261,39 +187,42 @@ impl KinesisApi {
         target: i32,
     ) -> Result<(), AwsCallError> {
         if target > current {
-            self.call("kinesis:IncreaseStreamRetentionPeriod", || {
-                self.client
-                    .increase_stream_retention_period()
-                    .stream_name(name)
-                    .retention_period_hours(target)
-                    .send()
-            })
-            .await
-            .map(drop)
+            self.caller
+                .call("kinesis:IncreaseStreamRetentionPeriod", || {
+                    self.client
+                        .increase_stream_retention_period()
+                        .stream_name(name)
+                        .retention_period_hours(target)
+                        .send()
+                })
+                .await
+                .map(drop)
         } else {
-            self.call("kinesis:DecreaseStreamRetentionPeriod", || {
-                self.client
-                    .decrease_stream_retention_period()
-                    .stream_name(name)
-                    .retention_period_hours(target)
-                    .send()
-            })
-            .await
-            .map(drop)
+            self.caller
+                .call("kinesis:DecreaseStreamRetentionPeriod", || {
+                    self.client
+                        .decrease_stream_retention_period()
+                        .stream_name(name)
+                        .retention_period_hours(target)
+                        .send()
+                })
+                .await
+                .map(drop)
         }
     }
 
     /// Switches the capacity mode.
     pub async fn set_mode(&self, arn: &str, on_demand: bool) -> Result<(), AwsCallError> {
-        self.call("kinesis:UpdateStreamMode", || {
-            self.client
-                .update_stream_mode()
-                .stream_arn(arn)
-                .stream_mode_details(mode_details(on_demand))
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call("kinesis:UpdateStreamMode", || {
+                self.client
+                    .update_stream_mode()
+                    .stream_arn(arn)
+                    .stream_mode_details(mode_details(on_demand))
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// Encrypts the stream with `key_id`, or stops encryption with the current key.
@@ -305,27 +234,29 @@ impl KinesisApi {
     ) -> Result<(), AwsCallError> {
         let kms = aws_sdk_kinesis::types::EncryptionType::Kms;
         if start {
-            self.call("kinesis:StartStreamEncryption", || {
-                self.client
-                    .start_stream_encryption()
-                    .stream_name(name)
-                    .encryption_type(kms)
-                    .key_id(key_id)
-                    .send()
-            })
-            .await
-            .map(drop)
+            self.caller
+                .call("kinesis:StartStreamEncryption", || {
+                    self.client
+                        .start_stream_encryption()
+                        .stream_name(name)
+                        .encryption_type(kms)
+                        .key_id(key_id)
+                        .send()
+                })
+                .await
+                .map(drop)
         } else {
-            self.call("kinesis:StopStreamEncryption", || {
-                self.client
-                    .stop_stream_encryption()
-                    .stream_name(name)
-                    .encryption_type(kms)
-                    .key_id(key_id)
-                    .send()
-            })
-            .await
-            .map(drop)
+            self.caller
+                .call("kinesis:StopStreamEncryption", || {
+                    self.client
+                        .stop_stream_encryption()
+                        .stream_name(name)
+                        .encryption_type(kms)
+                        .key_id(key_id)
+                        .send()
+                })
+                .await
+                .map(drop)
         }
     }
 
@@ -341,52 +272,56 @@ impl KinesisApi {
             .map(|m| aws_sdk_kinesis::types::MetricsName::from(m.as_str()))
             .collect();
         if enable {
-            self.call("kinesis:EnableEnhancedMonitoring", || {
-                self.client
-                    .enable_enhanced_monitoring()
-                    .stream_name(name)
-                    .set_shard_level_metrics(Some(metrics))
-                    .send()
-            })
-            .await
-            .map(drop)
+            self.caller
+                .call("kinesis:EnableEnhancedMonitoring", || {
+                    self.client
+                        .enable_enhanced_monitoring()
+                        .stream_name(name)
+                        .set_shard_level_metrics(Some(metrics))
+                        .send()
+                })
+                .await
+                .map(drop)
         } else {
-            self.call("kinesis:DisableEnhancedMonitoring", || {
-                self.client
-                    .disable_enhanced_monitoring()
-                    .stream_name(name)
-                    .set_shard_level_metrics(Some(metrics))
-                    .send()
-            })
-            .await
-            .map(drop)
+            self.caller
+                .call("kinesis:DisableEnhancedMonitoring", || {
+                    self.client
+                        .disable_enhanced_monitoring()
+                        .stream_name(name)
+                        .set_shard_level_metrics(Some(metrics))
+                        .send()
+                })
+                .await
+                .map(drop)
         }
     }
 
     /// Sets the largest record size.
     pub async fn set_max_record_size(&self, arn: &str, kib: i32) -> Result<(), AwsCallError> {
-        self.call("kinesis:UpdateMaxRecordSize", || {
-            self.client
-                .update_max_record_size()
-                .stream_arn(arn)
-                .max_record_size_in_kib(kib)
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call("kinesis:UpdateMaxRecordSize", || {
+                self.client
+                    .update_max_record_size()
+                    .stream_arn(arn)
+                    .max_record_size_in_kib(kib)
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// Sets the warm throughput of an OnDemand stream (0 turns it off).
     pub async fn set_warm_throughput(&self, arn: &str, mibps: i32) -> Result<(), AwsCallError> {
-        self.call("kinesis:UpdateStreamWarmThroughput", || {
-            self.client
-                .update_stream_warm_throughput()
-                .stream_arn(arn)
-                .warm_throughput_mibps(mibps)
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call("kinesis:UpdateStreamWarmThroughput", || {
+                self.client
+                    .update_stream_warm_throughput()
+                    .stream_arn(arn)
+                    .warm_throughput_mibps(mibps)
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// Adds or changes tags.
@@ -395,28 +330,30 @@ impl KinesisApi {
         name: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), AwsCallError> {
-        self.call("kinesis:AddTagsToStream", || {
-            self.client
-                .add_tags_to_stream()
-                .stream_name(name)
-                .set_tags(Some(tags.clone().into_iter().collect()))
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call("kinesis:AddTagsToStream", || {
+                self.client
+                    .add_tags_to_stream()
+                    .stream_name(name)
+                    .set_tags(Some(tags.clone().into_iter().collect()))
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// Removes tags.
     pub async fn remove_tags(&self, name: &str, keys: &[String]) -> Result<(), AwsCallError> {
-        self.call("kinesis:RemoveTagsFromStream", || {
-            self.client
-                .remove_tags_from_stream()
-                .stream_name(name)
-                .set_tag_keys(Some(keys.to_vec()))
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call("kinesis:RemoveTagsFromStream", || {
+                self.client
+                    .remove_tags_from_stream()
+                    .stream_name(name)
+                    .set_tag_keys(Some(keys.to_vec()))
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// The stream's enhanced fan-out consumers.
@@ -429,6 +366,7 @@ impl KinesisApi {
                 None => self.client.list_stream_consumers().stream_arn(stream_arn),
             };
             let out = self
+                .caller
                 .call("kinesis:ListStreamConsumers", || request.send())
                 .await?;
             consumers.extend(out.consumers.unwrap_or_default().into_iter().map(consumer));
@@ -446,6 +384,7 @@ impl KinesisApi {
         name: &str,
     ) -> Result<ConsumerView, AwsCallError> {
         let out = self
+            .caller
             .call("kinesis:RegisterStreamConsumer", || {
                 self.client
                     .register_stream_consumer()
@@ -470,20 +409,22 @@ impl KinesisApi {
         stream_arn: &str,
         name: &str,
     ) -> Result<(), AwsCallError> {
-        self.call_unless_gone("kinesis:DeregisterStreamConsumer", || {
-            self.client
-                .deregister_stream_consumer()
-                .stream_arn(stream_arn)
-                .consumer_name(name)
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call_unless_gone("kinesis:DeregisterStreamConsumer", || {
+                self.client
+                    .deregister_stream_consumer()
+                    .stream_arn(stream_arn)
+                    .consumer_name(name)
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// The stream's resource policy, `None` when it has none.
     pub async fn resource_policy(&self, arn: &str) -> Result<Option<String>, AwsCallError> {
         let out = self
+            .caller
             .call_unless_gone("kinesis:GetResourcePolicy", || {
                 self.client.get_resource_policy().resource_arn(arn).send()
             })
@@ -495,27 +436,29 @@ impl KinesisApi {
 
     /// Sets the stream's resource policy.
     pub async fn put_resource_policy(&self, arn: &str, policy: &str) -> Result<(), AwsCallError> {
-        self.call("kinesis:PutResourcePolicy", || {
-            self.client
-                .put_resource_policy()
-                .resource_arn(arn)
-                .policy(policy)
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call("kinesis:PutResourcePolicy", || {
+                self.client
+                    .put_resource_policy()
+                    .resource_arn(arn)
+                    .policy(policy)
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// Removes the stream's resource policy; none there is not an error.
     pub async fn delete_resource_policy(&self, arn: &str) -> Result<(), AwsCallError> {
-        self.call_unless_gone("kinesis:DeleteResourcePolicy", || {
-            self.client
-                .delete_resource_policy()
-                .resource_arn(arn)
-                .send()
-        })
-        .await
-        .map(drop)
+        self.caller
+            .call_unless_gone("kinesis:DeleteResourcePolicy", || {
+                self.client
+                    .delete_resource_policy()
+                    .resource_arn(arn)
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 }
 

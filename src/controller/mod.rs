@@ -8,3 +8,4 @@ pub mod kinesis_stream;
 pub mod lease;
 pub mod metrics;
 pub mod policy_doc;
+pub mod stream_policy;

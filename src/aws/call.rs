@@ -1,0 +1,107 @@
+//! How every facade makes a call: wait for the operation's rate limit, send, count the outcome
+//! in the metrics and classify a failure. One place, so that Kinesis, Firehose and IAM calls are
+//! paced, counted and classified alike.
+
+use std::sync::Arc;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::errors::{AwsCallError, ErrorClass, classify};
+use super::rate_limit::RateLimiter;
+use crate::controller::metrics::Metrics;
+
+/// Paces, counts and classifies the calls of one service in one region.
+#[derive(Clone)]
+pub struct Caller {
+    metrics: Arc<Metrics>,
+    limiter: Arc<RateLimiter>,
+}
+
+impl Caller {
+    /// Calls paced by `limiter` and counted in `metrics`.
+    pub fn new(metrics: Arc<Metrics>, limiter: Arc<RateLimiter>) -> Self {
+        Caller { metrics, limiter }
+    }
+
+    /// Makes one call of `operation` (`service:Operation`): waits for its rate limit, sends
+    /// it, and counts and classifies the outcome.
+    pub async fn call<T, E, R, Fut>(
+        &self,
+        operation: &'static str,
+        send: impl FnOnce() -> Fut,
+    ) -> Result<T, AwsCallError>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        self.limiter.acquire(operation).await;
+        match send().await {
+            Ok(out) => {
+                self.metrics.aws_call(operation, "ok");
+                Ok(out)
+            }
+            Err(e) => {
+                let e = error(operation, e);
+                self.metrics.aws_call(operation, e.class.as_str());
+                Err(e)
+            }
+        }
+    }
+
+    /// A call whose NotFound answer means "already as wanted" (`None`).
+    pub async fn call_unless_gone<T, E, R, Fut>(
+        &self,
+        operation: &'static str,
+        send: impl FnOnce() -> Fut,
+    ) -> Result<Option<T>, AwsCallError>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match self.call(operation, send).await {
+            Ok(out) => Ok(Some(out)),
+            Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Maps an SDK error to an [`AwsCallError`]: AWS's code and message verbatim when AWS
+/// answered, the transport failure in words otherwise.
+fn error<E, R>(operation: &'static str, e: SdkError<E, R>) -> AwsCallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match &e {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            let code = err.code().unwrap_or("Unknown").to_owned();
+            let message = err.message().unwrap_or_default().to_owned();
+            AwsCallError {
+                operation,
+                class: classify(&code, None, &message),
+                code,
+                message,
+            }
+        }
+        SdkError::ResponseError(_) => AwsCallError {
+            operation,
+            code: String::new(),
+            message: format!("{e}"),
+            class: ErrorClass::Transient,
+        },
+        _ => AwsCallError {
+            operation,
+            code: String::new(),
+            message: format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ),
+            class: ErrorClass::Transient,
+        },
+    }
+}
