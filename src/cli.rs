@@ -179,7 +179,7 @@ fn run_operator(args: RunArgs) -> ExitCode {
                 None => wait_for_signal().await,
             }
         };
-        crate::controller::kinesis_stream::run(
+        crate::controller::run(
             ctx,
             args.watch_namespace.as_deref(),
             args.max_concurrent_reconciles,

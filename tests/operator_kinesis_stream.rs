@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use kinesis_operator::api::KinesisStream;
-use kinesis_operator::controller::kinesis_stream;
+use kinesis_operator::controller::runtime;
 use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
@@ -45,7 +45,7 @@ async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
             .metadata
             .finalizers
             .unwrap_or_default()
-            .contains(&kinesis_stream::FINALIZER.to_owned())
+            .contains(&runtime::FINALIZER.to_owned())
     );
     let tags = aws
         .list_tags_for_stream()

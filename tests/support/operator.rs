@@ -10,7 +10,6 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kinesis_operator::api::KinesisStream;
 use kinesis_operator::controller::context::{Context, Settings};
-use kinesis_operator::controller::kinesis_stream;
 use kinesis_operator::controller::metrics::Metrics;
 use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, Patch, PatchParams};
@@ -61,7 +60,7 @@ impl Operator {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let namespace = namespace.to_owned();
         let task = tokio::spawn(async move {
-            kinesis_stream::run(ctx, Some(&namespace), 4, async move {
+            kinesis_operator::controller::run(ctx, Some(&namespace), 4, async move {
                 let _ = stopped.await;
             })
             .await;

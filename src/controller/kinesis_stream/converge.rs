@@ -15,13 +15,14 @@ use kube::{Resource, ResourceExt};
 
 use super::diff::{self, SettingsStep};
 use super::plan;
-use super::{POLL, stream_name};
+use super::stream_name;
 use crate::api::kinesis_stream::{ConsumerStatus, KinesisStream, ScalingStatus, StreamMode};
 use crate::api::shared::{OWNER_TAG, OWNER_UID_TAG};
 use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::kinesis::{ConsumerView, KinesisApi, NewStream, StreamView};
-use crate::controller::conditions::Health;
 use crate::controller::policy_doc;
+use crate::controller::runtime::outcome::POLL;
+use crate::controller::runtime::{Note, Outcome, Requeue, Tracked};
 
 /// What this process knows of an object's stream between passes.
 #[derive(Clone, Debug, Default)]
@@ -38,12 +39,6 @@ pub struct Known {
     /// When tags, consumers and the resource policy were last read from AWS, and for which
     /// generation of the object.
     deep: Option<(Instant, Option<i64>)>,
-    /// Consecutive passes that found the stream in a transition.
-    polls: u32,
-    /// The object generation this process last reported Ready: a later change to AWS for the
-    /// same generation corrects drift, even when a transient error in between (a throttled
-    /// read) left the status saying Retrying.
-    pub ready_generation: Option<i64>,
 }
 
 impl Known {
@@ -53,33 +48,17 @@ impl Known {
             .as_ref()
             .is_some_and(|(arn, created)| *arn == view.arn && *created == view.created_at)
     }
-
-    /// How long to wait before looking at a stream in a transition again: every second at
-    /// first, then less often for long transitions (AWS creates and re-shards take seconds to
-    /// minutes), at most every 5 s. `in_transition` false resets the count.
-    pub fn next_poll(&mut self, in_transition: bool) -> Duration {
-        if !in_transition {
-            self.polls = 0;
-            return POLL;
-        }
-        self.polls = self.polls.saturating_add(1);
-        match self.polls {
-            0..=3 => POLL,
-            4..=6 => POLL * 2,
-            7..=9 => POLL * 4,
-            _ => POLL * 5,
-        }
-    }
 }
 
 /// What a pass saw of the stream.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub enum Observed {
     /// DescribeStreamSummary's answer.
     Seen(StreamView),
     /// The stream does not exist (yet).
     Absent,
     /// The pass failed before it could look.
+    #[default]
     Unknown,
 }
 
@@ -93,67 +72,26 @@ impl Observed {
     }
 }
 
-/// What one pass concluded.
-pub struct Outcome {
+/// What a pass reports besides the conditions: the stream's status fields.
+#[derive(Debug, Default)]
+pub struct Report {
     /// What it saw.
     pub observed: Observed,
-    /// The conditions to report.
-    pub health: Health,
     /// Re-sharding progress.
     pub scaling: Option<ScalingStatus>,
     /// Consumers to report; `None` keeps the previous list.
     pub consumers: Option<Vec<ConsumerStatus>>,
     /// UpdateShardCount calls of the last 24 hours; `None` keeps the previous list.
     pub shard_updates: Option<Vec<Timestamp>>,
-    /// When to look again; `None` means at the resync interval (or on change, when stalled).
-    pub requeue: Option<Duration>,
 }
 
-impl Outcome {
-    /// Work under way: look again soon.
-    pub fn progressing(observed: Observed, reason: &str, message: String) -> Self {
-        Outcome {
-            requeue: Some(POLL),
-            ..Outcome::reporting(
-                observed,
-                Health::Progressing {
-                    reason: reason.to_owned(),
-                    message,
-                },
-            )
+impl From<Observed> for Report {
+    fn from(observed: Observed) -> Self {
+        Report {
+            observed,
+            ..Report::default()
         }
     }
-
-    /// Nothing changes until a human changes something.
-    pub fn stalled(observed: Observed, reason: &str, message: String) -> Self {
-        Outcome::reporting(
-            observed,
-            Health::Stalled {
-                reason: reason.to_owned(),
-                message,
-            },
-        )
-    }
-
-    /// `health`, with nothing else to report and no requeue of its own.
-    pub fn reporting(observed: Observed, health: Health) -> Self {
-        Outcome {
-            observed,
-            health,
-            scaling: None,
-            consumers: None,
-            shard_updates: None,
-            requeue: None,
-        }
-    }
-}
-
-/// An AWS change a pass made, for a Kubernetes event.
-pub struct Note {
-    /// Event reason, e.g. `Created`.
-    pub reason: &'static str,
-    /// What was done.
-    pub message: String,
 }
 
 /// The inputs of a pass.
@@ -163,7 +101,7 @@ pub struct Pass<'a> {
     /// Kinesis in the object's region.
     pub aws: &'a KinesisApi,
     /// What this process knew of the stream; updated by the pass.
-    pub known: &'a mut Known,
+    pub known: &'a mut Tracked<Known>,
     /// AWS changes made, for events.
     pub notes: &'a mut Vec<Note>,
     /// How often tags, consumers and the resource policy are read even if nothing changed.
@@ -185,7 +123,7 @@ pub fn desired_tags(obj: &KinesisStream) -> BTreeMap<String, String> {
 
 impl Pass<'_> {
     /// Sends CreateStream and remembers that this process created the stream.
-    async fn create(&mut self, name: &str) -> Result<Outcome, AwsCallError> {
+    async fn create(&mut self, name: &str) -> Result<Outcome<Report>, AwsCallError> {
         let spec = &self.obj.spec;
         let on_demand = spec.mode == StreamMode::OnDemand;
         let tags = desired_tags(self.obj);
@@ -201,31 +139,27 @@ impl Pass<'_> {
                 },
             )
             .await?;
-        *self.known = Known {
+        self.known.restart(Known {
             owned: None,
             created: true,
             tags: Some(tags),
             policy: Some(None),
             deep: Some((Instant::now(), self.obj.meta().generation)),
-            polls: 0,
-            ready_generation: self.known.ready_generation,
-        };
-        self.notes.push(Note {
-            reason: "Created",
-            message: format!("CreateStream {name}"),
         });
-        Ok(Outcome {
-            consumers: Some(Vec::new()),
-            ..Outcome::progressing(
-                Observed::Absent,
-                "Creating",
-                format!("CreateStream {name} sent"),
-            )
-        })
+        self.notes
+            .push(Note::new("Created", format!("CreateStream {name}")));
+        Ok(Outcome::progressing(
+            Report {
+                consumers: Some(Vec::new()),
+                ..Observed::Absent.into()
+            },
+            "Creating",
+            format!("CreateStream {name} sent"),
+        ))
     }
 
     /// Takes the next step toward the spec.
-    pub async fn converge(mut self) -> Result<Outcome, AwsCallError> {
+    pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
         let obj = self.obj;
         let name = stream_name(obj);
         let never_seen = obj
@@ -276,7 +210,7 @@ impl Pass<'_> {
                         .map_or_else(|| "no owner tag".to_owned(), |o| format!("owned by {o}"));
                     // Not ours: its ARN and settings are not reported as this object's.
                     return Ok(Outcome::stalled(
-                        Observed::Unknown,
+                        Observed::Unknown.into(),
                         "AlreadyExists",
                         format!(
                             "stream {name} already exists in AWS and is not this object's ({owner}); set spec.adopt: true to take it over, or choose another spec.streamName"
@@ -288,12 +222,10 @@ impl Pass<'_> {
                     .filter(|(k, _)| k == OWNER_TAG || k == OWNER_UID_TAG)
                     .collect();
                 self.aws.add_tags(&name, &ownership).await?;
-                self.notes.push(Note {
-                    reason: "Adopted",
-                    message: format!(
-                        "took over stream {name} (spec.adopt) and tagged it as this object's"
-                    ),
-                });
+                self.notes.push(Note::new(
+                    "Adopted",
+                    format!("took over stream {name} (spec.adopt) and tagged it as this object's"),
+                ));
                 let mut tags = tags;
                 tags.extend(ownership);
                 self.known.tags = Some(tags);
@@ -330,48 +262,49 @@ impl Pass<'_> {
                 pending.name,
                 pending.status.as_deref().unwrap_or("being registered")
             );
-            return Ok(Outcome {
-                consumers,
-                ..Outcome::progressing(Observed::Seen(view), "Updating", message)
-            });
+            return Ok(Outcome::progressing(
+                Report {
+                    consumers,
+                    ..Observed::Seen(view).into()
+                },
+                "Updating",
+                message,
+            ));
         }
-        Ok(Outcome {
-            health: Health::Ready {
-                reason: "Active".to_owned(),
-                message: format!("stream {name} is ACTIVE and matches the spec"),
+        Ok(Outcome::ready(
+            Report {
+                consumers,
+                ..Observed::Seen(view).into()
             },
-            observed: Observed::Seen(view),
-            scaling: None,
-            consumers,
-            shard_updates: None,
-            requeue: None,
-        })
+            "Active",
+            format!("stream {name} is ACTIVE and matches the spec"),
+        ))
     }
 
     /// The outcome while the stream is in a transition (CREATING, UPDATING, DELETING).
-    fn transition(&self, view: &StreamView) -> Option<Outcome> {
+    fn transition(&self, view: &StreamView) -> Option<Outcome<Report>> {
         let spec = &self.obj.spec;
         let (reason, message) = match view.status.as_str() {
             "ACTIVE" => return None,
             "UPDATING" => match (spec.mode, spec.shard_count) {
                 (StreamMode::Provisioned, Some(target)) if view.open_shards != target => {
                     let steps = plan::route(view.open_shards, target);
-                    return Some(Outcome {
-                        scaling: Some(ScalingStatus {
-                            from: view.open_shards,
-                            to: target,
-                            steps: steps.clone(),
-                            next_step_after: None,
-                        }),
-                        ..Outcome::progressing(
-                            Observed::Seen(view.clone()),
-                            "Scaling",
-                            format!(
-                                "re-sharding: {} open shards, next {steps:?}",
-                                view.open_shards
-                            ),
-                        )
-                    });
+                    return Some(Outcome::progressing(
+                        Report {
+                            scaling: Some(ScalingStatus {
+                                from: view.open_shards,
+                                to: target,
+                                steps: steps.clone(),
+                                next_step_after: None,
+                            }),
+                            ..Observed::Seen(view.clone()).into()
+                        },
+                        "Scaling",
+                        format!(
+                            "re-sharding: {} open shards, next {steps:?}",
+                            view.open_shards
+                        ),
+                    ));
                 }
                 _ => ("Updating", "stream is UPDATING".to_owned()),
             },
@@ -383,7 +316,7 @@ impl Pass<'_> {
             other => ("Updating", format!("stream is {other}")),
         };
         Some(Outcome::progressing(
-            Observed::Seen(view.clone()),
+            Observed::Seen(view.clone()).into(),
             reason,
             message,
         ))
@@ -394,17 +327,17 @@ impl Pass<'_> {
         &mut self,
         name: &str,
         view: &StreamView,
-    ) -> Result<Option<Outcome>, AwsCallError> {
+    ) -> Result<Option<Outcome<Report>>, AwsCallError> {
         let spec = &self.obj.spec;
         let on_demand = spec.mode == StreamMode::OnDemand;
         if view.on_demand != on_demand {
             self.aws.set_mode(&view.arn, on_demand).await?;
-            self.notes.push(Note {
-                reason: "ModeChanged",
-                message: format!("UpdateStreamMode to {:?}", spec.mode),
-            });
+            self.notes.push(Note::new(
+                "ModeChanged",
+                format!("UpdateStreamMode to {:?}", spec.mode),
+            ));
             return Ok(Some(Outcome::progressing(
-                Observed::Seen(view.clone()),
+                Observed::Seen(view.clone()).into(),
                 "Updating",
                 format!("switching to {:?} mode", spec.mode),
             )));
@@ -429,11 +362,13 @@ impl Pass<'_> {
                 Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(after));
             let wait = self.now.duration_until(after).unsigned_abs();
             return Ok(Some(Outcome {
-                scaling: Some(scaling),
-                shard_updates: Some(updates),
-                requeue: Some(wait.max(POLL)),
+                requeue: Requeue::After(wait.max(POLL)),
                 ..Outcome::stalled(
-                    Observed::Seen(view.clone()),
+                    Report {
+                        scaling: Some(scaling),
+                        shard_updates: Some(updates),
+                        ..Observed::Seen(view.clone()).into()
+                    },
                     "ScalingLimit",
                     format!(
                         "AWS allows {} UpdateShardCount calls per stream per rolling 24 hours and this stream has used them; the route {:?} continues at {after}",
@@ -446,32 +381,34 @@ impl Pass<'_> {
         match self.aws.update_shard_count(name, next).await {
             Ok(()) => {
                 updates.push(self.now);
-                self.notes.push(Note {
-                    reason: "Scaling",
-                    message: format!("UpdateShardCount {} -> {next}", view.open_shards),
-                });
-                Ok(Some(Outcome {
-                    scaling: Some(scaling),
-                    shard_updates: Some(updates),
-                    ..Outcome::progressing(
-                        Observed::Seen(view.clone()),
-                        "Scaling",
-                        format!(
-                            "UpdateShardCount {} -> {next} (route {steps:?})",
-                            view.open_shards
-                        ),
-                    )
-                }))
+                self.notes.push(Note::new(
+                    "Scaling",
+                    format!("UpdateShardCount {} -> {next}", view.open_shards),
+                ));
+                Ok(Some(Outcome::progressing(
+                    Report {
+                        scaling: Some(scaling),
+                        shard_updates: Some(updates),
+                        ..Observed::Seen(view.clone()).into()
+                    },
+                    "Scaling",
+                    format!(
+                        "UpdateShardCount {} -> {next} (route {steps:?})",
+                        view.open_shards
+                    ),
+                )))
             }
             // AWS counts calls this process did not see (another tool, or a lost status
             // write): its word wins; look again in an hour.
             Err(e) if e.class == ErrorClass::Terminal && e.code == "LimitExceededException" => {
                 Ok(Some(Outcome {
-                    scaling: Some(scaling),
-                    shard_updates: Some(updates),
-                    requeue: Some(Duration::from_secs(3600)),
+                    requeue: Requeue::After(Duration::from_secs(3600)),
                     ..Outcome::stalled(
-                        Observed::Seen(view.clone()),
+                        Report {
+                            scaling: Some(scaling),
+                            shard_updates: Some(updates),
+                            ..Observed::Seen(view.clone()).into()
+                        },
                         "ScalingLimit",
                         format!("{}: {}", e.code, e.message),
                     )
@@ -487,21 +424,21 @@ impl Pass<'_> {
         &mut self,
         name: &str,
         view: &StreamView,
-    ) -> Result<Option<Outcome>, AwsCallError> {
+    ) -> Result<Option<Outcome<Report>>, AwsCallError> {
         let spec = &self.obj.spec;
         if view.retention_hours != spec.retention_period_hours {
             self.aws
                 .set_retention(name, view.retention_hours, spec.retention_period_hours)
                 .await?;
-            self.notes.push(Note {
-                reason: "RetentionChanged",
-                message: format!(
+            self.notes.push(Note::new(
+                "RetentionChanged",
+                format!(
                     "retention {} h -> {} h",
                     view.retention_hours, spec.retention_period_hours
                 ),
-            });
+            ));
             return Ok(Some(Outcome::progressing(
-                Observed::Seen(view.clone()),
+                Observed::Seen(view.clone()).into(),
                 "Updating",
                 "changing the retention period".into(),
             )));
@@ -509,10 +446,8 @@ impl Pass<'_> {
         let Some(step) = diff::settings_step(self.obj, view) else {
             return Ok(None);
         };
-        self.notes.push(Note {
-            reason: "SettingsChanged",
-            message: format!("{step:?}"),
-        });
+        self.notes
+            .push(Note::new("SettingsChanged", format!("{step:?}")));
         match step {
             SettingsStep::Encrypt(key) => self.aws.set_encryption(name, &key, true).await?,
             SettingsStep::Decrypt(key) => self.aws.set_encryption(name, &key, false).await?,
@@ -532,7 +467,7 @@ impl Pass<'_> {
             }
         }
         Ok(Some(Outcome::progressing(
-            Observed::Seen(view.clone()),
+            Observed::Seen(view.clone()).into(),
             "Updating",
             "applying stream settings".into(),
         )))
@@ -549,21 +484,21 @@ impl Pass<'_> {
         let mut now = current;
         if !changes.add.is_empty() {
             self.aws.add_tags(name, &changes.add).await?;
-            self.notes.push(Note {
-                reason: "TagsChanged",
-                message: format!(
+            self.notes.push(Note::new(
+                "TagsChanged",
+                format!(
                     "AddTagsToStream {:?}",
                     changes.add.keys().collect::<Vec<_>>()
                 ),
-            });
+            ));
             now.extend(changes.add);
         }
         if !changes.remove.is_empty() {
             self.aws.remove_tags(name, &changes.remove).await?;
-            self.notes.push(Note {
-                reason: "TagsChanged",
-                message: format!("RemoveTagsFromStream {:?}", changes.remove),
-            });
+            self.notes.push(Note::new(
+                "TagsChanged",
+                format!("RemoveTagsFromStream {:?}", changes.remove),
+            ));
             for key in &changes.remove {
                 now.remove(key);
             }
@@ -576,13 +511,13 @@ impl Pass<'_> {
     async fn resource_policy(
         &mut self,
         view: &StreamView,
-    ) -> Result<Option<Outcome>, AwsCallError> {
+    ) -> Result<Option<Outcome<Report>>, AwsCallError> {
         let wanted = self.obj.spec.resource_policy.as_deref();
         if let Some(doc) = wanted
             && let Err(message) = policy_doc::validate("spec.resourcePolicy", doc)
         {
             return Ok(Some(Outcome::stalled(
-                Observed::Seen(view.clone()),
+                Observed::Seen(view.clone()).into(),
                 "InvalidSpec",
                 message,
             )));
@@ -595,17 +530,15 @@ impl Pass<'_> {
             (Some(doc), Some(have)) if policy_doc::equivalent(doc, have) => {}
             (Some(doc), _) => {
                 self.aws.put_resource_policy(&view.arn, doc).await?;
-                self.notes.push(Note {
-                    reason: "PolicyChanged",
-                    message: "PutResourcePolicy".into(),
-                });
+                self.notes
+                    .push(Note::new("PolicyChanged", "PutResourcePolicy".into()));
             }
             (None, Some(_)) => {
                 self.aws.delete_resource_policy(&view.arn).await?;
-                self.notes.push(Note {
-                    reason: "PolicyChanged",
-                    message: "DeleteResourcePolicy: spec.resourcePolicy is absent".into(),
-                });
+                self.notes.push(Note::new(
+                    "PolicyChanged",
+                    "DeleteResourcePolicy: spec.resourcePolicy is absent".into(),
+                ));
             }
             (None, None) => {}
         }
@@ -639,18 +572,18 @@ impl Pass<'_> {
         let changes = diff::consumer_changes(spec, &managed, &aws);
         for name in &changes.register {
             let registered = self.aws.register_consumer(&view.arn, name).await?;
-            self.notes.push(Note {
-                reason: "ConsumerRegistered",
-                message: format!("RegisterStreamConsumer {name}"),
-            });
+            self.notes.push(Note::new(
+                "ConsumerRegistered",
+                format!("RegisterStreamConsumer {name}"),
+            ));
             aws.push(registered);
         }
         for name in &changes.deregister {
             self.aws.deregister_consumer(&view.arn, name).await?;
-            self.notes.push(Note {
-                reason: "ConsumerDeregistered",
-                message: format!("DeregisterStreamConsumer {name}: removed from spec.consumers"),
-            });
+            self.notes.push(Note::new(
+                "ConsumerDeregistered",
+                format!("DeregisterStreamConsumer {name}: removed from spec.consumers"),
+            ));
             if let Some(c) = aws.iter_mut().find(|c| &c.name == name) {
                 c.status = "DELETING".to_owned();
             }
