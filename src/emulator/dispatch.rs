@@ -44,6 +44,20 @@ pub fn parse_authorization(header: &str) -> Scope<'_> {
     }
 }
 
+/// The service of the request's SigV4 credential scope, from its `Authorization` header or
+/// a presigned URL's `X-Amz-Credential`; `None` when it is unsigned.
+pub fn scope_service(headers: &http::HeaderMap, query: &str) -> Option<String> {
+    let presigned_credential = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("X-Amz-Credential="))
+        .map(|c| c.replace("%2F", "/").replace("%2f", "/"));
+    headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| parse_authorization(h).service.map(str::to_owned))
+        .or_else(|| presigned_credential.and_then(|c| c.split('/').nth(3).map(str::to_owned)))
+}
+
 /// The caller's account: a 12-digit access key ID is taken as the account ID (so tests can
 /// address several accounts), any other key maps to `default_account`.
 pub fn account_for(access_key: Option<&str>, default_account: &str) -> String {

@@ -1,6 +1,6 @@
 //! The entry point shared by the fuzz target (`fuzz/`, cargo-fuzz) and the fuzz smoke test:
 //! arbitrary bytes become a request to one of the emulated services through its own decoder:
-//! a Kinesis or Firehose operation in JSON or CBOR, an IAM query-protocol form, or a whole
+//! a Kinesis or Firehose operation in JSON or CBOR, an IAM or STS query-protocol form, or a whole
 //! S3 REST request (method, path, query, headers and body, so the path, query, header,
 //! `aws-chunked` and XML decoders are all reached). Whatever the bytes, the emulator must
 //! answer (an error is fine) and never panic.
@@ -14,10 +14,12 @@ use super::clock::Clock;
 use super::dispatch::Ctx;
 use super::firehose::{self, Firehose};
 use super::iam::Iam;
+use super::iam::enforce::{Caller, RoleSession};
 use super::kinesis::{Kinesis, Settings};
 use super::protocol::Protocol;
 use super::rest::RestRequest;
 use super::s3::S3;
+use super::sts::Sts;
 
 /// Every Kinesis operation the emulator serves, plus one it does not.
 pub const OPERATIONS: [&str; 40] = [
@@ -109,6 +111,10 @@ pub const IAM_ACTIONS: [&str; 24] = [
     "NoSuchAction",
 ];
 
+/// STS actions the fuzzer names (the rest of the form comes from the input), plus one STS
+/// does not have.
+pub const STS_ACTIONS: [&str; 3] = ["AssumeRole", "GetCallerIdentity", "NoSuchAction"];
+
 /// The services under test, with something in each to aim requests at: stream `s`
 /// (2 shards), bucket `bkt` with object `key`, delivery stream `d` into `bkt`, policy `p` and
 /// role `r`. No background task runs: requests are handled synchronously.
@@ -117,6 +123,7 @@ pub struct Targets {
     firehose: Firehose,
     s3: Arc<S3>,
     iam: Iam,
+    sts: Sts,
 }
 
 /// The services, seeded.
@@ -135,18 +142,20 @@ pub fn target() -> Targets {
             relax_limits: true,
             ..Default::default()
         },
-        clock,
+        clock.clone(),
         s3.clone(),
         kinesis.clone(),
         None,
     )
     .expect("Firehose in memory");
     let iam = Iam::new(None).expect("IAM in memory");
+    let sts = Sts::new(None, clock, false).expect("STS in memory");
     let targets = Targets {
         kinesis,
         firehose,
         s3,
         iam,
+        sts,
     };
     let _ = targets.kinesis.handle(
         &ctx(),
@@ -199,7 +208,12 @@ fn protocol(selector: u8) -> Protocol {
 
 /// An IAM request: `Action=<action>&Version=2010-05-08&` followed by `form`.
 fn iam_request(action: &str, form: &[u8]) -> RestRequest {
-    let mut body = format!("Action={action}&Version=2010-05-08&").into_bytes();
+    query_request(action, "2010-05-08", form)
+}
+
+/// A query-protocol request: `Action=<action>&Version=<version>&` followed by `form`.
+fn query_request(action: &str, version: &str, form: &[u8]) -> RestRequest {
+    let mut body = format!("Action={action}&Version={version}&").into_bytes();
     body.extend_from_slice(form);
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -263,9 +277,10 @@ fn s3_request(raw: &[u8]) -> RestRequest {
 }
 
 /// Sends `data` to one of the services. The first byte picks the service (its value modulo
-/// 4: Kinesis, Firehose, IAM, S3); for Kinesis and Firehose the second byte picks the
-/// operation and the protocol and the rest is the body; for IAM the second byte picks the
-/// action and the rest is the form; for S3 the rest is the raw request.
+/// 4: Kinesis, Firehose, IAM or STS, S3); for Kinesis and Firehose the second byte picks the
+/// operation and the protocol and the rest is the body; for IAM and STS the second byte picks
+/// the service (high bit: STS), the action and, for STS, the caller (bit 6: a role session
+/// rather than the root), and the rest is the form; for S3 the rest is the raw request.
 pub fn exercise(targets: &Targets, data: &[u8]) {
     let Some((&service, rest)) = data.split_first() else {
         return;
@@ -292,8 +307,25 @@ pub fn exercise(targets: &Targets, data: &[u8]) {
             let Some((&selector, form)) = rest.split_first() else {
                 return;
             };
-            let action = IAM_ACTIONS[selector as usize % IAM_ACTIONS.len()];
-            targets.iam.handle(&ctx(), &iam_request(action, form));
+            if selector & 0x80 == 0 {
+                let action = IAM_ACTIONS[selector as usize % IAM_ACTIONS.len()];
+                targets.iam.handle(&ctx(), &iam_request(action, form));
+                return;
+            }
+            let action = STS_ACTIONS[(selector & 0x3f) as usize % STS_ACTIONS.len()];
+            let caller = if selector & 0x40 == 0 {
+                Caller::Root
+            } else {
+                Caller::Role(Arc::new(RoleSession {
+                    account: "000000000000".to_owned(),
+                    role_name: "r".to_owned(),
+                    role_id: "AROAFUZZ".to_owned(),
+                    session_name: "fuzz".to_owned(),
+                    policy: None,
+                }))
+            };
+            let request = query_request(action, "2011-06-15", form);
+            targets.sts.handle(&targets.iam, &ctx(), &caller, &request);
         }
         _ => {
             targets.s3.handle(&ctx(), &s3_request(rest));
@@ -342,5 +374,17 @@ mod tests {
             ),
         );
         assert_eq!(policy.status.as_u16(), 200);
+        let assumed = t.sts.handle(
+            &t.iam,
+            &ctx(),
+            &Caller::Root,
+            &query_request(
+                STS_ACTIONS[0],
+                "2011-06-15",
+                b"RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr&RoleSessionName=fuzz",
+            ),
+        );
+        assert_eq!(assumed.status.as_u16(), 200);
+        exercise(&t, b"\x02\xc0RoleArn=arn:aws:iam::000000000000:role/r&RoleSessionName=s&DurationSeconds=7200");
     }
 }

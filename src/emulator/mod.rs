@@ -19,6 +19,7 @@ pub mod rest;
 pub mod s3;
 mod server;
 pub mod storage;
+pub mod sts;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use firehose::Firehose;
 use iam::Iam;
 use kinesis::Kinesis;
 use s3::S3;
+use sts::Sts;
 
 /// How the emulator runs.
 #[derive(Clone, Debug)]
@@ -89,6 +91,7 @@ pub struct Services {
     firehose: Arc<Firehose>,
     s3: Arc<S3>,
     iam: Iam,
+    sts: Sts,
 }
 
 impl Services {
@@ -97,27 +100,55 @@ impl Services {
         *self.stopping.borrow()
     }
 
-    /// Checks the request's signature when `--auth sigv4` is on; returns the IAM user whose
-    /// access key signed it when IAM is enforced (`None` for the account's root).
+    /// Checks the request's signature when `--auth sigv4` is on and says who signed it: an
+    /// IAM user (under `--iam-enforce`), a role session (its token checked first: a wrong,
+    /// missing or expired token is refused even with a right signature), or else the
+    /// account's root. Without `--auth sigv4` every caller is the root.
     fn authenticate(
         &self,
         signed: &auth::SignedRequest<'_>,
-    ) -> Result<Option<iam::KeyOwner>, error::AwsError> {
+    ) -> Result<iam::enforce::Caller, error::AwsError> {
+        use iam::enforce::Caller;
         let Some(verifier) = &self.verifier else {
-            return Ok(None);
+            return Ok(Caller::Root);
         };
         let now = self.clock.now_ms();
-        if !self.config.iam_enforce {
-            return verifier.verify(signed, now).map(|()| None);
-        }
-        let secret_of = |key: &str| {
-            self.iam
+        let session = match sts::sessions::presented(signed) {
+            (Some(key), token) if key.starts_with("ASIA") => {
+                self.sts.check(&key, token.as_deref())?
+            }
+            _ => None,
+        };
+        let secret_of = |key: &str| match &session {
+            Some(s) if s.stored.access_key == key => Some(s.stored.secret.clone()),
+            _ if self.config.iam_enforce => self
+                .iam
                 .key_owner(key)
                 .filter(|owner| owner.active)
-                .map(|owner| owner.secret)
+                .map(|owner| owner.secret),
+            _ => None,
         };
         let key = verifier.verify_with(signed, now, &secret_of)?;
-        Ok(self.iam.key_owner(&key))
+        if let Some(s) = session.filter(|s| s.stored.access_key == key) {
+            return Ok(Caller::Role(s.caller.clone()));
+        }
+        Ok(match self.iam.key_owner(&key) {
+            Some(owner) if self.config.iam_enforce => Caller::User(owner),
+            _ => Caller::Root,
+        })
+    }
+
+    /// Who a request says it is by its access key alone, when signatures are not checked
+    /// (`GetCallerIdentity` under `--auth none`): a role session, an IAM user, or the root.
+    fn identify_unchecked(&self, signed: &auth::SignedRequest<'_>) -> iam::enforce::Caller {
+        use iam::enforce::Caller;
+        let Some(key) = sts::sessions::presented(signed).0 else {
+            return Caller::Root;
+        };
+        if let Some(session) = self.sts.session(&key) {
+            return Caller::Role(session.caller.clone());
+        }
+        self.iam.key_owner(&key).map_or(Caller::Root, Caller::User)
     }
 
     fn health(&self) -> serde_json::Value {
@@ -126,6 +157,7 @@ impl Services {
             "firehose": "running",
             "s3": "running",
             "iam": "running",
+            "sts": "running",
         }})
     }
 }
@@ -161,6 +193,8 @@ impl Emulator {
         });
         let s3 = Arc::new(S3::new(clock.clone(), storage.clone()).map_err(|e| in_dir(&e))?);
         let iam = Iam::new(storage.clone()).map_err(|e| in_dir(&e))?;
+        let sts =
+            Sts::new(storage.clone(), clock.clone(), config.iam_enforce).map_err(|e| in_dir(&e))?;
         let firehose = Arc::new(
             Firehose::new(
                 config.firehose.clone(),
@@ -183,6 +217,7 @@ impl Emulator {
             firehose,
             s3,
             iam,
+            sts,
             clock,
             config,
         });

@@ -20,6 +20,7 @@ use super::Services;
 use super::dispatch;
 use super::error::AwsError;
 use super::iam;
+use super::iam::enforce::Caller;
 use super::kinesis;
 use super::protocol::Protocol;
 
@@ -94,8 +95,10 @@ const BLOCKING_BODY_BYTES: usize = 256 << 10;
 enum Route {
     /// `X-Amz-Target` services over JSON 1.1 or CBOR: Kinesis, Firehose.
     JsonRpc,
-    /// IAM's query protocol.
+    /// IAM's query protocol (an unsigned one goes to STS when its action is STS's).
     Iam,
+    /// STS's query protocol.
+    Sts,
     /// S3 REST.
     S3,
 }
@@ -103,7 +106,8 @@ enum Route {
 /// Dispatches as AWS's endpoints would: an `X-Amz-Target` is a JSON-RPC call; otherwise the
 /// SigV4 credential scope (header or presigned query) names the service; an unsigned request
 /// with a JSON-RPC content type is JSON-RPC (it gets the JSON-RPC error for its missing
-/// target), an unsigned form POST to `/` is IAM, and anything else is S3. The scope comes
+/// target), an unsigned form POST to `/` is IAM (or STS, by its action, once the body is
+/// read), and anything else is S3. The scope comes
 /// before the content type because an S3 object may carry any content type.
 fn route(req: &Request<Incoming>) -> Route {
     let headers = req.headers();
@@ -116,17 +120,9 @@ fn route(req: &Request<Incoming>) -> Route {
         .unwrap_or_default()
         .to_ascii_lowercase();
     let query = req.uri().query().unwrap_or_default();
-    let presigned_credential = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("X-Amz-Credential="))
-        .map(|c| c.replace("%2F", "/").replace("%2f", "/"));
-    let scope_service = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| dispatch::parse_authorization(h).service.map(str::to_owned))
-        .or_else(|| presigned_credential.and_then(|c| c.split('/').nth(3).map(str::to_owned)));
-    match scope_service.as_deref() {
+    match dispatch::scope_service(headers, query).as_deref() {
         Some("iam") => return Route::Iam,
+        Some("sts") => return Route::Sts,
         Some("s3") => return Route::S3,
         Some("kinesis" | "firehose" | "kinesisanalytics") => return Route::JsonRpc,
         _ => {}
@@ -198,8 +194,9 @@ async fn handle_rest(
     route: Route,
     request_id: String,
 ) -> Response<Body> {
-    let error_answer = |e: &AwsError| match route {
+    let error_answer = |e: &AwsError, route: Route| match route {
         Route::Iam => super::iam::error_response(e, &request_id),
+        Route::Sts => super::sts::error_response(e, &request_id),
         _ => super::s3::error_response(e, &request_id),
     };
     // A presigned URL names its caller in the query's credential, as a header would.
@@ -215,8 +212,8 @@ async fn handle_rest(
             .or(presigned.as_deref()),
         &services.config.account_id,
     );
-    // Header text is only needed to check a signature.
-    let pairs = if services.verifier.is_some() {
+    // Header text is only needed to check a signature (or to name an STS caller).
+    let pairs = if services.verifier.is_some() || route == Route::Iam || route == Route::Sts {
         header_pairs(&req)
     } else {
         Vec::new()
@@ -262,7 +259,7 @@ async fn handle_rest(
                     format!("Reading the request body failed: {e}"),
                 )
             };
-            return rest_response(error_answer(&error), route, &request_id);
+            return rest_response(error_answer(&error, route), route, &request_id);
         }
     };
     let rest = super::rest::RestRequest {
@@ -280,21 +277,46 @@ async fn handle_rest(
         headers: &pairs,
         body: &rest.body,
     };
-    let owner = match services.authenticate(&signed) {
-        Ok(owner) => owner,
-        Err(e) => return rest_response(error_answer(&e), route, &request_id),
+    // An unsigned query-protocol request names its service only by its action.
+    let route = if route == Route::Iam
+        && dispatch::scope_service(&rest.headers, &rest.query).is_none()
+        && iam::query::Params::parse(&rest.query, &rest.body)
+            .get("Action")
+            .is_some_and(|a| super::sts::ACTIONS.contains(&a))
+    {
+        Route::Sts
+    } else {
+        route
     };
-    if let Some(owner) = owner {
-        ctx.account = owner.account.clone();
-        let target = match route {
+    let caller = match services.authenticate(&signed) {
+        Ok(Caller::Root) if services.verifier.is_none() && route == Route::Sts => {
+            services.identify_unchecked(&signed)
+        }
+        Ok(caller) => caller,
+        Err(e) => return rest_response(error_answer(&e, route), route, &request_id),
+    };
+    if let Some(account) = caller.account() {
+        ctx.account = account.to_owned();
+    }
+    let mut may_delete: Option<Arc<super::s3::DeleteCheck>> = None;
+    let enforced = services.config.iam_enforce && !matches!(caller, Caller::Root);
+    // STS decides its own calls: AssumeRole by the role's trust policy, GetCallerIdentity
+    // for anyone.
+    if enforced && route != Route::Sts {
+        let (target, delete_objects) = match route {
             Route::Iam => {
                 let params = iam::query::Params::parse(&rest.query, &rest.body);
-                services.iam.iam_target(&ctx.account, &params)
+                (services.iam.iam_target(&ctx.account, &params), None)
             }
             _ => {
                 let path = percent_encoding::percent_decode_str(&rest.path).decode_utf8_lossy();
                 let (bucket, key) = services.s3.address(rest.header("host"), &path);
-                iam::enforce::s3_target(rest.method.as_str(), &bucket, &key, &rest.query)
+                let target =
+                    iam::enforce::s3_target(rest.method.as_str(), &bucket, &key, &rest.query);
+                let many = rest.method == Method::POST
+                    && key.is_empty()
+                    && target.action == "s3:DeleteObject";
+                (target, many.then_some(bucket))
             }
         };
         // A copy also reads its source object.
@@ -304,28 +326,48 @@ async fn handle_rest(
                 .and_then(iam::enforce::s3_copy_source_target),
             _ => None,
         };
-        let denied = std::iter::once(&target)
-            .chain(copy_source.as_ref())
-            .find_map(|t| services.iam.authorize(&owner, t, &ctx).err());
-        if let Some(e) = denied {
-            let e = match route {
-                Route::S3 => AwsError {
-                    code: "AccessDenied",
-                    status: 403,
-                    ..e
-                },
-                _ => e,
-            };
-            return rest_response(error_answer(&e), route, &request_id);
+        match delete_objects {
+            // DeleteObjects is allowed or refused key by key, in its answer.
+            Some(bucket) => {
+                let (services, caller, ctx) = (services.clone(), caller.clone(), ctx.clone());
+                may_delete = Some(Arc::new(move |key: &str| {
+                    let target = iam::enforce::Target {
+                        action: "s3:DeleteObject".to_owned(),
+                        resource: format!("arn:aws:s3:::{bucket}/{key}"),
+                    };
+                    services.iam.authorize(&caller, &target, &ctx).is_ok()
+                }));
+            }
+            None => {
+                let denied = std::iter::once(&target)
+                    .chain(copy_source.as_ref())
+                    .find_map(|t| services.iam.authorize(&caller, t, &ctx).err());
+                if let Some(e) = denied {
+                    let e = match route {
+                        Route::S3 => AwsError {
+                            code: "AccessDenied",
+                            status: 403,
+                            ..e
+                        },
+                        _ => e,
+                    };
+                    return rest_response(error_answer(&e, route), route, &request_id);
+                }
+            }
         }
     }
     let answer = match route {
         Route::Iam => services.iam.handle(&ctx, &rest),
+        Route::Sts => services.sts.handle(&services.iam, &ctx, &caller, &rest),
         // Hashing, checksumming and storing a large body takes milliseconds: off the async
         // workers, so that Kinesis and Firehose calls are not held up behind an upload.
         _ if rest.body.len() > BLOCKING_BODY_BYTES => {
             let s3 = services.clone();
-            match tokio::task::spawn_blocking(move || s3.s3.handle(&ctx, &rest)).await {
+            let handled = tokio::task::spawn_blocking(move || {
+                s3.s3.handle_checked(&ctx, &rest, may_delete.as_deref())
+            })
+            .await;
+            match handled {
                 Ok(answer) => answer,
                 Err(e) => super::s3::error_response(
                     &AwsError::internal(format!("The S3 request failed: {e}")),
@@ -333,7 +375,9 @@ async fn handle_rest(
                 ),
             }
         }
-        _ => services.s3.handle(&ctx, &rest),
+        _ => services
+            .s3
+            .handle_checked(&ctx, &rest, may_delete.as_deref()),
     };
     rest_response(answer, route, &request_id)
 }
@@ -454,14 +498,16 @@ async fn handle_json_rpc(
         headers: &headers,
         body: &body,
     };
-    let owner = match services.authenticate(&signed) {
-        Ok(owner) => owner,
-        Err(e) => return error_response(protocol, &request_id, &e),
+    let caller = match services.authenticate(&signed) {
+        Ok(caller) => caller,
+        Err(e) => return error_response(protocol, &request_id, &super::sts::for_json(e)),
     };
-    if let Some(owner) = owner {
-        ctx.account = owner.account.clone();
+    if let Some(account) = caller.account() {
+        ctx.account = account.to_owned();
+    }
+    if services.config.iam_enforce && !matches!(caller, Caller::Root) {
         let target = iam::enforce::json_rpc_target(service, operation, protocol, &body, &ctx);
-        if let Err(e) = services.iam.authorize(&owner, &target, &ctx) {
+        if let Err(e) = services.iam.authorize(&caller, &target, &ctx) {
             return error_response(protocol, &request_id, &e);
         }
     }

@@ -4,10 +4,12 @@
 //!
 //! Requests signed with a `--credential` key are the account's root and are never evaluated;
 //! requests signed with a key from `CreateAccessKey` are evaluated against that user's inline
-//! and attached policies ([`super::evaluate`]). Kinesis, Firehose, S3 and IAM requests are
+//! and attached policies ([`super::evaluate`]), and requests signed with a role session's
+//! temporary credentials (STS) against the role's, narrowed by the session policy. Kinesis, Firehose, S3 and IAM requests are
 //! mapped; S3 is mapped for path-style and `<bucket>.localhost` / `<bucket>.s3.*` hosts.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -214,39 +216,158 @@ impl Iam {
         Target { action, resource }
     }
 
-    /// Decides whether `owner` may do `target`; the refusal is `AccessDeniedException` with
-    /// AWS's message (each front maps the code to its protocol's).
-    pub fn authorize(&self, owner: &KeyOwner, target: &Target, ctx: &Ctx) -> Result<(), AwsError> {
-        let documents = self.user_policies(&owner.account, &owner.user);
-        let now = model::now();
-        let context: HashMap<String, Vec<String>> = [
-            ("aws:username", owner.user.clone()),
-            ("aws:PrincipalArn", owner.user_arn.clone()),
-            ("aws:PrincipalAccount", owner.account.clone()),
-            ("aws:PrincipalType", "User".to_owned()),
-            ("aws:SecureTransport", "false".to_owned()),
-            ("aws:RequestedRegion", ctx.region.clone()),
-            (
-                "aws:CurrentTime",
-                crate::emulator::dates::iso8601_seconds(now),
+    /// Decides whether `caller` may do `target`; the refusal is `AccessDeniedException` with
+    /// AWS's message naming the user or assumed-role ARN (each front maps the code to its
+    /// protocol's). The account's root may do anything. A role session gets what its role's
+    /// current policies allow, narrowed by its session policy; a session whose role was
+    /// deleted (or deleted and created again) gets nothing.
+    pub fn authorize(&self, caller: &Caller, target: &Target, ctx: &Ctx) -> Result<(), AwsError> {
+        let (arn, documents, session_policy, context) = match caller {
+            Caller::Root => return Ok(()),
+            Caller::User(owner) => (
+                owner.user_arn.clone(),
+                self.user_policies(&owner.account, &owner.user),
+                None,
+                condition_context(
+                    ctx,
+                    &owner.account,
+                    &owner.user_arn,
+                    &owner.user_id,
+                    "User",
+                    Some(&owner.user),
+                ),
             ),
-            ("aws:EpochTime", now.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), vec![v]))
-        .collect();
+            Caller::Role(session) => {
+                let role = self
+                    .role(&session.account, &session.role_name)
+                    .filter(|r| r.id == session.role_id);
+                let role_arn = role.as_ref().map_or_else(
+                    || model::arn(&session.account, "role", "/", &session.role_name),
+                    |r| r.arn.clone(),
+                );
+                (
+                    session.arn(),
+                    role.map(|r| r.policies.clone())
+                        .unwrap_or_else(|| Arc::new([])),
+                    session.policy.clone(),
+                    condition_context(
+                        ctx,
+                        &session.account,
+                        &role_arn,
+                        &session.user_id(),
+                        "AssumedRole",
+                        None,
+                    ),
+                )
+            }
+        };
         let request = Request {
             action: &target.action,
             resource: &target.resource,
             context: &context,
         };
-        match evaluate::evaluate(&documents, &request) {
-            Decision::Allow => Ok(()),
-            decision => Err(AwsError::client(
+        let denied = |decision, policy_type| {
+            AwsError::client(
                 "AccessDeniedException",
-                evaluate::denial_message(&owner.user_arn, &request, decision),
-            )),
+                evaluate::denial_message_for(&arn, &request, decision, policy_type),
+            )
+        };
+        match evaluate::evaluate_parsed(&documents, &request) {
+            Decision::Allow => {}
+            decision => return Err(denied(decision, "identity-based")),
         }
+        if let Some(policy) = session_policy {
+            match evaluate::evaluate_parsed(&[policy], &request) {
+                Decision::Allow => {}
+                decision => return Err(denied(decision, "session")),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The global condition keys of a request by the principal `principal_arn`.
+fn condition_context(
+    ctx: &Ctx,
+    account: &str,
+    principal_arn: &str,
+    user_id: &str,
+    principal_type: &str,
+    user_name: Option<&str>,
+) -> HashMap<String, Vec<String>> {
+    let now = model::now();
+    let mut context: HashMap<String, Vec<String>> = [
+        ("aws:PrincipalArn", principal_arn.to_owned()),
+        ("aws:PrincipalAccount", account.to_owned()),
+        ("aws:PrincipalType", principal_type.to_owned()),
+        ("aws:userid", user_id.to_owned()),
+        ("aws:SecureTransport", "false".to_owned()),
+        ("aws:RequestedRegion", ctx.region.clone()),
+        (
+            "aws:CurrentTime",
+            crate::emulator::dates::iso8601_seconds(now),
+        ),
+        ("aws:EpochTime", now.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), vec![v]))
+    .collect();
+    if let Some(name) = user_name {
+        context.insert("aws:username".to_owned(), vec![name.to_owned()]);
+    }
+    context
+}
+
+/// Who signed a request, as enforcement sees them.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// The account's root: a `--credential` key (or any key when nothing is enforced).
+    Root,
+    /// An IAM user, by an access key from `CreateAccessKey`.
+    User(KeyOwner),
+    /// A role session, by temporary credentials from STS `AssumeRole`.
+    Role(Arc<RoleSession>),
+}
+
+impl Caller {
+    /// The account the caller belongs to; `None` for the root, whose account comes from the
+    /// request's access key.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Caller::Root => None,
+            Caller::User(owner) => Some(&owner.account),
+            Caller::Role(session) => Some(&session.account),
+        }
+    }
+}
+
+/// A role session as enforcement sees it.
+#[derive(Clone, Debug)]
+pub struct RoleSession {
+    /// The role's account.
+    pub account: String,
+    /// The role's name as created.
+    pub role_name: String,
+    /// The role's `AROA...` ID when the session began.
+    pub role_id: String,
+    /// `RoleSessionName`.
+    pub session_name: String,
+    /// The session policy passed to `AssumeRole`, parsed.
+    pub policy: Option<Arc<serde_json::Value>>,
+}
+
+impl RoleSession {
+    /// `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:sts::{}:assumed-role/{}/{}",
+            self.account, self.role_name, self.session_name
+        )
+    }
+
+    /// `AROA...:<session>`, the session's `aws:userid` and `UserId`.
+    pub fn user_id(&self) -> String {
+        format!("{}:{}", self.role_id, self.session_name)
     }
 }
 

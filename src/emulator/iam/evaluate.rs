@@ -13,10 +13,15 @@
 //! nothing and a `Deny` guarded by it denies nothing, so the emulator never grants more than
 //! the policy's unconditional statements do.
 //!
-//! Resource-based policies, permissions boundaries, SCPs and session policies are not
-//! evaluated. The module is pure.
+//! Documents are evaluated already parsed ([`evaluate_parsed`]): IAM keeps every policy it
+//! enforces parsed once per change, so a request parses nothing. A role session's session
+//! policy is one more set of documents its caller evaluates after the role's (the
+//! permissions are the intersection). Resource-based policies, permissions boundaries and
+//! SCPs are not evaluated; trust policies are matched by STS with [`conditions_hold`] and
+//! [`glob`]. The module is pure.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -57,11 +62,17 @@ impl Request<'_> {
 /// Decides `request` against the policy `documents` (JSON text, already validated; a
 /// document that does not parse grants nothing).
 pub fn evaluate<S: AsRef<str>>(documents: &[S], request: &Request<'_>) -> Decision {
+    let parsed: Vec<Arc<Value>> = documents
+        .iter()
+        .filter_map(|d| serde_json::from_str(d.as_ref()).ok().map(Arc::new))
+        .collect();
+    evaluate_parsed(&parsed, request)
+}
+
+/// Decides `request` against parsed policy `documents`.
+pub fn evaluate_parsed(documents: &[Arc<Value>], request: &Request<'_>) -> Decision {
     let mut allowed = false;
-    for document in documents {
-        let Ok(parsed) = serde_json::from_str::<Value>(document.as_ref()) else {
-            continue;
-        };
+    for parsed in documents {
         let statements: Vec<&Map<String, Value>> = match parsed.get("Statement") {
             Some(Value::Object(s)) => vec![s],
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
@@ -85,19 +96,39 @@ pub fn evaluate<S: AsRef<str>>(documents: &[S], request: &Request<'_>) -> Decisi
     }
 }
 
-/// The message of AWS's `AccessDenied` for `principal_arn` refused by `decision`.
+/// The message of AWS's `AccessDenied` for `principal_arn` refused by `decision` of its
+/// identity-based policies.
 pub fn denial_message(principal_arn: &str, request: &Request<'_>, decision: Decision) -> String {
+    denial_message_for(principal_arn, request, decision, "identity-based")
+}
+
+/// The message of AWS's `AccessDenied` for `principal_arn` refused by `decision` of its
+/// policies of `policy_type` (`identity-based`, `session`).
+pub fn denial_message_for(
+    principal_arn: &str,
+    request: &Request<'_>,
+    decision: Decision,
+    policy_type: &str,
+) -> String {
     let (action, resource) = (request.action, request.resource);
     let reason = match decision {
-        Decision::ExplicitDeny => "with an explicit deny in an identity-based policy".to_owned(),
-        _ => format!("because no identity-based policy allows the {action} action"),
+        Decision::ExplicitDeny => {
+            let article = if policy_type.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("with an explicit deny in {article} {policy_type} policy")
+        }
+        _ => format!("because no {policy_type} policy allows the {action} action"),
     };
     format!(
         "User: {principal_arn} is not authorized to perform: {action} on resource: {resource} {reason}"
     )
 }
 
-fn list(value: Option<&Value>) -> Vec<&str> {
+/// A string or a list of strings as the strings it holds (nothing for other shapes).
+pub fn list(value: Option<&Value>) -> Vec<&str> {
     match value {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
@@ -105,23 +136,24 @@ fn list(value: Option<&Value>) -> Vec<&str> {
     }
 }
 
-fn applies(statement: &Map<String, Value>, request: &Request<'_>) -> bool {
+/// Whether the statement's `Action` (or `NotAction`) covers `action`, case-insensitively.
+pub fn action_applies(statement: &Map<String, Value>, action: &str) -> bool {
     let action_matches = |patterns: Vec<&str>| {
-        patterns.iter().any(|p| {
-            glob(
-                &p.to_ascii_lowercase(),
-                &request.action.to_ascii_lowercase(),
-            )
-        })
+        patterns
+            .iter()
+            .any(|p| glob(&p.to_ascii_lowercase(), &action.to_ascii_lowercase()))
     };
-    let action = if statement.contains_key("Action") {
+    if statement.contains_key("Action") {
         action_matches(list(statement.get("Action")))
     } else if statement.contains_key("NotAction") {
         !action_matches(list(statement.get("NotAction")))
     } else {
         false
-    };
-    if !action {
+    }
+}
+
+fn applies(statement: &Map<String, Value>, request: &Request<'_>) -> bool {
+    if !action_applies(statement, request.action) {
         return false;
     }
     let resource_matches = |patterns: Vec<&str>| {
@@ -136,9 +168,11 @@ fn applies(statement: &Map<String, Value>, request: &Request<'_>) -> bool {
     } else {
         false
     };
-    if !resource {
-        return false;
-    }
+    resource && conditions_hold(statement, request)
+}
+
+/// Whether every condition of the statement holds for `request` (true when it has none).
+pub fn conditions_hold(statement: &Map<String, Value>, request: &Request<'_>) -> bool {
     match statement.get("Condition") {
         None => true,
         Some(Value::Object(blocks)) => blocks.iter().all(|(operator, block)| {

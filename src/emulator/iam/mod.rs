@@ -6,7 +6,9 @@
 //! operations has its module ([`policies`], [`roles`], [`users`], [`attachments`], and
 //! [`principals`] for what roles and users share); documents
 //! are checked by the pure [`document`] validator and evaluated by the pure [`evaluate`]
-//! module, which [`enforce`] applies to signed requests under `--iam-enforce`. State is one [`model::Account`] per account behind one lock: IAM calls are rare
+//! module, which [`enforce`] applies to signed requests under `--iam-enforce` (reading the
+//! prepared [`index`], never the state itself). State is one [`model::Account`] per account
+//! behind one lock: IAM calls are rare
 //! and short, and a change is applied to a copy, stored ([`durable`]) and only then made
 //! visible, so a failed write changes nothing and an acknowledged one survives a crash.
 
@@ -16,6 +18,7 @@ pub mod document;
 pub mod durable;
 pub mod enforce;
 pub mod evaluate;
+pub mod index;
 pub mod model;
 pub mod policies;
 pub mod principals;
@@ -28,13 +31,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::StatusCode;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use super::dispatch::Ctx;
 use super::error::AwsError;
 use super::rest::{RestRequest, RestResponse};
 use super::storage::{Storage, StorageError};
 use durable::Durable;
+use index::{Documents, Index, RoleEntry};
 use model::{Account, Role, User};
 use query::Params;
 
@@ -49,6 +53,8 @@ pub struct KeyOwner {
     pub account: String,
     /// User name.
     pub user: String,
+    /// The user's `AIDA...` ID.
+    pub user_id: String,
     /// The user's ARN.
     pub user_arn: String,
     /// Secret access key.
@@ -57,38 +63,11 @@ pub struct KeyOwner {
     pub active: bool,
 }
 
-struct State {
-    accounts: HashMap<String, Account>,
-    /// Access key ID to its owner, rebuilt for an account after each of its changes.
-    keys: HashMap<String, KeyOwner>,
-}
-
-impl State {
-    fn index(&mut self, account: &str) {
-        self.keys.retain(|_, owner| owner.account != account);
-        let Some(state) = self.accounts.get(account) else {
-            return;
-        };
-        for user in state.users.values() {
-            for key in &user.keys {
-                self.keys.insert(
-                    key.id.clone(),
-                    KeyOwner {
-                        account: account.to_owned(),
-                        user: user.name.clone(),
-                        user_arn: model::arn(account, "user", &user.path, &user.name),
-                        secret: key.secret.clone(),
-                        active: key.status == "Active",
-                    },
-                );
-            }
-        }
-    }
-}
-
 /// The emulated IAM.
 pub struct Iam {
-    state: Mutex<State>,
+    accounts: Mutex<HashMap<String, Account>>,
+    /// What enforcement reads per request, rebuilt after each change (see [`index`]).
+    index: RwLock<Index>,
     durable: Option<Durable>,
 }
 
@@ -100,16 +79,13 @@ impl Iam {
             Some(d) => d.load()?,
             None => HashMap::new(),
         };
-        let mut state = State {
-            accounts,
-            keys: HashMap::new(),
-        };
-        let ids: Vec<String> = state.accounts.keys().cloned().collect();
-        for account in ids {
-            state.index(&account);
+        let mut index = Index::default();
+        for (id, account) in &accounts {
+            index.rebuild(id, Some(account));
         }
         Ok(Iam {
-            state: Mutex::new(state),
+            accounts: Mutex::new(accounts),
+            index: RwLock::new(index),
             durable,
         })
     }
@@ -195,8 +171,8 @@ impl Iam {
 
     /// Runs `f` on the state of `account` (empty when it has none yet).
     pub fn read<T>(&self, account: &str, f: impl FnOnce(&Account) -> T) -> T {
-        let state = self.state.lock();
-        match state.accounts.get(account) {
+        let accounts = self.accounts.lock();
+        match accounts.get(account) {
             Some(a) => f(a),
             None => f(&Account::default()),
         }
@@ -209,45 +185,42 @@ impl Iam {
         account: &str,
         f: impl FnOnce(&mut Account) -> Result<T, AwsError>,
     ) -> Result<T, AwsError> {
-        let mut state = self.state.lock();
-        let mut copy = state.accounts.get(account).cloned().unwrap_or_default();
+        let mut accounts = self.accounts.lock();
+        let mut copy = accounts.get(account).cloned().unwrap_or_default();
         let out = f(&mut copy)?;
         if let Some(durable) = &self.durable {
             durable.save(account, &copy)?;
         }
-        state.accounts.insert(account.to_owned(), copy);
-        state.index(account);
+        // Rebuilt under the accounts lock, so indexes are replaced in the order of the changes.
+        let mut index = Index::default();
+        index.rebuild(account, Some(&copy));
+        self.index.write().replace(account, index);
+        accounts.insert(account.to_owned(), copy);
         Ok(out)
     }
 
     /// The owner of access key `id` created through `CreateAccessKey`.
     pub fn key_owner(&self, id: &str) -> Option<KeyOwner> {
-        self.state.lock().keys.get(id).cloned()
+        self.index.read().key(id).cloned()
     }
 
-    /// The identity-based policy documents of user `user` in `account`: its inline policies
-    /// and the default versions of its attached managed policies.
-    pub fn user_policies(&self, account: &str, user: &str) -> Vec<String> {
-        self.read(account, |state| {
-            let Some(u) = state.users.get(&user.to_lowercase()) else {
-                return Vec::new();
-            };
-            let mut documents: Vec<String> = u.inline.values().cloned().collect();
-            for arn in &u.attached {
-                if let Some(p) = policies::find(state, account, arn) {
-                    documents.push(p.default_document().to_owned());
-                }
-            }
-            documents
-        })
+    /// Role `name` (any case) of `account`, with its parsed policies.
+    pub fn role(&self, account: &str, name: &str) -> Option<Arc<RoleEntry>> {
+        self.index.read().role(account, name)
+    }
+
+    /// The parsed policies of user `name` of `account`.
+    pub fn user_policies(&self, account: &str, name: &str) -> Documents {
+        self.index.read().user_policies(account, name)
     }
 }
 
 /// Maps the signature checker's JSON-RPC error codes to IAM's codes and statuses.
-fn iam_code(error: &AwsError) -> (&'static str, u16) {
+pub fn iam_code(error: &AwsError) -> (&'static str, u16) {
     match error.code {
         "InvalidSignatureException" => ("SignatureDoesNotMatch", 403),
-        "UnrecognizedClientException" => ("InvalidClientTokenId", 403),
+        "UnrecognizedClientException" | "InvalidToken" => ("InvalidClientTokenId", 403),
+        "ExpiredToken" => ("ExpiredToken", 403),
         "MissingAuthenticationTokenException" => ("MissingAuthenticationToken", 403),
         "IncompleteSignatureException" => ("IncompleteSignature", 400),
         "AccessDeniedException" => ("AccessDenied", 403),

@@ -154,6 +154,12 @@ impl From<AwsError> for S3Error {
             "MissingAuthenticationTokenException" => {
                 S3Error::new(403, "AccessDenied", "Access Denied")
             }
+            "InvalidToken" => S3Error::new(
+                400,
+                "InvalidToken",
+                "The provided token is malformed or otherwise invalid.",
+            ),
+            "ExpiredToken" => S3Error::new(400, "ExpiredToken", "The provided token has expired."),
             "InternalFailure" => S3Error::internal(e.message),
             code => S3Error::new(e.status, code, e.message),
         }

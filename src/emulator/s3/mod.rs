@@ -68,6 +68,11 @@ pub struct S3 {
     buckets: Buckets,
 }
 
+/// Decides, under `--iam-enforce`, whether the caller may delete the object with this key
+/// (decoded) from the request's bucket: `DeleteObjects` asks it once per key, as AWS checks
+/// `s3:DeleteObject` per key and reports each refusal in its answer.
+pub type DeleteCheck = dyn Fn(&str) -> bool + Send + Sync;
+
 /// One request, with its bucket, key and query decoded.
 pub(crate) struct Call<'a> {
     /// Who is calling.
@@ -80,6 +85,8 @@ pub(crate) struct Call<'a> {
     pub key: String,
     /// Query parameters, decoded, in order.
     pub query: Vec<(String, String)>,
+    /// Per-key delete permission (`DeleteObjects` under `--iam-enforce`).
+    pub may_delete: Option<&'a DeleteCheck>,
 }
 
 impl Call<'_> {
@@ -130,8 +137,20 @@ impl S3 {
 
     /// Answers one S3 request.
     pub fn handle(&self, ctx: &Ctx, req: &RestRequest) -> RestResponse {
+        self.handle_checked(ctx, req, None)
+    }
+
+    /// Answers one S3 request whose `DeleteObjects` keys are each allowed or refused by
+    /// `may_delete`.
+    pub fn handle_checked(
+        &self,
+        ctx: &Ctx,
+        req: &RestRequest,
+        may_delete: Option<&DeleteCheck>,
+    ) -> RestResponse {
         let head = req.method == Method::HEAD;
-        match self.call(ctx, req).and_then(|call| self.dispatch(&call)) {
+        let call = self.call(ctx, req).map(|call| Call { may_delete, ..call });
+        match call.and_then(|call| self.dispatch(&call)) {
             Ok(answer) => answer,
             Err(e) => {
                 if e.status >= 500 {
@@ -208,6 +227,7 @@ impl S3 {
             bucket,
             key,
             query,
+            may_delete: None,
         })
     }
 

@@ -315,6 +315,10 @@ impl S3 {
         }
         let (valid, too_long): (Vec<&str>, Vec<&str>) =
             keys.iter().partition(|k| k.len() <= MAX_KEY_BYTES);
+        let (valid, denied): (Vec<&str>, Vec<&str>) = match call.may_delete {
+            Some(may_delete) => valid.iter().partition(|k| may_delete(k)),
+            None => (valid, Vec::new()),
+        };
         self.remove_objects(&bucket, &valid)?;
         let mut out = format!("<DeleteResult xmlns=\"{}\">", xml::NS);
         if !quiet {
@@ -323,6 +327,13 @@ impl S3 {
                 xml::element(&mut out, "Key", key);
                 out.push_str("</Deleted>");
             }
+        }
+        for key in denied {
+            out.push_str("<Error>");
+            xml::element(&mut out, "Key", key);
+            xml::element(&mut out, "Code", "AccessDenied");
+            xml::element(&mut out, "Message", "Access Denied");
+            out.push_str("</Error>");
         }
         for key in too_long {
             out.push_str("<Error>");
