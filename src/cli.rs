@@ -246,8 +246,9 @@ pub struct EmulatorArgs {
     #[arg(long = "credential", value_name = "ACCESS_KEY:SECRET")]
     pub credentials: Vec<crate::emulator::auth::Credential>,
     /// Enforce IAM (needs `--auth sigv4`): access keys made with `CreateAccessKey` may sign
-    /// requests and act as their IAM user, whose policies decide each Kinesis, Firehose, S3 and
-    /// IAM call; `--credential` keys stay the account's root, allowed everything.
+    /// requests and act as their IAM user, and keys from STS `AssumeRole` act as the role (its
+    /// trust policy decides who may assume it); their policies decide each Kinesis, Firehose,
+    /// S3 and IAM call. `--credential` keys stay the account's root, allowed everything.
     #[arg(long)]
     pub iam_enforce: bool,
     /// Relax AWS's per-shard throughput limits, control-plane call rates and daily budgets
