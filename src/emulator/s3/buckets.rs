@@ -7,7 +7,7 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use super::errors::{S3Error, S3Result};
-use super::state::{Bucket, BucketInfo};
+use super::state::{Bucket, BucketInfo, Taken};
 use super::{Call, S3, empty, owner_id, set_header, xml, xml_ok};
 use crate::emulator::dates;
 use crate::emulator::rest::RestResponse;
@@ -144,32 +144,44 @@ impl S3 {
                 created_ms: self.now_ms(),
             },
         ));
-        if let Err(existing) = self.buckets.insert(bucket.clone()) {
-            if existing.info.owner != call.ctx.account {
+        match self.buckets.reserve(name) {
+            Ok(()) => {}
+            Err(Taken::Creating) => {
                 return Err(S3Error::new(
                     409,
-                    "BucketAlreadyExists",
-                    "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+                    "OperationAborted",
+                    "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+                ));
+            }
+            Err(Taken::By(existing)) => {
+                if existing.info.owner != call.ctx.account {
+                    return Err(S3Error::new(
+                        409,
+                        "BucketAlreadyExists",
+                        "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+                    )
+                    .with("BucketName", name));
+                }
+                // AWS's legacy us-east-1 behaviour: re-creating your own bucket there succeeds.
+                if existing.info.region == "us-east-1" && endpoint == "us-east-1" {
+                    return Ok(created(name));
+                }
+                return Err(S3Error::new(
+                    409,
+                    "BucketAlreadyOwnedByYou",
+                    "Your previous request to create the named bucket succeeded and you already own it.",
                 )
                 .with("BucketName", name));
             }
-            // AWS's legacy us-east-1 behaviour: re-creating your own bucket there succeeds.
-            if existing.info.region == "us-east-1" && endpoint == "us-east-1" {
-                return Ok(created(name));
-            }
-            return Err(S3Error::new(
-                409,
-                "BucketAlreadyOwnedByYou",
-                "Your previous request to create the named bucket succeeded and you already own it.",
-            )
-            .with("BucketName", name));
         }
+        // Stored first, then visible: a bucket that could not be stored is never seen.
         if let Some(durable) = &self.durable
             && let Err(e) = durable.put_bucket(name, &bucket.info, &[])
         {
-            self.buckets.remove(name);
+            self.buckets.release(name);
             return Err(e);
         }
+        self.buckets.publish(bucket);
         Ok(created(name))
     }
 

@@ -549,6 +549,82 @@ mod tests {
         );
     }
 
+    fn ctx() -> Ctx {
+        Ctx {
+            account: "000000000000".to_owned(),
+            region: "us-east-1".to_owned(),
+        }
+    }
+
+    fn request(method: Method, path: &str, body: &'static [u8]) -> RestRequest {
+        RestRequest {
+            method,
+            path: path.to_owned(),
+            query: String::new(),
+            headers: http::HeaderMap::new(),
+            body: Bytes::from_static(body),
+            request_id: "req".to_owned(),
+        }
+    }
+
+    /// An S3 stored in a fresh data directory (kept alive by the returned guard).
+    fn durable_s3() -> (Arc<S3>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(Storage::open(dir.path()).unwrap());
+        let s3 = Arc::new(S3::new(Arc::new(Clock::default()), Some(storage)).unwrap());
+        (s3, dir)
+    }
+
+    /// Sets the hook run before each commit of `s3`'s store.
+    fn before_commit(s3: &S3, hook: durable::CommitHook) {
+        *s3.durable.as_ref().unwrap().before_commit.lock() = Some(hook);
+    }
+
+    #[test]
+    fn a_bucket_is_stored_before_it_is_visible_and_never_visible_when_storing_fails() {
+        let (s3, _dir) = durable_s3();
+        let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let racing = Arc::new(parking_lot::Mutex::new(None));
+        let weak = Arc::downgrade(&s3);
+        let (observed, raced) = (seen.clone(), racing.clone());
+        before_commit(
+            &s3,
+            Arc::new(move || {
+                let s3 = weak.upgrade().unwrap();
+                observed.store(
+                    s3.bucket_exists("bucket-one"),
+                    std::sync::atomic::Ordering::SeqCst,
+                );
+                // A second CreateBucket of the name meanwhile is told to try again.
+                let answer = s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""));
+                *raced.lock() = Some((answer.status, answer.body));
+                Err(S3Error::internal("the disk is full"))
+            }),
+        );
+        let answer = s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""));
+        assert_eq!(
+            answer.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{answer:?}"
+        );
+        assert!(
+            !seen.load(std::sync::atomic::Ordering::SeqCst),
+            "the bucket was visible before it was stored"
+        );
+        let (status, body) = racing.lock().take().unwrap();
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(
+            String::from_utf8_lossy(&body).contains("<Code>OperationAborted</Code>"),
+            "{body:?}"
+        );
+        assert!(!s3.bucket_exists("bucket-one"));
+        // Once the store works again the name is free.
+        *s3.durable.as_ref().unwrap().before_commit.lock() = None;
+        let answer = s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""));
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(s3.bucket_exists("bucket-one"));
+    }
+
     #[test]
     fn virtual_hosted_addressing_rule() {
         let s3 = S3::new(Arc::new(Clock::default()), None).unwrap();

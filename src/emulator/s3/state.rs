@@ -7,7 +7,7 @@
 //! change is stored and then applied, so that storage and memory agree on which of two racing
 //! writes came last; readers never wait for storage.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -95,10 +95,22 @@ impl Bucket {
     }
 }
 
-/// Every bucket, by name (one namespace for all accounts, as in AWS).
+/// Every bucket, by name (one namespace for all accounts, as in AWS), and the names of the
+/// buckets being created: a new bucket is stored before it is published, and its name is
+/// reserved meanwhile so that no other request can take it or see a bucket not yet stored.
 #[derive(Debug, Default)]
 pub struct Buckets {
     map: RwLock<BTreeMap<String, Arc<Bucket>>>,
+    creating: Mutex<BTreeSet<String>>,
+}
+
+/// Why a bucket name cannot be reserved.
+#[derive(Debug)]
+pub enum Taken {
+    /// A bucket holds the name.
+    By(Arc<Bucket>),
+    /// Another request is creating a bucket of that name right now.
+    Creating,
 }
 
 impl Buckets {
@@ -120,6 +132,32 @@ impl Buckets {
         }
         map.insert(bucket.name.clone(), bucket);
         Ok(())
+    }
+
+    /// Reserves `name` for a bucket about to be stored, unless a bucket holds it or another
+    /// request has reserved it. The reservation ends with [`Buckets::publish`] or
+    /// [`Buckets::release`].
+    pub fn reserve(&self, name: &str) -> Result<(), Taken> {
+        let map = self.map.read();
+        if let Some(existing) = map.get(name) {
+            return Err(Taken::By(existing.clone()));
+        }
+        if !self.creating.lock().insert(name.to_owned()) {
+            return Err(Taken::Creating);
+        }
+        Ok(())
+    }
+
+    /// Makes a stored bucket whose name was reserved visible, ending the reservation.
+    pub fn publish(&self, bucket: Arc<Bucket>) {
+        let mut map = self.map.write();
+        self.creating.lock().remove(&bucket.name);
+        map.insert(bucket.name.clone(), bucket);
+    }
+
+    /// Ends the reservation of `name` without a bucket (storing it failed).
+    pub fn release(&self, name: &str) {
+        self.creating.lock().remove(name);
     }
 
     /// Removes the bucket `name`.
