@@ -197,10 +197,7 @@ impl S3 {
     /// DeleteBucket: 204, or `BucketNotEmpty` while it holds objects.
     pub(super) fn delete_bucket(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
-        let mut deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&call.bucket));
-        }
+        let mut deleted = bucket.write_bucket()?;
         if !bucket.objects.read().is_empty() {
             return Err(S3Error::new(
                 409,

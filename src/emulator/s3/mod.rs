@@ -363,10 +363,7 @@ impl S3 {
             composite: false,
         }));
         let mut object = Object { meta, body };
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&bucket.name));
-        }
+        let writing = bucket.write_keys(&[key])?;
         condition.check(
             key,
             bucket.get(key).as_deref().map(|o| o.meta.etag.as_str()),
@@ -380,7 +377,7 @@ impl S3 {
             .objects
             .write()
             .insert(key.to_owned(), object.clone());
-        drop(deleted);
+        drop(writing);
         Ok(object)
     }
 }
@@ -623,6 +620,89 @@ mod tests {
         let answer = s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""));
         assert_eq!(answer.status, StatusCode::OK);
         assert!(s3.bucket_exists("bucket-one"));
+    }
+
+    #[test]
+    fn a_slow_store_holds_back_only_the_writes_of_its_own_key() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let (s3, dir) = durable_s3();
+        let put = |s3: &S3, key: &str, body: &'static [u8]| {
+            s3.handle(
+                &ctx(),
+                &request(Method::PUT, &format!("/bucket-one/{key}"), body),
+            )
+            .status
+        };
+        assert_eq!(
+            s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""))
+                .status,
+            StatusCode::OK
+        );
+        // The first commit from now on waits until released.
+        let (entered_tx, entered) = mpsc::channel::<()>();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let release_rx = parking_lot::Mutex::new(release_rx);
+        let first = std::sync::atomic::AtomicBool::new(true);
+        before_commit(
+            &s3,
+            Arc::new(move || {
+                if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    entered_tx.send(()).unwrap();
+                    let _ = release_rx.lock().recv_timeout(Duration::from_secs(20));
+                }
+                Ok(())
+            }),
+        );
+        let slow = {
+            let s3 = s3.clone();
+            std::thread::spawn(move || put(&s3, "a", b"first"))
+        };
+        entered.recv_timeout(Duration::from_secs(10)).unwrap();
+        // Not acknowledged, not stored: not visible either.
+        let head = s3.handle(&ctx(), &request(Method::HEAD, "/bucket-one/a", b""));
+        assert_eq!(head.status, StatusCode::NOT_FOUND);
+        // Another key of the bucket is written meanwhile.
+        let (done_tx, done) = mpsc::channel();
+        let other = {
+            let s3 = s3.clone();
+            std::thread::spawn(move || done_tx.send(put(&s3, "b", b"other")).unwrap())
+        };
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)),
+            Ok(StatusCode::OK),
+            "a write of another key waited for the slow store"
+        );
+        // A second write of the same key waits for the first, so it is the one that stays.
+        let (second_tx, second) = mpsc::channel();
+        let same = {
+            let s3 = s3.clone();
+            std::thread::spawn(move || second_tx.send(put(&s3, "a", b"second")).unwrap())
+        };
+        assert!(second.recv_timeout(Duration::from_millis(300)).is_err());
+        release.send(()).unwrap();
+        assert_eq!(slow.join().unwrap(), StatusCode::OK);
+        assert_eq!(
+            second.recv_timeout(Duration::from_secs(10)),
+            Ok(StatusCode::OK)
+        );
+        let body = |s3: &S3, key: &str| {
+            s3.buckets
+                .get("bucket-one")
+                .unwrap()
+                .get(key)
+                .unwrap()
+                .body
+                .clone()
+        };
+        assert_eq!(&body(&s3, "a")[..], b"second");
+        other.join().unwrap();
+        same.join().unwrap();
+        drop(s3);
+        let storage = Arc::new(Storage::open(dir.path()).unwrap());
+        let reopened = S3::new(Arc::new(Clock::default()), Some(storage)).unwrap();
+        assert_eq!(&body(&reopened, "a")[..], b"second");
+        assert_eq!(&body(&reopened, "b")[..], b"other");
     }
 
     #[test]

@@ -189,10 +189,7 @@ impl S3 {
             full_object,
         };
         {
-            let deleted = bucket.writes.lock();
-            if *deleted {
-                return Err(S3Error::no_such_bucket(&bucket.name));
-            }
+            let _writing = bucket.write_keys(&[&call.key])?;
             if let Some(durable) = &self.durable {
                 durable.put_upload(&bucket.name, &id, &info)?;
             }
@@ -255,10 +252,7 @@ impl S3 {
             },
             body,
         };
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&bucket.name));
-        }
+        let writing = bucket.write_keys(&[&call.key])?;
         self.with_upload(bucket, call, |_| Ok(()))?;
         if let Some(durable) = &self.durable {
             durable.put_part(&bucket.name, &id, number, &part)?;
@@ -267,7 +261,7 @@ impl S3 {
             u.parts.insert(number, part.clone());
             Ok(())
         })?;
-        drop(deleted);
+        drop(writing);
         Ok(part)
     }
 
@@ -484,10 +478,7 @@ impl S3 {
         meta.parts = parts.iter().map(|p| p.body.len() as u64).collect();
         let numbers: Vec<u32> = upload.parts.keys().copied().collect();
         let object = {
-            let deleted = bucket.writes.lock();
-            if *deleted {
-                return Err(S3Error::no_such_bucket(&bucket.name));
-            }
+            let _writing = bucket.write_keys(&[&call.key])?;
             self.with_upload(&bucket, call, |_| Ok(()))?;
             condition.check(
                 &call.key,
@@ -532,17 +523,14 @@ impl S3 {
     pub(super) fn abort_multipart_upload(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
         let id = call.param("uploadId").unwrap_or_default().to_owned();
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&bucket.name));
-        }
+        let writing = bucket.write_keys(&[&call.key])?;
         let numbers: Vec<u32> =
             self.with_upload(&bucket, call, |u| Ok(u.parts.keys().copied().collect()))?;
         if let Some(durable) = &self.durable {
             durable.finish_upload(&bucket.name, &id, numbers, None)?;
         }
         bucket.uploads.lock().remove(&id);
-        drop(deleted);
+        drop(writing);
         Ok(empty(StatusCode::NO_CONTENT))
     }
 
