@@ -12,9 +12,10 @@
 //! refused with `InvalidArgumentException`); Lambda processing, format conversion and dynamic
 //! partitioning are kept in the description but not run (prefixes with partition keys are
 //! refused rather than delivered under wrong names); `CustomTimeZone` is described but keys use
-//! UTC; an S3 destination that keeps failing is retried forever rather than dropped after
-//! AWS's 24 hours; HTTP endpoints must be `http://` on this machine (no TLS client), where AWS
-//! requires `https://`.
+//! UTC; a Kinesis-source stream whose S3 destination keeps failing is retried without end,
+//! where AWS gives up once the data has left the source stream's retention (DirectPut streams
+//! give up after AWS's 24 hours, see `deliver.rs`); HTTP endpoints must be `http://` on this
+//! machine (no TLS client), where AWS requires `https://`.
 
 mod compress;
 mod control;
