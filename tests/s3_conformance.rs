@@ -2912,3 +2912,23 @@ async fn list_multipart_uploads_max_uploads_range() {
         assert_eq!(answer.element("ArgumentValue").as_deref(), Some(bad));
     }
 }
+
+/// A request signed for a region that does not exist is refused as S3 refuses it, naming the
+/// region expected (the bucket's).
+#[tokio::test]
+async fn a_request_signed_for_an_unknown_region_is_malformed() {
+    let emu = start_default().await;
+    create_bucket(&s3(&emu), "regional").await;
+    let nowhere = s3_as(&emu, "AKIDTEST", "us-nowhere-1");
+    let (code, message, status) = err(nowhere.list_objects_v2().bucket("regional").send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "AuthorizationHeaderMalformed",
+            "The authorization header is malformed; the region 'us-nowhere-1' is wrong; expecting 'us-east-1'",
+            400
+        )
+    );
+    let (code, _, _) = err(nowhere.create_bucket().bucket("elsewhere").send().await);
+    assert_eq!(code, "AuthorizationHeaderMalformed");
+}

@@ -164,6 +164,8 @@ impl Firehose {
                 }
             };
         }
+        // A region that does not exist is refused as Kinesis refuses it (see its module doc).
+        super::kinesis::check_region(&ctx.region)?;
         ops! {
             "CreateDeliveryStream" => control::create,
             "DescribeDeliveryStream" => control::describe,

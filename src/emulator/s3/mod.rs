@@ -131,7 +131,11 @@ impl S3 {
     /// Answers one S3 request.
     pub fn handle(&self, ctx: &Ctx, req: &RestRequest) -> RestResponse {
         let head = req.method == Method::HEAD;
-        match self.call(ctx, req).and_then(|call| self.dispatch(&call)) {
+        match self
+            .call(ctx, req)
+            .and_then(|call| self.check_region(&call).map(|()| call))
+            .and_then(|call| self.dispatch(&call))
+        {
             Ok(answer) => answer,
             Err(e) => {
                 if e.status >= 500 {
@@ -179,6 +183,29 @@ impl S3 {
             message: e.message,
             status: e.status,
         })
+    }
+
+    /// A request signed for a region that does not exist gets S3's answer:
+    /// `AuthorizationHeaderMalformed`, naming the region expected (the bucket's, or us-east-1
+    /// when no existing bucket is addressed). No state is kept for such a region (see the
+    /// Kinesis module doc).
+    fn check_region(&self, call: &Call<'_>) -> S3Result<()> {
+        let region = call.ctx.region.as_str();
+        if super::kinesis::is_region(region) {
+            return Ok(());
+        }
+        let expected = self
+            .buckets
+            .get(&call.bucket)
+            .map_or_else(|| "us-east-1".to_owned(), |b| b.info.region.clone());
+        Err(S3Error::new(
+            400,
+            "AuthorizationHeaderMalformed",
+            format!(
+                "The authorization header is malformed; the region '{region}' is wrong; expecting '{expected}'"
+            ),
+        )
+        .with("Region", &expected))
     }
 
     /// True when `bucket` exists.
