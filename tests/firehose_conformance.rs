@@ -1235,6 +1235,30 @@ async fn the_flush_interval_caps_the_buffering_interval_but_not_what_is_reported
     assert_eq!(hints.interval_in_seconds(), Some(900));
 }
 
+/// As AWS documents for a DirectPut stream: a batch that cannot be written to S3 for 24
+/// hours is given up (its records are lost); records that arrive later are delivered.
+#[tokio::test]
+async fn a_direct_put_batch_failing_for_24_hours_is_given_up() {
+    let emulator = start(flushing(50)).await;
+    let (client, s3) = (firehose(&emulator), s3(&emulator));
+    create_s3(&client, "doomed", s3_dest("gone").build().unwrap()).await;
+    put_all(&client, "doomed", &[b"lost"]).await;
+    // Attempts fail while the bucket is missing; a day later the batch is given up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    emulator.clock().advance(Duration::from_secs(24 * 3600 + 1));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    create_bucket(&s3, "gone").await;
+    put_all(&client, "doomed", &[b"kept"]).await;
+    let found = wait_for_objects(&s3, "gone", "", 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let bodies: Vec<Vec<u8>> = objects(&s3, "gone", "")
+        .await
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(bodies, [b"kept".to_vec()], "{found:?}");
+}
+
 #[tokio::test]
 async fn records_wait_for_a_missing_bucket_and_arrive_once_it_exists() {
     let emulator = start(flushing(100)).await;

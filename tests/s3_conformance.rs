@@ -2763,3 +2763,172 @@ async fn a_bucket_named_like_the_emulators_host_does_not_capture_path_style_requ
         (200, &b"from emulator"[..])
     );
 }
+
+/// ListMultipartUploads pages by key, then by initiation time within a key, and resumes after
+/// `key-marker` + `upload-id-marker`: with `max-uploads=1` every upload (several of one key,
+/// initiated seconds apart) is listed once, in order, and the last page is not truncated.
+#[tokio::test]
+async fn list_multipart_uploads_pages_uploads_of_one_key_in_initiation_order() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "uploads").await;
+    let mut initiated = Vec::new();
+    for key in ["a", "same", "same", "same", "same", "z"] {
+        let id = client
+            .create_multipart_upload()
+            .bucket("uploads")
+            .key(key)
+            .send()
+            .await
+            .unwrap()
+            .upload_id
+            .unwrap();
+        initiated.push((key.to_owned(), id));
+        emu.clock().advance(Duration::from_secs(2));
+    }
+    let mut listed = Vec::new();
+    let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+    for page in 0.. {
+        assert!(page < initiated.len(), "paging does not end: {listed:?}");
+        let out = client
+            .list_multipart_uploads()
+            .bucket("uploads")
+            .max_uploads(1)
+            .set_key_marker(key_marker.clone())
+            .set_upload_id_marker(id_marker.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.max_uploads(), Some(1));
+        assert_eq!(
+            out.key_marker().unwrap_or_default(),
+            key_marker.as_deref().unwrap_or_default()
+        );
+        assert_eq!(
+            out.upload_id_marker().unwrap_or_default(),
+            id_marker.as_deref().unwrap_or_default()
+        );
+        let [upload] = out.uploads() else {
+            panic!("page {page}: {out:?}");
+        };
+        let entry = (
+            upload.key().unwrap().to_owned(),
+            upload.upload_id().unwrap().to_owned(),
+        );
+        assert_eq!(out.next_key_marker(), Some(entry.0.as_str()));
+        assert_eq!(out.next_upload_id_marker(), Some(entry.1.as_str()));
+        listed.push(entry);
+        if !out.is_truncated().unwrap_or_default() {
+            break;
+        }
+        key_marker = out.next_key_marker().map(str::to_owned);
+        id_marker = out.next_upload_id_marker().map(str::to_owned);
+    }
+    assert_eq!(listed, initiated);
+
+    // A key-marker alone resumes after every upload of that key.
+    let after = client
+        .list_multipart_uploads()
+        .bucket("uploads")
+        .key_marker("same")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = after.uploads().iter().filter_map(|u| u.key()).collect();
+    assert_eq!(keys, ["z"]);
+    assert_eq!(after.is_truncated(), Some(false));
+    // An upload-id-marker without a key-marker is ignored.
+    let all = client
+        .list_multipart_uploads()
+        .bucket("uploads")
+        .upload_id_marker(&initiated[3].1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.uploads().len(), initiated.len());
+}
+
+/// `max-uploads`: 0 lists nothing (not truncated), above 1000 lists at most 1000, and a value
+/// that is not an integer from 0 to 2147483647 is refused with AWS's InvalidArgument.
+#[tokio::test]
+async fn list_multipart_uploads_max_uploads_range() {
+    let emu = start_default().await;
+    let client = s3(&emu);
+    create_bucket(&client, "maxup").await;
+    client
+        .create_multipart_upload()
+        .bucket("maxup")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    let none = client
+        .list_multipart_uploads()
+        .bucket("maxup")
+        .max_uploads(0)
+        .send()
+        .await
+        .unwrap();
+    assert!(none.uploads().is_empty());
+    assert_eq!(
+        (none.max_uploads(), none.is_truncated()),
+        (Some(0), Some(false))
+    );
+    let capped = client
+        .list_multipart_uploads()
+        .bucket("maxup")
+        .max_uploads(5000)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (capped.max_uploads(), capped.uploads().len()),
+        (Some(1000), 1)
+    );
+    for bad in ["-1", "2147483648", "ten"] {
+        let answer = request(
+            &emu,
+            "GET",
+            &format!("/maxup?uploads&max-uploads={bad}"),
+            &[],
+            b"",
+        )
+        .await;
+        assert_eq!(answer.status, 400, "{bad}");
+        assert_eq!(
+            answer.element("Code").as_deref(),
+            Some("InvalidArgument"),
+            "{bad}"
+        );
+        assert_eq!(
+            answer.element("Message").as_deref(),
+            Some("Provided max-uploads not an integer or within integer range"),
+            "{bad}"
+        );
+        assert_eq!(
+            answer.element("ArgumentName").as_deref(),
+            Some("max-uploads")
+        );
+        assert_eq!(answer.element("ArgumentValue").as_deref(), Some(bad));
+    }
+}
+
+/// A request signed for a region that does not exist is refused as S3 refuses it, naming the
+/// region expected (the bucket's).
+#[tokio::test]
+async fn a_request_signed_for_an_unknown_region_is_malformed() {
+    let emu = start_default().await;
+    create_bucket(&s3(&emu), "regional").await;
+    let nowhere = s3_as(&emu, "AKIDTEST", "us-nowhere-1");
+    let (code, message, status) = err(nowhere.list_objects_v2().bucket("regional").send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str(), status),
+        (
+            "AuthorizationHeaderMalformed",
+            "The authorization header is malformed; the region 'us-nowhere-1' is wrong; expecting 'us-east-1'",
+            400
+        )
+    );
+    let (code, _, _) = err(nowhere.create_bucket().bucket("elsewhere").send().await);
+    assert_eq!(code, "AuthorizationHeaderMalformed");
+}

@@ -296,6 +296,7 @@ pub(super) fn create(
             checkpoint: checkpoint.clone(),
             ..Buffer::default()
         }),
+        control: Mutex::new(()),
         throughput: Mutex::new(Throughput::default()),
     });
     if let Some(d) = &f.durable {
@@ -410,8 +411,7 @@ pub(super) fn delete(f: &Firehose, ctx: &Ctx, input: NamedInput) -> Result<Empty
     v.finish()?;
     let name = input.delivery_stream_name.unwrap_or_default();
     let stream = f.find(ctx, &name)?;
-    {
-        let mut meta = stream.meta.lock();
+    f.change(&stream, |meta| {
         match meta.status {
             Status::Creating => {
                 return Err(AwsError::in_use(format!(
@@ -419,13 +419,13 @@ pub(super) fn delete(f: &Firehose, ctx: &Ctx, input: NamedInput) -> Result<Empty
                     ctx.account
                 )));
             }
-            Status::Deleting => return Ok(Empty {}),
+            Status::Deleting => return Ok(()),
             Status::Active => {}
         }
         meta.status = Status::Deleting;
         meta.gone_at_ms = Some(f.now() + f.settings.delete_delay.as_millis() as i64);
-    }
-    f.save(&stream)?;
+        Ok(())
+    })?;
     f.settle(&stream);
     Ok(Empty {})
 }

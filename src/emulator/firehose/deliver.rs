@@ -7,7 +7,19 @@
 //! records and the pending entry are removed together (see `durable.rs`). After a restart the
 //! pending batch is delivered again with the same key and bytes, which overwrites the same
 //! object with the same content. Failed writes (a bucket that does not exist yet, an endpoint
-//! that is down) keep the records and retry with a capped backoff; nothing is dropped.
+//! that is down and a backup bucket that is missing) keep the records and retry with a capped
+//! backoff.
+//!
+//! How long: as AWS documents for an S3 destination ("Handle data delivery failure"), a
+//! DirectPut stream keeps its records for 24 hours: a batch whose oldest record arrived more
+//! than [`DIRECT_PUT_RETENTION_MS`] ago and still cannot be written is given up, and its
+//! records are lost, as in AWS. AWS counts that only in CloudWatch metrics (nothing in
+//! DescribeDeliveryStream); the emulator logs it as an error naming the stream, the
+//! destination, the records and bytes lost and the last failure. A stream with a Kinesis
+//! source is retried for as long as AWS would keep the data in the source stream; the emulator
+//! holds its own copy of what it read, so it retries without end (the difference is in the
+//! module doc of `firehose`). Failed data is never written under the error output prefix:
+//! AWS writes there only records that Lambda processing or format conversion failed.
 //!
 //! No lock is held while compressing or writing: the batch's records are cheap `Bytes` clones.
 
@@ -22,12 +34,14 @@ use tokio::task::JoinSet;
 use super::describe::hints_with_defaults;
 use super::keys::{KeySpec, object_key};
 use super::model::S3Destination;
-use super::stream::{DeliveryStream, Destination, Pending, Status};
+use super::stream::{DeliveryStream, Destination, Pending, Source, Status};
 use super::{Firehose, compress, http, sink, source, validate};
 use crate::emulator::error::AwsError;
 
 /// Longest wait between attempts after failures.
 const MAX_BACKOFF_MS: i64 = 2_000;
+/// How long a DirectPut stream keeps records it cannot deliver (24 hours, AWS's figure).
+pub const DIRECT_PUT_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 /// Batches delivered per stream per round at most (the rest waits for the next round).
 const BATCHES_PER_ROUND: usize = 16;
 
@@ -263,6 +277,7 @@ async fn deliver_one(f: &Arc<Firehose>, stream: &Arc<DeliveryStream>) -> bool {
         let parts: Vec<Bytes> = batch.map(|r| r.data.clone()).collect();
         (pending, parts, arrival)
     };
+    let (count, bytes) = (parts.len(), parts.iter().map(Bytes::len).sum::<usize>());
     let outcome = match &destination {
         Destination::S3(d) => write_s3(f, d, pending.key.clone(), parts).await,
         Destination::Http(d) => {
@@ -270,22 +285,20 @@ async fn deliver_one(f: &Arc<Firehose>, stream: &Arc<DeliveryStream>) -> bool {
         }
     };
     match outcome {
-        Ok(()) => {
-            if let Some(d) = &f.durable
-                && let Err(e) = d.complete(stream.tag, &pending)
-            {
-                tracing::error!(delivery_stream = %stream.name, error = %e, "recording a finished delivery failed; it will be repeated");
-                backoff(stream, now);
-                return false;
-            }
-            let mut buffer = stream.buffer.lock();
-            buffer.remove_through(pending.last);
-            buffer.pending = None;
-            buffer.failures = 0;
-            buffer.retry_at_ms = 0;
-            true
-        }
+        Ok(()) => finish(f, stream, &pending, now),
         Err(e) => {
+            let direct_put = matches!(stream.meta.lock().source, Source::DirectPut);
+            if direct_put && now - arrival > DIRECT_PUT_RETENTION_MS {
+                tracing::error!(
+                    delivery_stream = %stream.name,
+                    destination = %destination_name(&destination),
+                    records = count,
+                    bytes,
+                    error = %e,
+                    "delivery kept failing for 24 hours, the longest a DirectPut delivery stream keeps records: the batch is given up and its records are lost, as in AWS"
+                );
+                return finish(f, stream, &pending, now);
+            }
             let failures = stream.buffer.lock().failures;
             if failures == 0 {
                 tracing::warn!(delivery_stream = %stream.name, error = %e, "delivery failed; the records stay buffered and are retried");
@@ -293,6 +306,36 @@ async fn deliver_one(f: &Arc<Firehose>, stream: &Arc<DeliveryStream>) -> bool {
             backoff(stream, now);
             false
         }
+    }
+}
+
+/// Ends the delivery of `pending` (delivered, or given up): its records leave the buffer and
+/// storage. False when that could not be stored (the batch is then delivered again).
+fn finish(f: &Firehose, stream: &DeliveryStream, pending: &Pending, now: i64) -> bool {
+    if let Some(d) = &f.durable
+        && let Err(e) = d.complete(stream.tag, pending)
+    {
+        tracing::error!(delivery_stream = %stream.name, error = %e, "recording a finished delivery failed; it will be repeated");
+        backoff(stream, now);
+        return false;
+    }
+    let mut buffer = stream.buffer.lock();
+    buffer.remove_through(pending.last);
+    buffer.pending = None;
+    buffer.failures = 0;
+    buffer.retry_at_ms = 0;
+    true
+}
+
+/// The bucket or endpoint a destination names, for logs.
+fn destination_name(destination: &Destination) -> String {
+    match destination {
+        Destination::S3(d) => d.bucket_arn.clone().unwrap_or_default(),
+        Destination::Http(d) => d
+            .endpoint_configuration
+            .as_ref()
+            .and_then(|e| e.url.clone())
+            .unwrap_or_default(),
     }
 }
 

@@ -23,12 +23,19 @@ use crate::emulator::error::AwsError;
 use crate::emulator::kinesis::reader::Checkpoint;
 use crate::emulator::storage::{Storage, StorageError};
 
+/// A unit test's [`Durable::before_save`] hook.
+#[cfg(test)]
+pub(super) type SaveHook = Arc<dyn Fn() -> Result<(), AwsError> + Send + Sync>;
+
 /// Firehose's keyspaces.
 pub struct Durable {
     storage: Arc<Storage>,
     streams: Keyspace,
     records: Keyspace,
     progress: Keyspace,
+    /// Unit tests: run before a stream's settings are stored, to make the store fail.
+    #[cfg(test)]
+    pub(super) before_save: parking_lot::Mutex<Option<SaveHook>>,
 }
 
 fn internal(e: StorageError) -> AwsError {
@@ -79,11 +86,17 @@ impl Durable {
             records: storage.keyspace("firehose_records")?,
             progress: storage.keyspace("firehose_progress")?,
             storage,
+            #[cfg(test)]
+            before_save: parking_lot::Mutex::new(None),
         })
     }
 
     /// Stores a stream's settings and status.
     pub fn save(&self, snapshot: &Snapshot) -> Result<(), AwsError> {
+        #[cfg(test)]
+        if let Some(hook) = self.before_save.lock().clone() {
+            hook()?;
+        }
         let value = serde_json::to_vec(snapshot).expect("snapshots serialise");
         let mut batch = self.storage.batch();
         batch.put(&self.streams, &snapshot.tag.to_be_bytes(), &value);

@@ -92,8 +92,7 @@ pub(super) fn start_encryption(
             .delivery_stream_encryption_configuration_input
             .unwrap_or_default(),
     )?;
-    {
-        let mut meta = stream.meta.lock();
+    f.change(&stream, |meta| {
         let now = f.now();
         meta.encryption = EncryptionDescription {
             key_arn,
@@ -105,8 +104,8 @@ pub(super) fn start_encryption(
             status: "ENABLED".into(),
         });
         meta.settle(now);
-    }
-    f.save(&stream)?;
+        Ok(())
+    })?;
     Ok(Empty {})
 }
 
@@ -120,10 +119,9 @@ pub(super) fn stop_encryption(
     named(&mut v, &input.delivery_stream_name);
     v.finish()?;
     let stream = encryption_target(f, ctx, &input)?;
-    {
-        let mut meta = stream.meta.lock();
+    f.change(&stream, |meta| {
         if meta.encryption.status == "DISABLED" {
-            return Ok(Empty {});
+            return Ok(());
         }
         let now = f.now();
         meta.encryption.status = "DISABLING".into();
@@ -132,7 +130,7 @@ pub(super) fn stop_encryption(
             status: "DISABLED".into(),
         });
         meta.settle(now);
-    }
-    f.save(&stream)?;
+        Ok(())
+    })?;
     Ok(Empty {})
 }

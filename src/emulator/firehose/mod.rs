@@ -12,9 +12,10 @@
 //! refused with `InvalidArgumentException`); Lambda processing, format conversion and dynamic
 //! partitioning are kept in the description but not run (prefixes with partition keys are
 //! refused rather than delivered under wrong names); `CustomTimeZone` is described but keys use
-//! UTC; an S3 destination that keeps failing is retried forever rather than dropped after
-//! AWS's 24 hours; HTTP endpoints must be `http://` on this machine (no TLS client), where AWS
-//! requires `https://`.
+//! UTC; a Kinesis-source stream whose S3 destination keeps failing is retried without end,
+//! where AWS gives up once the data has left the source stream's retention (DirectPut streams
+//! give up after AWS's 24 hours, see `deliver.rs`); HTTP endpoints must be `http://` on this
+//! machine (no TLS client), where AWS requires `https://`.
 
 mod compress;
 mod control;
@@ -163,6 +164,8 @@ impl Firehose {
                 }
             };
         }
+        // A region that does not exist is refused as Kinesis refuses it (see its module doc).
+        super::kinesis::check_region(&ctx.region)?;
         ops! {
             "CreateDeliveryStream" => control::create,
             "DescribeDeliveryStream" => control::describe,
@@ -201,6 +204,28 @@ impl Firehose {
             Some(d) => d.save(&stream.snapshot()),
             None => Ok(()),
         }
+    }
+
+    /// Changes the settings of `stream` (a control-plane operation): `edit` changes a copy of
+    /// them (or refuses with an error, and nothing changes), the copy is stored, and only
+    /// then replaces the settings in memory, so that no answer or delivery sees a change that
+    /// is not stored. The stream's `control` lock orders the changes (none is lost to a
+    /// concurrent one); the settings lock is held only to copy and to replace, never while
+    /// storing, so PutRecord and the delivery do not wait for the store.
+    fn change<T>(
+        &self,
+        stream: &DeliveryStream,
+        edit: impl FnOnce(&mut stream::Meta) -> Result<T, AwsError>,
+    ) -> Result<T, AwsError> {
+        let _control = stream.control.lock();
+        let mut next = stream.meta.lock().clone();
+        next.settle(self.now());
+        let out = edit(&mut next)?;
+        if let Some(d) = &self.durable {
+            d.save(&stream.snapshot_with(next.clone()))?;
+        }
+        *stream.meta.lock() = next;
+        Ok(out)
     }
 
     /// Applies due transitions to `stream`; true when its deletion completed (it is then gone
@@ -286,6 +311,71 @@ mod tests {
         let s3 = Arc::new(S3::new(clock.clone(), None).expect("an in-memory S3"));
         let kinesis = Arc::new(Kinesis::new(Default::default(), clock.clone()));
         Firehose::new(Settings::default(), clock, s3, kinesis, None).expect("a Firehose")
+    }
+
+    /// Every control-plane change is stored before it is applied: when the store fails, the
+    /// caller gets the error and the stream is as it was.
+    #[test]
+    fn a_change_that_cannot_be_stored_is_not_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(Storage::open(dir.path()).unwrap());
+        let clock = Arc::new(Clock::default());
+        let s3 = Arc::new(S3::new(clock.clone(), None).unwrap());
+        let kinesis = Arc::new(Kinesis::new(Default::default(), clock.clone()));
+        let f = Firehose::new(Settings::default(), clock, s3, kinesis, Some(storage)).unwrap();
+        let ctx = Ctx {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        f.handle(
+            &ctx,
+            "CreateDeliveryStream",
+            Protocol::Json,
+            br#"{"DeliveryStreamName":"s","ExtendedS3DestinationConfiguration":{"RoleARN":"arn:aws:iam::000000000000:role/r","BucketARN":"arn:aws:s3:::b","Prefix":"p/"},"Tags":[{"Key":"k","Value":"v"}]}"#,
+        )
+        .unwrap();
+        let state = || {
+            let stream = f.find(&ctx, "s").unwrap();
+            serde_json::to_string(&*stream.meta.lock()).unwrap()
+        };
+        let before = state();
+        *f.durable.as_ref().unwrap().before_save.lock() = Some(Arc::new(|| {
+            Err(AwsError::internal("the disk is full".to_owned()))
+        }));
+        let changes: [(&str, &[u8]); 6] = [
+            (
+                "UpdateDestination",
+                br#"{"DeliveryStreamName":"s","CurrentDeliveryStreamVersionId":"1","DestinationId":"destinationId-000000000001","ExtendedS3DestinationUpdate":{"Prefix":"q/"}}"#,
+            ),
+            (
+                "TagDeliveryStream",
+                br#"{"DeliveryStreamName":"s","Tags":[{"Key":"k2","Value":"v2"}]}"#,
+            ),
+            (
+                "UntagDeliveryStream",
+                br#"{"DeliveryStreamName":"s","TagKeys":["k"]}"#,
+            ),
+            (
+                "StartDeliveryStreamEncryption",
+                br#"{"DeliveryStreamName":"s","DeliveryStreamEncryptionConfigurationInput":{"KeyType":"AWS_OWNED_CMK"}}"#,
+            ),
+            (
+                "StopDeliveryStreamEncryption",
+                br#"{"DeliveryStreamName":"s"}"#,
+            ),
+            ("DeleteDeliveryStream", br#"{"DeliveryStreamName":"s"}"#),
+        ];
+        for (operation, body) in changes {
+            let e = f
+                .handle(&ctx, operation, Protocol::Json, body)
+                .expect_err(operation);
+            assert_eq!(e.status, 500, "{operation}: {e:?}");
+            assert_eq!(state(), before, "{operation} was applied but not stored");
+        }
+        *f.durable.as_ref().unwrap().before_save.lock() = None;
+        f.handle(&ctx, changes[0].0, Protocol::Json, changes[0].1)
+            .unwrap();
+        assert_ne!(state(), before);
     }
 
     /// Valid requests, mutated byte by byte (deterministically), to every operation in both

@@ -237,6 +237,9 @@ pub struct DeliveryStream {
     pub created_ms: i64,
     /// Settings and status.
     pub meta: Mutex<Meta>,
+    /// Orders the control-plane changes of the stream (see `Firehose::change`): held while a
+    /// change is stored, so that `meta` stays free for the data plane meanwhile.
+    pub control: Mutex<()>,
     /// Undelivered records.
     pub buffer: Mutex<Buffer>,
     /// DirectPut throughput accounting.
@@ -263,13 +266,18 @@ pub struct Snapshot {
 impl DeliveryStream {
     /// The stored form.
     pub fn snapshot(&self) -> Snapshot {
+        self.snapshot_with(self.meta.lock().clone())
+    }
+
+    /// The stored form the stream has with settings `meta`.
+    pub fn snapshot_with(&self, meta: Meta) -> Snapshot {
         Snapshot {
             name: self.name.clone(),
             account: self.account.clone(),
             region: self.region.clone(),
             tag: self.tag,
             created_ms: self.created_ms,
-            meta: self.meta.lock().clone(),
+            meta,
         }
     }
 
@@ -283,6 +291,7 @@ impl DeliveryStream {
             tag: s.tag,
             created_ms: s.created_ms,
             meta: Mutex::new(s.meta),
+            control: Mutex::new(()),
             buffer: Mutex::new(Buffer::default()),
             throughput: Mutex::new(Throughput::default()),
         }

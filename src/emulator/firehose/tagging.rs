@@ -22,9 +22,8 @@ pub(super) fn tag(f: &Firehose, ctx: &Ctx, input: NamedInput) -> Result<Empty, A
     v.finish()?;
     let name = input.delivery_stream_name.unwrap_or_default();
     let stream = f.find(ctx, &name)?;
-    {
-        let mut meta = stream.meta.lock();
-        let tags = input.tags.unwrap_or_default();
+    let tags = input.tags.unwrap_or_default();
+    f.change(&stream, |meta| {
         let added = tags
             .iter()
             .filter_map(|t| t.key.as_ref())
@@ -42,8 +41,8 @@ pub(super) fn tag(f: &Firehose, ctx: &Ctx, input: NamedInput) -> Result<Empty, A
             meta.tags
                 .insert(t.key.unwrap_or_default(), t.value.unwrap_or_default());
         }
-    }
-    f.save(&stream)?;
+        Ok(())
+    })?;
     Ok(Empty {})
 }
 
@@ -65,13 +64,12 @@ pub(super) fn untag(f: &Firehose, ctx: &Ctx, input: NamedInput) -> Result<Empty,
     v.finish()?;
     let name = input.delivery_stream_name.unwrap_or_default();
     let stream = f.find(ctx, &name)?;
-    {
-        let mut meta = stream.meta.lock();
+    f.change(&stream, |meta| {
         for k in input.tag_keys.unwrap_or_default() {
             meta.tags.remove(&k);
         }
-    }
-    f.save(&stream)?;
+        Ok(())
+    })?;
     Ok(Empty {})
 }
 

@@ -6,7 +6,7 @@
 use super::control::{named, unsupported_destination};
 use super::describe::DESTINATION_ID;
 use super::model::{Empty, HttpDestination, S3Destination, UpdateInput};
-use super::stream::{Destination, Status};
+use super::stream::{Destination, Meta, Status};
 use super::{Firehose, validate};
 use crate::emulator::dispatch::Ctx;
 use crate::emulator::error::{AwsError, Validation};
@@ -120,7 +120,19 @@ pub(super) fn update_destination(
     v.finish()?;
     let name = input.delivery_stream_name.clone().unwrap_or_default();
     let stream = f.find(ctx, &name)?;
-    let mut meta = stream.meta.lock();
+    let now_ms = f.now();
+    f.change(&stream, |meta| update(meta, ctx, &name, input, now_ms))?;
+    Ok(Empty {})
+}
+
+/// Applies an UpdateDestination to a copy of the stream's settings.
+fn update(
+    meta: &mut Meta,
+    ctx: &Ctx,
+    name: &str,
+    input: UpdateInput,
+    now_ms: i64,
+) -> Result<(), AwsError> {
     if meta.status != Status::Active {
         return Err(AwsError::in_use(format!(
             "Firehose {name} under account {} is not ACTIVE (it is {}).",
@@ -234,8 +246,6 @@ pub(super) fn update_destination(
     };
     meta.destination = next;
     meta.version += 1;
-    meta.updated_ms = Some(f.now());
-    drop(meta);
-    f.save(&stream)?;
-    Ok(Empty {})
+    meta.updated_ms = Some(now_ms);
+    Ok(())
 }

@@ -1,5 +1,12 @@
 //! Kinesis Data Streams (`Kinesis_20131202`): state per account and region, operation dispatch,
 //! and the handlers, one module per group of operations.
+//!
+//! Regions. The region is the one the request's credential scope names. Only AWS's regions
+//! ([`REGIONS`], those of the AWS SDKs' partition list) are served: a request signed for any
+//! other name (`us-nowhere-1`, garbage) is refused as AWS refuses it, with
+//! `InvalidSignatureException` "Credential should be scoped to a valid region." before any
+//! state is looked up, so that per-region state exists only for real regions and a client
+//! sending a new made-up region with each request cannot grow the emulator's memory.
 
 mod account;
 mod consumers;
@@ -192,6 +199,7 @@ impl Kinesis {
         protocol: Protocol,
         body: &[u8],
     ) -> Result<Vec<u8>, AwsError> {
+        check_region(&ctx.region)?;
         if !self.settings.relax_limits {
             self.take_rate(ctx, operation, protocol, body)?;
         }
@@ -469,4 +477,107 @@ fn parse_stream_arn(ctx: &Ctx, arn: &str) -> Result<String, AwsError> {
         return Err(not_found(ctx, name));
     }
     Ok(name.to_owned())
+}
+
+/// AWS's regions, in every partition (from the AWS SDKs' partition list).
+pub const REGIONS: [&str; 46] = [
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-isoe-west-1",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eusc-de-east-1",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isob-west-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// True when `region` is one of AWS's regions.
+pub fn is_region(region: &str) -> bool {
+    REGIONS.contains(&region)
+}
+
+/// AWS's answer to a request signed for a region that does not exist (the JSON services').
+pub fn check_region(region: &str) -> Result<(), AwsError> {
+    if is_region(region) {
+        return Ok(());
+    }
+    Err(AwsError::client(
+        "InvalidSignatureException",
+        "Credential should be scoped to a valid region. ",
+    ))
+}
+
+#[cfg(test)]
+mod region_tests {
+    use super::*;
+
+    /// A request signed for a region that does not exist is refused, and leaves no state.
+    #[test]
+    fn unknown_regions_are_refused_without_state() {
+        let k = Kinesis::new(Default::default(), Arc::new(Clock::default()));
+        for region in ["us-nowhere-1", "garbage", "", "US-EAST-1"] {
+            let ctx = Ctx {
+                account: "000000000000".into(),
+                region: region.into(),
+            };
+            let e = k
+                .handle(&ctx, "ListStreams", Protocol::Json, b"{}")
+                .expect_err(region);
+            assert_eq!(
+                (e.code, e.message.as_str(), e.status),
+                (
+                    "InvalidSignatureException",
+                    "Credential should be scoped to a valid region. ",
+                    400
+                ),
+                "{region}"
+            );
+        }
+        assert!(k.regions.read().is_empty());
+        let ctx = Ctx {
+            account: "000000000000".into(),
+            region: "ap-southeast-4".into(),
+        };
+        k.handle(&ctx, "ListStreams", Protocol::Json, b"{}")
+            .unwrap();
+        assert_eq!(k.regions.read().len(), 1);
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use super::errors::{S3Error, S3Result};
-use super::state::{Bucket, BucketInfo};
+use super::state::{Bucket, BucketInfo, Taken};
 use super::{Call, S3, empty, owner_id, set_header, xml, xml_ok};
 use crate::emulator::dates;
 use crate::emulator::rest::RestResponse;
@@ -144,32 +144,44 @@ impl S3 {
                 created_ms: self.now_ms(),
             },
         ));
-        if let Err(existing) = self.buckets.insert(bucket.clone()) {
-            if existing.info.owner != call.ctx.account {
+        match self.buckets.reserve(name) {
+            Ok(()) => {}
+            Err(Taken::Creating) => {
                 return Err(S3Error::new(
                     409,
-                    "BucketAlreadyExists",
-                    "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+                    "OperationAborted",
+                    "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+                ));
+            }
+            Err(Taken::By(existing)) => {
+                if existing.info.owner != call.ctx.account {
+                    return Err(S3Error::new(
+                        409,
+                        "BucketAlreadyExists",
+                        "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+                    )
+                    .with("BucketName", name));
+                }
+                // AWS's legacy us-east-1 behaviour: re-creating your own bucket there succeeds.
+                if existing.info.region == "us-east-1" && endpoint == "us-east-1" {
+                    return Ok(created(name));
+                }
+                return Err(S3Error::new(
+                    409,
+                    "BucketAlreadyOwnedByYou",
+                    "Your previous request to create the named bucket succeeded and you already own it.",
                 )
                 .with("BucketName", name));
             }
-            // AWS's legacy us-east-1 behaviour: re-creating your own bucket there succeeds.
-            if existing.info.region == "us-east-1" && endpoint == "us-east-1" {
-                return Ok(created(name));
-            }
-            return Err(S3Error::new(
-                409,
-                "BucketAlreadyOwnedByYou",
-                "Your previous request to create the named bucket succeeded and you already own it.",
-            )
-            .with("BucketName", name));
         }
+        // Stored first, then visible: a bucket that could not be stored is never seen.
         if let Some(durable) = &self.durable
             && let Err(e) = durable.put_bucket(name, &bucket.info, &[])
         {
-            self.buckets.remove(name);
+            self.buckets.release(name);
             return Err(e);
         }
+        self.buckets.publish(bucket);
         Ok(created(name))
     }
 
@@ -185,10 +197,7 @@ impl S3 {
     /// DeleteBucket: 204, or `BucketNotEmpty` while it holds objects.
     pub(super) fn delete_bucket(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
-        let mut deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&call.bucket));
-        }
+        let mut deleted = bucket.write_bucket()?;
         if !bucket.objects.read().is_empty() {
             return Err(S3Error::new(
                 409,

@@ -139,10 +139,7 @@ impl S3 {
     /// Replaces a bucket's tags, stored first.
     fn set_bucket_tags(&self, call: &Call<'_>, tags: tagging::Tags) -> S3Result<()> {
         let bucket = self.owned_bucket(call)?;
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&bucket.name));
-        }
+        let _bucket = bucket.write_bucket()?;
         if let Some(durable) = &self.durable {
             durable.put_bucket(&bucket.name, &bucket.info, &tags)?;
         }

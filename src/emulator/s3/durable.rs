@@ -22,7 +22,15 @@ pub struct Durable {
     objects: Keyspace,
     uploads: Keyspace,
     parts: Keyspace,
+    /// Unit tests: run before every commit, to observe what is visible meanwhile, to hold a
+    /// commit back, or to make it fail.
+    #[cfg(test)]
+    pub(super) before_commit: parking_lot::Mutex<Option<CommitHook>>,
 }
+
+/// A unit test's [`Durable::before_commit`] hook.
+#[cfg(test)]
+pub(super) type CommitHook = Arc<dyn Fn() -> Result<(), S3Error> + Send + Sync>;
 
 /// A bucket as stored: what it was created with, and its tags.
 #[derive(Serialize, serde::Deserialize)]
@@ -94,10 +102,19 @@ impl Durable {
             uploads: storage.keyspace("s3_uploads")?,
             parts: storage.keyspace("s3_parts")?,
             storage,
+            #[cfg(test)]
+            before_commit: parking_lot::Mutex::new(None),
         })
     }
 
     fn commit(&self, batch: Batch) -> Result<(), S3Error> {
+        #[cfg(test)]
+        {
+            let hook = self.before_commit.lock().clone();
+            if let Some(hook) = hook {
+                hook()?;
+            }
+        }
         self.storage.commit(batch).map_err(internal)
     }
 

@@ -149,8 +149,12 @@ impl S3 {
         may_delete: Option<&DeleteCheck>,
     ) -> RestResponse {
         let head = req.method == Method::HEAD;
-        let call = self.call(ctx, req).map(|call| Call { may_delete, ..call });
-        match call.and_then(|call| self.dispatch(&call)) {
+        match self
+            .call(ctx, req)
+            .map(|call| Call { may_delete, ..call })
+            .and_then(|call| self.check_region(&call).map(|()| call))
+            .and_then(|call| self.dispatch(&call))
+        {
             Ok(answer) => answer,
             Err(e) => {
                 if e.status >= 500 {
@@ -198,6 +202,29 @@ impl S3 {
             message: e.message,
             status: e.status,
         })
+    }
+
+    /// A request signed for a region that does not exist gets S3's answer:
+    /// `AuthorizationHeaderMalformed`, naming the region expected (the bucket's, or us-east-1
+    /// when no existing bucket is addressed). No state is kept for such a region (see the
+    /// Kinesis module doc).
+    fn check_region(&self, call: &Call<'_>) -> S3Result<()> {
+        let region = call.ctx.region.as_str();
+        if super::kinesis::is_region(region) {
+            return Ok(());
+        }
+        let expected = self
+            .buckets
+            .get(&call.bucket)
+            .map_or_else(|| "us-east-1".to_owned(), |b| b.info.region.clone());
+        Err(S3Error::new(
+            400,
+            "AuthorizationHeaderMalformed",
+            format!(
+                "The authorization header is malformed; the region '{region}' is wrong; expecting '{expected}'"
+            ),
+        )
+        .with("Region", &expected))
     }
 
     /// True when `bucket` exists.
@@ -383,10 +410,7 @@ impl S3 {
             composite: false,
         }));
         let mut object = Object { meta, body };
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&bucket.name));
-        }
+        let writing = bucket.write_keys(&[key])?;
         condition.check(
             key,
             bucket.get(key).as_deref().map(|o| o.meta.etag.as_str()),
@@ -400,7 +424,7 @@ impl S3 {
             .objects
             .write()
             .insert(key.to_owned(), object.clone());
-        drop(deleted);
+        drop(writing);
         Ok(object)
     }
 }
@@ -567,6 +591,165 @@ mod tests {
             object.meta.content_type.as_deref(),
             Some("application/json")
         );
+    }
+
+    fn ctx() -> Ctx {
+        Ctx {
+            account: "000000000000".to_owned(),
+            region: "us-east-1".to_owned(),
+        }
+    }
+
+    fn request(method: Method, path: &str, body: &'static [u8]) -> RestRequest {
+        RestRequest {
+            method,
+            path: path.to_owned(),
+            query: String::new(),
+            headers: http::HeaderMap::new(),
+            body: Bytes::from_static(body),
+            request_id: "req".to_owned(),
+        }
+    }
+
+    /// An S3 stored in a fresh data directory (kept alive by the returned guard).
+    fn durable_s3() -> (Arc<S3>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(Storage::open(dir.path()).unwrap());
+        let s3 = Arc::new(S3::new(Arc::new(Clock::default()), Some(storage)).unwrap());
+        (s3, dir)
+    }
+
+    /// Sets the hook run before each commit of `s3`'s store.
+    fn before_commit(s3: &S3, hook: durable::CommitHook) {
+        *s3.durable.as_ref().unwrap().before_commit.lock() = Some(hook);
+    }
+
+    #[test]
+    fn a_bucket_is_stored_before_it_is_visible_and_never_visible_when_storing_fails() {
+        let (s3, _dir) = durable_s3();
+        let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let racing = Arc::new(parking_lot::Mutex::new(None));
+        let weak = Arc::downgrade(&s3);
+        let (observed, raced) = (seen.clone(), racing.clone());
+        before_commit(
+            &s3,
+            Arc::new(move || {
+                let s3 = weak.upgrade().unwrap();
+                observed.store(
+                    s3.bucket_exists("bucket-one"),
+                    std::sync::atomic::Ordering::SeqCst,
+                );
+                // A second CreateBucket of the name meanwhile is told to try again.
+                let answer = s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""));
+                *raced.lock() = Some((answer.status, answer.body));
+                Err(S3Error::internal("the disk is full"))
+            }),
+        );
+        let answer = s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""));
+        assert_eq!(
+            answer.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{answer:?}"
+        );
+        assert!(
+            !seen.load(std::sync::atomic::Ordering::SeqCst),
+            "the bucket was visible before it was stored"
+        );
+        let (status, body) = racing.lock().take().unwrap();
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(
+            String::from_utf8_lossy(&body).contains("<Code>OperationAborted</Code>"),
+            "{body:?}"
+        );
+        assert!(!s3.bucket_exists("bucket-one"));
+        // Once the store works again the name is free.
+        *s3.durable.as_ref().unwrap().before_commit.lock() = None;
+        let answer = s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""));
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(s3.bucket_exists("bucket-one"));
+    }
+
+    #[test]
+    fn a_slow_store_holds_back_only_the_writes_of_its_own_key() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let (s3, dir) = durable_s3();
+        let put = |s3: &S3, key: &str, body: &'static [u8]| {
+            s3.handle(
+                &ctx(),
+                &request(Method::PUT, &format!("/bucket-one/{key}"), body),
+            )
+            .status
+        };
+        assert_eq!(
+            s3.handle(&ctx(), &request(Method::PUT, "/bucket-one", b""))
+                .status,
+            StatusCode::OK
+        );
+        // The first commit from now on waits until released.
+        let (entered_tx, entered) = mpsc::channel::<()>();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let release_rx = parking_lot::Mutex::new(release_rx);
+        let first = std::sync::atomic::AtomicBool::new(true);
+        before_commit(
+            &s3,
+            Arc::new(move || {
+                if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    entered_tx.send(()).unwrap();
+                    let _ = release_rx.lock().recv_timeout(Duration::from_secs(20));
+                }
+                Ok(())
+            }),
+        );
+        let slow = {
+            let s3 = s3.clone();
+            std::thread::spawn(move || put(&s3, "a", b"first"))
+        };
+        entered.recv_timeout(Duration::from_secs(10)).unwrap();
+        // Not acknowledged, not stored: not visible either.
+        let head = s3.handle(&ctx(), &request(Method::HEAD, "/bucket-one/a", b""));
+        assert_eq!(head.status, StatusCode::NOT_FOUND);
+        // Another key of the bucket is written meanwhile.
+        let (done_tx, done) = mpsc::channel();
+        let other = {
+            let s3 = s3.clone();
+            std::thread::spawn(move || done_tx.send(put(&s3, "b", b"other")).unwrap())
+        };
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)),
+            Ok(StatusCode::OK),
+            "a write of another key waited for the slow store"
+        );
+        // A second write of the same key waits for the first, so it is the one that stays.
+        let (second_tx, second) = mpsc::channel();
+        let same = {
+            let s3 = s3.clone();
+            std::thread::spawn(move || second_tx.send(put(&s3, "a", b"second")).unwrap())
+        };
+        assert!(second.recv_timeout(Duration::from_millis(300)).is_err());
+        release.send(()).unwrap();
+        assert_eq!(slow.join().unwrap(), StatusCode::OK);
+        assert_eq!(
+            second.recv_timeout(Duration::from_secs(10)),
+            Ok(StatusCode::OK)
+        );
+        let body = |s3: &S3, key: &str| {
+            s3.buckets
+                .get("bucket-one")
+                .unwrap()
+                .get(key)
+                .unwrap()
+                .body
+                .clone()
+        };
+        assert_eq!(&body(&s3, "a")[..], b"second");
+        other.join().unwrap();
+        same.join().unwrap();
+        drop(s3);
+        let storage = Arc::new(Storage::open(dir.path()).unwrap());
+        let reopened = S3::new(Arc::new(Clock::default()), Some(storage)).unwrap();
+        assert_eq!(&body(&reopened, "a")[..], b"second");
+        assert_eq!(&body(&reopened, "b")[..], b"other");
     }
 
     #[test]

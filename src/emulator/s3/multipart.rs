@@ -81,16 +81,24 @@ impl Upload {
 /// The smallest size of every part but the last, in bytes (5 MiB).
 pub const MIN_PART_BYTES: u64 = 5 << 20;
 
-/// A new upload ID: opaque, unique within the process and across restarts.
+/// A new upload ID: unique within the process and across restarts, and greater (as text) than
+/// every ID made before it, so that the uploads of one key in upload-ID order are in the order
+/// they were initiated. ListMultipartUploads lists them in that order and resumes after an
+/// `upload-id-marker` by comparing IDs as text, as S3 does; both agree only because of this.
 fn new_upload_id(bucket: &str, key: &str, now_ms: i64) -> String {
     use sha2::Digest;
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let digest = sha2::Sha256::digest(format!("{bucket}/{key}/{now_ms}/{nanos}/{n}").as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..24])
+        .map_or(0, |d| d.as_micros() as u64);
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(micros.max(last + 1))
+        })
+        .unwrap_or_default();
+    let order = micros.max(previous + 1);
+    let digest = sha2::Sha256::digest(format!("{bucket}/{key}/{now_ms}/{order}").as_bytes());
+    format!("{order:016x}{}", URL_SAFE_NO_PAD.encode(&digest[..18]))
 }
 
 /// Reads a `partNumber` (1 to 10000).
@@ -189,10 +197,7 @@ impl S3 {
             full_object,
         };
         {
-            let deleted = bucket.writes.lock();
-            if *deleted {
-                return Err(S3Error::no_such_bucket(&bucket.name));
-            }
+            let _writing = bucket.write_keys(&[&call.key])?;
             if let Some(durable) = &self.durable {
                 durable.put_upload(&bucket.name, &id, &info)?;
             }
@@ -255,10 +260,7 @@ impl S3 {
             },
             body,
         };
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&bucket.name));
-        }
+        let writing = bucket.write_keys(&[&call.key])?;
         self.with_upload(bucket, call, |_| Ok(()))?;
         if let Some(durable) = &self.durable {
             durable.put_part(&bucket.name, &id, number, &part)?;
@@ -267,7 +269,7 @@ impl S3 {
             u.parts.insert(number, part.clone());
             Ok(())
         })?;
-        drop(deleted);
+        drop(writing);
         Ok(part)
     }
 
@@ -484,10 +486,7 @@ impl S3 {
         meta.parts = parts.iter().map(|p| p.body.len() as u64).collect();
         let numbers: Vec<u32> = upload.parts.keys().copied().collect();
         let object = {
-            let deleted = bucket.writes.lock();
-            if *deleted {
-                return Err(S3Error::no_such_bucket(&bucket.name));
-            }
+            let _writing = bucket.write_keys(&[&call.key])?;
             self.with_upload(&bucket, call, |_| Ok(()))?;
             condition.check(
                 &call.key,
@@ -532,17 +531,14 @@ impl S3 {
     pub(super) fn abort_multipart_upload(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
         let id = call.param("uploadId").unwrap_or_default().to_owned();
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&bucket.name));
-        }
+        let writing = bucket.write_keys(&[&call.key])?;
         let numbers: Vec<u32> =
             self.with_upload(&bucket, call, |u| Ok(u.parts.keys().copied().collect()))?;
         if let Some(durable) = &self.durable {
             durable.finish_upload(&bucket.name, &id, numbers, None)?;
         }
         bucket.uploads.lock().remove(&id);
-        drop(deleted);
+        drop(writing);
         Ok(empty(StatusCode::NO_CONTENT))
     }
 
@@ -609,7 +605,10 @@ impl S3 {
     }
 
     /// ListMultipartUploads (`prefix`, `key-marker`, `upload-id-marker`, `max-uploads`), in
-    /// key order, then by initiation time.
+    /// key order, then by initiation time (which is upload-ID order, see [`new_upload_id`]).
+    /// After a `key-marker` alone come the keys greater than it; with an `upload-id-marker`
+    /// also the uploads of the marker's key whose IDs are greater than it. `max-uploads` is
+    /// 0 to 2147483647, at most 1000 listed.
     pub(super) fn list_multipart_uploads(&self, call: &Call<'_>) -> S3Result<RestResponse> {
         let bucket = self.owned_bucket(call)?;
         let prefix = call.param("prefix").unwrap_or_default();
@@ -624,11 +623,7 @@ impl S3 {
             .map(|(id, u)| (id.clone(), u.info.clone()))
             .collect();
         uploads.sort_by(|a, b| {
-            (a.1.key.as_str(), a.1.initiated_ms, a.0.as_str()).cmp(&(
-                b.1.key.as_str(),
-                b.1.initiated_ms,
-                b.0.as_str(),
-            ))
+            (a.1.key.as_str(), a.0.as_str()).cmp(&(b.1.key.as_str(), b.0.as_str()))
         });
         let after_marker = |(id, info): &(String, UploadInfo)| {
             key_marker.is_empty()
@@ -637,7 +632,8 @@ impl S3 {
         };
         let remaining: Vec<&(String, UploadInfo)> =
             uploads.iter().filter(|u| after_marker(u)).collect();
-        let truncated = remaining.len() > max;
+        // As listings with `max-keys=0`: nothing listed, and nothing to resume from.
+        let truncated = max > 0 && remaining.len() > max;
         let shown = &remaining[..remaining.len().min(max)];
         let mut out = format!("<ListMultipartUploadsResult xmlns=\"{}\">", xml::NS);
         xml::element(&mut out, "Bucket", &bucket.name);

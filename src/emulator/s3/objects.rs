@@ -267,10 +267,7 @@ impl S3 {
 
     /// Removes `keys` from `bucket`, stored first.
     fn remove_objects(&self, bucket: &Bucket, keys: &[&str]) -> S3Result<()> {
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&bucket.name));
-        }
+        let _writing = bucket.write_keys(keys)?;
         let present: Vec<&str> = {
             let objects = bucket.objects.read();
             keys.iter()

@@ -99,10 +99,7 @@ impl S3 {
     /// Replaces the tags of the object `call` names.
     fn retag(&self, call: &Call<'_>, tags: Tags) -> S3Result<()> {
         let bucket = self.owned_bucket(call)?;
-        let deleted = bucket.writes.lock();
-        if *deleted {
-            return Err(S3Error::no_such_bucket(&call.bucket));
-        }
+        let _writing = bucket.write_keys(&[&call.key])?;
         let current = bucket
             .get(&call.key)
             .ok_or_else(|| S3Error::no_such_key(&call.key))?;
