@@ -8,6 +8,7 @@ pub mod kinesis_stream;
 pub mod lease;
 pub mod metrics;
 pub mod policy_doc;
+pub mod references;
 pub mod runtime;
 pub mod stream_policy;
 
