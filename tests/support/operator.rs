@@ -9,9 +9,9 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kinesis_operator::api::shared::CommonStatus;
-use kinesis_operator::controller::runtime::KindStatus;
 use kinesis_operator::controller::context::{Context, Settings};
 use kinesis_operator::controller::metrics::Metrics;
+use kinesis_operator::controller::runtime::KindStatus;
 use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, Patch, PatchParams};
 use kube::core::object::HasStatus;
@@ -159,16 +159,17 @@ pub async fn wait_until<K: Kind>(
     what: &str,
     check: impl Fn(&K) -> bool,
 ) -> K {
-    wait_for(Duration::from_secs(60), || async {
+    let found = wait_for(Duration::from_secs(60), || async {
         api.get(name).await.ok().filter(|o| check(o))
     })
-    .await
-    .unwrap_or_else(|| {
-        panic!(
-            "{name}: {what} within 60 s; last seen: {:?}",
-            futures::executor::block_on(api.get(name)).map(|o| common(&o).cloned())
-        )
-    })
+    .await;
+    match found {
+        Some(obj) => obj,
+        None => {
+            let last = api.get(name).await.map(|o| common(&o).cloned());
+            panic!("{name}: {what} within 60 s; last seen: {last:?}")
+        }
+    }
 }
 
 /// Waits until object `name` no longer exists (its finalizer released it).

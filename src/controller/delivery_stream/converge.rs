@@ -18,11 +18,17 @@ use super::inputs::{self, AccessKey, Inputs};
 use crate::api::delivery_stream::DeliveryStream;
 use crate::api::shared::{OWNER_TAG, OWNER_UID_TAG};
 use crate::aws::errors::{AwsCallError, ErrorClass};
-use crate::aws::firehose::{DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView};
+use crate::aws::firehose::{
+    DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView,
+};
 use crate::controller::runtime::{Note, Observed, Outcome, Requeue, Tracked};
 
 /// How soon a delivery stream waiting for a Secret looks again (Secrets are not watched).
 const SECRET_RETRY: Duration = Duration::from_secs(15);
+
+/// How often a delivery stream whose inputs are refused (a reference not allowed, a Secret
+/// without its key) looks again: the fix is made on another object.
+const INPUTS_RETRY: Duration = Duration::from_secs(20);
 
 /// How often a delivery stream whose encryption failed in AWS tries again.
 const ENCRYPTION_RETRY: Duration = Duration::from_secs(300);
@@ -153,10 +159,8 @@ impl Pass<'_> {
             tags: Some(tags),
             deep: Some((Instant::now(), self.obj.meta().generation)),
         });
-        self.notes.push(Note::new(
-            "Created",
-            format!("CreateDeliveryStream {name}"),
-        ));
+        self.notes
+            .push(Note::new("Created", format!("CreateDeliveryStream {name}")));
         Ok(Outcome::progressing(
             Report {
                 observed: Observed::Absent,
@@ -171,10 +175,7 @@ impl Pass<'_> {
     pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
         let obj = self.obj;
         let name = delivery_stream_name(obj);
-        let (source, access_key) = match inputs::read(self.client, obj)
-            .await
-            .map_err(kube_error)?
-        {
+        let (source, access_key) = match inputs::read(self.client, obj).await.map_err(kube_error)? {
             Inputs::Ready { source, access_key } => (source, access_key),
             Inputs::Waiting(message) => {
                 // The watch on KinesisStreams wakes it; a Secret is looked at again soon.
@@ -185,11 +186,20 @@ impl Pass<'_> {
                 };
                 return Ok(Outcome {
                     requeue,
-                    ..Outcome::progressing(Observed::Unknown.into(), "WaitingForDependency", message)
+                    ..Outcome::progressing(
+                        Observed::Unknown.into(),
+                        "WaitingForDependency",
+                        message,
+                    )
                 });
             }
             Inputs::Stalled { reason, message } => {
-                return Ok(Outcome::stalled(Observed::Unknown.into(), reason, message));
+                // A human fixes this outside the object (an annotation on the stream, a key
+                // in the Secret), so it is looked at again now and then, not only on change.
+                return Ok(Outcome {
+                    requeue: Requeue::After(INPUTS_RETRY),
+                    ..Outcome::stalled(Observed::Unknown.into(), reason, message)
+                });
             }
         };
 
@@ -202,7 +212,10 @@ impl Pass<'_> {
             && !self.known.created;
         let mut just_created = None;
         if never_seen {
-            match self.create(&name, source.as_ref(), access_key.as_ref()).await {
+            match self
+                .create(&name, source.as_ref(), access_key.as_ref())
+                .await
+            {
                 Ok(creating) => just_created = Some(creating),
                 // Ours from before a crash, or someone else's: look at it below.
                 Err(e) if e.code == "ResourceInUseException" => {}
@@ -243,10 +256,7 @@ impl Pass<'_> {
         if let Some(outcome) = self.check_source(&name, &view, source.as_ref()) {
             return Ok(outcome);
         }
-        if let Some(outcome) = self
-            .destination(&name, &view, access_key.as_ref())
-            .await?
-        {
+        if let Some(outcome) = self.destination(&name, &view, access_key.as_ref()).await? {
             return Ok(outcome);
         }
         if let Some(outcome) = self.encryption(&name, &view).await? {
@@ -508,7 +518,9 @@ fn transition(view: &DeliveryView) -> Option<Outcome<Report>> {
         .map_or_else(String::new, |f| format!(": {f}"));
     Some(match view.status.as_str() {
         "ACTIVE" => return None,
-        "CREATING" => Outcome::progressing(seen(), "Creating", "delivery stream is CREATING".into()),
+        "CREATING" => {
+            Outcome::progressing(seen(), "Creating", "delivery stream is CREATING".into())
+        }
         "DELETING" => Outcome::progressing(
             seen(),
             "Deleting",

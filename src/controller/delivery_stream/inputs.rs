@@ -3,8 +3,8 @@
 //! endpoint's access key from the Secret it names.
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::Api;
 use kube::ResourceExt;
+use kube::api::Api;
 
 use crate::api::delivery_stream::DeliveryStream;
 use crate::controller::references::{self, Resolved};

@@ -106,14 +106,18 @@ impl Reconciler for DeliveryStreams {
                 let Ok(stream) = &stream.0 else {
                     return Vec::new();
                 };
-                references::referring(&store, stream, |guard: &DeserializeGuard<DeliveryStream>| {
-                    guard
-                        .0
-                        .as_ref()
-                        .ok()
-                        .and_then(|d| d.spec.source.kinesis_stream.as_ref())
-                        .and_then(|k| k.stream_ref.clone())
-                })
+                references::referring(
+                    &store,
+                    stream,
+                    |guard: &DeserializeGuard<DeliveryStream>| {
+                        guard
+                            .0
+                            .as_ref()
+                            .ok()
+                            .and_then(|d| d.spec.source.kinesis_stream.as_ref())
+                            .and_then(|k| k.stream_ref.clone())
+                    },
+                )
             },
         )
     }
