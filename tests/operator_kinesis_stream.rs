@@ -380,7 +380,7 @@ async fn two_hundred_streams_applied_at_once_all_become_ready() {
         .unwrap()
         .items
         .iter()
-        .filter(|o| is_ready(o))
+        .filter(|o| is_ready(*o))
         .count();
     assert!(all_ready.is_some(), "{ready} of 200 Ready within 120 s");
     let streams = kinesis(&emulator)

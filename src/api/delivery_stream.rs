@@ -280,7 +280,9 @@ pub struct HttpEndpointDestination {
     #[schemars(length(min = 1, max = 256))]
     pub name: Option<String>,
     /// Secret key holding the access key Firehose sends in the `X-Amz-Firehose-Access-Key`
-    /// header. Read by the operator at reconcile time; never written to status or events.
+    /// header, in the DeliveryStream's namespace. Read by the operator at reconcile time;
+    /// never written to status or events. A changed Secret is sent to AWS at the next
+    /// reconcile (within the resync interval).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_secret_ref: Option<SecretKeyReference>,
     /// When Firehose flushes its buffer to the endpoint.
@@ -391,4 +393,8 @@ pub struct DeliveryStreamStatus {
     /// ID of the destination, used by UpdateDestination.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_id: Option<String>,
+    /// The `resourceVersion` of the access key Secret last sent to AWS (never the key): a
+    /// Secret changed since is sent again with UpdateDestination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_secret_version: Option<String>,
 }

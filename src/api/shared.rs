@@ -32,6 +32,9 @@ pub const OWNER_TAG_PREFIX: &str = "kinesis.operator.dev/";
 pub const OWNER_TAG: &str = "kinesis.operator.dev/owner";
 /// Ownership tag: UID of the object that created the AWS resource.
 pub const OWNER_UID_TAG: &str = "kinesis.operator.dev/uid";
+/// Annotation on a referenced object naming the namespaces (comma-separated, or `*`) whose
+/// objects may reference it; without it only objects of its own namespace may.
+pub const ALLOW_REFERENCES_FROM: &str = "kinesis.operator.dev/allow-references-from";
 
 /// What happens to the AWS resource when the Kubernetes object is deleted.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
@@ -50,7 +53,10 @@ pub struct ObjectReference {
     /// Name of the referenced object.
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
-    /// Namespace of the referenced object; defaults to the referring object's namespace.
+    /// Namespace of the referenced object; defaults to the referring object's namespace. A
+    /// reference into another namespace is refused unless the referenced object allows it
+    /// with the annotation `kinesis.operator.dev/allow-references-from`, a comma-separated
+    /// list of namespaces (or `*` for all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 63))]
     pub namespace: Option<String>,

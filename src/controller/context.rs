@@ -8,6 +8,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::metrics::Metrics;
+use crate::aws::firehose::{FirehoseApi, firehose_quota};
+use crate::aws::iam::{IamApi, Identity, iam_quota};
 use crate::aws::kinesis::KinesisApi;
 use crate::aws::rate_limit::{RateLimiter, kinesis_quota};
 
@@ -29,6 +31,11 @@ pub struct Settings {
 pub struct AwsClients {
     config: aws_config::SdkConfig,
     kinesis: Mutex<HashMap<String, KinesisApi>>,
+    firehose: Mutex<HashMap<String, FirehoseApi>>,
+    /// IAM is global: one client, built on first use.
+    iam: Mutex<Option<IamApi>>,
+    /// The account and partition of the credentials, asked once.
+    identity: tokio::sync::OnceCell<Identity>,
     metrics: Arc<Metrics>,
     rate_limits: bool,
 }
@@ -41,6 +48,9 @@ impl AwsClients {
         AwsClients {
             config,
             kinesis: Mutex::new(HashMap::new()),
+            firehose: Mutex::new(HashMap::new()),
+            iam: Mutex::new(None),
+            identity: tokio::sync::OnceCell::new(),
             metrics,
             rate_limits,
         }
@@ -62,6 +72,58 @@ impl AwsClients {
                 )
             })
             .clone()
+    }
+}
+
+impl AwsClients {
+    /// The Firehose calls in `region`.
+    pub fn firehose(&self, region: &str) -> FirehoseApi {
+        self.firehose
+            .lock()
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let config = aws_sdk_firehose::config::Builder::from(&self.config)
+                    .region(aws_sdk_firehose::config::Region::new(region.to_owned()))
+                    .build();
+                FirehoseApi::new(
+                    aws_sdk_firehose::Client::from_conf(config),
+                    self.metrics.clone(),
+                    Arc::new(RateLimiter::new(firehose_quota, self.rate_limits)),
+                )
+            })
+            .clone()
+    }
+
+    /// The IAM (and STS GetCallerIdentity) calls. IAM is global; `region` only picks the
+    /// endpoint of the first call (every commercial region signs for the same global IAM).
+    pub fn iam(&self, region: &str) -> IamApi {
+        self.iam
+            .lock()
+            .get_or_insert_with(|| {
+                let region = aws_sdk_iam::config::Region::new(region.to_owned());
+                let iam = aws_sdk_iam::config::Builder::from(&self.config)
+                    .region(region.clone())
+                    .build();
+                let sts = aws_sdk_sts::config::Builder::from(&self.config)
+                    .region(region)
+                    .build();
+                IamApi::new(
+                    aws_sdk_iam::Client::from_conf(iam),
+                    aws_sdk_sts::Client::from_conf(sts),
+                    self.metrics.clone(),
+                    Arc::new(RateLimiter::new(iam_quota, self.rate_limits)),
+                )
+            })
+            .clone()
+    }
+
+    /// The account and partition of the operator's credentials (STS GetCallerIdentity, asked
+    /// once per process).
+    pub async fn identity(&self, region: &str) -> Result<Identity, crate::aws::AwsCallError> {
+        self.identity
+            .get_or_try_init(|| async { self.iam(region).identity().await })
+            .await
+            .cloned()
     }
 }
 

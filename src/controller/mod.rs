@@ -3,11 +3,13 @@
 pub mod backoff;
 pub mod conditions;
 pub mod context;
+pub mod delivery_stream;
 pub mod http;
 pub mod kinesis_stream;
 pub mod lease;
 pub mod metrics;
 pub mod policy_doc;
+pub mod references;
 pub mod runtime;
 pub mod stream_policy;
 
@@ -27,11 +29,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let shutdown = shutdown.boxed().shared();
-    tokio::join!(runtime::run(
-        kinesis_stream::KinesisStreams,
-        ctx.clone(),
-        namespace,
-        concurrency,
-        shutdown.clone()
-    ));
+    tokio::join!(
+        runtime::run(
+            kinesis_stream::KinesisStreams,
+            ctx.clone(),
+            namespace,
+            concurrency,
+            shutdown.clone()
+        ),
+        runtime::run(
+            delivery_stream::DeliveryStreams,
+            ctx.clone(),
+            namespace,
+            concurrency,
+            shutdown.clone()
+        ),
+    );
 }

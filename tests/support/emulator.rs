@@ -49,6 +49,60 @@ pub fn kinesis_as(emulator: &Emulator, access_key: &str, region: &str) -> aws_sd
     aws_sdk_kinesis::Client::from_conf(config)
 }
 
+/// A Firehose client for account `000000000000` in `us-east-1`, without retries.
+pub fn firehose(emulator: &Emulator) -> aws_sdk_firehose::Client {
+    let config = aws_sdk_firehose::Config::builder()
+        .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
+        .endpoint_url(emulator.endpoint_url())
+        .region(aws_sdk_firehose::config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .retry_config(aws_sdk_firehose::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_firehose::Client::from_conf(config)
+}
+
+/// A path-style S3 client for account `000000000000` in `us-east-1`, without retries.
+pub fn s3(emulator: &Emulator) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(emulator.endpoint_url())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The bodies of every object in `bucket` under `prefix`, in key order, concatenated.
+pub async fn s3_bodies(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<u8> {
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListObjectsV2 {bucket}: {e:?}"));
+    let mut all = Vec::new();
+    for object in listed.contents() {
+        let key = object.key().unwrap_or_default();
+        let body = s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetObject {bucket}/{key}: {e:?}"))
+            .body
+            .collect()
+            .await
+            .expect("the object body")
+            .into_bytes();
+        all.extend_from_slice(&body);
+    }
+    all
+}
+
 /// DescribeStreamSummary of `stream`, which must exist.
 pub async fn stream_summary(
     client: &aws_sdk_kinesis::Client,

@@ -8,11 +8,13 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kinesis_operator::api::KinesisStream;
+use kinesis_operator::api::shared::CommonStatus;
 use kinesis_operator::controller::context::{Context, Settings};
 use kinesis_operator::controller::metrics::Metrics;
+use kinesis_operator::controller::runtime::KindStatus;
 use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, Patch, PatchParams};
+use kube::core::object::HasStatus;
 use serde_json::json;
 
 use super::envtest::wait_for;
@@ -121,37 +123,57 @@ fn counts(text: &str, name: &str, label: &str) -> BTreeMap<String, u64> {
     out
 }
 
+/// An object of one of the operator's kinds, as the helpers below need it.
+pub trait Kind:
+    kube::Resource<DynamicType = ()>
+    + HasStatus<Status: KindStatus>
+    + Clone
+    + std::fmt::Debug
+    + serde::de::DeserializeOwned
+{
+}
+
+impl<K> Kind for K where
+    K: kube::Resource<DynamicType = ()>
+        + HasStatus<Status: KindStatus>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+{
+}
+
+/// The common status of `obj`, when it has one.
+fn common<K: Kind>(obj: &K) -> Option<&CommonStatus> {
+    obj.status().map(|s| s.common())
+}
+
 /// The condition `type_` of `obj`.
-pub fn condition<'a>(obj: &'a KinesisStream, type_: &str) -> Option<&'a Condition> {
-    obj.status
-        .as_ref()?
-        .common
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
+pub fn condition<'a, K: Kind>(obj: &'a K, type_: &str) -> Option<&'a Condition> {
+    common(obj)?.conditions.iter().find(|c| c.type_ == type_)
 }
 
 /// Waits until `check` holds for the object, returning it.
-pub async fn wait_until(
-    api: &Api<KinesisStream>,
+pub async fn wait_until<K: Kind>(
+    api: &Api<K>,
     name: &str,
     what: &str,
-    check: impl Fn(&KinesisStream) -> bool,
-) -> KinesisStream {
-    wait_for(Duration::from_secs(60), || async {
+    check: impl Fn(&K) -> bool,
+) -> K {
+    let found = wait_for(Duration::from_secs(60), || async {
         api.get(name).await.ok().filter(|o| check(o))
     })
-    .await
-    .unwrap_or_else(|| {
-        panic!(
-            "{name}: {what} within 60 s; last seen: {:?}",
-            futures::executor::block_on(api.get(name)).map(|o| o.status)
-        )
-    })
+    .await;
+    match found {
+        Some(obj) => obj,
+        None => {
+            let last = api.get(name).await.map(|o| common(&o).cloned());
+            panic!("{name}: {what} within 60 s; last seen: {last:?}")
+        }
+    }
 }
 
 /// Waits until object `name` no longer exists (its finalizer released it).
-pub async fn wait_gone(api: &Api<KinesisStream>, name: &str, timeout: Duration, what: &str) {
+pub async fn wait_gone<K: Kind>(api: &Api<K>, name: &str, timeout: Duration, what: &str) {
     wait_for(timeout, || async {
         api.get_opt(name)
             .await
@@ -162,21 +184,31 @@ pub async fn wait_gone(api: &Api<KinesisStream>, name: &str, timeout: Duration, 
     .expect(what);
 }
 
+/// Whether condition `type_` is True for the current generation.
+fn holds<K: Kind>(o: &K, type_: &str) -> bool {
+    condition(o, type_).is_some_and(|c| c.status == "True")
+        && common(o).and_then(|s| s.observed_generation) == o.meta().generation
+}
+
 /// Ready=True for the current generation.
-pub fn is_ready(o: &KinesisStream) -> bool {
-    condition(o, "Ready").is_some_and(|c| c.status == "True")
-        && o.status.as_ref().and_then(|s| s.common.observed_generation) == o.metadata.generation
+pub fn is_ready<K: Kind>(o: &K) -> bool {
+    holds(o, "Ready")
 }
 
 /// Stalled=True.
-pub fn is_stalled(o: &KinesisStream) -> bool {
-    condition(o, "Stalled").is_some_and(|c| c.status == "True")
-        && o.status.as_ref().and_then(|s| s.common.observed_generation) == o.metadata.generation
+pub fn is_stalled<K: Kind>(o: &K) -> bool {
+    holds(o, "Stalled")
 }
 
-/// Server-side applies a KinesisStream named `name` with `spec`.
-pub async fn apply(api: &Api<KinesisStream>, name: &str, spec: serde_json::Value) {
-    let obj = json!({"apiVersion": "kinesis.operator.dev/v1alpha1", "kind": "KinesisStream", "metadata": {"name": name}, "spec": spec});
+/// Ready=False with reason `reason` for the current generation.
+pub fn is_waiting<K: Kind>(o: &K, reason: &str) -> bool {
+    condition(o, "Ready").is_some_and(|c| c.status == "False" && c.reason == reason)
+        && common(o).and_then(|s| s.observed_generation) == o.meta().generation
+}
+
+/// Server-side applies an object of `api`'s kind named `name` with `spec`.
+pub async fn apply<K: Kind>(api: &Api<K>, name: &str, spec: serde_json::Value) {
+    let obj = json!({"apiVersion": K::api_version(&()), "kind": K::kind(&()), "metadata": {"name": name}, "spec": spec});
     api.patch(
         name,
         &PatchParams::apply("test").force(),

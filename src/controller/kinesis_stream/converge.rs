@@ -51,26 +51,7 @@ impl Known {
 }
 
 /// What a pass saw of the stream.
-#[derive(Clone, Debug, Default)]
-pub enum Observed {
-    /// DescribeStreamSummary's answer.
-    Seen(StreamView),
-    /// The stream does not exist (yet).
-    Absent,
-    /// The pass failed before it could look.
-    #[default]
-    Unknown,
-}
-
-impl Observed {
-    /// The stream, when seen.
-    pub fn view(&self) -> Option<&StreamView> {
-        match self {
-            Observed::Seen(v) => Some(v),
-            _ => None,
-        }
-    }
-}
+pub type Observed = crate::controller::runtime::Observed<StreamView>;
 
 /// What a pass reports besides the conditions: the stream's status fields.
 #[derive(Debug, Default)]

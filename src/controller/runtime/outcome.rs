@@ -15,6 +15,28 @@ use crate::controller::conditions::Health;
 /// How often a resource in a transition (CREATING, UPDATING, ...) is looked at again at first.
 pub const POLL: Duration = Duration::from_secs(1);
 
+/// What a pass saw of the object's AWS resource.
+#[derive(Clone, Debug, Default)]
+pub enum Observed<V> {
+    /// Describe's answer.
+    Seen(V),
+    /// The resource does not exist (yet).
+    Absent,
+    /// The pass failed before it could look.
+    #[default]
+    Unknown,
+}
+
+impl<V> Observed<V> {
+    /// The resource, when seen.
+    pub fn view(&self) -> Option<&V> {
+        match self {
+            Observed::Seen(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 /// When to look at an object again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requeue {

@@ -1,0 +1,543 @@
+//! One pass over a delivery stream: read the inputs (source stream, access key), observe AWS,
+//! then take the next step toward the spec.
+//!
+//! As for streams, a pass makes as few AWS calls as it can: a delivery stream never seen is
+//! created without describing first; one this process created or verified is recognised by
+//! its ARN and creation time, so its tags are read only when the spec changed and on every
+//! sixth resync. A settled resync is one DescribeDeliveryStream and no write: the destination
+//! and encryption are compared with what Describe shows, in the spec's own terms
+//! ([`DestinationSettings`]).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use kube::{Resource, ResourceExt};
+
+use super::delivery_stream_name;
+use super::inputs::{self, AccessKey, Inputs};
+use crate::api::delivery_stream::DeliveryStream;
+use crate::api::shared::{OWNER_TAG, OWNER_UID_TAG};
+use crate::aws::errors::{AwsCallError, ErrorClass};
+use crate::aws::firehose::{
+    DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView,
+};
+use crate::controller::runtime::{Note, Observed, Outcome, Requeue, Tracked};
+
+/// How soon a delivery stream waiting for a Secret looks again (Secrets are not watched).
+const SECRET_RETRY: Duration = Duration::from_secs(15);
+
+/// How often a delivery stream whose inputs are refused (a reference not allowed, a Secret
+/// without its key) looks again: the fix is made on another object.
+const INPUTS_RETRY: Duration = Duration::from_secs(20);
+
+/// How often a delivery stream whose encryption failed in AWS tries again.
+const ENCRYPTION_RETRY: Duration = Duration::from_secs(300);
+
+/// What this process knows of an object's delivery stream between passes.
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    /// ARN and creation time of the delivery stream verified as this object's.
+    owned: Option<(String, i64)>,
+    /// This process created it; its identity is taken on the first describe.
+    created: bool,
+    /// Its tags as last read or written.
+    tags: Option<BTreeMap<String, String>>,
+    /// When the tags were last read, and for which generation of the object.
+    deep: Option<(Instant, Option<i64>)>,
+}
+
+impl Known {
+    /// Whether `view` is the delivery stream this process verified as the object's own.
+    pub fn owns(&self, view: &DeliveryView) -> bool {
+        self.owned
+            .as_ref()
+            .is_some_and(|(arn, created)| *arn == view.arn && *created == view.created_at)
+    }
+}
+
+/// What a pass reports besides the conditions.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// What it saw.
+    pub observed: Observed<DeliveryView>,
+    /// The access key Secret version now in AWS; `None` keeps the previous one.
+    pub access_key_version: Option<String>,
+}
+
+impl From<Observed<DeliveryView>> for Report {
+    fn from(observed: Observed<DeliveryView>) -> Self {
+        Report {
+            observed,
+            access_key_version: None,
+        }
+    }
+}
+
+/// The inputs of a pass.
+pub struct Pass<'a> {
+    /// The object.
+    pub obj: &'a DeliveryStream,
+    /// Kubernetes, for references and Secrets.
+    pub client: &'a kube::Client,
+    /// Firehose in the object's region.
+    pub aws: &'a FirehoseApi,
+    /// What this process knew; updated by the pass.
+    pub known: &'a mut Tracked<Known>,
+    /// AWS changes made, for events.
+    pub notes: &'a mut Vec<Note>,
+    /// How often tags are read even if nothing changed.
+    pub deep_every: Duration,
+}
+
+/// The tags a delivery stream of `obj` carries: the spec's plus the ownership tags.
+pub fn desired_tags(obj: &DeliveryStream) -> BTreeMap<String, String> {
+    let mut tags = obj.spec.tags.0.clone();
+    tags.insert(
+        OWNER_TAG.to_owned(),
+        format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
+    );
+    tags.insert(OWNER_UID_TAG.to_owned(), obj.uid().unwrap_or_default());
+    tags
+}
+
+/// A failed Kubernetes read, for the runtime's retry: transient.
+fn kube_error(e: kube::Error) -> AwsCallError {
+    AwsCallError {
+        operation: "kubernetes:get",
+        code: String::new(),
+        message: e.to_string(),
+        class: ErrorClass::Transient,
+    }
+}
+
+/// The spec's source in words, for messages.
+fn source_words(source: &SourceView) -> String {
+    match source {
+        SourceView::DirectPut => "DirectPut".to_owned(),
+        SourceView::KinesisStream { stream_arn, .. } => format!("Kinesis stream {stream_arn}"),
+        SourceView::Other(kind) => kind.clone(),
+    }
+}
+
+impl Pass<'_> {
+    /// The Secret version last sent, from status.
+    fn sent_key_version(&self) -> Option<&str> {
+        self.obj
+            .status
+            .as_ref()
+            .and_then(|s| s.access_key_secret_version.as_deref())
+    }
+
+    /// Sends CreateDeliveryStream and remembers that this process created it.
+    async fn create(
+        &mut self,
+        name: &str,
+        source: Option<&(String, String)>,
+        access_key: Option<&AccessKey>,
+    ) -> Result<Outcome<Report>, AwsCallError> {
+        let spec = &self.obj.spec;
+        let tags = desired_tags(self.obj);
+        let destination = DestinationSettings::from_spec(
+            spec.destination.s3.as_ref(),
+            spec.destination.http_endpoint.as_ref(),
+        );
+        self.aws
+            .create(
+                name,
+                &NewDelivery {
+                    source: source.map(|(s, r)| (s.as_str(), r.as_str())),
+                    destination: &destination,
+                    access_key: access_key.map(|k| k.key.as_str()),
+                    encryption: spec.encryption.as_ref(),
+                    tags: &tags,
+                },
+            )
+            .await?;
+        self.known.restart(Known {
+            owned: None,
+            created: true,
+            tags: Some(tags),
+            deep: Some((Instant::now(), self.obj.meta().generation)),
+        });
+        self.notes
+            .push(Note::new("Created", format!("CreateDeliveryStream {name}")));
+        Ok(Outcome::progressing(
+            Report {
+                observed: Observed::Absent,
+                access_key_version: access_key.map(|k| k.version.clone()),
+            },
+            "Creating",
+            format!("CreateDeliveryStream {name} sent"),
+        ))
+    }
+
+    /// Takes the next step toward the spec.
+    pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
+        let obj = self.obj;
+        let name = delivery_stream_name(obj);
+        let (source, access_key) = match inputs::read(self.client, obj).await.map_err(kube_error)? {
+            Inputs::Ready { source, access_key } => (source, access_key),
+            Inputs::Waiting(message) => {
+                // The watch on KinesisStreams wakes it; a Secret is looked at again soon.
+                let requeue = if message.contains("Secret") {
+                    Requeue::After(SECRET_RETRY)
+                } else {
+                    Requeue::Settled
+                };
+                return Ok(Outcome {
+                    requeue,
+                    ..Outcome::progressing(
+                        Observed::Unknown.into(),
+                        "WaitingForDependency",
+                        message,
+                    )
+                });
+            }
+            Inputs::Stalled { reason, message } => {
+                // A human fixes this outside the object (an annotation on the stream, a key
+                // in the Secret), so it is looked at again now and then, not only on change.
+                return Ok(Outcome {
+                    requeue: Requeue::After(INPUTS_RETRY),
+                    ..Outcome::stalled(Observed::Unknown.into(), reason, message)
+                });
+            }
+        };
+
+        let never_seen = obj
+            .status
+            .as_ref()
+            .and_then(|s| s.common.arn.as_ref())
+            .is_none()
+            && self.known.owned.is_none()
+            && !self.known.created;
+        let mut just_created = None;
+        if never_seen {
+            match self
+                .create(&name, source.as_ref(), access_key.as_ref())
+                .await
+            {
+                Ok(creating) => just_created = Some(creating),
+                // Ours from before a crash, or someone else's: look at it below.
+                Err(e) if e.code == "ResourceInUseException" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(view) = self.aws.describe(&name).await? else {
+            return match just_created {
+                Some(creating) => Ok(creating),
+                // Deleted outside the operator (or never created): create it (again).
+                None => {
+                    self.create(&name, source.as_ref(), access_key.as_ref())
+                        .await
+                }
+            };
+        };
+        let identity = (view.arn.clone(), view.created_at);
+        if self.known.created && self.known.owned.is_none() {
+            self.known.owned = Some(identity.clone());
+        }
+        let generation = obj.meta().generation;
+        let verified = self.known.owns(&view);
+        let deep = !verified
+            || self
+                .known
+                .deep
+                .is_none_or(|(at, g)| at.elapsed() >= self.deep_every || g != generation);
+        if deep {
+            if let Some(stalled) = self.ownership(&name, &view).await? {
+                return Ok(stalled);
+            }
+            self.known.owned = Some(identity);
+        }
+
+        if let Some(outcome) = transition(&view) {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = self.check_source(&name, &view, source.as_ref()) {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = self.destination(&name, &view, access_key.as_ref()).await? {
+            return Ok(outcome);
+        }
+        if let Some(outcome) = self.encryption(&name, &view).await? {
+            return Ok(outcome);
+        }
+        self.tags(&name).await?;
+        if deep {
+            self.known.deep = Some((Instant::now(), generation));
+        }
+        Ok(Outcome::ready(
+            Report {
+                access_key_version: access_key.map(|k| k.version),
+                ..Observed::Seen(view).into()
+            },
+            "Active",
+            format!("delivery stream {name} is ACTIVE and matches the spec"),
+        ))
+    }
+
+    /// Reads the tags and checks the delivery stream is this object's (adopting it when
+    /// `spec.adopt`); `Some` when it is someone else's.
+    async fn ownership(
+        &mut self,
+        name: &str,
+        view: &DeliveryView,
+    ) -> Result<Option<Outcome<Report>>, AwsCallError> {
+        let obj = self.obj;
+        let mut tags = self.aws.tags(name).await?;
+        let uid = obj.uid().unwrap_or_default();
+        if tags.get(OWNER_UID_TAG) != Some(&uid) {
+            if !obj.spec.adopt {
+                let owner = tags
+                    .get(OWNER_TAG)
+                    .map_or_else(|| "no owner tag".to_owned(), |o| format!("owned by {o}"));
+                return Ok(Some(Outcome::stalled(
+                    Observed::Unknown.into(),
+                    "AlreadyExists",
+                    format!(
+                        "delivery stream {name} already exists in AWS and is not this object's ({owner}); set spec.adopt: true to take it over, or choose another spec.deliveryStreamName"
+                    ),
+                )));
+            }
+            let ownership: BTreeMap<_, _> = desired_tags(obj)
+                .into_iter()
+                .filter(|(k, _)| k == OWNER_TAG || k == OWNER_UID_TAG)
+                .collect();
+            self.aws.tag(name, &ownership).await?;
+            self.notes.push(Note::new(
+                "Adopted",
+                format!(
+                    "took over delivery stream {name} ({}) (spec.adopt) and tagged it as this object's",
+                    view.arn
+                ),
+            ));
+            tags.extend(ownership);
+        }
+        self.known.tags = Some(tags);
+        Ok(None)
+    }
+
+    /// A source other than the spec's cannot be changed in place.
+    fn check_source(
+        &self,
+        name: &str,
+        view: &DeliveryView,
+        source: Option<&(String, String)>,
+    ) -> Option<Outcome<Report>> {
+        let wanted = match source {
+            None => SourceView::DirectPut,
+            Some((stream_arn, role_arn)) => SourceView::KinesisStream {
+                stream_arn: stream_arn.clone(),
+                role_arn: role_arn.clone(),
+            },
+        };
+        let same_kind = match (&wanted, &view.source) {
+            (SourceView::DirectPut, SourceView::DirectPut) => true,
+            (
+                SourceView::KinesisStream { stream_arn: a, .. },
+                SourceView::KinesisStream { stream_arn: b, .. },
+            ) => a == b,
+            _ => false,
+        };
+        (!same_kind).then(|| {
+            Outcome::stalled(
+                Observed::Seen(view.clone()).into(),
+                "SourceMismatch",
+                format!(
+                    "delivery stream {name} reads from {} but spec.source asks for {}; AWS cannot change a delivery stream's source: delete the delivery stream in AWS (it is re-created) or change spec.source back",
+                    source_words(&view.source),
+                    source_words(&wanted)
+                ),
+            )
+        })
+    }
+
+    /// Moves the destination to the spec's with UpdateDestination (the current version id
+    /// and destination id from Describe) when they differ, or when the access key Secret
+    /// changed since it was last sent.
+    async fn destination(
+        &mut self,
+        name: &str,
+        view: &DeliveryView,
+        access_key: Option<&AccessKey>,
+    ) -> Result<Option<Outcome<Report>>, AwsCallError> {
+        let spec = &self.obj.spec;
+        let wanted = DestinationSettings::from_spec(
+            spec.destination.s3.as_ref(),
+            spec.destination.http_endpoint.as_ref(),
+        );
+        let key_changed =
+            access_key.is_some_and(|k| self.sent_key_version() != Some(k.version.as_str()));
+        if view.destination == wanted && !key_changed {
+            return Ok(None);
+        }
+        if let DestinationSettings::Other(kind) = &view.destination {
+            return Ok(Some(Outcome::stalled(
+                Observed::Seen(view.clone()).into(),
+                "UnsupportedDestination",
+                format!(
+                    "delivery stream {name} delivers to {kind}, which kinesis-operator does not manage; delete it in AWS or choose another spec.deliveryStreamName"
+                ),
+            )));
+        }
+        self.aws
+            .update_destination(
+                name,
+                &view.version_id,
+                &view.destination_id,
+                &wanted,
+                access_key.map(|k| k.key.as_str()),
+            )
+            .await?;
+        let what = if view.destination == wanted {
+            "access key from its Secret".to_owned()
+        } else {
+            "destination".to_owned()
+        };
+        self.notes.push(Note::with_action(
+            "DestinationUpdated",
+            "UpdateDestination",
+            format!(
+                "UpdateDestination {name} ({what}; version {} of destination {})",
+                view.version_id, view.destination_id
+            ),
+        ));
+        Ok(Some(Outcome::progressing(
+            Report {
+                access_key_version: access_key.map(|k| k.version.clone()),
+                ..Observed::Seen(view.clone()).into()
+            },
+            "Updating",
+            format!("UpdateDestination {name} sent"),
+        )))
+    }
+
+    /// Server-side encryption as the spec says (DirectPut only: the schema refuses it
+    /// otherwise).
+    async fn encryption(
+        &mut self,
+        name: &str,
+        view: &DeliveryView,
+    ) -> Result<Option<Outcome<Report>>, AwsCallError> {
+        let wanted = self.obj.spec.encryption.as_ref();
+        let seen = || -> Report { Observed::Seen(view.clone()).into() };
+        match view.encryption.status.as_str() {
+            "ENABLING" | "DISABLING" => {
+                return Ok(Some(Outcome::progressing(
+                    seen(),
+                    "Updating",
+                    format!("server-side encryption is {}", view.encryption.status),
+                )));
+            }
+            status @ ("ENABLING_FAILED" | "DISABLING_FAILED") => {
+                // Usually the KMS key or its policy: tried again now and then, not hot-looped.
+                return Ok(Some(Outcome {
+                    requeue: Requeue::After(ENCRYPTION_RETRY),
+                    ..Outcome::stalled(
+                        seen(),
+                        "EncryptionFailed",
+                        format!(
+                            "server-side encryption of delivery stream {name} is {status}; check that the KMS key exists and its key policy lets Firehose use it (tried again every {} minutes)",
+                            ENCRYPTION_RETRY.as_secs() / 60
+                        ),
+                    )
+                }));
+            }
+            _ => {}
+        }
+        if view.encryption.matches(wanted) {
+            return Ok(None);
+        }
+        self.aws.set_encryption(name, wanted).await?;
+        let message = match wanted {
+            Some(e) => match &e.key_arn {
+                Some(key) => format!("StartDeliveryStreamEncryption {name} with KMS key {key}"),
+                None => format!("StartDeliveryStreamEncryption {name} with an AWS owned key"),
+            },
+            None => format!("StopDeliveryStreamEncryption {name}"),
+        };
+        self.notes.push(Note::with_action(
+            "EncryptionChanged",
+            if wanted.is_some() {
+                "StartDeliveryStreamEncryption"
+            } else {
+                "StopDeliveryStreamEncryption"
+            },
+            message.clone(),
+        ));
+        Ok(Some(Outcome::progressing(seen(), "Updating", message)))
+    }
+
+    /// Tags: the spec's plus the ownership tags, no others. Compared with the tags last read
+    /// (on the deep check) or written.
+    async fn tags(&mut self, name: &str) -> Result<(), AwsCallError> {
+        let wanted = desired_tags(self.obj);
+        let Some(current) = self.known.tags.clone() else {
+            return Ok(());
+        };
+        let set: BTreeMap<String, String> = wanted
+            .iter()
+            .filter(|(k, v)| current.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let remove: Vec<String> = current
+            .keys()
+            .filter(|k| !wanted.contains_key(*k))
+            .cloned()
+            .collect();
+        if !set.is_empty() {
+            self.aws.tag(name, &set).await?;
+            self.notes.push(Note::with_action(
+                "TagsChanged",
+                "TagDeliveryStream",
+                format!(
+                    "TagDeliveryStream {name}: {}",
+                    set.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        if !remove.is_empty() {
+            self.aws.untag(name, &remove).await?;
+            self.notes.push(Note::with_action(
+                "TagsChanged",
+                "UntagDeliveryStream",
+                format!("UntagDeliveryStream {name}: {}", remove.join(", ")),
+            ));
+        }
+        self.known.tags = Some(wanted);
+        Ok(())
+    }
+}
+
+/// The outcome while the delivery stream is not ACTIVE.
+fn transition(view: &DeliveryView) -> Option<Outcome<Report>> {
+    let seen = || -> Report { Observed::Seen(view.clone()).into() };
+    let failure = view
+        .failure
+        .as_deref()
+        .map_or_else(String::new, |f| format!(": {f}"));
+    Some(match view.status.as_str() {
+        "ACTIVE" => return None,
+        "CREATING" => {
+            Outcome::progressing(seen(), "Creating", "delivery stream is CREATING".into())
+        }
+        "DELETING" => Outcome::progressing(
+            seen(),
+            "Deleting",
+            "delivery stream is DELETING outside the operator; it is re-created once gone".into(),
+        ),
+        "CREATING_FAILED" => Outcome::stalled(
+            seen(),
+            "CreateFailed",
+            format!(
+                "AWS could not create the delivery stream{failure}; fix the cause (often the role's permissions), then delete it in AWS to have it re-created"
+            ),
+        ),
+        "DELETING_FAILED" => Outcome::stalled(
+            seen(),
+            "DeleteFailed",
+            format!("AWS could not delete the delivery stream{failure}"),
+        ),
+        other => Outcome::progressing(seen(), "Updating", format!("delivery stream is {other}")),
+    })
+}

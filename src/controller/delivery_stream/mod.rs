@@ -1,0 +1,124 @@
+//! The DeliveryStream kind on the shared runtime ([`crate::controller::runtime`]): a pass
+//! reads its inputs ([`inputs`]: the source stream's ARN through a reference, the HTTP
+//! endpoint's access key from its Secret), observes Firehose and takes the next step
+//! ([`converge`]); deletion removes the object's own delivery stream ([`delete`]); [`status`]
+//! adds `deliveryStreamStatus`, `versionId` and `destinationId`.
+//!
+//! A delivery stream whose source names a KinesisStream waits for it (`WaitingForDependency`)
+//! and is reconciled as soon as that stream changes: the controller watches KinesisStreams
+//! and maps each to the delivery streams naming it.
+
+pub mod converge;
+pub mod delete;
+pub mod inputs;
+pub mod status;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use kube::core::DeserializeGuard;
+use kube::runtime::Controller;
+use kube::runtime::watcher;
+
+use self::converge::{Known, Pass, Report};
+use crate::api::delivery_stream::{DeliveryStream, DeliveryStreamStatus};
+use crate::api::kinesis_stream::KinesisStream;
+use crate::api::shared::{CommonStatus, DeletionPolicy};
+use crate::aws::errors::AwsCallError;
+use crate::controller::references;
+use crate::controller::runtime::{Deletion, Outcome, Reconciler, Removal, Step, WatchScope};
+
+/// Tags are read on every this-many-th resync.
+const DEEP_EVERY_RESYNCS: u32 = 6;
+
+/// The AWS name of the delivery stream of `obj`.
+pub fn delivery_stream_name(obj: &DeliveryStream) -> String {
+    obj.spec
+        .delivery_stream_name
+        .clone()
+        .unwrap_or_else(|| obj.name_any())
+}
+
+/// The DeliveryStream reconciler: Firehose delivery streams.
+pub struct DeliveryStreams;
+
+impl Reconciler for DeliveryStreams {
+    type Object = DeliveryStream;
+    type Known = Known;
+    type Report = Report;
+    const KIND: &'static str = "DeliveryStream";
+    const NOUN: &'static str = "delivery stream";
+
+    fn aws_name(obj: &DeliveryStream) -> String {
+        delivery_stream_name(obj)
+    }
+
+    fn region(obj: &DeliveryStream) -> Option<&str> {
+        obj.spec.region.as_deref()
+    }
+
+    fn deletion_policy(obj: &DeliveryStream) -> DeletionPolicy {
+        obj.spec.deletion_policy
+    }
+
+    async fn converge(&self, step: Step<'_, Self>) -> Result<Outcome<Report>, AwsCallError> {
+        let aws = step.ctx.aws.firehose(step.region);
+        Pass {
+            obj: step.obj,
+            client: &step.ctx.client,
+            aws: &aws,
+            known: step.known,
+            notes: step.notes,
+            deep_every: step.ctx.settings.resync * DEEP_EVERY_RESYNCS,
+        }
+        .converge()
+        .await
+    }
+
+    async fn delete(&self, removal: Removal<'_, Self>) -> Result<Deletion, AwsCallError> {
+        delete::delete(removal).await
+    }
+
+    fn arn(report: &Report) -> Option<String> {
+        report.observed.view().map(|v| v.arn.clone())
+    }
+
+    fn build_status(
+        obj: &DeliveryStream,
+        common: CommonStatus,
+        report: &Report,
+        _now: Timestamp,
+    ) -> DeliveryStreamStatus {
+        status::build(obj, common, report)
+    }
+
+    /// A KinesisStream that changes (becomes Ready, is deleted) reconciles the delivery
+    /// streams whose source names it.
+    fn watches(
+        &self,
+        controller: Controller<DeserializeGuard<DeliveryStream>>,
+        scope: &WatchScope<'_>,
+    ) -> Controller<DeserializeGuard<DeliveryStream>> {
+        let store = controller.store();
+        controller.watches(
+            scope.api::<DeserializeGuard<KinesisStream>>(),
+            watcher::Config::default(),
+            move |stream| {
+                let Ok(stream) = &stream.0 else {
+                    return Vec::new();
+                };
+                references::referring(
+                    &store,
+                    stream,
+                    |guard: &DeserializeGuard<DeliveryStream>| {
+                        guard
+                            .0
+                            .as_ref()
+                            .ok()
+                            .and_then(|d| d.spec.source.kinesis_stream.as_ref())
+                            .and_then(|k| k.stream_ref.clone())
+                    },
+                )
+            },
+        )
+    }
+}

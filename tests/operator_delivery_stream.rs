@@ -1,0 +1,665 @@
+//! DeliveryStream on a real control plane against the emulator: what a user sees in status,
+//! events and AWS when they create, change, share and delete delivery streams, and records
+//! travelling from a Kinesis stream through Firehose into S3.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kinesis_operator::api::{DeliveryStream, KinesisStream};
+use kinesis_operator::emulator::{Config, Emulator, firehose};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use serde_json::json;
+use support::emulator::{firehose as firehose_client, kinesis, s3, s3_bodies};
+use support::envtest::{control_plane, wait_for};
+use support::operator::{
+    Operator, apply, condition, event_reasons, is_ready, is_stalled, is_waiting, wait_gone,
+    wait_until,
+};
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
+
+/// An emulator that delivers Firehose buffers within half a second.
+async fn start_emulator() -> Emulator {
+    Emulator::start(Config {
+        firehose: firehose::Settings {
+            flush_interval: Some(Duration::from_millis(500)),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
+
+async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateBucket {bucket}: {e:?}"));
+}
+
+/// An S3 destination spec writing to `bucket` under `prefix`.
+fn s3_destination(bucket: &str, prefix: &str) -> serde_json::Value {
+    json!({"s3": {"bucketARN": format!("arn:aws:s3:::{bucket}"), "roleARN": ROLE,
+        "prefix": prefix, "bufferingHints": {"sizeInMBs": 1, "intervalInSeconds": 60}}})
+}
+
+/// DescribeDeliveryStream of `name`.
+async fn describe(
+    aws: &aws_sdk_firehose::Client,
+    name: &str,
+) -> aws_sdk_firehose::types::DeliveryStreamDescription {
+    aws.describe_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeDeliveryStream {name}: {e:?}"))
+        .delivery_stream_description
+        .expect("a description")
+}
+
+/// The tag keys of delivery stream `name`, sorted.
+async fn tag_keys(aws: &aws_sdk_firehose::Client, name: &str) -> Vec<String> {
+    let mut keys: Vec<String> = aws
+        .list_tags_for_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+        .unwrap()
+        .tags
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Waits until the objects under `prefix` in `bucket` hold exactly `expected`.
+async fn wait_for_delivery(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, expected: &[u8]) {
+    let delivered = wait_for(Duration::from_secs(30), || async {
+        let got = s3_bodies(s3, bucket, prefix).await;
+        (got.len() >= expected.len()).then_some(got)
+    })
+    .await;
+    assert_eq!(
+        delivered.as_deref().map(String::from_utf8_lossy),
+        Some(String::from_utf8_lossy(expected)),
+        "what reached s3://{bucket}/{prefix}"
+    );
+}
+
+/// A DirectPut delivery stream to S3 is created Ready with its status fields and ownership
+/// tags, delivers what is put byte for byte, and follows a destination change through
+/// UpdateDestination with a new version.
+#[tokio::test]
+async fn direct_put_to_s3_is_ready_delivers_and_follows_destination_changes() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-s3").await;
+    let emulator = start_emulator().await;
+    let (aws, s3) = (firehose_client(&emulator), s3(&emulator));
+    create_bucket(&s3, "landing").await;
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+
+    apply(
+        &api,
+        "events",
+        json!({"destination": s3_destination("landing", "raw/"), "tags": {"team": "data"}}),
+    )
+    .await;
+    let ready = wait_until(&api, "events", "Ready", is_ready).await;
+    let status = ready.status.unwrap();
+    assert_eq!(status.delivery_stream_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(status.version_id.as_deref(), Some("1"));
+    assert!(status.destination_id.is_some(), "{status:?}");
+    let arn = status.common.arn.clone().unwrap();
+    assert_eq!(arn, describe(&aws, "events").await.delivery_stream_arn);
+    assert_eq!(
+        tag_keys(&aws, "events").await,
+        [
+            "kinesis.operator.dev/owner",
+            "kinesis.operator.dev/uid",
+            "team"
+        ]
+    );
+
+    for record in ["{\"click\":1}\n", "{\"click\":2}\n"] {
+        aws.put_record()
+            .delivery_stream_name("events")
+            .record(
+                aws_sdk_firehose::types::Record::builder()
+                    .data(aws_sdk_firehose::primitives::Blob::new(record))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    wait_for_delivery(&s3, "landing", "raw/", b"{\"click\":1}\n{\"click\":2}\n").await;
+
+    let mut changed = s3_destination("landing", "v2/");
+    changed["s3"]["compression"] = json!("GZIP");
+    apply(
+        &api,
+        "events",
+        json!({"destination": changed, "tags": {"team": "data"}}),
+    )
+    .await;
+    let updated = wait_until(&api, "events", "Ready at version 2", |o| {
+        is_ready(o) && o.status.as_ref().unwrap().version_id.as_deref() == Some("2")
+    })
+    .await;
+    let described = describe(&aws, "events").await;
+    let s3_desc = described.destinations[0]
+        .extended_s3_destination_description
+        .as_ref()
+        .unwrap();
+    assert_eq!(s3_desc.prefix.as_deref(), Some("v2/"));
+    assert_eq!(s3_desc.compression_format.as_str(), "GZIP");
+    assert_eq!(
+        updated.status.unwrap().common.arn.as_deref(),
+        Some(arn.as_str())
+    );
+    let reasons = event_reasons(cp.admin().await, &ns, "events").await;
+    assert!(reasons.contains(&"Created".to_owned()), "{reasons:?}");
+    assert!(
+        reasons.contains(&"DestinationUpdated".to_owned()),
+        "{reasons:?}"
+    );
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// A delivery stream reading a KinesisStream by reference waits for it, is reconciled as
+/// soon as it is Ready (no polling: the resync here is ten minutes), reads it by its ARN,
+/// and delivers records put to the stream byte for byte.
+#[tokio::test]
+async fn a_stream_source_waits_for_its_kinesis_stream_then_delivers_its_records() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-ref").await;
+    let emulator = start_emulator().await;
+    let s3 = s3(&emulator);
+    create_bucket(&s3, "archive").await;
+    let operator =
+        Operator::start_with(cp.admin().await, &emulator, &ns, Duration::from_secs(600)).await;
+    let streams: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+    let deliveries: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+
+    apply(
+        &deliveries,
+        "archive",
+        json!({"source": {"kinesisStream": {"streamRef": {"name": "clicks"}, "roleARN": ROLE}},
+               "destination": s3_destination("archive", "clicks/")}),
+    )
+    .await;
+    let waiting = wait_until(&deliveries, "archive", "WaitingForDependency", |o| {
+        is_waiting(o, "WaitingForDependency")
+    })
+    .await;
+    assert_eq!(
+        condition(&waiting, "Ready").unwrap().message,
+        format!("waiting for KinesisStream {ns}/clicks: it does not exist")
+    );
+
+    apply(&streams, "clicks", json!({"shardCount": 1})).await;
+    let stream = wait_until(&streams, "clicks", "Ready", is_ready).await;
+    let stream_arn = stream.status.unwrap().common.arn.unwrap();
+    let ready = wait_for(Duration::from_secs(10), || async {
+        deliveries.get("archive").await.ok().filter(is_ready)
+    })
+    .await;
+    assert!(
+        ready.is_some(),
+        "the delivery stream is Ready within seconds of its stream, without waiting for a resync"
+    );
+    let described = describe(&firehose_client(&emulator), "archive").await;
+    assert_eq!(
+        described
+            .source
+            .and_then(|s| s.kinesis_stream_source_description)
+            .and_then(|k| k.kinesis_stream_arn),
+        Some(stream_arn)
+    );
+
+    let aws = kinesis(&emulator);
+    for record in ["a,1\n", "b,2\n", "c,3\n"] {
+        aws.put_record()
+            .stream_name("clicks")
+            .partition_key("k")
+            .data(aws_sdk_kinesis::primitives::Blob::new(record))
+            .send()
+            .await
+            .unwrap();
+    }
+    wait_for_delivery(&s3, "archive", "clicks/", b"a,1\nb,2\nc,3\n").await;
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// A reference into another namespace is refused (Stalled, naming the annotation that
+/// allows it) until the stream's owners consent with the annotation.
+#[tokio::test]
+async fn a_reference_into_another_namespace_needs_the_streams_consent() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-xns").await;
+    let shared = cp.namespace("kdf-shared").await;
+    let emulator = start_emulator().await;
+    let operator_here = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let operator_there = Operator::start(cp.admin().await, &emulator, &shared).await;
+    let streams: Api<KinesisStream> = Api::namespaced(cp.admin().await, &shared);
+    let deliveries: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+    apply(&streams, "common", json!({"shardCount": 1})).await;
+    wait_until(&streams, "common", "Ready", is_ready).await;
+
+    apply(
+        &deliveries,
+        "borrower",
+        json!({"source": {"kinesisStream": {"streamRef": {"name": "common", "namespace": shared}, "roleARN": ROLE}},
+               "destination": s3_destination("anywhere", "")}),
+    )
+    .await;
+    let refused = wait_until(&deliveries, "borrower", "Stalled", is_stalled).await;
+    let stalled = condition(&refused, "Stalled").unwrap();
+    assert_eq!(stalled.reason, "ReferenceNotAllowed");
+    assert!(
+        stalled
+            .message
+            .contains(&format!("kinesis.operator.dev/allow-references-from: {ns}")),
+        "{}",
+        stalled.message
+    );
+
+    streams
+        .patch(
+            "common",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {
+                "kinesis.operator.dev/allow-references-from": format!("other, {ns}")}}})),
+        )
+        .await
+        .unwrap();
+    // An operator watching all namespaces sees the annotation at once; these watch one
+    // each, so the refused object's periodic look (every 20 s) finds it.
+    let ready = wait_for(Duration::from_secs(45), || async {
+        deliveries.get("borrower").await.ok().filter(is_ready)
+    })
+    .await;
+    assert!(
+        ready.is_some(),
+        "Ready once the stream allows the reference"
+    );
+    operator_here.stop().await;
+    operator_there.stop().await;
+    emulator.shutdown().await;
+}
+
+/// Encryption and tags follow the spec, tags changed outside the operator are put back, a
+/// delivery stream deleted outside the operator is re-created, and deleting the object
+/// deletes the delivery stream.
+#[tokio::test]
+async fn encryption_tags_drift_and_deletion() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-life").await;
+    let emulator = start_emulator().await;
+    let aws = firehose_client(&emulator);
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+    let spec = |encrypted: bool| {
+        let mut spec =
+            json!({"destination": s3_destination("bucket", "p/"), "tags": {"env": "dev"}});
+        if encrypted {
+            spec["encryption"] = json!({"keyType": "AWS_OWNED_CMK"});
+        }
+        spec
+    };
+    let encryption = |d: aws_sdk_firehose::types::DeliveryStreamDescription| {
+        d.delivery_stream_encryption_configuration
+            .and_then(|e| e.status)
+            .map(|s| s.as_str().to_owned())
+    };
+
+    apply(&api, "life", spec(true)).await;
+    wait_until(&api, "life", "Ready", is_ready).await;
+    assert_eq!(
+        encryption(describe(&aws, "life").await).as_deref(),
+        Some("ENABLED")
+    );
+    apply(&api, "life", spec(false)).await;
+    wait_until(&api, "life", "Ready unencrypted", is_ready).await;
+    assert_eq!(
+        encryption(describe(&aws, "life").await).as_deref(),
+        Some("DISABLED")
+    );
+
+    aws.tag_delivery_stream()
+        .delivery_stream_name("life")
+        .tags(
+            aws_sdk_firehose::types::Tag::builder()
+                .key("rogue")
+                .value("x")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cleaned = wait_for(Duration::from_secs(30), || async {
+        (!tag_keys(&aws, "life").await.contains(&"rogue".to_owned())).then_some(())
+    })
+    .await;
+    assert!(
+        cleaned.is_some(),
+        "the rogue tag is removed at the drift check"
+    );
+
+    aws.delete_delivery_stream()
+        .delivery_stream_name("life")
+        .send()
+        .await
+        .unwrap();
+    let back = wait_for(Duration::from_secs(30), || async {
+        let reasons = event_reasons(cp.admin().await, &ns, "life").await;
+        let exists = aws
+            .describe_delivery_stream()
+            .delivery_stream_name("life")
+            .send()
+            .await
+            .is_ok();
+        (exists && reasons.contains(&"DriftCorrected".to_owned())).then_some(())
+    })
+    .await;
+    assert!(back.is_some(), "re-created with a DriftCorrected event");
+
+    api.delete("life", &DeleteParams::default()).await.unwrap();
+    wait_gone(
+        &api,
+        "life",
+        Duration::from_secs(30),
+        "the object is released",
+    )
+    .await;
+    let gone = aws
+        .describe_delivery_stream()
+        .delivery_stream_name("life")
+        .send()
+        .await;
+    assert_eq!(
+        gone.map_err(|e| e.into_service_error().meta().code().map(str::to_owned))
+            .err(),
+        Some(Some("ResourceNotFoundException".to_owned()))
+    );
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// A delivery stream of the same name made outside the operator is not taken over unless
+/// `spec.adopt`; adopted, it is tagged as the object's and converged to the spec.
+#[tokio::test]
+async fn an_existing_delivery_stream_is_adopted_only_when_asked() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-adopt").await;
+    let emulator = start_emulator().await;
+    let aws = firehose_client(&emulator);
+    aws.create_delivery_stream()
+        .delivery_stream_name("legacy")
+        .extended_s3_destination_configuration(
+            aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
+                .bucket_arn("arn:aws:s3:::old")
+                .role_arn(ROLE)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+
+    apply(
+        &api,
+        "legacy",
+        json!({"destination": s3_destination("new", "n/")}),
+    )
+    .await;
+    let stalled = wait_until(&api, "legacy", "Stalled", is_stalled).await;
+    let c = condition(&stalled, "Stalled").unwrap();
+    assert_eq!(c.reason, "AlreadyExists");
+    assert!(c.message.contains("set spec.adopt: true"), "{}", c.message);
+
+    apply(
+        &api,
+        "legacy",
+        json!({"destination": s3_destination("new", "n/"), "adopt": true}),
+    )
+    .await;
+    wait_until(&api, "legacy", "Ready after adoption", is_ready).await;
+    let described = describe(&aws, "legacy").await;
+    assert_eq!(
+        described.destinations[0]
+            .extended_s3_destination_description
+            .as_ref()
+            .unwrap()
+            .bucket_arn,
+        "arn:aws:s3:::new"
+    );
+    assert!(
+        tag_keys(&aws, "legacy")
+            .await
+            .contains(&"kinesis.operator.dev/uid".to_owned())
+    );
+    let reasons = event_reasons(cp.admin().await, &ns, "legacy").await;
+    assert!(reasons.contains(&"Adopted".to_owned()), "{reasons:?}");
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// An HTTP endpoint's access key comes from the Secret the spec names: the delivery stream
+/// waits for the Secret, and a changed Secret is sent again with UpdateDestination.
+#[tokio::test]
+async fn an_http_endpoint_takes_its_access_key_from_a_secret() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-http").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+    let secrets: Api<Secret> = Api::namespaced(cp.admin().await, &ns);
+
+    apply(
+        &api,
+        "webhook",
+        json!({"destination": {"httpEndpoint": {
+            "url": "https://collector.example.com/ingest", "name": "collector",
+            "accessKeySecretRef": {"name": "collector-key", "key": "accessKey"},
+            "s3Backup": {"bucketARN": "arn:aws:s3:::failed", "roleARN": ROLE}}}}),
+    )
+    .await;
+    let waiting = wait_until(&api, "webhook", "waiting for the Secret", |o| {
+        is_waiting(o, "WaitingForDependency")
+    })
+    .await;
+    assert!(
+        condition(&waiting, "Ready")
+            .unwrap()
+            .message
+            .contains("Secret"),
+        "{:?}",
+        condition(&waiting, "Ready")
+    );
+
+    let secret = |key: &str| {
+        serde_json::from_value::<Secret>(json!({
+            "metadata": {"name": "collector-key"}, "stringData": {"accessKey": key}}))
+        .unwrap()
+    };
+    secrets
+        .create(&PostParams::default(), &secret("first-key"))
+        .await
+        .unwrap();
+    let ready = wait_until(&api, "webhook", "Ready once the Secret exists", is_ready).await;
+    let status = ready.status.unwrap();
+    let first_version = status.access_key_secret_version;
+    assert!(first_version.is_some());
+    let ready_at: u32 = status.version_id.unwrap().parse().unwrap();
+    let described = describe(&firehose_client(&emulator), "webhook").await;
+    let http = described.destinations[0]
+        .http_endpoint_destination_description
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        http.endpoint_configuration.as_ref().unwrap().url.as_deref(),
+        Some("https://collector.example.com/ingest")
+    );
+
+    secrets
+        .replace(
+            "collector-key",
+            &PostParams::default(),
+            &secret("second-key"),
+        )
+        .await
+        .unwrap();
+    wait_until(&api, "webhook", "the new key sent", |o| {
+        is_ready(o)
+            && o.status.as_ref().unwrap().access_key_secret_version != first_version
+            && o.status.as_ref().unwrap().version_id.as_deref() == Some(&(ready_at + 1).to_string())
+    })
+    .await;
+    let reasons = event_reasons(cp.admin().await, &ns, "webhook").await;
+    assert!(
+        reasons.contains(&"DestinationUpdated".to_owned()),
+        "{reasons:?}"
+    );
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// An operator that dies after CreateDeliveryStream but before any status write leaves one
+/// delivery stream, which the next operator recognises by its ownership tags.
+#[tokio::test]
+async fn a_crash_between_create_and_status_write_leaves_exactly_one_delivery_stream() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-crash").await;
+    let admin = cp.admin().await;
+    let role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "no-status", "namespace": ns},
+        "rules": [{"apiGroups": ["kinesis.operator.dev"], "resources": ["deliverystreams", "kinesisstreams"], "verbs": ["get", "list", "watch", "patch", "update"]}]
+    });
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "no-status", "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "no-status"},
+        "subjects": [{"kind": "ServiceAccount", "name": "crashy", "namespace": ns}]
+    });
+    Api::<k8s_openapi::api::rbac::v1::Role>::namespaced(admin.clone(), &ns)
+        .patch(
+            "no-status",
+            &PatchParams::apply("test"),
+            &Patch::Apply(&role),
+        )
+        .await
+        .unwrap();
+    Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(admin.clone(), &ns)
+        .patch(
+            "no-status",
+            &PatchParams::apply("test"),
+            &Patch::Apply(&binding),
+        )
+        .await
+        .unwrap();
+    let emulator = start_emulator().await;
+    let aws = firehose_client(&emulator);
+    let api: Api<DeliveryStream> = Api::namespaced(admin.clone(), &ns);
+
+    let crashy = Operator::start(cp.service_account(&ns, "crashy").await, &emulator, &ns).await;
+    apply(
+        &api,
+        "once",
+        json!({"destination": s3_destination("bucket", "")}),
+    )
+    .await;
+    wait_for(Duration::from_secs(60), || async {
+        aws.describe_delivery_stream()
+            .delivery_stream_name("once")
+            .send()
+            .await
+            .ok()
+    })
+    .await
+    .expect("the first operator created the delivery stream");
+    crashy.stop().await;
+    assert!(
+        api.get("once").await.unwrap().status.is_none(),
+        "no status was written before the crash"
+    );
+
+    let operator = Operator::start(admin.clone(), &emulator, &ns).await;
+    wait_until(&api, "once", "Ready after restart", is_ready).await;
+    let names = aws
+        .list_delivery_streams()
+        .send()
+        .await
+        .unwrap()
+        .delivery_stream_names;
+    assert_eq!(names, ["once"], "exactly one delivery stream");
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// With 30% of AWS calls throttled and 10% failing with 5xx, delivery streams still become
+/// Ready, none goes Stalled, and none is created twice.
+#[tokio::test]
+async fn delivery_streams_converge_through_throttling_and_server_errors() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-faults").await;
+    let emulator = Emulator::start(Config {
+        faults: vec![
+            "*:throttle:0.3".parse().unwrap(),
+            "*:5xx:0.1".parse().unwrap(),
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+    for i in 0..5 {
+        apply(
+            &api,
+            &format!("flaky-{i}"),
+            json!({"destination": s3_destination("bucket", &format!("{i}/"))}),
+        )
+        .await;
+    }
+    for i in 0..5 {
+        let name = format!("flaky-{i}");
+        wait_until(&api, &name, "Ready despite faults", |o| {
+            assert!(
+                !is_stalled(o),
+                "{name}: Stalled under transient faults: {:?}",
+                condition(o, "Stalled")
+            );
+            is_ready(o)
+        })
+        .await;
+    }
+    let aws = firehose_client(&emulator);
+    let mut names = loop {
+        // The listing itself may be throttled or fail: retry it.
+        if let Ok(out) = aws.list_delivery_streams().send().await {
+            break out.delivery_stream_names;
+        }
+    };
+    names.sort();
+    assert_eq!(
+        names,
+        (0..5).map(|i| format!("flaky-{i}")).collect::<Vec<_>>(),
+        "each created once"
+    );
+    operator.stop().await;
+    emulator.shutdown().await;
+}
