@@ -28,11 +28,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let shutdown = shutdown.boxed().shared();
-    tokio::join!(runtime::run(
-        kinesis_stream::KinesisStreams,
-        ctx.clone(),
-        namespace,
-        concurrency,
-        shutdown.clone()
-    ));
+    tokio::join!(
+        runtime::run(
+            kinesis_stream::KinesisStreams,
+            ctx.clone(),
+            namespace,
+            concurrency,
+            shutdown.clone()
+        ),
+        runtime::run(
+            stream_policy::StreamPolicies,
+            ctx.clone(),
+            namespace,
+            concurrency,
+            shutdown.clone()
+        ),
+    );
 }
