@@ -26,8 +26,9 @@ use crate::controller::kinesis_stream::diff::tag_changes;
 use crate::controller::policy_doc;
 use crate::controller::runtime::{Note, Outcome, Requeue, Tracked};
 
-/// How long a policy with a role that does not exist waits before trying again: the role
-/// may be created at any time, and nothing in Kubernetes says when.
+/// How long a policy with a role that does not exist waits at most before trying again: the
+/// role may be created at any time, and nothing in Kubernetes says when. A shorter resync
+/// interval retries sooner.
 pub const ROLE_RETRY: Duration = Duration::from_secs(30);
 
 /// How long to wait before reading a referenced KinesisStream again after the API server
@@ -77,6 +78,8 @@ pub struct Pass<'a> {
     pub notes: &'a mut Vec<Note>,
     /// How often the attached roles are listed even if nothing changed.
     pub deep_every: Duration,
+    /// How long to wait before attaching to a role that did not exist.
+    pub role_retry: Duration,
 }
 
 impl Pass<'_> {
@@ -202,14 +205,14 @@ impl Pass<'_> {
                 ("roles", "do")
             };
             return Ok(Outcome {
-                requeue: Requeue::After(ROLE_RETRY),
+                requeue: Requeue::After(self.role_retry),
                 ..Outcome::stalled(
                     report,
                     "RoleNotFound",
                     format!(
                         "IAM {noun} {} {verb} not exist, so policy {name} is not attached to it: create the {noun} or remove it from spec.attachToRoles (the operator tries again every {} s)",
                         listed(&missing),
-                        ROLE_RETRY.as_secs()
+                        self.role_retry.as_secs().max(1)
                     ),
                 )
             });
@@ -342,42 +345,65 @@ impl Pass<'_> {
         let mut attached: Vec<String> = current;
         let mut count = view.attachment_count;
         let mut missing = Vec::new();
+        let mut newly = Vec::new();
+        let mut result = Ok(());
         for role in changes.attach {
             match self.aws.attach(&role, &view.arn).await {
-                Ok(()) => {
-                    self.notes.push(Note::with_action(
-                        "Attached",
-                        "AttachRolePolicy",
-                        format!("AttachRolePolicy to role {role}"),
-                    ));
-                    attached.push(role);
-                    count += 1;
-                }
+                Ok(()) => newly.push(role),
                 Err(e) if e.class == ErrorClass::NotFound => missing.push(role),
                 Err(e) => {
-                    // What was attached so far is listed again on the next pass.
-                    self.known.roles = None;
-                    return Err(e);
+                    result = Err(e);
+                    break;
                 }
             }
         }
-        for role in changes.detach {
-            if let Err(e) = self.aws.detach(&role, &view.arn).await {
-                self.known.roles = None;
-                return Err(e);
+        let mut gone = Vec::new();
+        if result.is_ok() {
+            for role in changes.detach {
+                match self.aws.detach(&role, &view.arn).await {
+                    Ok(()) => gone.push(role),
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
             }
+        }
+        if !newly.is_empty() {
+            self.notes.push(Note::with_action(
+                "Attached",
+                "AttachRolePolicy",
+                format!("AttachRolePolicy to {}", roles_named(&newly)),
+            ));
+        }
+        if !gone.is_empty() {
             self.notes.push(Note::with_action(
                 "Detached",
                 "DetachRolePolicy",
-                format!("DetachRolePolicy from role {role}: not in spec.attachToRoles"),
+                format!(
+                    "DetachRolePolicy from {}: not in spec.attachToRoles",
+                    roles_named(&gone)
+                ),
             ));
-            attached.retain(|r| *r != role);
-            count -= 1;
         }
+        if let Err(e) = result {
+            // What was attached so far is listed again on the next pass.
+            self.known.roles = None;
+            return Err(e);
+        }
+        count += newly.len() as i32 - gone.len() as i32;
+        attached.extend(newly);
+        attached.retain(|r| !gone.contains(r));
         attached.sort();
         self.known.roles = Some((attached.clone(), count));
         Ok((attached, missing))
     }
+}
+
+/// `role a` or `roles a and b`.
+fn roles_named(roles: &[String]) -> String {
+    let noun = if roles.len() == 1 { "role" } else { "roles" };
+    format!("{noun} {}", listed(roles))
 }
 
 /// Tag keys as a person reads them.

@@ -72,6 +72,7 @@ impl Reconciler for StreamPolicies {
             known: step.known,
             notes: step.notes,
             deep_every: step.ctx.settings.resync * DEEP_EVERY_RESYNCS,
+            role_retry: step.ctx.settings.resync.min(converge::ROLE_RETRY),
         }
         .converge()
         .await
