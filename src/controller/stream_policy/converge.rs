@@ -105,6 +105,17 @@ impl Pass<'_> {
             Ok(Desired::Invalid(message)) => {
                 return Ok(Outcome::stalled(Report::default(), "InvalidSpec", message));
             }
+            // An operator limited to one namespace may not read streams of another.
+            Err(kube::Error::Api(e)) if e.code == 403 => {
+                return Ok(Outcome::stalled(
+                    Report::default(),
+                    "ReferenceNotAllowed",
+                    format!(
+                        "the operator may not read a KinesisStream spec.statements names: {}; name streams of namespaces the operator watches, or use streamARN",
+                        e.message
+                    ),
+                ));
+            }
             Err(e) => {
                 return Ok(Outcome {
                     requeue: Requeue::After(READ_RETRY),
