@@ -243,16 +243,21 @@ impl Pass<'_> {
     /// Sends CreatePolicy with the document and every tag, and remembers what IAM now holds.
     async fn create(&mut self, name: &str, document: &str) -> Result<PolicyView, AwsCallError> {
         let spec = &self.obj.spec;
-        let view = self
+        let tags = diff::desired_tags(self.obj);
+        let mut view = self
             .aws
             .create_policy(
                 name,
                 &spec.path,
                 spec.description.as_deref(),
                 document,
-                &diff::desired_tags(self.obj),
+                &tags,
             )
             .await?;
+        // The tags just sent, should the answer leave them out.
+        if view.tags.is_empty() {
+            view.tags = tags;
+        }
         self.known.restart(Known {
             seen: true,
             document: Some((
