@@ -91,8 +91,10 @@ pub struct StreamPolicySpec {
     #[schemars(length(min = 1, max = 6144))]
     pub document: Option<String>,
 
-    /// Names of IAM roles to attach the policy to. Removed names are detached; on deletion
-    /// the policy is detached from every role first.
+    /// Names of IAM roles to attach the policy to: it is attached to exactly these, and
+    /// detached from any other role (whoever attached it there). A role that does not exist
+    /// is reported as `Stalled` (reason `RoleNotFound`) and attached once it exists. On
+    /// deletion the policy is detached from every role first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "set"), length(max = 100), inner(length(min = 1, max = 64), regex(pattern = r"^[\w+=,.@-]+$")))]
     pub attach_to_roles: Vec<String>,

@@ -25,6 +25,9 @@ pub fn iam_quota(_operation: &str) -> f64 {
 pub struct PolicyView {
     /// ARN.
     pub arn: String,
+    /// IAM's unique id of the policy: a policy deleted and created again under the same
+    /// name has another, so that what was known of the first is not taken for the second.
+    pub id: String,
     /// The version in effect.
     pub default_version_id: String,
     /// Users, groups and roles it is attached to.
@@ -365,6 +368,7 @@ fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
 fn policy_view(p: aws_sdk_iam::types::Policy) -> PolicyView {
     PolicyView {
         arn: p.arn.unwrap_or_default(),
+        id: p.policy_id.unwrap_or_default(),
         default_version_id: p.default_version_id.unwrap_or_default(),
         attachment_count: p.attachment_count.unwrap_or_default(),
         tags: p

@@ -44,5 +44,12 @@ pub async fn run(
             concurrency,
             shutdown.clone()
         ),
+        runtime::run(
+            stream_policy::StreamPolicies,
+            ctx.clone(),
+            namespace,
+            concurrency,
+            shutdown.clone()
+        ),
     );
 }

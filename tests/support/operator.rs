@@ -40,6 +40,17 @@ impl Operator {
         namespace: &str,
         resync: Duration,
     ) -> Operator {
+        Operator::start_scoped(client, emulator, Some(namespace), resync).await
+    }
+
+    /// An operator watching `namespace`, or every namespace when `None`, with resync
+    /// interval `resync`.
+    pub async fn start_scoped(
+        client: kube::Client,
+        emulator: &Emulator,
+        namespace: Option<&str>,
+        resync: Duration,
+    ) -> Operator {
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .endpoint_url(emulator.endpoint_url())
@@ -60,9 +71,9 @@ impl Operator {
         ));
         let metrics = ctx.metrics.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let namespace = namespace.to_owned();
+        let namespace = namespace.map(str::to_owned);
         let task = tokio::spawn(async move {
-            kinesis_operator::controller::run(ctx, Some(&namespace), 4, async move {
+            kinesis_operator::controller::run(ctx, namespace.as_deref(), 4, async move {
                 let _ = stopped.await;
             })
             .await;
