@@ -8,8 +8,28 @@ export PATH := $(CURDIR)/target/tools/bin:$(PATH)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-build: ## build the kinesis-operator binary (release)
-	$(CARGO) build --release --locked
+# The shipped binary (the one `make bench` measures and the container image carries): statically
+# linked and not position-independent, so that it needs no shared library (glibc's `files` and
+# `dns` name lookup are built in) and the loader relocates nothing at start; functions laid out
+# in tools/hot-symbols.txt's order (see build.rs). Its idle memory is DESIGN section 8's
+# "< 5 MiB" (BENCHMARKS.md, "Emulator start and idle memory").
+RELEASE_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
+RELEASE_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
+RELEASE_BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/$(RELEASE_TARGET)/release/kinesis-operator
+
+build: ## build the shipped kinesis-operator binary (release, static): path by `make print-release-bin`
+	RUSTFLAGS="$(RELEASE_RUSTFLAGS)" KINESIS_OPERATOR_SYMBOL_ORDER="$(CURDIR)/tools/hot-symbols.txt" \
+		$(CARGO) build --release --locked --target $(RELEASE_TARGET)
+
+.PHONY: print-release-bin print-release-rustflags hot-symbols
+print-release-bin: ## path of the binary `make build` makes
+	@echo $(RELEASE_BIN)
+
+print-release-rustflags:
+	@echo $(RELEASE_RUSTFLAGS)
+
+hot-symbols: ## re-record tools/hot-symbols.txt (the release binary's function order; needs valgrind)
+	RELEASE_TARGET=$(RELEASE_TARGET) ./tools/hot-symbols.sh
 
 tools: ## build pinned etcd, kube-apiserver, kubectl and helm into target/tools/bin (idempotent)
 	./tools/build.sh

@@ -38,7 +38,6 @@ MINISTACK_VERSION=1.5.33
 LOCALEMU_VERSION=1.3.2
 
 LOADGEN="$BUILD/release/loadgen"
-OURS="$ROOT/target/release/kinesis-operator"
 FAKECLOUD="$BUILD/release/fakecloud-firehose-bench"
 
 for tool in "$CARGO" jq python3; do
@@ -52,6 +51,7 @@ RUN_START=$(date +%s)
 BENCH_PART=firehose
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
+OURS=$(ours_bin)
 
 # ---------------------------------------------------------------------------------------------
 # builds and installs; each prints nothing on success and leaves its error in $LOGS/<peer>.install
@@ -61,7 +61,7 @@ build_loadgen() {
 		--manifest-path "$ROOT/bench/loadgen/Cargo.toml"
 }
 
-install_ours() { (cd "$ROOT" && "$CARGO" build --release --quiet) && [[ -x $OURS ]]; }
+install_ours() { build_ours && [[ -x $OURS ]]; }
 
 install_fakecloud() {
 	CARGO_TARGET_DIR="$BUILD" "$CARGO" build --release --locked --quiet \

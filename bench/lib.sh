@@ -2,6 +2,10 @@
 # free ports, waiting for a quiet machine, stopping servers, installing peers into target/bench.
 # Source it after setting BENCH_PART (the name in log lines) and BENCH (the install directory).
 
+# Our binary as shipped: the one `make build` makes (static, link-ordered; see the Makefile).
+ours_bin() { make -s -C "$ROOT" --no-print-directory print-release-bin; }
+build_ours() { make -s -C "$ROOT" --no-print-directory build CARGO="${CARGO:-cargo}"; }
+
 say() { printf '[bench %s %s] %s\n' "${BENCH_PART:-}" "$(date +%H:%M:%S)" "$*" >&2; }
 
 free_port() {

@@ -29,7 +29,7 @@
 #   BENCH_CREATORS     parallel `kubectl create` processes that create the N objects (default 4;
 #                      one kubectl creates objects one after another, ~19 ms each here)
 #   BENCH_TIMEOUT      seconds to wait for all Ready, and for all gone (default 600)
-#   BENCH_NO_BUILD     set to 1 to use target/release/kinesis-operator as it is
+#   BENCH_NO_BUILD     set to 1 to use the binary of `make build` as it is
 #   BENCH_OPERATOR     another kinesis-operator binary to measure (implies BENCH_NO_BUILD=1)
 #   BENCH_NO_RENDER    set to 1 to leave BENCHMARKS.md alone
 #
@@ -53,7 +53,6 @@ RATE_LIMITS=${BENCH_RATE_LIMITS:-off}
 CREATORS=${BENCH_CREATORS:-4}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 REGION=us-east-1
-OPERATOR=${BENCH_OPERATOR:-$ROOT/target/release/kinesis-operator}
 [[ -n ${BENCH_OPERATOR:-} ]] && BENCH_NO_BUILD=1
 TOOLS="$ROOT/target/tools/bin"
 HELPER="$ROOT/bench/operator.py"
@@ -70,6 +69,7 @@ RUN_START=$(date +%s)
 BENCH_PART=operator
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
+OPERATOR=${BENCH_OPERATOR:-$(ours_bin)}
 
 stop_pid() { # pid: TERM, then KILL after 10 s
 	local pid=$1 i
@@ -253,7 +253,7 @@ bench_n() {
 
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
 	say "building the operator (release)"
-	if ! (cd "$ROOT" && "$CARGO" build --release --locked --quiet) >"$LOGS/operator.build" 2>&1; then
+	if ! build_ours >"$LOGS/operator.build" 2>&1; then
 		tail -n 30 "$LOGS/operator.build" >&2
 		say "kinesis-operator does not build; nothing measured"
 		exit 1

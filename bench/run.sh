@@ -34,7 +34,6 @@ KINESIS_LOCAL_VERSION=0.6.2
 MOTO_VERSION=5.2.5
 
 LOADGEN="$BUILD/release/loadgen"
-OURS="$ROOT/target/release/kinesis-operator"
 FAKECLOUD="$BUILD/release/fakecloud-kinesis-bench"
 
 for tool in "$CARGO" jq python3; do
@@ -48,6 +47,7 @@ RUN_START=$(date +%s)
 BENCH_PART=emulator
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
+OURS=$(ours_bin)
 
 # ---------------------------------------------------------------------------------------------
 # builds and installs; each prints nothing on success and leaves its error in $LOGS/<peer>.install
@@ -59,7 +59,7 @@ build_loadgen() {
 
 install_ours() {
 	# The emulator may change under us: always rebuild (this may wait on the target dir's lock).
-	(cd "$ROOT" && "$CARGO" build --release --quiet) && [[ -x $OURS ]]
+	build_ours && [[ -x $OURS ]]
 }
 
 install_fakecloud() {
