@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make demo: a local control plane, the CRDs, the emulator and the operator, with the stream
-# example applied and Ready. Everything runs in the background; `make demo-down` stops it.
+# examples and the tutorial's clickstream pipeline applied and Ready; a click put to the stream
+# is shown arriving in S3 (read back with the AWS CLI) and the policy's rendered document is
+# printed. Everything runs in the background; `make demo-down` stops it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +40,7 @@ for p in operator emulator; do
   [[ -f "${dir}/${p}.pid" ]] && kill "$(cat "${dir}/${p}.pid")" 2>/dev/null || true
 done
 "${bin}" emulator --listen "127.0.0.1:${port}" --create-delay 2s --update-delay 2s \
-  --delete-delay 1s > "${dir}/emulator.log" 2>&1 &
+  --delete-delay 1s --firehose-flush-interval 2s > "${dir}/emulator.log" 2>&1 &
 echo $! > "${dir}/emulator.pid"
 for _ in $(seq 1 100); do
   curl -fsS "${endpoint}/health" > /dev/null 2>&1 && break
@@ -72,7 +74,66 @@ for name in my-stream orders; do
     exit 1
   fi
 done
+
+# The tutorial's clickstream pipeline: stream -> Firehose -> S3, and a read/write policy. The
+# bucket and the roles it names are made first, as a user's platform would have them.
+venv="${root}/target/python-venv-awscli"
+if ! "${venv}/bin/aws" --version > /dev/null 2>&1; then
+  echo "demo: installing the AWS CLI into target/python-venv-awscli"
+  python3 -m venv "${venv}"
+  "${venv}/bin/pip" install --quiet --disable-pip-version-check \
+    -r "${root}/tests/python/requirements-awscli.txt"
+fi
+aws() {
+  AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_CONFIG_FILE=/dev/null \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null "${venv}/bin/aws" --region us-west-2 \
+    --endpoint-url "${endpoint}" "$@"
+}
+aws s3api create-bucket --bucket clickstream-archive \
+  --create-bucket-configuration LocationConstraint=us-west-2 > /dev/null
+trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+for role in clickstream-web clickstream-analytics; do
+  aws iam create-role --role-name "${role}" --assume-role-policy-document "${trust}" > /dev/null
+done
+kubectl apply --server-side -n demo -f "${root}/examples/clickstream-pipeline.yaml"
+echo "demo: waiting for the clickstream pipeline to be Ready"
+for obj in kinesisstream/clickstream kinesisstream/clicks-per-minute \
+  deliverystream/clickstream-archive streampolicy/clickstream-access; do
+  if ! kubectl wait -n demo --for=condition=Ready "${obj}" --timeout=120s > /dev/null; then
+    echo "demo: ${obj} did not become Ready; its status and the operator log:" >&2
+    kubectl get "${obj}" -n demo -o jsonpath='{.status.conditions}' >&2 || true
+    echo >&2
+    tail -n 40 "${dir}/operator.log" >&2
+    exit 1
+  fi
+done
 kubectl get kinesis -n demo -o wide
+
+click='{"timestamp":"2026-12-07 10:00:00.000","user_id":"u1","product_id":"p42"}'
+echo
+echo "demo: putting a click on stream clickstream: ${click}"
+aws kinesis put-record --stream-name clickstream --partition-key u1 \
+  --data "${click}" > /dev/null
+key=""
+for _ in $(seq 1 60); do
+  key="$(aws s3api list-objects-v2 --bucket clickstream-archive --prefix clicks/ \
+    --query 'Contents[0].Key' --output text 2>/dev/null || true)"
+  [[ -n "${key}" && "${key}" != "None" ]] && break
+  sleep 0.5
+done
+if [[ -z "${key}" || "${key}" == "None" ]]; then
+  echo "demo: the click did not reach S3; the emulator log:" >&2
+  tail -n 40 "${dir}/emulator.log" >&2
+  exit 1
+fi
+aws s3 cp "s3://clickstream-archive/${key}" "${dir}/click.gz" > /dev/null
+echo "demo: Firehose delivered it to s3://clickstream-archive/${key} (GZIP); its content:"
+gunzip -c "${dir}/click.gz"
+echo
+echo "demo: the policy StreamPolicy/clickstream-access rendered and attached:"
+kubectl get streampolicy clickstream-access -n demo -o jsonpath='{.status.renderedDocument}' \
+  | python3 -m json.tool
+kubectl get streampolicy clickstream-access -n demo -o jsonpath='attached to: {.status.attachedRoles}{"\n"}'
 cat <<MSG
 
 The demo is running (control plane, emulator at ${endpoint}, operator; logs in target/demo/).
@@ -84,5 +145,7 @@ Try:
   kubectl explain kinesisstream.spec
   curl -s http://127.0.0.1:${metrics_port}/metrics | grep kinesis_operator_   # the operator's metrics
   AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo aws --region us-west-2 --endpoint-url ${endpoint} kinesis list-streams
+  kubectl get deliverystream clickstream-archive -n demo -o yaml   # status: versionId, destinationId
+  kubectl get streampolicy clickstream-access -n demo -o jsonpath='{.status.renderedDocument}'
 Stop everything with: make demo-down
 MSG
