@@ -547,7 +547,7 @@ async fn a_crash_between_create_and_status_write_leaves_exactly_one_delivery_str
     let role = json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "no-status", "namespace": ns},
-        "rules": [{"apiGroups": ["kinesis.operator.dev"], "resources": ["deliverystreams", "kinesisstreams"], "verbs": ["get", "list", "watch", "patch", "update"]}]
+        "rules": [{"apiGroups": ["kinesis.operator.dev"], "resources": ["deliverystreams", "kinesisstreams", "streampolicies"], "verbs": ["get", "list", "watch", "patch", "update"]}]
     });
     let binding = json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",

@@ -81,11 +81,12 @@ pub async fn run<R: Reconciler>(
     ctx: Arc<Context>,
     namespace: Option<&str>,
     concurrency: u16,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+    shutdown: impl Future<Output = ()> + Clone + Send + Sync + 'static,
 ) {
     let controller = controller(&reconciler, &ctx, namespace);
     tracing::debug!(kind = R::KIND, namespace = ?namespace, "watching");
-    controller
+    let stopped = shutdown.clone();
+    let running = controller
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(
@@ -93,9 +94,24 @@ pub async fn run<R: Reconciler>(
             error_policy::<R>,
             Arc::new(State::new(reconciler, ctx)),
         )
-        .for_each(|_| async {})
-        .await;
+        .for_each(|_| async {});
+    // A controller whose watch keeps failing (its CRD missing, its RBAC denied) does not
+    // notice the shutdown: it is given SHUTDOWN_GRACE, then dropped, so that a stop always
+    // ends well within a pod's grace period.
+    tokio::select! {
+        () = running => {}
+        () = async {
+            stopped.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!(kind = R::KIND, "the {} controller did not stop within {} s of the shutdown; stopped it", R::KIND, SHUTDOWN_GRACE.as_secs());
+        }
+    }
 }
+
+/// How long a controller may take to finish its reconciles after the shutdown signal: below
+/// the 30 s a pod is given by default between SIGTERM and SIGKILL.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[cfg(test)]
 mod tests {
