@@ -21,6 +21,7 @@ use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::firehose::{
     DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView,
 };
+use crate::controller::runtime::ownership;
 use crate::controller::runtime::{Note, Observed, Outcome, Requeue, Tracked};
 
 /// How soon a delivery stream waiting for a Secret looks again (Secrets are not watched).
@@ -89,15 +90,9 @@ pub struct Pass<'a> {
     pub deep_every: Duration,
 }
 
-/// The tags a delivery stream of `obj` carries: the spec's plus the ownership tags.
+/// The tags the resource of `obj` carries: the spec's plus the ownership tags.
 pub fn desired_tags(obj: &DeliveryStream) -> BTreeMap<String, String> {
-    let mut tags = obj.spec.tags.0.clone();
-    tags.insert(
-        OWNER_TAG.to_owned(),
-        format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
-    );
-    tags.insert(OWNER_UID_TAG.to_owned(), obj.uid().unwrap_or_default());
-    tags
+    ownership::desired_tags(obj, &obj.spec.tags)
 }
 
 /// A failed Kubernetes read, for the runtime's retry: transient.
@@ -299,10 +294,7 @@ impl Pass<'_> {
                     ),
                 )));
             }
-            let ownership: BTreeMap<_, _> = desired_tags(obj)
-                .into_iter()
-                .filter(|(k, _)| k == OWNER_TAG || k == OWNER_UID_TAG)
-                .collect();
+            let ownership = ownership::ownership_tags(obj);
             self.aws.tag(name, &ownership).await?;
             self.notes.push(Note::new(
                 "Adopted",

@@ -22,6 +22,7 @@ use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::kinesis::{ConsumerView, KinesisApi, NewStream, StreamView};
 use crate::controller::policy_doc;
 use crate::controller::runtime::outcome::POLL;
+use crate::controller::runtime::ownership;
 use crate::controller::runtime::{Note, Outcome, Requeue, Tracked};
 
 /// What this process knows of an object's stream between passes.
@@ -91,15 +92,9 @@ pub struct Pass<'a> {
     pub now: Timestamp,
 }
 
-/// The tags a stream of `obj` carries: the spec's plus the ownership tags.
+/// The tags the resource of `obj` carries: the spec's plus the ownership tags.
 pub fn desired_tags(obj: &KinesisStream) -> BTreeMap<String, String> {
-    let mut tags = obj.spec.tags.0.clone();
-    tags.insert(
-        OWNER_TAG.to_owned(),
-        format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
-    );
-    tags.insert(OWNER_UID_TAG.to_owned(), obj.uid().unwrap_or_default());
-    tags
+    ownership::desired_tags(obj, &obj.spec.tags)
 }
 
 impl Pass<'_> {
@@ -198,10 +193,7 @@ impl Pass<'_> {
                         ),
                     ));
                 }
-                let ownership: BTreeMap<_, _> = desired_tags(obj)
-                    .into_iter()
-                    .filter(|(k, _)| k == OWNER_TAG || k == OWNER_UID_TAG)
-                    .collect();
+                let ownership = ownership::ownership_tags(obj);
                 self.aws.add_tags(&name, &ownership).await?;
                 self.notes.push(Note::new(
                     "Adopted",

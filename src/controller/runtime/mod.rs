@@ -20,6 +20,7 @@
 pub mod events;
 pub mod finalizer;
 pub mod outcome;
+pub mod ownership;
 pub mod reconciler;
 pub mod status;
 pub mod watch;

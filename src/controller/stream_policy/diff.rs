@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use kube::ResourceExt;
 
-use crate::api::shared::{OWNER_TAG, OWNER_UID_TAG};
 use crate::api::stream_policy::StreamPolicy;
+use crate::controller::runtime::ownership;
 
 /// The IAM name of the policy of `obj`: `spec.policyName`, else `metadata.name`.
 pub fn policy_name(obj: &StreamPolicy) -> String {
@@ -16,23 +16,14 @@ pub fn policy_name(obj: &StreamPolicy) -> String {
         .unwrap_or_else(|| obj.name_any())
 }
 
-/// The two tags that make a policy `obj`'s own.
+/// The two ownership tags of `obj`.
 pub fn ownership_tags(obj: &StreamPolicy) -> BTreeMap<String, String> {
-    [
-        (
-            OWNER_TAG.to_owned(),
-            format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
-        ),
-        (OWNER_UID_TAG.to_owned(), obj.uid().unwrap_or_default()),
-    ]
-    .into()
+    ownership::ownership_tags(obj)
 }
 
 /// The tags the policy of `obj` carries: the spec's plus the ownership tags.
 pub fn desired_tags(obj: &StreamPolicy) -> BTreeMap<String, String> {
-    let mut tags = obj.spec.tags.0.clone();
-    tags.extend(ownership_tags(obj));
-    tags
+    ownership::desired_tags(obj, &obj.spec.tags)
 }
 
 /// Role attachments to change.
