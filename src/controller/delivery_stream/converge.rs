@@ -21,6 +21,7 @@ use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::firehose::{
     DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView,
 };
+use crate::controller::conditions::Health;
 use crate::controller::runtime::ownership;
 use crate::controller::runtime::{Note, Observed, Outcome, Requeue, Tracked};
 
@@ -45,6 +46,8 @@ pub struct Known {
     tags: Option<BTreeMap<String, String>>,
     /// When the tags were last read, and for which generation of the object.
     deep: Option<(Instant, Option<i64>)>,
+    /// The access key Secret version this process last sent (status may not show it yet).
+    key_version: Option<String>,
 }
 
 impl Known {
@@ -115,12 +118,14 @@ fn source_words(source: &SourceView) -> String {
 }
 
 impl Pass<'_> {
-    /// The Secret version last sent, from status.
+    /// The Secret version last sent: by this process, else as status records it.
     fn sent_key_version(&self) -> Option<&str> {
-        self.obj
-            .status
-            .as_ref()
-            .and_then(|s| s.access_key_secret_version.as_deref())
+        self.known.key_version.as_deref().or_else(|| {
+            self.obj
+                .status
+                .as_ref()
+                .and_then(|s| s.access_key_secret_version.as_deref())
+        })
     }
 
     /// Sends CreateDeliveryStream and remembers that this process created it.
@@ -153,6 +158,7 @@ impl Pass<'_> {
             created: true,
             tags: Some(tags),
             deep: Some((Instant::now(), self.obj.meta().generation)),
+            key_version: access_key.map(|k| k.version.clone()),
         });
         self.notes
             .push(Note::new("Created", format!("CreateDeliveryStream {name}")));
@@ -245,25 +251,48 @@ impl Pass<'_> {
             self.known.owned = Some(identity);
         }
 
+        // The key sent with CreateDeliveryStream in this pass is in AWS whatever this pass
+        // reports next (a CREATING stream, say): status must say so, or the next pass would
+        // send it again.
+        let sent_at_create = just_created
+            .and(access_key.as_ref())
+            .map(|k| k.version.clone());
+        let mut outcome = self
+            .settle(&name, view, source.as_ref(), access_key.as_ref())
+            .await?;
+        if outcome.report.access_key_version.is_none() {
+            outcome.report.access_key_version = sent_at_create;
+        }
+        if deep && matches!(outcome.health, Health::Ready { .. }) {
+            self.known.deep = Some((Instant::now(), generation));
+        }
+        Ok(outcome)
+    }
+
+    /// The steps after Describe: transition, source, destination, encryption, tags.
+    async fn settle(
+        &mut self,
+        name: &str,
+        view: DeliveryView,
+        source: Option<&(String, String)>,
+        access_key: Option<&AccessKey>,
+    ) -> Result<Outcome<Report>, AwsCallError> {
         if let Some(outcome) = transition(&view) {
             return Ok(outcome);
         }
-        if let Some(outcome) = self.check_source(&name, &view, source.as_ref()) {
+        if let Some(outcome) = self.check_source(name, &view, source) {
             return Ok(outcome);
         }
-        if let Some(outcome) = self.destination(&name, &view, access_key.as_ref()).await? {
+        if let Some(outcome) = self.destination(name, &view, access_key).await? {
             return Ok(outcome);
         }
-        if let Some(outcome) = self.encryption(&name, &view).await? {
+        if let Some(outcome) = self.encryption(name, &view).await? {
             return Ok(outcome);
         }
-        self.tags(&name).await?;
-        if deep {
-            self.known.deep = Some((Instant::now(), generation));
-        }
+        self.tags(name).await?;
         Ok(Outcome::ready(
             Report {
-                access_key_version: access_key.map(|k| k.version),
+                access_key_version: access_key.map(|k| k.version.clone()),
                 ..Observed::Seen(view).into()
             },
             "Active",
@@ -381,19 +410,28 @@ impl Pass<'_> {
                 access_key.map(|k| k.key.as_str()),
             )
             .await?;
-        let what = if view.destination == wanted {
-            "access key from its Secret".to_owned()
-        } else {
-            "destination".to_owned()
-        };
-        self.notes.push(Note::with_action(
-            "DestinationUpdated",
-            "UpdateDestination",
+        if let Some(k) = access_key {
+            self.known.key_version = Some(k.version.clone());
+        }
+        let message = |what: &str| {
             format!(
                 "UpdateDestination {name} ({what}; version {} of destination {})",
                 view.version_id, view.destination_id
-            ),
-        ));
+            )
+        };
+        self.notes.push(if view.destination == wanted {
+            Note::following_input(
+                "DestinationUpdated",
+                "UpdateDestination",
+                message("the access key changed in its Secret"),
+            )
+        } else {
+            Note::with_action(
+                "DestinationUpdated",
+                "UpdateDestination",
+                message("destination"),
+            )
+        });
         Ok(Some(Outcome::progressing(
             Report {
                 access_key_version: access_key.map(|k| k.version.clone()),

@@ -21,6 +21,9 @@ pub struct Note {
     pub action: &'static str,
     /// What was done.
     pub message: String,
+    /// The change follows an input outside the spec (a rotated Secret), not drift in AWS: it
+    /// keeps its own reason even on a Ready object.
+    pub follows_input: bool,
 }
 
 impl Note {
@@ -30,6 +33,7 @@ impl Note {
             reason,
             action: reason,
             message,
+            follows_input: false,
         }
     }
 
@@ -39,6 +43,15 @@ impl Note {
             reason,
             action,
             message,
+            follows_input: false,
+        }
+    }
+
+    /// A change that follows an input outside the spec, e.g. a rotated Secret.
+    pub fn following_input(reason: &'static str, action: &'static str, message: String) -> Self {
+        Note {
+            follows_input: true,
+            ..Note::with_action(reason, action, message)
         }
     }
 }
@@ -56,7 +69,7 @@ pub fn corrects_drift(
 
 /// The (reason, action) of a change's event.
 pub fn reason_and_action(note: &Note, drift: bool) -> (&'static str, &'static str) {
-    if drift {
+    if drift && !note.follows_input {
         (DRIFT_CORRECTED, note.reason)
     } else {
         (note.reason, note.action)
@@ -134,11 +147,17 @@ mod tests {
     fn drift_takes_the_reason_and_keeps_the_change_as_the_action() {
         let created = Note::new("Created", "CreateStream s".into());
         let deleting = Note::with_action("Deleting", "DeleteStream", "DeleteStream s".into());
+        let rotated = Note::following_input(
+            "DestinationUpdated",
+            "UpdateDestination",
+            "UpdateDestination d (the access key changed in its Secret)".into(),
+        );
         let cases = [
             (&created, false, ("Created", "Created")),
             (&created, true, ("DriftCorrected", "Created")),
             (&deleting, false, ("Deleting", "DeleteStream")),
             (&deleting, true, ("DriftCorrected", "Deleting")),
+            (&rotated, true, ("DestinationUpdated", "UpdateDestination")),
         ];
         for (note, drift, expected) in cases {
             assert_eq!(reason_and_action(note, drift), expected, "{note:?} {drift}");
