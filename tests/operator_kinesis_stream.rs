@@ -13,7 +13,8 @@ use serde_json::json;
 use support::emulator::{kinesis, start_default, stream_summary};
 use support::envtest::{control_plane, wait_for};
 use support::operator::{
-    Operator, apply, condition, event_reasons, is_ready, is_stalled, wait_gone, wait_until,
+    Operator, apply, condition, event_notes, event_reasons, is_ready, is_stalled, wait_gone,
+    wait_until,
 };
 
 #[tokio::test]
@@ -79,6 +80,20 @@ async fn a_stream_is_created_scaled_reconfigured_and_deleted() {
     assert!(
         scaled.status.unwrap().scaling.is_none(),
         "no scaling in progress once Ready"
+    );
+    // Each step is its own event, in words, once (not the first step counted twice).
+    let scaling: Vec<(String, i32)> = event_notes(cp.admin().await, &ns, "my-stream")
+        .await
+        .into_iter()
+        .filter(|(reason, ..)| reason == "Scaling")
+        .map(|(_, note, count)| (note, count))
+        .collect();
+    assert_eq!(
+        scaling,
+        [
+            ("UpdateShardCount 2 -> 4".to_owned(), 1),
+            ("UpdateShardCount 4 -> 5".to_owned(), 1)
+        ]
     );
     let summary = stream_summary(&aws, "my-stream").await;
     assert_eq!(

@@ -135,8 +135,8 @@ pub struct Context {
     pub aws: AwsClients,
     /// Settings.
     pub settings: Settings,
-    /// Publishes Kubernetes events (repeats are merged into series).
-    pub recorder: kube::runtime::events::Recorder,
+    /// Publishes Kubernetes events (identical repeats are merged into series).
+    pub recorder: super::runtime::recorder::Recorder,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
 }
@@ -148,8 +148,7 @@ impl Context {
         aws_config: aws_config::SdkConfig,
         settings: Settings,
     ) -> Self {
-        let recorder =
-            kube::runtime::events::Recorder::new(client.clone(), "kinesis-operator".into());
+        let recorder = super::runtime::recorder::Recorder::new(client.clone(), "kinesis-operator");
         let metrics = Arc::new(Metrics::default());
         Context {
             client,

@@ -242,3 +242,28 @@ pub async fn event_reasons(client: kube::Client, ns: &str, name: &str) -> Vec<St
         .filter_map(|e| e.reason)
         .collect()
 }
+
+/// The (reason, note, count) of the events about object `name` in `ns`, oldest first; a
+/// series counts its repeats.
+pub async fn event_notes(client: kube::Client, ns: &str, name: &str) -> Vec<(String, String, i32)> {
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client, ns);
+    let mut items: Vec<_> = events
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .collect();
+    items.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
+    items
+        .into_iter()
+        .map(|e| {
+            (
+                e.reason.unwrap_or_default(),
+                e.note.unwrap_or_default(),
+                e.series.map_or(1, |s| s.count),
+            )
+        })
+        .collect()
+}

@@ -305,14 +305,19 @@ impl Pass<'_> {
         let on_demand = spec.mode == StreamMode::OnDemand;
         if view.on_demand != on_demand {
             self.aws.set_mode(&view.arn, on_demand).await?;
+            let mode = if on_demand {
+                "ON_DEMAND"
+            } else {
+                "PROVISIONED"
+            };
             self.notes.push(Note::new(
                 "ModeChanged",
-                format!("UpdateStreamMode to {:?}", spec.mode),
+                format!("UpdateStreamMode to {mode}"),
             ));
             return Ok(Some(Outcome::progressing(
                 Observed::Seen(view.clone()).into(),
                 "Updating",
-                format!("switching to {:?} mode", spec.mode),
+                format!("switching to {mode} mode"),
             )));
         }
         let (false, Some(target)) = (on_demand, spec.shard_count) else {
@@ -420,7 +425,7 @@ impl Pass<'_> {
             return Ok(None);
         };
         self.notes
-            .push(Note::new("SettingsChanged", format!("{step:?}")));
+            .push(Note::new("SettingsChanged", step.to_string()));
         match step {
             SettingsStep::Encrypt(key) => self.aws.set_encryption(name, &key, true).await?,
             SettingsStep::Decrypt(key) => self.aws.set_encryption(name, &key, false).await?,
@@ -460,8 +465,13 @@ impl Pass<'_> {
             self.notes.push(Note::new(
                 "TagsChanged",
                 format!(
-                    "AddTagsToStream {:?}",
-                    changes.add.keys().collect::<Vec<_>>()
+                    "AddTagsToStream {}",
+                    changes
+                        .add
+                        .keys()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
             now.extend(changes.add);
@@ -470,7 +480,7 @@ impl Pass<'_> {
             self.aws.remove_tags(name, &changes.remove).await?;
             self.notes.push(Note::new(
                 "TagsChanged",
-                format!("RemoveTagsFromStream {:?}", changes.remove),
+                format!("RemoveTagsFromStream {}", changes.remove.join(", ")),
             ));
             for key in &changes.remove {
                 now.remove(key);

@@ -39,6 +39,31 @@ pub enum SettingsStep {
     WarmThroughput(i32),
 }
 
+impl std::fmt::Display for SettingsStep {
+    /// The AWS call in words, for events: `StartStreamEncryption with KMS key alias/aws/kinesis`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SettingsStep::Encrypt(key) => write!(f, "StartStreamEncryption with KMS key {key}"),
+            SettingsStep::Decrypt(key) => write!(f, "StopStreamEncryption (KMS key {key})"),
+            SettingsStep::Metrics { enable, disable } => {
+                let mut parts = Vec::new();
+                if !enable.is_empty() {
+                    parts.push(format!("EnableEnhancedMonitoring {}", enable.join(", ")));
+                }
+                if !disable.is_empty() {
+                    parts.push(format!("DisableEnhancedMonitoring {}", disable.join(", ")));
+                }
+                write!(f, "{}", parts.join("; "))
+            }
+            SettingsStep::MaxRecordSize(kib) => write!(f, "UpdateMaxRecordSize to {kib} KiB"),
+            SettingsStep::WarmThroughput(0) => write!(f, "UpdateStreamWarmThroughput off"),
+            SettingsStep::WarmThroughput(mibps) => {
+                write!(f, "UpdateStreamWarmThroughput to {mibps} MiB/s")
+            }
+        }
+    }
+}
+
 /// The metric names a spec list stands for, `ALL` expanded.
 fn wanted_metrics(spec: &[ShardLevelMetric]) -> BTreeSet<String> {
     spec.iter()
@@ -157,6 +182,34 @@ pub fn consumer_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_steps_read_as_sentences() {
+        let cases = [
+            (
+                SettingsStep::Encrypt("alias/aws/kinesis".into()),
+                "StartStreamEncryption with KMS key alias/aws/kinesis",
+            ),
+            (
+                SettingsStep::Metrics {
+                    enable: vec!["IncomingBytes".into(), "IncomingRecords".into()],
+                    disable: vec!["ReadProvisionedThroughputExceeded".into()],
+                },
+                "EnableEnhancedMonitoring IncomingBytes, IncomingRecords; DisableEnhancedMonitoring ReadProvisionedThroughputExceeded",
+            ),
+            (
+                SettingsStep::MaxRecordSize(2048),
+                "UpdateMaxRecordSize to 2048 KiB",
+            ),
+            (
+                SettingsStep::WarmThroughput(10),
+                "UpdateStreamWarmThroughput to 10 MiB/s",
+            ),
+        ];
+        for (step, words) in cases {
+            assert_eq!(step.to_string(), words);
+        }
+    }
 
     fn stream(spec: serde_json::Value) -> KinesisStream {
         KinesisStream::new("s", serde_json::from_value(spec).unwrap())

@@ -22,6 +22,7 @@ pub mod finalizer;
 pub mod outcome;
 pub mod ownership;
 pub mod reconciler;
+pub mod recorder;
 pub mod status;
 pub mod watch;
 
