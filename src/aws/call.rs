@@ -9,18 +9,24 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::errors::{AwsCallError, ErrorClass, classify};
 use super::rate_limit::RateLimiter;
-use crate::controller::metrics::Metrics;
+
+/// Counts AWS calls by operation (`service:Operation`) and outcome (`ok` or an error class):
+/// what the facades need of the metrics, so that they do not depend on the controller.
+pub trait CallCounter: Send + Sync {
+    /// One call of `operation` ended with `outcome`.
+    fn aws_call(&self, operation: &str, outcome: &str);
+}
 
 /// Paces, counts and classifies the calls of one service in one region.
 #[derive(Clone)]
 pub struct Caller {
-    metrics: Arc<Metrics>,
+    metrics: Arc<dyn CallCounter>,
     limiter: Arc<RateLimiter>,
 }
 
 impl Caller {
     /// Calls paced by `limiter` and counted in `metrics`.
-    pub fn new(metrics: Arc<Metrics>, limiter: Arc<RateLimiter>) -> Self {
+    pub fn new(metrics: Arc<dyn CallCounter>, limiter: Arc<RateLimiter>) -> Self {
         Caller { metrics, limiter }
     }
 

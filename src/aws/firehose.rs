@@ -15,7 +15,7 @@ use aws_sdk_firehose::types::{
     S3DestinationUpdate, Tag,
 };
 
-use super::call::Caller;
+use super::call::{CallCounter, Caller};
 use super::errors::{AwsCallError, ErrorClass};
 use super::rate_limit::RateLimiter;
 use crate::api::delivery_stream::{
@@ -23,7 +23,6 @@ use crate::api::delivery_stream::{
     HttpEndpointDestination, HttpS3Backup, S3Backup, S3BackupMode as SpecBackupMode,
     S3BufferingHints, S3Destination,
 };
-use crate::controller::metrics::Metrics;
 
 /// AWS's quota for Firehose control-plane calls: CreateDeliveryStream, DeleteDeliveryStream,
 /// DescribeDeliveryStream, ListDeliveryStreams, UpdateDestination, the tagging calls and
@@ -181,7 +180,7 @@ impl FirehoseApi {
     /// Calls through `client`, paced by `limiter`, counted in `metrics`.
     pub fn new(
         client: aws_sdk_firehose::Client,
-        metrics: Arc<Metrics>,
+        metrics: Arc<dyn CallCounter>,
         limiter: Arc<RateLimiter>,
     ) -> Self {
         FirehoseApi {

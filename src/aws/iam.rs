@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use aws_sdk_iam::types::{EntityType, Tag};
 
-use super::call::Caller;
+use super::call::{CallCounter, Caller};
 use super::errors::{AwsCallError, ErrorClass};
 use super::rate_limit::RateLimiter;
-use crate::controller::metrics::Metrics;
 
 /// The operator's budget for IAM and STS calls. IAM documents no per-API rate; it throttles
 /// per account across all callers, so the operator keeps to a modest 5 calls per second per
@@ -79,7 +78,7 @@ impl IamApi {
     pub fn new(
         client: aws_sdk_iam::Client,
         sts: aws_sdk_sts::Client,
-        metrics: Arc<Metrics>,
+        metrics: Arc<dyn CallCounter>,
         limiter: Arc<RateLimiter>,
     ) -> Self {
         IamApi {

@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use aws_sdk_kinesis::types::{ScalingType, StreamMode, StreamModeDetails};
 
-use super::call::Caller;
+use super::call::{CallCounter, Caller};
 use super::errors::AwsCallError;
 use super::rate_limit::RateLimiter;
-use crate::controller::metrics::Metrics;
 
 /// A stream as DescribeStreamSummary reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +63,7 @@ impl KinesisApi {
     /// Calls through `client`, paced by `limiter`, counted in `metrics`.
     pub fn new(
         client: aws_sdk_kinesis::Client,
-        metrics: Arc<Metrics>,
+        metrics: Arc<dyn CallCounter>,
         limiter: Arc<RateLimiter>,
     ) -> Self {
         KinesisApi {

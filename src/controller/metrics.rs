@@ -161,6 +161,12 @@ impl Metrics {
     }
 }
 
+impl crate::aws::call::CallCounter for Metrics {
+    fn aws_call(&self, operation: &str, outcome: &str) {
+        Metrics::aws_call(self, operation, outcome);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@ them: records put to Firehose (directly or through a Kinesis stream) are read ba
 emulated S3 with boto3, byte for byte, under AWS's key format; the tutorial's IAM policy comes
 back as it was sent.
 
-Run by tests/boto3_seed.rs (`cargo test --test boto3_seed`), which installs the pinned
+Run by tests/tutorial_boto3.rs (`cargo test --test tutorial_boto3`), which installs the pinned
 requirements.txt into target/python-venv, starts `kinesis-operator emulator` with
 `--firehose-flush-interval 1s` (so the tutorial's 60 s buffering interval does not slow the
 run; the API still reports 60 s) and sets KINESIS_ENDPOINT. By hand, against an emulator
@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 ACCOUNT = "123456789012"
 REGION = "us-west-2"
 # Kinesis waiter polls: below AWS's 10 DescribeStream calls per second, which the emulator
-# enforces (see test_seed_boto3.py).
+# enforces (see test_tutorial_kinesis_boto3.py).
 WAIT = {"Delay": 0.25, "MaxAttempts": 120}
 # How long a delivery may take: the emulator flushes after 1 s; the rest is slack for a busy
 # machine.
@@ -73,7 +73,7 @@ POLICY_DOCUMENT = {
 @pytest.fixture(scope="module")
 def session():
     if not os.environ.get("KINESIS_ENDPOINT"):
-        pytest.fail("KINESIS_ENDPOINT is not set: run through `cargo test --test boto3_seed`")
+        pytest.fail("KINESIS_ENDPOINT is not set: run through `cargo test --test tutorial_boto3`")
     return boto3.session.Session(
         aws_access_key_id=ACCOUNT,
         aws_secret_access_key="any-secret",

@@ -1,5 +1,5 @@
 //! The tutorial's own calls made with boto3, the SDK the tutorial uses, against the
-//! `kinesis-operator emulator` binary: runs `tests/python/test_seed_boto3.py` (Kinesis Data
+//! `kinesis-operator emulator` binary: runs `tests/python/test_tutorial_kinesis_boto3.py` (Kinesis Data
 //! Streams) and `tests/python/test_tutorial_firehose_iam_boto3.py` (Firehose delivering to S3,
 //! read back with boto3's S3; IAM policies) with pytest from a virtualenv in `target/python-venv` that holds the pinned
 //! `tests/python/requirements.txt` (made by `support::python`: created once, rebuilt when that
@@ -146,7 +146,7 @@ fn boto3_runs_the_tutorials_calls_as_aws_answers_them() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let requirements = manifest.join("tests/python/requirements.txt");
     let suites = [
-        manifest.join("tests/python/test_seed_boto3.py"),
+        manifest.join("tests/python/test_tutorial_kinesis_boto3.py"),
         manifest.join("tests/python/test_tutorial_firehose_iam_boto3.py"),
     ];
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -156,10 +156,10 @@ fn boto3_runs_the_tutorials_calls_as_aws_answers_them() {
     let python = python::virtualenv("python-venv", &requirements, "import boto3, pytest");
     let venv_time = started.elapsed();
 
-    let emulator_log = scratch.join("boto3_seed-emulator.log");
+    let emulator_log = scratch.join("tutorial_boto3-emulator.log");
     let (mut emulator, addr) = start_emulator(&emulator_log);
 
-    let pytest_log = scratch.join("boto3_seed-pytest.log");
+    let pytest_log = scratch.join("tutorial_boto3-pytest.log");
     let out = File::create(&pytest_log).expect("create the pytest log");
     let err = out.try_clone().expect("clone the pytest log handle");
     let started = Instant::now();

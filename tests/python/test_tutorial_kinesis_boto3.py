@@ -1,6 +1,6 @@
 """The seed tutorial's Kinesis Data Streams calls, made with boto3, answered as AWS answers them.
 
-Run by tests/boto3_seed.rs (`cargo test --test boto3_seed`), which installs the pinned
+Run by tests/tutorial_boto3.rs (`cargo test --test tutorial_boto3`), which installs the pinned
 requirements.txt into target/python-venv, starts `kinesis-operator emulator` and sets
 KINESIS_ENDPOINT. By hand, against an emulator already running:
 
@@ -40,7 +40,7 @@ def arn(name):
 def kinesis():
     endpoint = os.environ.get("KINESIS_ENDPOINT")
     if not endpoint:
-        pytest.fail("KINESIS_ENDPOINT is not set: run through `cargo test --test boto3_seed`")
+        pytest.fail("KINESIS_ENDPOINT is not set: run through `cargo test --test tutorial_boto3`")
     session = boto3.session.Session(
         aws_access_key_id=ACCOUNT,
         aws_secret_access_key="any-secret",
