@@ -51,12 +51,27 @@ impl Operator {
         namespace: Option<&str>,
         resync: Duration,
     ) -> Operator {
+        Operator::start_as(client, emulator, namespace, resync, ("AKIDTEST", "secret")).await
+    }
+
+    /// An operator as `start_scoped`, calling AWS with `credentials` (access key, secret).
+    pub async fn start_as(
+        client: kube::Client,
+        emulator: &Emulator,
+        namespace: Option<&str>,
+        resync: Duration,
+        credentials: (&str, &str),
+    ) -> Operator {
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .endpoint_url(emulator.endpoint_url())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
+                credentials.0,
+                credentials.1,
+                None,
+                None,
+                "test",
             )))
             .build();
         let ctx = Arc::new(Context::new(
