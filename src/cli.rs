@@ -260,7 +260,9 @@ pub struct EmulatorArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub firehose_flush_interval: Option<std::time::Duration>,
     /// Inject faults: `OP:KIND:RATE` with KIND `throttle`, `5xx`, `503` or `latency=<ms>` and
-    /// OP an operation name or `*`; repeatable.
+    /// OP an operation name (an IAM or STS Action; `S3` for every S3 request) or `*`;
+    /// repeatable. Each service answers in its own words (Kinesis/Firehose
+    /// LimitExceededException, IAM/STS Throttling, S3 503 SlowDown).
     #[arg(long = "fault", value_name = "OP:KIND:RATE")]
     pub faults: Vec<crate::emulator::faults::Fault>,
     /// Log format.

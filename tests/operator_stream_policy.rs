@@ -969,3 +969,77 @@ async fn a_crash_between_create_and_status_write_leaves_exactly_one_policy() {
     operator.stop().await;
     emulator.shutdown().await;
 }
+
+/// With 30% of IAM calls throttled and 10% failing with 5xx, policies still become Ready and
+/// attached, none goes Stalled, and none is created twice.
+#[tokio::test]
+async fn policies_converge_through_throttling_and_server_errors() {
+    let _shared = ALL_NAMESPACES.read().await;
+    let cp = control_plane();
+    let ns = cp.namespace("polfaults").await;
+    let emulator = Emulator::start(kinesis_operator::emulator::Config {
+        faults: vec![
+            "*:throttle:0.3".parse().unwrap(),
+            "*:5xx:0.1".parse().unwrap(),
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let aws = iam(&emulator);
+    // The test's own calls meet the faults too: it retries them as a client would.
+    while aws
+        .create_role()
+        .role_name("flaky-consumer")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .is_err_and(|e| e.code() != Some("EntityAlreadyExists"))
+    {}
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<StreamPolicy> = Api::namespaced(cp.admin().await, &ns);
+    for i in 0..3 {
+        apply(
+            &api,
+            &format!("flaky-{i}"),
+            json!({"statements": [{"streams": [{"streamARN": stream_arn(&format!("s{i}"))}],
+                   "access": ["Write"]}], "attachToRoles": ["flaky-consumer"]}),
+        )
+        .await;
+    }
+    for i in 0..3 {
+        let name = format!("flaky-{i}");
+        wait_until(&api, &name, "Ready despite faults", |o| {
+            assert!(
+                condition(o, "Stalled").is_none_or(|c| c.status != "True"),
+                "{name}: Stalled under transient faults: {:?}",
+                condition(o, "Stalled")
+            );
+            is_ready(o)
+        })
+        .await;
+    }
+    let mut names = loop {
+        if let Ok(out) = aws
+            .list_policies()
+            .scope(PolicyScopeType::Local)
+            .send()
+            .await
+        {
+            break out
+                .policies
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| p.policy_name)
+                .collect::<Vec<_>>();
+        }
+    };
+    names.sort();
+    assert_eq!(
+        names,
+        ["flaky-0", "flaky-1", "flaky-2"],
+        "each created once"
+    );
+    operator.stop().await;
+    emulator.shutdown().await;
+}

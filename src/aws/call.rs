@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -32,15 +33,14 @@ impl Caller {
 
     /// Makes one call of `operation` (`service:Operation`): waits for its rate limit, sends
     /// it, and counts and classifies the outcome.
-    pub async fn call<T, E, R, Fut>(
+    pub async fn call<T, E, Fut>(
         &self,
         operation: &'static str,
         send: impl FnOnce() -> Fut,
     ) -> Result<T, AwsCallError>
     where
-        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         self.limiter.acquire(operation).await;
         match send().await {
@@ -57,15 +57,14 @@ impl Caller {
     }
 
     /// A call whose NotFound answer means "already as wanted" (`None`).
-    pub async fn call_unless_gone<T, E, R, Fut>(
+    pub async fn call_unless_gone<T, E, Fut>(
         &self,
         operation: &'static str,
         send: impl FnOnce() -> Fut,
     ) -> Result<Option<T>, AwsCallError>
     where
-        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         match self.call(operation, send).await {
             Ok(out) => Ok(Some(out)),
@@ -77,10 +76,9 @@ impl Caller {
 
 /// Maps an SDK error to an [`AwsCallError`]: AWS's code and message verbatim when AWS
 /// answered, the transport failure in words otherwise.
-fn error<E, R>(operation: &'static str, e: SdkError<E, R>) -> AwsCallError
+fn error<E>(operation: &'static str, e: SdkError<E, HttpResponse>) -> AwsCallError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match &e {
         SdkError::ServiceError(service) => {
@@ -89,7 +87,7 @@ where
             let message = err.message().unwrap_or_default().to_owned();
             AwsCallError {
                 operation,
-                class: classify(&code, None, &message),
+                class: classify(&code, Some(service.raw().status().as_u16()), &message),
                 code,
                 message,
             }

@@ -78,6 +78,8 @@ pub fn classify(code: &str, status: Option<u16>, message: &str) -> ErrorClass {
         | "InternalFailure"
         | "InternalFailureException"
         | "InternalServerError"
+        | "InternalError"
+        | "ServiceFailure"
         | "ServiceUnavailable"
         | "ServiceUnavailableException"
         | "KMSThrottlingException" => ErrorClass::Transient,
@@ -127,6 +129,14 @@ mod tests {
                 ErrorClass::Transient,
             ),
             ("InternalFailure", Some(500), "", ErrorClass::Transient),
+            ("ServiceFailure", Some(500), "", ErrorClass::Transient),
+            (
+                "Throttling",
+                Some(400),
+                "Rate exceeded",
+                ErrorClass::Throttled,
+            ),
+            ("SlowDown", Some(503), "", ErrorClass::Throttled),
             ("Whatever", Some(503), "", ErrorClass::Transient),
             ("Whatever", Some(429), "", ErrorClass::Throttled),
             ("ValidationException", Some(400), "", ErrorClass::Terminal),

@@ -356,6 +356,26 @@ async fn handle_rest(
             }
         }
     }
+    if !services.faults.is_empty() {
+        let operation = match route {
+            Route::Iam | Route::Sts => iam::query::Params::parse(&rest.query, &rest.body)
+                .get("Action")
+                .unwrap_or_default()
+                .to_owned(),
+            _ => "S3".to_owned(),
+        };
+        let decision = services.faults.decide(&operation);
+        if let Some(delay) = decision.delay {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(e) = decision.error {
+            return rest_response(
+                error_answer(&rest_fault(e, route), route),
+                route,
+                &request_id,
+            );
+        }
+    }
     let answer = match route {
         Route::Iam => services.iam.handle(&ctx, &rest),
         Route::Sts => services.sts.handle(&services.iam, &ctx, &caller, &rest),
@@ -548,6 +568,33 @@ async fn handle_json_rpc(
             tracing::debug!(%peer, operation, code = e.code, message = %e.message, "error");
             error_response(protocol, &request_id, &e)
         }
+    }
+}
+
+/// An injected fault in the words of a REST or query service: IAM and STS throttle with
+/// `Throttling` and fail with `ServiceFailure`; S3 slows callers down with 503 `SlowDown` and
+/// fails with `InternalError`.
+fn rest_fault(e: AwsError, route: Route) -> AwsError {
+    let (code, status, message): (&'static str, u16, String) = match (route, e.status) {
+        (Route::S3, 503) => (
+            "ServiceUnavailable",
+            503,
+            "Service is unable to handle request.".into(),
+        ),
+        (Route::S3, s) if s >= 500 => (
+            "InternalError",
+            500,
+            "We encountered an internal error. Please try again.".into(),
+        ),
+        (Route::S3, _) => ("SlowDown", 503, "Please reduce your request rate.".into()),
+        (_, 503) => ("ServiceUnavailable", 503, e.message),
+        (_, s) if s >= 500 => ("ServiceFailure", 500, e.message),
+        (_, _) => ("Throttling", 400, "Rate exceeded".into()),
+    };
+    AwsError {
+        code,
+        status,
+        message,
     }
 }
 
