@@ -11,7 +11,6 @@ use aws_sdk_iam::config::retry::RetryConfig;
 use aws_sdk_iam::config::{BehaviorVersion, Region};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::{EntityType, PolicyScopeType};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kinesis_operator::api::KinesisStream;
 use kinesis_operator::api::stream_policy::StreamPolicy;
 use kinesis_operator::emulator::Emulator;
@@ -19,7 +18,9 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
 use support::emulator::start_default;
 use support::envtest::{control_plane, wait_for};
-use support::operator::{self as kst, Operator, event_reasons};
+use support::operator::{
+    self as kst, Operator, apply, condition, event_reasons, is_ready, wait_until,
+};
 use tokio::sync::RwLock;
 
 const ACCOUNT: &str = "000000000000";
@@ -162,22 +163,8 @@ async fn events(client: kube::Client, ns: &str, name: &str) -> Vec<(String, Stri
         .collect()
 }
 
-fn condition<'a>(o: &'a StreamPolicy, type_: &str) -> Option<&'a Condition> {
-    o.status
-        .as_ref()?
-        .common
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-}
-
 fn current(o: &StreamPolicy) -> bool {
     o.status.as_ref().and_then(|s| s.common.observed_generation) == o.metadata.generation
-}
-
-/// Ready=True for the current generation.
-fn is_ready(o: &StreamPolicy) -> bool {
-    current(o) && condition(o, "Ready").is_some_and(|c| c.status == "True")
 }
 
 /// Stalled=True with `reason` for the current generation.
@@ -188,46 +175,8 @@ fn stalled_for(reason: &str) -> impl Fn(&StreamPolicy) -> bool + '_ {
     }
 }
 
-/// Server-side applies a StreamPolicy named `name` with `spec`.
-async fn apply(api: &Api<StreamPolicy>, name: &str, spec: serde_json::Value) {
-    let obj = json!({"apiVersion": "kinesis.operator.dev/v1alpha1", "kind": "StreamPolicy", "metadata": {"name": name}, "spec": spec});
-    api.patch(
-        name,
-        &PatchParams::apply("test").force(),
-        &Patch::Apply(&obj),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("applying {name}: {e}"));
-}
-
-/// Waits (60 s at most) until `check` holds for the policy object, returning it.
-async fn wait_until(
-    api: &Api<StreamPolicy>,
-    name: &str,
-    what: &str,
-    check: impl Fn(&StreamPolicy) -> bool,
-) -> StreamPolicy {
-    wait_for(Duration::from_secs(60), || async {
-        api.get(name).await.ok().filter(|o| check(o))
-    })
-    .await
-    .unwrap_or_else(|| {
-        panic!(
-            "{name}: {what} within 60 s; last seen: {:?}",
-            futures::executor::block_on(api.get(name)).map(|o| o.status)
-        )
-    })
-}
-
 async fn wait_gone(api: &Api<StreamPolicy>, name: &str) {
-    wait_for(Duration::from_secs(60), || async {
-        api.get_opt(name)
-            .await
-            .ok()
-            .and_then(|o| o.is_none().then_some(()))
-    })
-    .await
-    .unwrap_or_else(|| panic!("{name} was not released within 60 s"));
+    kst::wait_gone(api, name, Duration::from_secs(60), "released within 60 s").await;
 }
 
 #[tokio::test]
