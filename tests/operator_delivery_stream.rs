@@ -14,8 +14,8 @@ use serde_json::json;
 use support::emulator::{firehose as firehose_client, kinesis, s3, s3_bodies};
 use support::envtest::{control_plane, wait_for};
 use support::operator::{
-    Operator, apply, condition, event_reasons, is_ready, is_stalled, is_waiting, wait_gone,
-    wait_until,
+    Operator, apply, condition, event_reasons, is_ready, is_stalled, is_waiting,
+    service_account_with_rules, wait_gone, wait_until,
 };
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
@@ -545,38 +545,18 @@ async fn a_crash_between_create_and_status_write_leaves_exactly_one_delivery_str
     let cp = control_plane();
     let ns = cp.namespace("kdf-crash").await;
     let admin = cp.admin().await;
-    let role = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": "no-status", "namespace": ns},
-        "rules": [{"apiGroups": ["kinesis.operator.dev"], "resources": ["deliverystreams", "kinesisstreams", "streampolicies"], "verbs": ["get", "list", "watch", "patch", "update"]}]
-    });
-    let binding = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": "no-status", "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "no-status"},
-        "subjects": [{"kind": "ServiceAccount", "name": "crashy", "namespace": ns}]
-    });
-    Api::<k8s_openapi::api::rbac::v1::Role>::namespaced(admin.clone(), &ns)
-        .patch(
-            "no-status",
-            &PatchParams::apply("test"),
-            &Patch::Apply(&role),
-        )
-        .await
-        .unwrap();
-    Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(admin.clone(), &ns)
-        .patch(
-            "no-status",
-            &PatchParams::apply("test"),
-            &Patch::Apply(&binding),
-        )
-        .await
-        .unwrap();
+    let crashy_client = service_account_with_rules(
+        cp,
+        &ns,
+        "crashy",
+        json!([{"apiGroups": ["kinesis.operator.dev"], "resources": ["deliverystreams", "kinesisstreams", "streampolicies"], "verbs": ["get", "list", "watch", "patch", "update"]}]),
+    )
+    .await;
     let emulator = start_emulator().await;
     let aws = firehose_client(&emulator);
     let api: Api<DeliveryStream> = Api::namespaced(admin.clone(), &ns);
 
-    let crashy = Operator::start(cp.service_account(&ns, "crashy").await, &emulator, &ns).await;
+    let crashy = Operator::start(crashy_client, &emulator, &ns).await;
     apply(
         &api,
         "once",

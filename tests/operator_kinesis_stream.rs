@@ -8,13 +8,13 @@ use std::time::Duration;
 use kinesis_operator::api::KinesisStream;
 use kinesis_operator::controller::runtime;
 use kinesis_operator::emulator::Emulator;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams};
 use serde_json::json;
 use support::emulator::{kinesis, start_default, stream_summary};
 use support::envtest::{control_plane, wait_for};
 use support::operator::{
-    Operator, apply, condition, event_notes, event_reasons, is_ready, is_stalled, wait_gone,
-    wait_until,
+    Operator, apply, condition, event_notes, event_reasons, is_ready, is_stalled,
+    service_account_with_rules, wait_gone, wait_until,
 };
 
 #[tokio::test]
@@ -261,38 +261,18 @@ async fn a_crash_between_create_and_status_write_leaves_exactly_one_stream() {
     let cp = control_plane();
     let ns = cp.namespace("crash").await;
     let admin = cp.admin().await;
-    let role = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": "no-status", "namespace": ns},
-        "rules": [{"apiGroups": ["kinesis.operator.dev"], "resources": ["kinesisstreams"], "verbs": ["get", "list", "watch", "patch", "update"]}]
-    });
-    let binding = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": "no-status", "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "no-status"},
-        "subjects": [{"kind": "ServiceAccount", "name": "crashy", "namespace": ns}]
-    });
-    Api::<k8s_openapi::api::rbac::v1::Role>::namespaced(admin.clone(), &ns)
-        .patch(
-            "no-status",
-            &PatchParams::apply("test"),
-            &Patch::Apply(&role),
-        )
-        .await
-        .unwrap();
-    Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(admin.clone(), &ns)
-        .patch(
-            "no-status",
-            &PatchParams::apply("test"),
-            &Patch::Apply(&binding),
-        )
-        .await
-        .unwrap();
+    let crashy_client = service_account_with_rules(
+        cp,
+        &ns,
+        "crashy",
+        json!([{"apiGroups": ["kinesis.operator.dev"], "resources": ["kinesisstreams"], "verbs": ["get", "list", "watch", "patch", "update"]}]),
+    )
+    .await;
     let emulator = start_default().await;
     let aws = kinesis(&emulator);
     let api: Api<KinesisStream> = Api::namespaced(admin.clone(), &ns);
 
-    let crashy = Operator::start(cp.service_account(&ns, "crashy").await, &emulator, &ns).await;
+    let crashy = Operator::start(crashy_client, &emulator, &ns).await;
     apply(&api, "once", json!({"shardCount": 2})).await;
     wait_for(Duration::from_secs(60), || async {
         aws.describe_stream_summary()

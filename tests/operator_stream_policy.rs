@@ -19,7 +19,8 @@ use serde_json::json;
 use support::emulator::start_default;
 use support::envtest::{control_plane, wait_for};
 use support::operator::{
-    self as kst, Operator, apply, condition, event_reasons, is_ready, wait_until,
+    self as kst, Operator, apply, condition, event_reasons, is_ready, service_account_with_rules,
+    wait_until,
 };
 use tokio::sync::RwLock;
 
@@ -849,41 +850,21 @@ async fn a_crash_between_create_and_status_write_leaves_exactly_one_policy() {
     let cp = control_plane();
     let ns = cp.namespace("polcrash").await;
     let admin = cp.admin().await;
-    let role = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": "no-status", "namespace": ns},
-        "rules": [
+    let crashy_client = service_account_with_rules(
+        cp,
+        &ns,
+        "crashy",
+        json!([
             {"apiGroups": ["kinesis.operator.dev"], "resources": ["streampolicies"], "verbs": ["get", "list", "watch", "patch", "update"]},
             {"apiGroups": ["kinesis.operator.dev"], "resources": ["kinesisstreams"], "verbs": ["get", "list", "watch"]}
-        ]
-    });
-    let binding = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": "no-status", "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "no-status"},
-        "subjects": [{"kind": "ServiceAccount", "name": "crashy", "namespace": ns}]
-    });
-    Api::<k8s_openapi::api::rbac::v1::Role>::namespaced(admin.clone(), &ns)
-        .patch(
-            "no-status",
-            &PatchParams::apply("test"),
-            &Patch::Apply(&role),
-        )
-        .await
-        .unwrap();
-    Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(admin.clone(), &ns)
-        .patch(
-            "no-status",
-            &PatchParams::apply("test"),
-            &Patch::Apply(&binding),
-        )
-        .await
-        .unwrap();
+        ]),
+    )
+    .await;
     let emulator = start_default().await;
     let aws = iam(&emulator);
     let api: Api<StreamPolicy> = Api::namespaced(admin.clone(), &ns);
 
-    let crashy = Operator::start(cp.service_account(&ns, "crashy").await, &emulator, &ns).await;
+    let crashy = Operator::start(crashy_client, &emulator, &ns).await;
     apply(
         &api,
         "once",

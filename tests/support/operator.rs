@@ -282,3 +282,35 @@ pub async fn event_notes(client: kube::Client, ns: &str, name: &str) -> Vec<(Str
         })
         .collect()
 }
+
+/// A client for ServiceAccount `namespace/name` allowed only `rules` (RBAC rules of a Role in
+/// `namespace`), e.g. everything on its objects but their status: an operator that can create
+/// AWS resources but dies, in effect, before its first status write.
+pub async fn service_account_with_rules(
+    cp: &super::envtest::ControlPlane,
+    namespace: &str,
+    name: &str,
+    rules: serde_json::Value,
+) -> kube::Client {
+    let admin = cp.admin().await;
+    let role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": rules
+    });
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]
+    });
+    Api::<k8s_openapi::api::rbac::v1::Role>::namespaced(admin.clone(), namespace)
+        .patch(name, &PatchParams::apply("test"), &Patch::Apply(&role))
+        .await
+        .unwrap_or_else(|e| panic!("applying Role {namespace}/{name}: {e}"));
+    Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(admin, namespace)
+        .patch(name, &PatchParams::apply("test"), &Patch::Apply(&binding))
+        .await
+        .unwrap_or_else(|e| panic!("applying RoleBinding {namespace}/{name}: {e}"));
+    cp.service_account(namespace, name).await
+}
