@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// How often a settled object is compared with AWS again (drift check).
     #[arg(long, env = "RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
     pub resync_interval: std::time::Duration,
+    /// How long a graceful stop may take after SIGTERM before the process exits anyway (keep
+    /// it below the pod's terminationGracePeriodSeconds); a second signal exits at once.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "25s", value_parser = parse_duration)]
+    pub shutdown_timeout: std::time::Duration,
     /// Address of the Prometheus `/metrics` endpoint.
     #[arg(long, env = "METRICS_ADDR", default_value = "0.0.0.0:8080")]
     pub metrics_addr: std::net::SocketAddr,
@@ -60,9 +64,11 @@ pub struct RunArgs {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
-    /// Pace AWS calls per API below AWS's documented quotas (`aws`), or not at all (`off`, for
-    /// an emulator, which enforces no control-plane quotas).
-    #[arg(long, env = "AWS_RATE_LIMITS", default_value = "aws")]
+    /// Pacing of AWS calls, per API and region: `adaptive` sends at full speed until AWS
+    /// throttles, then holds each throttled API at the rate that stops the throttling and
+    /// creeps back up (as the AWS SDKs' adaptive retry mode does); `aws` always stays below
+    /// AWS's documented quotas; `off` never waits.
+    #[arg(long, env = "AWS_RATE_LIMITS", default_value = "adaptive")]
     pub aws_rate_limits: RateLimits,
     /// Run as one of several replicas: only the holder of a coordination.k8s.io Lease
     /// reconciles; the others wait and take over within the lease duration (15 s) when it
@@ -81,10 +87,22 @@ pub struct RunArgs {
 /// Client-side pacing of AWS calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RateLimits {
-    /// Below AWS's per-API quotas.
+    /// Full speed until throttled, then at the rate that stops the throttling.
+    Adaptive,
+    /// Always below AWS's per-API quotas.
     Aws,
     /// No pacing.
     Off,
+}
+
+impl From<RateLimits> for crate::aws::rate_limit::Pacing {
+    fn from(limits: RateLimits) -> Self {
+        match limits {
+            RateLimits::Adaptive => Self::Adaptive,
+            RateLimits::Aws => Self::Aws,
+            RateLimits::Off => Self::Off,
+        }
+    }
 }
 
 /// The multi-threaded async runtime both servers run on; `None` (after saying why) when it
@@ -104,6 +122,9 @@ fn run_operator(args: RunArgs) -> ExitCode {
         return ExitCode::FAILURE;
     };
     runtime.block_on(async move {
+        let Some(stop) = install_shutdown(args.shutdown_timeout) else {
+            return ExitCode::FAILURE;
+        };
         let client = match kube::Client::try_default().await {
             Ok(c) => c,
             Err(e) => {
@@ -123,7 +144,7 @@ fn run_operator(args: RunArgs) -> ExitCode {
                 region: args.region,
                 resync: args.resync_interval,
                 field_manager: "kinesis-operator".to_owned(),
-                rate_limits: args.aws_rate_limits == RateLimits::Aws,
+                pacing: args.aws_rate_limits.into(),
             },
         ));
         let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -158,7 +179,7 @@ fn run_operator(args: RunArgs) -> ExitCode {
             );
             tokio::select! {
                 leadership = crate::controller::lease::acquire(ctx.client.clone(), config) => Some(leadership),
-                _ = wait_for_signal() => {
+                () = stop.clone().requested() => {
                     tracing::info!("stopped before leading");
                     return ExitCode::SUCCESS;
                 }
@@ -172,11 +193,11 @@ fn run_operator(args: RunArgs) -> ExitCode {
             match lost {
                 Some(lost) => {
                     tokio::select! {
-                        _ = wait_for_signal() => {}
+                        () = stop.requested() => {}
                         _ = lost => {}
                     }
                 }
-                None => wait_for_signal().await,
+                None => stop.requested().await,
             }
         };
         crate::controller::run(
@@ -351,6 +372,9 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
         return ExitCode::FAILURE;
     };
     runtime.block_on(async move {
+        let Some(stop) = install_shutdown(crate::shutdown::DEFAULT_TIMEOUT) else {
+            return ExitCode::FAILURE;
+        };
         let config = crate::emulator::Config {
             listen: args.listen,
             account_id: args.account_id,
@@ -380,27 +404,18 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
             }
         };
         tracing::info!(endpoint = %emulator.endpoint_url(), "emulator ready");
-        wait_for_signal().await;
-        tracing::info!("shutting down");
+        stop.requested().await;
         emulator.shutdown().await;
         ExitCode::SUCCESS
     })
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+/// The stop request of the process (see [`crate::shutdown`]); `None` (after saying why) when
+/// the signal handlers cannot be installed.
+fn install_shutdown(timeout: std::time::Duration) -> Option<crate::shutdown::Shutdown> {
+    crate::shutdown::Shutdown::install(timeout)
+        .inspect_err(|e| tracing::error!(error = %e, "cannot install the SIGTERM/SIGINT handlers"))
+        .ok()
 }
 
 /// Renders every CRD as one multi-document YAML stream.

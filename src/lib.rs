@@ -6,3 +6,4 @@ pub mod aws;
 pub mod cli;
 pub mod controller;
 pub mod emulator;
+pub mod shutdown;

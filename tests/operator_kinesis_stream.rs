@@ -314,7 +314,9 @@ async fn streams_converge_through_throttling_and_server_errors() {
     })
     .await
     .unwrap();
-    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    // Resyncs every 30 s: the streams converge through the faults, not through resyncs.
+    let operator =
+        Operator::start_with(cp.admin().await, &emulator, &ns, Duration::from_secs(30)).await;
     let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
     for i in 0..10 {
         apply(
@@ -386,6 +388,58 @@ async fn two_hundred_streams_applied_at_once_all_become_ready() {
         .unwrap()
         .stream_names;
     assert_eq!(streams.len(), 200);
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// Against AWS's quotas (the emulator enforces CreateStream's 5 per second), 60 streams
+/// applied at once all become Ready, each created once: the operator's adaptive pacing slows
+/// down when throttled instead of hammering, so throttled attempts stay a small share of the
+/// calls; nothing is ever Stalled by throttling.
+#[tokio::test]
+async fn streams_applied_at_once_against_aws_quotas_are_paced_by_the_throttling() {
+    let cp = control_plane();
+    let ns = cp.namespace("quotas").await;
+    let emulator = start_default().await;
+    // No resync while they converge: only the creation is paced.
+    let operator =
+        Operator::start_with(cp.admin().await, &emulator, &ns, Duration::from_secs(600)).await;
+    let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+    let applies = (0..60).map(|i| {
+        let api = api.clone();
+        async move { apply(&api, &format!("q{i:02}"), json!({"shardCount": 1})).await }
+    });
+    futures::future::join_all(applies).await;
+    for i in 0..60 {
+        wait_until(&api, &format!("q{i:02}"), "Ready under AWS's quotas", |o| {
+            assert!(
+                !is_stalled(o),
+                "Stalled by throttling: {:?}",
+                condition(o, "Stalled")
+            );
+            is_ready(o)
+        })
+        .await;
+    }
+    let calls = operator.aws_calls();
+    let throttled = operator.throttled_calls();
+    let creates = calls.get("CreateStream").copied().unwrap_or(0);
+    let throttled_creates = throttled.get("CreateStream").copied().unwrap_or(0);
+    assert!(
+        throttled_creates > 0,
+        "60 CreateStream at once exceed 5/s: some are throttled ({calls:?})"
+    );
+    assert_eq!(
+        creates - throttled_creates,
+        60,
+        "each stream created once: {calls:?}, throttled {throttled:?}"
+    );
+    let all: u64 = calls.values().sum();
+    let all_throttled: u64 = throttled.values().sum();
+    assert!(
+        all_throttled * 5 <= all,
+        "{all_throttled} of {all} calls throttled: the operator did not slow down ({throttled:?})"
+    );
     operator.stop().await;
     emulator.shutdown().await;
 }

@@ -244,7 +244,7 @@ impl FirehoseApi {
             }
         };
         self.caller
-            .call("firehose:CreateDeliveryStream", || request.send())
+            .call("firehose:CreateDeliveryStream", || request.clone().send())
             .await
             .map(drop)
     }
@@ -278,7 +278,7 @@ impl FirehoseApi {
             }
         };
         self.caller
-            .call("firehose:UpdateDestination", || request.send())
+            .call("firehose:UpdateDestination", || request.clone().send())
             .await
             .map(drop)
     }
@@ -309,7 +309,9 @@ impl FirehoseApi {
                 .limit(50);
             let out = self
                 .caller
-                .call("firehose:ListTagsForDeliveryStream", || request.send())
+                .call("firehose:ListTagsForDeliveryStream", || {
+                    request.clone().send()
+                })
                 .await?;
             let more = out.has_more_tags;
             let last = out.tags.last().map(|t| t.key.clone());
@@ -372,7 +374,7 @@ impl FirehoseApi {
                         self.client
                             .start_delivery_stream_encryption()
                             .delivery_stream_name(name)
-                            .delivery_stream_encryption_configuration_input(input)
+                            .delivery_stream_encryption_configuration_input(input.clone())
                             .send()
                     })
                     .await

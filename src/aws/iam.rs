@@ -153,7 +153,7 @@ impl IamApi {
                 .set_marker(marker.clone());
             let out = self
                 .caller
-                .call("iam:ListPolicyVersions", || request.send())
+                .call("iam:ListPolicyVersions", || request.clone().send())
                 .await?;
             all.extend(
                 out.versions
@@ -279,7 +279,7 @@ impl IamApi {
                 .set_marker(marker.clone());
             let out = self
                 .caller
-                .call("iam:ListEntitiesForPolicy", || request.send())
+                .call("iam:ListEntitiesForPolicy", || request.clone().send())
                 .await?;
             roles.extend(
                 out.policy_roles

@@ -144,7 +144,7 @@ impl KinesisApi {
             request = request.max_record_size_in_kib(stream.max_record_kib);
         }
         self.caller
-            .call("kinesis:CreateStream", || request.send())
+            .call("kinesis:CreateStream", || request.clone().send())
             .await
             .map(drop)
     }
@@ -238,7 +238,7 @@ impl KinesisApi {
                     self.client
                         .start_stream_encryption()
                         .stream_name(name)
-                        .encryption_type(kms)
+                        .encryption_type(kms.clone())
                         .key_id(key_id)
                         .send()
                 })
@@ -250,7 +250,7 @@ impl KinesisApi {
                     self.client
                         .stop_stream_encryption()
                         .stream_name(name)
-                        .encryption_type(kms)
+                        .encryption_type(kms.clone())
                         .key_id(key_id)
                         .send()
                 })
@@ -276,7 +276,7 @@ impl KinesisApi {
                     self.client
                         .enable_enhanced_monitoring()
                         .stream_name(name)
-                        .set_shard_level_metrics(Some(metrics))
+                        .set_shard_level_metrics(Some(metrics.clone()))
                         .send()
                 })
                 .await
@@ -287,7 +287,7 @@ impl KinesisApi {
                     self.client
                         .disable_enhanced_monitoring()
                         .stream_name(name)
-                        .set_shard_level_metrics(Some(metrics))
+                        .set_shard_level_metrics(Some(metrics.clone()))
                         .send()
                 })
                 .await
@@ -366,7 +366,7 @@ impl KinesisApi {
             };
             let out = self
                 .caller
-                .call("kinesis:ListStreamConsumers", || request.send())
+                .call("kinesis:ListStreamConsumers", || request.clone().send())
                 .await?;
             consumers.extend(out.consumers.unwrap_or_default().into_iter().map(consumer));
             match out.next_token {

@@ -11,7 +11,7 @@ use super::metrics::Metrics;
 use crate::aws::firehose::{FirehoseApi, firehose_quota};
 use crate::aws::iam::{IamApi, Identity, iam_quota};
 use crate::aws::kinesis::KinesisApi;
-use crate::aws::rate_limit::{RateLimiter, kinesis_quota};
+use crate::aws::rate_limit::{Pacing, RateLimiter, kinesis_quota};
 
 /// Operator settings.
 #[derive(Clone, Debug)]
@@ -22,10 +22,15 @@ pub struct Settings {
     pub resync: Duration,
     /// Field manager of status writes.
     pub field_manager: String,
-    /// Pace AWS calls below AWS's per-API quotas ([`crate::aws::rate_limit`]). Off only
-    /// against an emulator that enforces no control-plane quotas.
-    pub rate_limits: bool,
+    /// How AWS calls are paced ([`crate::aws::rate_limit`]): adaptive by default.
+    pub pacing: Pacing,
 }
+
+/// How long an AWS call attempt may wait for its answer (AWS's control-plane calls answer in
+/// well under a second; a slow region or a large ListTags page in a few).
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long connecting to an AWS endpoint may take (the AWS SDKs' default).
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
 /// AWS clients, one per region, built from one shared configuration.
 pub struct AwsClients {
@@ -37,14 +42,28 @@ pub struct AwsClients {
     /// The account and partition of the credentials, asked once.
     identity: tokio::sync::OnceCell<Identity>,
     metrics: Arc<Metrics>,
-    rate_limits: bool,
+    pacing: Pacing,
 }
 
 impl AwsClients {
-    /// Clients from `config` (credentials, endpoint, retry and timeout settings), counting
-    /// their calls in `metrics`.
-    /// Calls are paced below AWS's quotas when `rate_limits` is set.
-    pub fn new(config: aws_config::SdkConfig, metrics: Arc<Metrics>, rate_limits: bool) -> Self {
+    /// Clients from `config` (credentials, endpoint and timeout settings), counting their
+    /// calls in `metrics` and pacing them by `pacing`. The SDK's own retries are off: the
+    /// facades retry (see [`crate::aws::call`]) so that pacing learns from every attempt.
+    pub fn new(config: aws_config::SdkConfig, metrics: Arc<Metrics>, pacing: Pacing) -> Self {
+        // An attempt that never gets an answer would hold its reconcile slot (and a graceful
+        // stop) forever: give up on it after ATTEMPT_TIMEOUT, and the caller retries.
+        let timeouts = match config.timeout_config() {
+            Some(t) if t.operation_attempt_timeout().is_some() => t.clone(),
+            _ => aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .build(),
+        };
+        let config = config
+            .into_builder()
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config(timeouts)
+            .build();
         AwsClients {
             config,
             kinesis: Mutex::new(HashMap::new()),
@@ -52,7 +71,7 @@ impl AwsClients {
             iam: Mutex::new(None),
             identity: tokio::sync::OnceCell::new(),
             metrics,
-            rate_limits,
+            pacing,
         }
     }
 
@@ -68,7 +87,7 @@ impl AwsClients {
                 KinesisApi::new(
                     aws_sdk_kinesis::Client::from_conf(config),
                     self.metrics.clone(),
-                    Arc::new(RateLimiter::new(kinesis_quota, self.rate_limits)),
+                    Arc::new(RateLimiter::new(kinesis_quota, self.pacing)),
                 )
             })
             .clone()
@@ -88,7 +107,7 @@ impl AwsClients {
                 FirehoseApi::new(
                     aws_sdk_firehose::Client::from_conf(config),
                     self.metrics.clone(),
-                    Arc::new(RateLimiter::new(firehose_quota, self.rate_limits)),
+                    Arc::new(RateLimiter::new(firehose_quota, self.pacing)),
                 )
             })
             .clone()
@@ -111,7 +130,7 @@ impl AwsClients {
                     aws_sdk_iam::Client::from_conf(iam),
                     aws_sdk_sts::Client::from_conf(sts),
                     self.metrics.clone(),
-                    Arc::new(RateLimiter::new(iam_quota, self.rate_limits)),
+                    Arc::new(RateLimiter::new(iam_quota, self.pacing)),
                 )
             })
             .clone()
@@ -152,7 +171,7 @@ impl Context {
         let metrics = Arc::new(Metrics::default());
         Context {
             client,
-            aws: AwsClients::new(aws_config, metrics.clone(), settings.rate_limits),
+            aws: AwsClients::new(aws_config, metrics.clone(), settings.pacing),
             settings,
             recorder,
             metrics,

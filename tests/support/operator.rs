@@ -28,7 +28,7 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// An operator with a 2 s resync and no client-side rate limits.
+    /// An operator with a 2 s resync and the default (adaptive) pacing of AWS calls.
     pub async fn start(client: kube::Client, emulator: &Emulator, namespace: &str) -> Operator {
         Operator::start_with(client, emulator, namespace, Duration::from_secs(2)).await
     }
@@ -81,7 +81,7 @@ impl Operator {
                 region: "us-east-1".into(),
                 resync,
                 field_manager: "kinesis-operator".into(),
-                rate_limits: false,
+                pacing: kinesis_operator::aws::rate_limit::Pacing::Adaptive,
             },
         ));
         let metrics = ctx.metrics.clone();
@@ -115,6 +115,17 @@ impl Operator {
             "kinesis_operator_aws_calls_total",
             "operation",
         )
+    }
+
+    /// AWS calls made so far by operation that AWS throttled (every attempt counts).
+    pub fn throttled_calls(&self) -> BTreeMap<String, u64> {
+        let text = self.metrics.encode();
+        let throttled: String = text
+            .lines()
+            .filter(|l| l.contains("outcome=\"throttled\""))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        counts(&throttled, "kinesis_operator_aws_calls_total", "operation")
     }
 
     /// Reconciles so far, whatever their result.

@@ -33,6 +33,7 @@ pub async fn reconcile<R: Reconciler>(
     guard: Arc<DeserializeGuard<R::Object>>,
     state: Arc<State<R>>,
 ) -> Result<Action, Error> {
+    let _running = super::Running::start(&state.in_flight);
     let obj = match &guard.0 {
         Ok(obj) => Arc::new(obj.clone()),
         Err(invalid) => {

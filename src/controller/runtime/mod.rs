@@ -28,6 +28,7 @@ pub mod watch;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
@@ -83,6 +84,24 @@ pub struct State<R: Reconciler> {
     ctx: Arc<Context>,
     tracked: Mutex<HashMap<String, Tracked<R::Known>>>,
     backoff: Backoff,
+    /// Reconciles running now, so that a stop waits for them and for nothing else.
+    in_flight: AtomicUsize,
+}
+
+/// Counts a reconcile as running while it lives.
+struct Running<'a>(&'a AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn start(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Running(count)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl<R: Reconciler> State<R> {
@@ -93,7 +112,13 @@ impl<R: Reconciler> State<R> {
             ctx,
             tracked: Mutex::new(HashMap::new()),
             backoff: Backoff::default(),
+            in_flight: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether a reconcile is running.
+    fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) > 0
     }
 
     /// The region of `obj`: its `spec.region`, else the operator's.

@@ -86,25 +86,29 @@ pub async fn run<R: Reconciler>(
     let controller = controller(&reconciler, &ctx, namespace);
     tracing::debug!(kind = R::KIND, namespace = ?namespace, "watching");
     let stopped = shutdown.clone();
+    let state = Arc::new(State::new(reconciler, ctx));
     let running = controller
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
-        .run(
-            reconcile::<R>,
-            error_policy::<R>,
-            Arc::new(State::new(reconciler, ctx)),
-        )
+        .run(reconcile::<R>, error_policy::<R>, state.clone())
         .for_each(|_| async {});
-    // A controller whose watch keeps failing (its CRD missing, its RBAC denied) does not
-    // notice the shutdown: it is given SHUTDOWN_GRACE, then dropped, so that a stop always
-    // ends well within a pod's grace period.
+    // After the shutdown, the controller is given what its reconciles in progress need, up
+    // to SHUTDOWN_GRACE, and no more: a controller still starting its watch, or whose watch
+    // keeps failing (its CRD missing, its RBAC denied), would not notice the shutdown by
+    // itself, and a stop must always end well within a pod's grace period.
     tokio::select! {
         () = running => {}
-        () = async {
+        finished = async {
             stopped.await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+            while state.busy() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            !state.busy()
         } => {
-            tracing::warn!(kind = R::KIND, "the {} controller did not stop within {} s of the shutdown; stopped it", R::KIND, SHUTDOWN_GRACE.as_secs());
+            if !finished {
+                tracing::warn!(kind = R::KIND, "the {} controller's reconciles did not finish within {} s of the shutdown; stopped them", R::KIND, SHUTDOWN_GRACE.as_secs());
+            }
         }
     }
 }
@@ -212,7 +216,7 @@ mod tests {
                 region: "us-east-1".into(),
                 resync: std::time::Duration::from_secs(60),
                 field_manager: "test".into(),
-                rate_limits: false,
+                pacing: crate::aws::rate_limit::Pacing::Off,
             },
         ));
         let reconciler = Referring::default();
