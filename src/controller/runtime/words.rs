@@ -49,6 +49,9 @@ pub struct Driver<R: Reconciler> {
     pub emulator: Emulator,
     /// The context the steps get (its Kubernetes client reaches nothing).
     pub ctx: Context,
+    /// The AWS configuration of the emulator, for clients a test uses to act outside the
+    /// operator.
+    pub sdk: aws_config::SdkConfig,
     reconciler: R,
     tracked: Tracked<R::Known>,
 }
@@ -71,7 +74,7 @@ impl<R: Reconciler> Driver<R> {
         .expect("a client");
         let ctx = Context::new(
             kube,
-            sdk,
+            sdk.clone(),
             Settings {
                 region: REGION.into(),
                 resync: Duration::from_secs(60),
@@ -82,6 +85,7 @@ impl<R: Reconciler> Driver<R> {
         Driver {
             emulator,
             ctx,
+            sdk,
             reconciler,
             tracked: Tracked::default(),
         }
