@@ -153,6 +153,15 @@ async fn what_the_operator_cannot_change_is_named() {
         .await
         .unwrap();
     let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/clicks";
+    let mut nameless = delivery(
+        "nameless",
+        serde_json::json!({"source": {"kinesisStream": {"roleARN": ROLE}}, "destination": s3("a/")}),
+    );
+    assert_eq!(
+        d.settle(&mut nameless).await.conditions,
+        strings(&["InvalidSpec: spec.source.kinesisStream: set streamRef or streamARN"])
+    );
+    d.restart();
     let mut s = delivery(
         "archive",
         serde_json::json!({"source": {"kinesisStream": {"streamARN": arn, "roleARN": ROLE}},

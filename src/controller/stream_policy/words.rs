@@ -109,6 +109,13 @@ async fn a_policys_life_in_words() {
         ])
     );
 
+    respec(&mut p, serde_json::json!({"attachToRoles": ["writer"]}));
+    assert_eq!(
+        d.settle(&mut p).await.conditions,
+        strings(&[
+            "InvalidSpec: spec: set exactly one of statements (rendered by the operator) or document (a raw IAM policy)"
+        ])
+    );
     respec(
         &mut p,
         serde_json::json!({"document": "{", "attachToRoles": ["writer"]}),
