@@ -168,3 +168,27 @@ async fn a_policys_life_in_words() {
     );
     d.emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_name_taken_under_another_path_is_explained() {
+    let (mut d, iam) = driver().await;
+    iam.create_policy()
+        .policy_name("pathy")
+        .path("/other/")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:ListStreams","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let mut p = policy(
+        "pathy",
+        serde_json::json!({"statements": on_clicks("Read")}),
+    );
+    // IAM's own words in the middle.
+    assert_eq!(
+        d.settle(&mut p).await.conditions,
+        strings(&[
+            "AlreadyExists: a policy named pathy already exists in IAM under another path than / (A policy called pathy already exists. Duplicate names are not allowed.); IAM policy names are unique in an account: choose another spec.policyName"
+        ])
+    );
+    d.emulator.shutdown().await;
+}
