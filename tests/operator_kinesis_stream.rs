@@ -436,6 +436,22 @@ async fn out_of_band_deletion_is_corrected_with_an_event() {
         event_reasons(cp.admin().await, &ns, "drifty").await
     );
     wait_until(&api, "drifty", "Ready again", is_ready).await;
+    // What was done, in the same words as the first time, under the reason that says why.
+    let said: Vec<(String, String)> = event_notes(cp.admin().await, &ns, "drifty")
+        .await
+        .into_iter()
+        .map(|(reason, note, _)| (reason, note))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("Created".to_owned(), "CreateStream drifty".to_owned()),
+            (
+                "DriftCorrected".to_owned(),
+                "CreateStream drifty".to_owned()
+            )
+        ]
+    );
     operator.stop().await;
     emulator.shutdown().await;
 }
