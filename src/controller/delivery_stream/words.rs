@@ -6,22 +6,13 @@ use std::time::Duration;
 
 use super::DeliveryStreams;
 use crate::api::delivery_stream::DeliveryStream;
-use crate::controller::runtime::words::{Driver, REGION, Words, next_generation, object, said};
+use crate::controller::runtime::words::{Driver, REGION, Words, object, respec, said, strings};
 use crate::emulator::{Config, firehose};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
 
 fn delivery(name: &str, spec: serde_json::Value) -> DeliveryStream {
-    object(DeliveryStream::new(
-        name,
-        serde_json::from_value(spec).expect("a valid spec"),
-    ))
-}
-
-/// A new spec for `obj`: the next generation.
-fn respec(obj: &mut DeliveryStream, spec: serde_json::Value) {
-    obj.spec = serde_json::from_value(spec).expect("a valid spec");
-    next_generation(obj);
+    object(name, spec)
 }
 
 /// An S3 destination writing under `prefix`.
@@ -45,10 +36,6 @@ async fn driver() -> Driver<DeliveryStreams> {
         },
     )
     .await
-}
-
-fn strings(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
 }
 
 #[tokio::test]

@@ -10,20 +10,11 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use super::KinesisStreams;
 use crate::api::kinesis_stream::KinesisStream;
 use crate::controller::conditions::Health;
-use crate::controller::runtime::words::{Driver, REGION, Words, next_generation, object, said};
+use crate::controller::runtime::words::{Driver, REGION, Words, object, respec, said, strings};
 use crate::emulator::{Config, kinesis};
 
 fn stream(name: &str, spec: serde_json::Value) -> KinesisStream {
-    object(KinesisStream::new(
-        name,
-        serde_json::from_value(spec).expect("a valid spec"),
-    ))
-}
-
-/// A new spec for `obj`: the next generation.
-fn respec(obj: &mut KinesisStream, spec: serde_json::Value) {
-    obj.spec = serde_json::from_value(spec).expect("a valid spec");
-    next_generation(obj);
+    object(name, spec)
 }
 
 /// An emulator whose streams stay CREATING, UPDATING and DELETING a moment, so that passes
@@ -43,10 +34,6 @@ async fn driver() -> Driver<KinesisStreams> {
         },
     )
     .await
-}
-
-fn strings(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
 }
 
 #[tokio::test]

@@ -181,18 +181,34 @@ impl<R: Reconciler> Driver<R> {
     }
 }
 
-/// An object as the API server would hand it over: in namespace `data`, with a UID and
-/// generation 1.
-pub fn object<K: Resource>(mut obj: K) -> K {
-    let meta = obj.meta_mut();
-    meta.namespace = Some("data".into());
-    meta.uid = Some("0f6b2c1e-words".into());
-    meta.generation = Some(1);
-    obj
+/// Object `name` of kind `K` with `spec` (JSON), as the API server would hand it over: in
+/// namespace `data`, with a UID and generation 1.
+pub fn object<K>(name: &str, spec: serde_json::Value) -> K
+where
+    K: Resource<DynamicType = ()> + serde::de::DeserializeOwned,
+{
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "metadata": {"name": name, "namespace": "data", "uid": "0f6b2c1e-words", "generation": 1},
+        "spec": spec,
+    }))
+    .expect("a valid object")
 }
 
-/// `obj` with a spec change: the next generation.
-pub fn next_generation<K: Resource>(obj: &mut K) {
+/// `obj` with a new `spec` (JSON): the next generation, status kept.
+pub fn respec<K>(obj: &mut K, spec: serde_json::Value)
+where
+    K: Resource + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let mut whole = serde_json::to_value(&*obj).expect("an object serializes");
+    whole["spec"] = spec;
+    *obj = serde_json::from_value(whole).expect("a valid spec");
     let meta = obj.meta_mut();
     meta.generation = Some(meta.generation.unwrap_or(0) + 1);
+}
+
+/// Owned copies of `list`, to compare with [`Words`].
+pub fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
 }

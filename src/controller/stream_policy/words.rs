@@ -4,7 +4,7 @@
 
 use super::StreamPolicies;
 use crate::api::stream_policy::StreamPolicy;
-use crate::controller::runtime::words::{Driver, Words, next_generation, object};
+use crate::controller::runtime::words::{Driver, Words, object, respec, strings};
 use crate::emulator::Config;
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -12,25 +12,12 @@ const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","P
 const CLICKS: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/clicks";
 
 fn policy(name: &str, spec: serde_json::Value) -> StreamPolicy {
-    object(StreamPolicy::new(
-        name,
-        serde_json::from_value(spec).expect("a valid spec"),
-    ))
-}
-
-/// A new spec for `obj`: the next generation.
-fn respec(obj: &mut StreamPolicy, spec: serde_json::Value) {
-    obj.spec = serde_json::from_value(spec).expect("a valid spec");
-    next_generation(obj);
+    object(name, spec)
 }
 
 /// Statements granting `access` on the clicks stream.
 fn on_clicks(access: &str) -> serde_json::Value {
     serde_json::json!([{"streams": [{"streamARN": CLICKS}], "access": [access]}])
-}
-
-fn strings(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
 }
 
 async fn driver() -> (Driver<StreamPolicies>, aws_sdk_iam::Client) {
