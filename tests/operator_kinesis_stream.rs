@@ -243,11 +243,19 @@ async fn impossible_specs_are_stalled_with_aws_error_verbatim() {
     apply(&api, "too-big", json!({"shardCount": 600})).await;
     let stalled = wait_until(&api, "too-big", "Stalled", is_stalled).await;
     let c = condition(&stalled, "Stalled").unwrap();
+    assert_eq!(c.reason, "AWSError");
     assert!(
         c.message
             .starts_with("LimitExceededException: This request would exceed the shard limit"),
         "{}",
         c.message
+    );
+    // The Warning event names the call that failed, then AWS's words.
+    let said = event_notes(cp.admin().await, &ns, "too-big").await;
+    assert!(
+        said.iter().any(|(reason, note, _)| reason == "AWSError"
+            && note.starts_with("kinesis:CreateStream failed: LimitExceededException: This request would exceed the shard limit")),
+        "{said:?}"
     );
     operator.stop().await;
     emulator.shutdown().await;
@@ -482,6 +490,22 @@ async fn out_of_band_deletion_is_corrected_with_an_event() {
         event_reasons(cp.admin().await, &ns, "drifty").await
     );
     wait_until(&api, "drifty", "Ready again", is_ready).await;
+    // What was done, in the same words as the first time, under the reason that says why.
+    let said: Vec<(String, String)> = event_notes(cp.admin().await, &ns, "drifty")
+        .await
+        .into_iter()
+        .map(|(reason, note, _)| (reason, note))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("Created".to_owned(), "CreateStream drifty".to_owned()),
+            (
+                "DriftCorrected".to_owned(),
+                "CreateStream drifty".to_owned()
+            )
+        ]
+    );
     operator.stop().await;
     emulator.shutdown().await;
 }
@@ -517,6 +541,10 @@ async fn deletion_is_reported_until_aws_is_done_and_retain_keeps_the_stream() {
     })
     .await;
     assert!(deleting.metadata.deletion_timestamp.is_some());
+    assert_eq!(
+        condition(&deleting, "Ready").unwrap().message,
+        "waiting for AWS to delete stream slow"
+    );
     assert_eq!(
         condition(&deleting, "Reconciling").map(|c| c.status.as_str()),
         Some("True")

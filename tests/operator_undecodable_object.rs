@@ -12,7 +12,7 @@ use serde_json::json;
 use std::time::Duration;
 use support::emulator::start_default;
 use support::envtest::{control_plane, wait_for};
-use support::operator::{Operator, apply, event_reasons, is_ready, wait_until};
+use support::operator::{Operator, apply, event_notes, is_ready, wait_until};
 
 #[tokio::test]
 async fn an_undecodable_object_is_reported_and_does_not_block_the_others() {
@@ -71,15 +71,21 @@ async fn an_undecodable_object_is_reported_and_does_not_block_the_others() {
     )
     .await;
     let reported = wait_for(Duration::from_secs(30), || async {
-        event_reasons(client.clone(), &ns, "bad")
+        event_notes(client.clone(), &ns, "bad")
             .await
-            .contains(&"InvalidObject".to_owned())
-            .then_some(())
+            .into_iter()
+            .find(|(reason, ..)| reason == "InvalidObject")
+            .map(|(_, note, _)| note)
     })
-    .await;
+    .await
+    .expect("an InvalidObject event names the bad object");
+    // What is wrong, in serde's words, and what to do.
     assert!(
-        reported.is_some(),
-        "an InvalidObject event names the bad object"
+        reported.starts_with(
+            "the object does not match the KinesisStream schema this operator knows: "
+        ) && reported.contains("string \"two\"")
+            && reported.ends_with("; fix or re-apply it"),
+        "{reported}"
     );
     operator.stop().await;
     emulator.shutdown().await;

@@ -221,9 +221,10 @@ mod tests {
             else {
                 panic!("refused without consent ({allow:?})");
             };
-            assert!(
-                message.contains("kinesis.operator.dev/allow-references-from: data"),
-                "{message}"
+            assert_eq!(
+                message,
+                "KinesisStream shared/clickstream does not allow references from namespace data: \
+                 annotate it with kinesis.operator.dev/allow-references-from: data (or reference a stream of namespace data)"
             );
         }
     }

@@ -415,7 +415,7 @@ impl Pass<'_> {
         }
         let message = |what: &str| {
             format!(
-                "UpdateDestination {name} ({what}; version {} of destination {})",
+                "UpdateDestination {name}: {what} (version {} of destination {})",
                 view.version_id, view.destination_id
             )
         };
@@ -429,7 +429,7 @@ impl Pass<'_> {
             Note::with_action(
                 "DestinationUpdated",
                 "UpdateDestination",
-                message("destination"),
+                message("the destination differs from spec.destination"),
             )
         });
         Ok(Some(Outcome::progressing(
@@ -495,7 +495,11 @@ impl Pass<'_> {
             },
             message.clone(),
         ));
-        Ok(Some(Outcome::progressing(seen(), "Updating", message)))
+        Ok(Some(Outcome::progressing(
+            seen(),
+            "Updating",
+            format!("{message} sent"),
+        )))
     }
 
     /// Tags: the spec's plus the ownership tags, no others. Compared with the tags last read
@@ -540,7 +544,7 @@ impl Pass<'_> {
 }
 
 /// The outcome while the delivery stream is not ACTIVE.
-fn transition(view: &DeliveryView) -> Option<Outcome<Report>> {
+pub(super) fn transition(view: &DeliveryView) -> Option<Outcome<Report>> {
     let seen = || -> Report { Observed::Seen(view.clone()).into() };
     let failure = view
         .failure

@@ -7,6 +7,7 @@ use kube::ResourceExt;
 use kube::api::Api;
 
 use crate::api::delivery_stream::DeliveryStream;
+use crate::api::shared::SecretKeyReference;
 use crate::controller::references::{self, Resolved};
 
 /// The access key read from its Secret, with the Secret's version (which, never the key, is
@@ -38,6 +39,43 @@ pub enum Inputs {
         /// What is wrong and how to fix it.
         message: String,
     },
+}
+
+/// The access key `r` names in `secret` (`None`: the Secret does not exist), or why the
+/// object waits or stalls, in words that name the Secret and the key.
+pub fn access_key(
+    namespace: &str,
+    r: &SecretKeyReference,
+    secret: Option<&Secret>,
+) -> Result<AccessKey, Inputs> {
+    let Some(secret) = secret else {
+        return Err(Inputs::Waiting(format!(
+            "waiting for Secret {namespace}/{} (spec.destination.httpEndpoint.accessKeySecretRef): it does not exist",
+            r.name
+        )));
+    };
+    let Some(value) = secret.data.as_ref().and_then(|d| d.get(&r.key)) else {
+        return Err(Inputs::Stalled {
+            reason: "InvalidSpec",
+            message: format!(
+                "Secret {namespace}/{} has no key {} (spec.destination.httpEndpoint.accessKeySecretRef.key); add it or name another key",
+                r.name, r.key
+            ),
+        });
+    };
+    let Ok(key) = String::from_utf8(value.0.clone()) else {
+        return Err(Inputs::Stalled {
+            reason: "InvalidSpec",
+            message: format!(
+                "key {} of Secret {namespace}/{} is not UTF-8 text; Firehose sends the access key as a header",
+                r.key, r.name
+            ),
+        });
+    };
+    Ok(AccessKey {
+        key,
+        version: secret.resource_version().unwrap_or_default(),
+    })
 }
 
 /// Reads the inputs of `obj`.
@@ -80,35 +118,63 @@ pub async fn read(client: &kube::Client, obj: &DeliveryStream) -> Result<Inputs,
         None => None,
         Some(r) => {
             let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-            let Some(secret) = secrets.get_opt(&r.name).await? else {
-                return Ok(Inputs::Waiting(format!(
-                    "waiting for Secret {namespace}/{} (spec.destination.httpEndpoint.accessKeySecretRef): it does not exist",
-                    r.name
-                )));
-            };
-            let Some(value) = secret.data.as_ref().and_then(|d| d.get(&r.key)) else {
-                return Ok(Inputs::Stalled {
-                    reason: "InvalidSpec",
-                    message: format!(
-                        "Secret {namespace}/{} has no key {} (spec.destination.httpEndpoint.accessKeySecretRef.key); add it or name another key",
-                        r.name, r.key
-                    ),
-                });
-            };
-            let Ok(key) = String::from_utf8(value.0.clone()) else {
-                return Ok(Inputs::Stalled {
-                    reason: "InvalidSpec",
-                    message: format!(
-                        "key {} of Secret {namespace}/{} is not UTF-8 text; Firehose sends the access key as a header",
-                        r.key, r.name
-                    ),
-                });
-            };
-            Some(AccessKey {
-                key,
-                version: secret.resource_version().unwrap_or_default(),
-            })
+            let secret = secrets.get_opt(&r.name).await?;
+            match access_key(&namespace, r, secret.as_ref()) {
+                Ok(key) => Some(key),
+                Err(not_yet) => return Ok(not_yet),
+            }
         }
     };
     Ok(Inputs::Ready { source, access_key })
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::ByteString;
+
+    use super::*;
+
+    fn secret(key: &str, value: &[u8]) -> Secret {
+        let mut s = Secret::default();
+        s.metadata.resource_version = Some("7".into());
+        s.data = Some([(key.to_owned(), ByteString(value.to_vec()))].into());
+        s
+    }
+
+    #[test]
+    fn a_missing_secret_waits_and_a_bad_one_says_what_to_fix() {
+        let r = SecretKeyReference {
+            name: "collector-key".into(),
+            key: "accessKey".into(),
+        };
+        let cases = [
+            (
+                None,
+                "Waiting: waiting for Secret web/collector-key (spec.destination.httpEndpoint.accessKeySecretRef): it does not exist",
+            ),
+            (
+                Some(secret("other", b"k")),
+                "InvalidSpec: Secret web/collector-key has no key accessKey (spec.destination.httpEndpoint.accessKeySecretRef.key); add it or name another key",
+            ),
+            (
+                Some(secret("accessKey", &[0xff, 0xfe])),
+                "InvalidSpec: key accessKey of Secret web/collector-key is not UTF-8 text; Firehose sends the access key as a header",
+            ),
+        ];
+        for (secret, words) in cases {
+            let said = match access_key("web", &r, secret.as_ref()) {
+                Err(Inputs::Waiting(message)) => format!("Waiting: {message}"),
+                Err(Inputs::Stalled { reason, message }) => format!("{reason}: {message}"),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(said, words);
+        }
+        assert_eq!(
+            access_key("web", &r, Some(&secret("accessKey", b"k1"))).unwrap(),
+            AccessKey {
+                key: "k1".into(),
+                version: "7".into()
+            }
+        );
+    }
 }

@@ -12,6 +12,8 @@ pub mod converge;
 pub mod delete;
 pub mod inputs;
 pub mod status;
+#[cfg(test)]
+mod words;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;

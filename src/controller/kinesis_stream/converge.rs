@@ -274,8 +274,9 @@ impl Pass<'_> {
                         },
                         "Scaling",
                         format!(
-                            "re-sharding: {} open shards, next {steps:?}",
-                            view.open_shards
+                            "stream is UPDATING: re-sharding to {target} shards, {} open now (route {})",
+                            view.open_shards,
+                            plan::route_words(view.open_shards, &steps)
                         ),
                     ));
                 }
@@ -349,9 +350,9 @@ impl Pass<'_> {
                     },
                     "ScalingLimit",
                     format!(
-                        "AWS allows {} UpdateShardCount calls per stream per rolling 24 hours and this stream has used them; the route {:?} continues at {after}",
+                        "AWS allows {} UpdateShardCount calls per stream per rolling 24 hours and this stream has used them; the route {} continues at {after}",
                         plan::DAILY_UPDATES,
-                        steps
+                        plan::route_words(view.open_shards, &steps)
                     ),
                 )
             }));
@@ -370,10 +371,15 @@ impl Pass<'_> {
                         ..Observed::Seen(view.clone()).into()
                     },
                     "Scaling",
-                    format!(
-                        "UpdateShardCount {} -> {next} (route {steps:?})",
-                        view.open_shards
-                    ),
+                    if steps.len() > 1 {
+                        format!(
+                            "UpdateShardCount {} -> {next}, on the route {}",
+                            view.open_shards,
+                            plan::route_words(view.open_shards, &steps)
+                        )
+                    } else {
+                        format!("UpdateShardCount {} -> {next}", view.open_shards)
+                    },
                 )))
             }
             // AWS counts calls this process did not see (another tool, or a lost status
@@ -418,14 +424,17 @@ impl Pass<'_> {
             return Ok(Some(Outcome::progressing(
                 Observed::Seen(view.clone()).into(),
                 "Updating",
-                "changing the retention period".into(),
+                format!(
+                    "changing the retention period {} h -> {} h",
+                    view.retention_hours, spec.retention_period_hours
+                ),
             )));
         }
         let Some(step) = diff::settings_step(self.obj, view) else {
             return Ok(None);
         };
-        self.notes
-            .push(Note::new("SettingsChanged", step.to_string()));
+        let words = step.to_string();
+        self.notes.push(Note::new("SettingsChanged", words.clone()));
         match step {
             SettingsStep::Encrypt(key) => self.aws.set_encryption(name, &key, true).await?,
             SettingsStep::Decrypt(key) => self.aws.set_encryption(name, &key, false).await?,
@@ -447,7 +456,7 @@ impl Pass<'_> {
         Ok(Some(Outcome::progressing(
             Observed::Seen(view.clone()).into(),
             "Updating",
-            "applying stream settings".into(),
+            format!("{words} sent"),
         )))
     }
 
@@ -513,8 +522,10 @@ impl Pass<'_> {
             (Some(doc), Some(have)) if policy_doc::equivalent(doc, have) => {}
             (Some(doc), _) => {
                 self.aws.put_resource_policy(&view.arn, doc).await?;
-                self.notes
-                    .push(Note::new("PolicyChanged", "PutResourcePolicy".into()));
+                self.notes.push(Note::new(
+                    "PolicyChanged",
+                    "PutResourcePolicy from spec.resourcePolicy".into(),
+                ));
             }
             (None, Some(_)) => {
                 self.aws.delete_resource_policy(&view.arn).await?;

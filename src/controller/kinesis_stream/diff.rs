@@ -198,6 +198,21 @@ mod tests {
                 "EnableEnhancedMonitoring IncomingBytes, IncomingRecords; DisableEnhancedMonitoring ReadProvisionedThroughputExceeded",
             ),
             (
+                SettingsStep::Decrypt("alias/aws/kinesis".into()),
+                "StopStreamEncryption (KMS key alias/aws/kinesis)",
+            ),
+            (
+                SettingsStep::Metrics {
+                    enable: vec![],
+                    disable: vec!["IncomingBytes".into()],
+                },
+                "DisableEnhancedMonitoring IncomingBytes",
+            ),
+            (
+                SettingsStep::WarmThroughput(0),
+                "UpdateStreamWarmThroughput off",
+            ),
+            (
                 SettingsStep::MaxRecordSize(2048),
                 "UpdateMaxRecordSize to 2048 KiB",
             ),

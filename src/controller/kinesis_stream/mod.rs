@@ -12,6 +12,8 @@ pub mod delete;
 pub mod diff;
 pub mod plan;
 pub mod status;
+#[cfg(test)]
+mod words;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;

@@ -54,9 +54,30 @@ pub fn route(current: i32, target: i32) -> Vec<i32> {
     steps
 }
 
+/// A route in words, from the `from` open shards through `steps`: `2 -> 4 -> 5`.
+pub fn route_words(from: i32, steps: &[i32]) -> String {
+    std::iter::once(from)
+        .chain(steps.iter().copied())
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_read_as_arrows_from_the_open_shards() {
+        let cases: &[(i32, &[i32], &str)] = &[
+            (2, &[4, 5], "2 -> 4 -> 5"),
+            (10, &[5, 3, 2], "10 -> 5 -> 3 -> 2"),
+            (2, &[], "2"),
+        ];
+        for (from, steps, words) in cases {
+            assert_eq!(route_words(*from, steps), *words);
+        }
+    }
 
     #[test]
     fn routes_double_or_halve_each_step() {

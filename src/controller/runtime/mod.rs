@@ -25,6 +25,8 @@ pub mod reconciler;
 pub mod recorder;
 pub mod status;
 pub mod watch;
+#[cfg(test)]
+pub mod words;
 
 use std::collections::HashMap;
 use std::sync::Arc;

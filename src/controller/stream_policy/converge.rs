@@ -303,7 +303,9 @@ impl Pass<'_> {
             self.aws.delete_version(&view.arn, old).await?;
         }
         let version = self.aws.create_version(&view.arn, document).await?;
-        let pruned = pruned.map_or_else(String::new, |old| format!(", deleted {old}"));
+        let pruned = pruned.map_or_else(String::new, |old| {
+            format!(", after DeletePolicyVersion {old} (IAM keeps at most 5 versions)")
+        });
         self.notes.push(Note::with_action(
             "Updated",
             "CreatePolicyVersion",

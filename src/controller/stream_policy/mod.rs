@@ -20,6 +20,8 @@ pub mod diff;
 pub mod render;
 pub mod status;
 pub mod versions;
+#[cfg(test)]
+mod words;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
