@@ -817,6 +817,30 @@ def pipeline_summary(meta, create, out):
     return res
 
 
+def log_warnings(run_dir):
+    """The operator's WARN and ERROR lines (both operators), counted by kind, message and the
+    start of the error (up to its first details), so that a report can say what they were."""
+    out = {}
+    for name in ("operator.log", "operator-steady.log"):
+        try:
+            f = open(os.path.join(run_dir, name), errors="replace")
+        except OSError:
+            continue
+        with f:
+            for line in f:
+                if '"level":"WARN"' not in line and '"level":"ERROR"' not in line:
+                    continue
+                try:
+                    fields = json.loads(line).get("fields") or {}
+                except ValueError:
+                    continue
+                error = re.sub(r"\s+", " ", str(fields.get("error", "")))
+                error = re.split(r" \(Status \{| details:", error)[0][:160]
+                key = " | ".join(x for x in (name, fields.get("kind", ""), fields.get("message", ""), error) if x)
+                out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 def get_path(d, *path):
     for p in path:
         if not isinstance(d, dict) or d.get(p) is None:
@@ -910,6 +934,7 @@ def summarize(run_dir):
     out["operator_peak_rss_kib"] = hwm(idle1) or hwm(idle0) or hwm((create or {}).get("after"))
     if counts:
         out["pipeline"] = pipeline_summary(meta, create, out)
+        out["operator_log_warnings_by_message"] = log_warnings(run_dir)
     out["errors"] = errors
     out["warnings"] = warnings
     out["status"] = "ok" if not errors and (out.get("ready") or {}).get("all_ready") else "failed"
