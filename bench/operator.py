@@ -312,6 +312,8 @@ def apiserver_writes(api, plurals):
         if d.get("resource") not in (*plurals, "events"):
             continue
         key = f"{d['verb']} {d['resource']}" + (f"/{d['subresource']}" if d.get("subresource") else "")
+        if not d.get("code", "200").startswith("2"):
+            key += f" (refused: {d['code']})"  # e.g. a conflict: counted, it cost a round trip
         out[key] = out.get(key, 0) + v
     return out
 
@@ -399,7 +401,7 @@ def watch(args):
     kinds = parse_kinds(args.kinds)
     plurals = tuple(KINDS[k] for k in kinds)
     # Objects by "Kind/name"; times are when this process received the event that showed it.
-    objs, first_ready, first_seen, deps, flaps = {}, {}, {}, {}, 0
+    objs, first_ready, first_seen, deps, course, flaps = {}, {}, {}, {}, {}, 0
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     ready_now = set()
     result = {"until": args.until, "n": args.n, "kinds": kinds}
@@ -430,6 +432,12 @@ def watch(args):
         if t0 is not None:
             first_seen.setdefault(key, t)
             deps.setdefault(key, deps_of(kind, obj))
+            # The Ready condition's course (status and reason), to tell which passes happened.
+            cond = next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), None)
+            step = [cond.get("status"), cond.get("reason")] if cond else None
+            seen_steps = course.setdefault(key, [])
+            if step and (not seen_steps or seen_steps[-1][1:] != step):
+                seen_steps.append([round(t - t0, 3)] + step)
         ok, _ = ready_of(obj)
         if ok:
             if key not in ready_now and t0 is not None:
@@ -526,7 +534,8 @@ def watch(args):
             # Seconds from t0, at the watch's receipt: sub-second, unlike lastTransitionTime.
             result["objects"] = {k: {"seen_s": first_seen[k] - t0,
                                      "ready_s": first_ready[k] - t0 if k in first_ready else None,
-                                     "deps": deps.get(k, [])}
+                                     "deps": deps.get(k, []),
+                                     "ready_condition": course.get(k, [])}
                                  for k in sorted(first_seen)}
         if done_at is None:
             result["stuck"] = describe_stuck(objs)
@@ -671,7 +680,7 @@ def phase(a, b, n, requests=None, bench_cpu=None, counts=None):
         for kind, count in counts.items():
             mine = {op: o for op, o in raw.items() if SERVICE_KIND.get(op.split(":")[0]) == kind}
             rk = delta_reconciles(a, b, kind)
-            writes = {k: v for k, v in k8s.items() if k.split(" ", 1)[1].split("/")[0] == KINDS[kind]}
+            writes = {k: v for k, v in k8s.items() if k.split(" ")[1].split("/")[0] == KINDS[kind]}
             by_kind[kind] = {
                 "objects": count,
                 "aws_calls": calls_summary(mine, count),
@@ -732,7 +741,7 @@ def dependency_delays(objects):
     own creation (the watch first showing it) and its last dependency becoming Ready (the
     watch first showing that stream Ready at its generation), to itself Ready. By kind, and
     how many dependents arrived before their last dependency was Ready."""
-    by_kind, waited, never = {}, {}, []
+    by_kind, waited, never, delays = {}, {}, [], []
     for key, o in objects.items():
         kind = key.split("/")[0]
         if o.get("ready_s") is None:
@@ -746,10 +755,15 @@ def dependency_delays(objects):
         if dep_ready and max(dep_ready) > o["seen_s"]:
             waited[kind] = waited.get(kind, 0) + 1
         by_kind.setdefault(kind, []).append(o["ready_s"] - start)
+        delays.append((o["ready_s"] - start, key, start))
     out = {kind: dict(quantiles(v), arrived_before_last_dependency_ready=waited.get(kind, 0))
            for kind, v in sorted(by_kind.items())}
     out["all"] = quantiles([x for v in by_kind.values() for x in v])
     out["not_ready_or_dependency_not_ready"] = sorted(never)[:20]
+    # The slowest, with the course of their Ready condition (seconds from the start).
+    out["slowest"] = [{"object": key, "delay_s": d, "could_be_ready_at_s": start,
+                       "ready_condition": objects[key].get("ready_condition")}
+                      for d, key, start in sorted(delays, reverse=True)[:5]]
     return out
 
 
@@ -787,6 +801,7 @@ def pipeline_summary(meta, create, out):
     objects = (create or {}).get("objects")
     if objects:
         res["dependency_delay_s"] = dependency_delays(objects)
+        res["objects"] = objects
     ready_kinds = get_path(out, "ready", "phase", "by_kind")
     if ready_kinds:
         res["ready_calls"] = calls_against_minimum(ready_kinds)

@@ -14,7 +14,7 @@ TARGET_DELAY_S = 2.0
 WHEN = {
     "kinesis:DescribeStreamSummary": "once per pass; more than one per stream means more than one pass (a stream still CREATING, a requeue, a second watch event)",
     "kinesis:ListTagsForStream": "the deep check: a stream this process did not create, or every few resyncs",
-    "firehose:DescribeDeliveryStream": "once per pass after the inputs are read; more than one per delivery stream means more than one pass after its create (CREATING, or a wake-up from its stream's watch after Ready)",
+    "firehose:DescribeDeliveryStream": "once per pass after the inputs are read; more than one per delivery stream means more than one pass after its create: the KinesisStream watch maps every change of the stream it reads (finalizer, each status write) to a pass, without a predicate, and a failed pass (e.g. a refused finalizer PATCH) is retried after a backoff, so a pass can land after the delivery stream is already Ready",
     "firehose:ListTagsForDeliveryStream": "the deep check: a delivery stream this process did not create, or every sixth resync",
     "firehose:CreateDeliveryStream": "a pass that finds no ARN in status and nothing it created: a second create answers ResourceInUseException",
     "iam:GetPolicy": "a pass on a policy this process created earlier (its CreatePolicy answer replaces the describe of the first pass)",
@@ -223,6 +223,12 @@ def section(res):
         out += ["", f"By kind, N = {r.get('n')}:", ""]
         out += kind_rows(r)
         out += explanations(r)
+        slow = [x for x in get(r, "pipeline", "dependency_delay_s", "slowest") or [] if x["delay_s"] > TARGET_DELAY_S]
+        if slow:
+            out += ["", f"Objects Ready more than {TARGET_DELAY_S:.0f} s after their last dependency (or creation), "
+                    f"N = {r.get('n')}, slowest first (seconds from the start: when it could be Ready; its Ready condition's course):", ""]
+            out += [f"- {x['object']}: {x['delay_s']:.2f} s after {x['could_be_ready_at_s']:.2f} s; "
+                    + ", ".join(f"{c[0]:.2f} {c[1]} {c[2]}" for c in x.get("ready_condition") or []) for x in slow]
         warns = r.get("operator_log_warnings_by_message") or {}
         if warns:
             out += ["", f"Operator warnings and errors logged, N = {r.get('n')} (log | kind | message | error):", ""]
