@@ -25,10 +25,10 @@ WHEN = {
 }
 
 
-def per_op(ops, div, digits=2):
+def per_op(ops, div, digits=2, name=op_name):
     if not ops:
         return "none"
-    return ", ".join(f"{op_name(op)} {v / div:.{digits}f}" for op, v in sorted(ops.items(), key=lambda kv: -kv[1]))
+    return ", ".join(f"{name(op)} {v / div:.{digits}f}" for op, v in sorted(ops.items(), key=lambda kv: -kv[1]))
 
 
 def delay_cell(d):
@@ -79,7 +79,7 @@ def kind_rows(r):
             (f"{c['minimum_per_object']} (" + " + ".join(op_name(op) for op in c.get("minimum", {})) + ")") if c else "—",
             extra_text if c else "—",
             f"{num(rk.get('per_object'), 2)} (" + ", ".join(f"{k} {v:,}" for k, v in sorted((rk.get("by_result") or {}).items())) + ")" if rk else "—",
-            f"{num(wk.get('per_object'), 2)} (" + per_op(wk.get("by_request"), n or 1) + ")" if wk else "—",
+            f"{num(wk.get('per_object'), 2)} (" + per_op(wk.get("by_request"), n or 1, name=str) + ")" if wk else "—",
             steady_text,
             ", ".join(f"{op_name(op)} {v:.2f}" for op, v in sorted((restart.get(kind) or {}).items(), key=lambda kv: -kv[1])) or "—",
         ]
