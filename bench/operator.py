@@ -88,7 +88,8 @@ def pipeline_roles(n):
 
 
 def pipeline_objects(n, namespace, shards, account):
-    """n objects of three kinds, in the order they are created: [(kind, name, deps, yaml)].
+    """n objects of three kinds, in the order they are created: [(group, (kind, name, deps,
+    yaml))], the group being the index of the stream the object names last (or is).
 
     - KinesisStreams s-NNNN (provisioned, `shards` shards);
     - DeliveryStreams d-NNNN, each reading one stream by `streamRef` (KinesisStreamAsSource)
@@ -133,12 +134,14 @@ def pipeline_objects(n, namespace, shards, account):
                                        "    access: [Read, Describe]\n"
                                        f"  attachToRoles: [{roles[k // POLICIES_PER_ROLE]}]\n")))
     keyed.sort(key=lambda kv: kv[0])
-    return [obj for _, obj in keyed]
+    return [(key[0], obj) for key, obj in keyed]
 
 
 def pipeline_manifest(n, namespace, shards, account, part=0, parts=1):
+    """The objects of one of `parts` parallel creators: a stream and the dependents that name
+    it last go to the same creator, dependents first, so that they are created before it."""
     objs = pipeline_objects(n, namespace, shards, account)
-    return "---\n".join(yaml for _, _, _, yaml in objs[part::parts])
+    return "---\n".join(yaml for group, (_, _, _, yaml) in objs if group % parts == part)
 
 
 def deps_of(kind, obj):

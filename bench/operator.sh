@@ -100,6 +100,7 @@ for tool in "$CARGO" jq python3 curl; do
 done
 mkdir -p "$BENCH" "$LOGS"
 RUN_START=$(date +%s)
+LOADAVG_AT_START=$(cut -d' ' -f1 /proc/loadavg)
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 OPERATOR=${BENCH_OPERATOR:-$(ours_bin)}
@@ -353,7 +354,7 @@ printf '%s\n' "${results[@]}" | jq -s \
 	--arg nproc "$(nproc)" \
 	--arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
 	--arg mem "$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)" \
-	--arg kernel "$(uname -r)" \
+	--arg kernel "$(uname -r)" --arg loadavg "$LOADAVG_AT_START" \
 	--arg version "$VERSION" \
 	--arg k8s "$(cat "$TOOLS/kube-apiserver.version" 2>/dev/null) / etcd $(cat "$TOOLS/etcd.version" 2>/dev/null)" \
 	--arg conc "${CONCURRENCY:-${DEFAULT_CONC:-?} (default)}" \
@@ -362,7 +363,7 @@ printf '%s\n' "${results[@]}" | jq -s \
 	--argjson shards "$SHARDS" --argjson seconds "$((RUN_END - RUN_START))" \
 	--argjson creators "$CREATORS" --arg rate_limits "$RATE_LIMITS" --arg scenario "$SCENARIO" '
 	{date: $date, scenario: $scenario,
-	 machine: {nproc: ($nproc | tonumber), cpu_model: $cpu, memory: $mem, kernel: $kernel},
+	 machine: {nproc: ($nproc | tonumber), cpu_model: $cpu, memory: $mem, kernel: $kernel, loadavg_at_start: $loadavg},
 	 operator_version: $version, control_plane: $k8s,
 	 settings: {shards: $shards, resync_interval: $resync, default_resync_interval: $default_resync,
 	            ready_resync_interval: $ready_resync, idle_s: $idle, settle_s: $settle,

@@ -14,7 +14,7 @@ TARGET_DELAY_S = 2.0
 WHEN = {
     "kinesis:DescribeStreamSummary": "once per pass; more than one per stream means more than one pass (a stream still CREATING, a requeue, a second watch event)",
     "kinesis:ListTagsForStream": "the deep check: a stream this process did not create, or every few resyncs",
-    "firehose:DescribeDeliveryStream": "once per pass after the inputs are read; more than one per delivery stream means more than one pass after its create: the KinesisStream watch maps every change of the stream it reads (finalizer, each status write) to a pass, without a predicate, and a failed pass (e.g. a refused finalizer PATCH) is retried after a backoff, so a pass can land after the delivery stream is already Ready",
+    "firehose:DescribeDeliveryStream": "once per pass after the inputs are read; more than one per delivery stream means more than one pass after its create. The KinesisStream watch of the DeliveryStream controller maps every change of the stream it reads (its creation, finalizer, status write) to a pass, with no predicate and whatever the delivery stream's own state; the pass reads the stream with a GET, which can show it Ready before the watch delivers that change, so the change arrives after the delivery stream was created and wakes one more pass (a diagnostic run with the AWS SDK's debug log, whose lines carry kube-runtime's reconcile reason, found every extra Describe in a pass woken by \"related object updated\")",
     "firehose:ListTagsForDeliveryStream": "the deep check: a delivery stream this process did not create, or every sixth resync",
     "firehose:CreateDeliveryStream": "a pass that finds no ARN in status and nothing it created: a second create answers ResourceInUseException",
     "iam:GetPolicy": "a pass on a policy this process created earlier (its CreatePolicy answer replaces the describe of the first pass)",
@@ -196,7 +196,9 @@ def section(res):
         "",
         f"Measured {res['date']} on {m['nproc']} cores ({m['cpu_model']}), {m['memory']}, Linux {m['kernel']}; "
         f"{res.get('operator_version', '?')} against kube-apiserver {res.get('control_plane', '?')}, all on the same "
-        f"cores. The whole run took {res['run_seconds']} s.",
+        f"cores. The whole run took {res['run_seconds']} s"
+        + (f"; the machine's 1-minute load average when it started: {m['loadavg_at_start']} (other work, such as builds, "
+           "shared the cores)" if float(m.get("loadavg_at_start") or 0) >= 1 else "") + ".",
         "",
         "The same phases as the KinesisStream figures above (`bench/operator.sh` with `BENCH_SCENARIO=pipeline`: a fresh "
         f"control plane, emulator `{s.get('emulator')}` and operator `--aws-rate-limits {s.get('aws_rate_limits')}`, "
