@@ -208,7 +208,7 @@ def section(res):
         "`statements` (Write on one, Read and Describe on both) and attached to one IAM role (10 policies per role, "
         "IAM's quota). The bucket and roles are made in the emulator first. All N are created at once by "
         f"{s.get('creators')} parallel `kubectl create -f`, the kinds interleaved with each dependent just before "
-        "the stream it names last, so that most dependents arrive before their streams are Ready and wait "
+        "the stream it names last in the same creator, so that most dependents arrive before their streams are Ready and wait "
         "(`WaitingForDependency`). One watch per kind records when each object was first seen and first Ready at its "
         "generation (receipt times, sub-second; `lastTransitionTime` has 1 s resolution); an object's delay runs from "
         "the later of its creation and its last dependency becoming Ready. AWS calls are the operator's own count "
