@@ -797,7 +797,80 @@ def calls_against_minimum(by_kind):
     return out
 
 
-def pipeline_summary(meta, create, out):
+def log_time(ts):
+    """Epoch seconds of a JSON log line's RFC 3339 UTC timestamp (None if not one)."""
+    import datetime
+
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$", ts or "")
+    if not m:
+        return None
+    return datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp() + float(m.group(2) or 0)
+
+
+SDK_SERVICE = {"Kinesis": "kinesis", "Firehose": "firehose", "IAM": "iam", "STS": "sts"}
+
+
+def traced_calls(path, until=None):
+    """The AWS calls of a BENCH_TRACE_CALLS operator log, one per SDK invocation: [(t,
+    "Kind/name", "service:Operation", wake reason)], the reason being kube-runtime's
+    ("object updated", "related object updated", "error policy requested retry", ...). None
+    when the log has no such lines."""
+    out, seen = [], set()
+    try:
+        f = open(path, errors="replace")
+    except OSError:
+        return None
+    with f:
+        for line in f:
+            if "OKed initial request" not in line:
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            spans = rec.get("spans") or []
+            call = next((sp for sp in spans if "rpc.method" in sp), None)
+            if not call or call.get("sdk_invocation_id") in seen:
+                continue
+            seen.add(call.get("sdk_invocation_id"))
+            t = log_time(rec.get("timestamp"))
+            if t is None or (until is not None and t > until):
+                continue
+            woke = next((sp for sp in spans if sp.get("name") == "reconciling object"), {})
+            ref = woke.get("object.ref", "")  # Kind.version.group/name.namespace
+            m = re.match(r"(\w+)\.[^/]*/([^.]+)", ref)
+            obj = f"{m.group(1)}/{m.group(2)}" if m else "?"
+            reason = (woke.get("object.reason") or "?").split(":")[0]
+            service = SDK_SERVICE.get(call.get("rpc.service"), (call.get("rpc.service") or "?").lower())
+            out.append((t, obj, f"{service}:{call['rpc.method']}", reason))
+    return out or None
+
+
+def extra_calls_by_reason(calls):
+    """Per kind and operation, the calls beyond each object's minimum (its later ones), by
+    what woke the pass that made them; and all calls by wake reason."""
+    by_obj = {}
+    for t, obj, op, reason in sorted(calls):
+        by_obj.setdefault(obj, []).append((op, reason))
+    extra, woken = {}, {}
+    for obj, ops in by_obj.items():
+        kind = obj.split("/")[0]
+        minimum = dict(MINIMUM_CALLS.get(kind, {}))
+        for op, reason in ops:
+            w = woken.setdefault(kind, {})
+            w[reason] = w.get(reason, 0) + 1
+            if op in ONCE_PER_PROCESS:
+                continue
+            if minimum.get(op, 0) > 0:
+                minimum[op] -= 1
+                continue
+            e = extra.setdefault(kind, {}).setdefault(op, {})
+            e[reason] = e.get(reason, 0) + 1
+    return {"extra": extra, "all_calls": woken}
+
+
+def pipeline_summary(meta, create, out, run_dir=None):
     """The pipeline scenario's figures beside the common ones: dependency delays, AWS calls
     by kind against the minimum, Kubernetes writes by kind, steady-state reads by kind."""
     res = {"counts": meta.get("counts")}
@@ -827,6 +900,10 @@ def pipeline_summary(meta, create, out):
                 "k8s_writes_per_resync": v["k8s_writes"]["total"] / rec if rec else None,
             }
         res["steady"] = steady
+    calls = traced_calls(os.path.join(run_dir, "operator.log"), get_path(create, "after", "t")) if run_dir else None
+    if calls:
+        res["wake_reasons"] = extra_calls_by_reason(calls)
+        res["traced_calls"] = len(calls)
     restart_kinds = get_path(out, "restart", "phase", "by_kind")
     if restart_kinds:
         res["restart_calls_per_object"] = {
@@ -951,7 +1028,7 @@ def summarize(run_dir):
     # The first operator's peak: creation of all N, Ready, idle.
     out["operator_peak_rss_kib"] = hwm(idle1) or hwm(idle0) or hwm((create or {}).get("after"))
     if counts:
-        out["pipeline"] = pipeline_summary(meta, create, out)
+        out["pipeline"] = pipeline_summary(meta, create, out, run_dir)
         out["operator_log_warnings_by_message"] = log_warnings(run_dir)
     out["errors"] = errors
     out["warnings"] = warnings

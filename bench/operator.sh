@@ -32,6 +32,10 @@
 #   BENCH_SCENARIO     streams (default) or pipeline
 #   BENCH_N            object counts of the streams scenario, one run each (default: 100 1000)
 #   BENCH_PIPELINE_N   object counts of the pipeline scenario, one run each (default: 500)
+#   BENCH_TRACE_CALLS  1: until all Ready, the operator logs every AWS call at debug level with
+#                      the object and the reason kube-runtime woke its pass (about 20 log lines a
+#                      call, a little operator CPU), so that the calls beyond the minimum are
+#                      attributed to what woke them (default: 1 in the pipeline scenario, 0 else)
 #   BENCH_SHARDS       shardCount of every (provisioned) stream (default 1)
 #   BENCH_IDLE         seconds of the idle window and of the steady-state window (default 30)
 #   BENCH_SETTLE       seconds before each window (default 5)
@@ -62,12 +66,14 @@ SCENARIO=${BENCH_SCENARIO:-streams}
 case $SCENARIO in
 streams)
 	NS_LIST=${BENCH_N:-"100 1000"}
+	TRACE_CALLS=${BENCH_TRACE_CALLS:-0}
 	KINDS=KinesisStream PLURALS=kinesisstreams
 	RESULTS=results-operator.json
 	BENCH_PART=operator
 	;;
 pipeline)
 	NS_LIST=${BENCH_PIPELINE_N:-500}
+	TRACE_CALLS=${BENCH_TRACE_CALLS:-1}
 	KINDS=KinesisStream,DeliveryStream,StreamPolicy PLURALS=kinesisstreams,deliverystreams,streampolicies
 	RESULTS=results-pipeline.json
 	BENCH_PART=pipeline
@@ -163,14 +169,14 @@ bench_n() {
 			  errors: $ARGS.positional}' --args "${err[@]}" >"$run/meta.json"
 	}
 
-	start_operator() { # log, extra args...: starts OP_PID, waits for /readyz
-		local log=$1
-		shift
+	start_operator() { # log, RUST_LOG, extra args...: starts OP_PID, waits for /readyz
+		local log=$1 rust_log=$2
+		shift 2
 		op_args=(run --endpoint-url "http://127.0.0.1:$emu_port" --region "$REGION"
 			--metrics-addr "127.0.0.1:$m_port" --health-addr "127.0.0.1:$h_port" --log-format json
 			--aws-rate-limits "$RATE_LIMITS" "$@")
 		[[ -n $CONCURRENCY ]] && op_args+=(--max-concurrent-reconciles "$CONCURRENCY")
-		AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench RUST_LOG=${RUST_LOG:-info} \
+		AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench RUST_LOG=$rust_log \
 			"$OPERATOR" "${op_args[@]}" >"$log" 2>&1 </dev/null &
 		OP_PID=$!
 		if ! wait_http "http://127.0.0.1:$h_port/readyz" 30 "$OP_PID"; then
@@ -246,7 +252,11 @@ bench_n() {
 	metrics="http://127.0.0.1:$m_port/metrics"
 	# The first operator runs with the resync interval of BENCH_READY_RESYNC (default: its
 	# own), so that no resync lands among the calls counted until all Ready.
-	start_operator "$run/operator.log" ${READY_RESYNC:+--resync-interval "$READY_RESYNC"} || return 1
+	# With BENCH_TRACE_CALLS, each AWS call's debug lines carry the reconcile's spans: the
+	# object, the reason of its pass (kube-runtime's "reconciling object") and the operation.
+	local trace='aws_smithy_runtime::client::orchestrator[try_op]=debug,aws_sdk_kinesis=debug,aws_sdk_firehose=debug,aws_sdk_iam=debug,aws_sdk_sts=debug'
+	start_operator "$run/operator.log" "${RUST_LOG:-info}$([[ $TRACE_CALLS == 1 ]] && echo ",$trace")" \
+		${READY_RESYNC:+--resync-interval "$READY_RESYNC"} || return 1
 	local part creates=()
 	for ((part = 0; part < CREATORS; part++)); do
 		python3 "$HELPER" manifest "$n" "$ns" "$SHARDS" --part "$part" --parts "$CREATORS" \
@@ -281,7 +291,7 @@ bench_n() {
 	# Before the new operator starts: its counters start at zero, its first pass is quick.
 	snap restart-start
 	say "N=$n: operator restarted with --resync-interval $RESYNC; steady-state window of $IDLE s"
-	start_operator "$run/operator-steady.log" --resync-interval "$RESYNC" || return 1
+	start_operator "$run/operator-steady.log" "${RUST_LOG:-info}" --resync-interval "$RESYNC" || return 1
 	set_pids
 	wait_reconciles 120 || err+=("after the restart, the operator did not reconcile all $n objects within 120 s")
 	sleep "$SETTLE"
@@ -361,13 +371,14 @@ printf '%s\n' "${results[@]}" | jq -s \
 	--arg resync "$RESYNC" --arg default_resync "${DEFAULT_RESYNC:-}" \
 	--arg ready_resync "${READY_RESYNC:-${DEFAULT_RESYNC:-?} (default)}" --argjson idle "$IDLE" --argjson settle "$SETTLE" \
 	--argjson shards "$SHARDS" --argjson seconds "$((RUN_END - RUN_START))" \
-	--argjson creators "$CREATORS" --arg rate_limits "$RATE_LIMITS" --arg scenario "$SCENARIO" '
+	--argjson creators "$CREATORS" --arg rate_limits "$RATE_LIMITS" --arg scenario "$SCENARIO" --arg trace "$TRACE_CALLS" '
 	{date: $date, scenario: $scenario,
 	 machine: {nproc: ($nproc | tonumber), cpu_model: $cpu, memory: $mem, kernel: $kernel, loadavg_at_start: $loadavg},
 	 operator_version: $version, control_plane: $k8s,
 	 settings: {shards: $shards, resync_interval: $resync, default_resync_interval: $default_resync,
 	            ready_resync_interval: $ready_resync, idle_s: $idle, settle_s: $settle,
 	            max_concurrent_reconciles: $conc, creators: $creators, aws_rate_limits: $rate_limits,
+	            trace_calls: ($trace == "1"),
 	            emulator: "--relax-limits --create-delay 0s --update-delay 0s --delete-delay 0s"},
 	 run_seconds: $seconds,
 	 runs: .}' >"$BENCH/$RESULTS"

@@ -14,7 +14,7 @@ TARGET_DELAY_S = 2.0
 WHEN = {
     "kinesis:DescribeStreamSummary": "once per pass; more than one per stream means more than one pass (a stream still CREATING, a requeue, a second watch event)",
     "kinesis:ListTagsForStream": "the deep check: a stream this process did not create, or every few resyncs",
-    "firehose:DescribeDeliveryStream": "once per pass after the inputs are read; more than one per delivery stream means more than one pass after its create. The KinesisStream watch of the DeliveryStream controller maps every change of the stream it reads (its creation, finalizer, status write) to a pass, with no predicate and whatever the delivery stream's own state; the pass reads the stream with a GET, which can show it Ready before the watch delivers that change, so the change arrives after the delivery stream was created and wakes one more pass (a diagnostic run with the AWS SDK's debug log, whose lines carry kube-runtime's reconcile reason, found every extra Describe in a pass woken by \"related object updated\")",
+    "firehose:DescribeDeliveryStream": "once per pass after the inputs are read; more than one per delivery stream means more than one pass after its create. The KinesisStream watch of the DeliveryStream controller maps every change of the stream it reads (its creation, finalizer, status write) to a pass, with no predicate and whatever the delivery stream's own state; the pass reads the stream with a GET, which can show it Ready before the watch delivers that change, so such a change can arrive after the delivery stream was created and wake one more pass",
     "firehose:ListTagsForDeliveryStream": "the deep check: a delivery stream this process did not create, or every sixth resync",
     "firehose:CreateDeliveryStream": "a pass that finds no ARN in status and nothing it created: a second create answers ResourceInUseException",
     "iam:GetPolicy": "a pass on a policy this process created earlier (its CreatePolicy answer replaces the describe of the first pass)",
@@ -182,10 +182,30 @@ def targets(r):
 
 
 def explanations(r):
-    """Why calls beyond the minimum happen, for the operations that exceeded it in this run."""
-    ops = sorted({op for c in (get(r, "pipeline", "ready_calls") or {}).values() for op in c.get("extra", {})})
-    out = [f"- `{op_name(op)}`: {WHEN[op]}." for op in ops if op in WHEN]
-    return (["", "When the operator makes the calls that exceeded the minimum in this run (from its code):", ""] + out) if out else []
+    """Why calls beyond the minimum happen, for the operations that exceeded it in this run:
+    when the operator's code makes them, and (BENCH_TRACE_CALLS) what woke the passes that
+    made them in this run."""
+    extra = {op for c in (get(r, "pipeline", "ready_calls") or {}).values() for op in c.get("extra", {})}
+    woken = get(r, "pipeline", "wake_reasons", "extra") or {}
+    for ops in woken.values():
+        extra |= set(ops)
+    out = []
+    for op in sorted(extra):
+        line = f"- `{op_name(op)}`"
+        traced = [(kind, woken[kind][op]) for kind in woken if op in woken[kind]]
+        if traced:
+            line += " beyond each object's minimum, by what woke the pass (kube-runtime's reason): " + "; ".join(
+                f"{kind} " + ", ".join(f"{reason} {n:,}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+                for kind, reasons in traced)
+        if op in WHEN:
+            line += f". When the operator makes it: {WHEN[op]}"
+        out.append(line + ".")
+    all_calls = get(r, "pipeline", "wake_reasons", "all_calls") or {}
+    if all_calls:
+        out.append("- every AWS call until all Ready, by what woke its pass: " + "; ".join(
+            f"{kind} " + ", ".join(f"{reason} {n:,}" for reason, n in sorted(v.items(), key=lambda kv: -kv[1]))
+            for kind, v in sorted(all_calls.items())) + ".")
+    return (["", "Calls beyond the minimum in this run, and why:", ""] + out) if out else []
 
 
 def section(res):
@@ -214,7 +234,11 @@ def section(res):
         "the later of its creation and its last dependency becoming Ready. AWS calls are the operator's own count "
         "(`kinesis_operator_aws_calls_total`, by service: kinesis -> KinesisStream, firehose -> DeliveryStream, "
         "iam and sts -> StreamPolicy; the emulator's log has no line per IAM request, its Kinesis and Firehose "
-        "requests are shown as a cross-check); the minimum is create + one describe per AWS resource, plus the one "
+        "requests are shown as a cross-check)"
+        + ("; until all Ready the operator logs every AWS call at debug level (`BENCH_TRACE_CALLS=1`) with its object "
+           "and the reason kube-runtime woke the pass, which attributes the calls beyond the minimum below"
+           if s.get("trace_calls") else "")
+        + "; the minimum is create + one describe per AWS resource, plus the one "
         "role attachment of a policy. Kubernetes writes from the API server's `apiserver_request_total` (the "
         "objects, their status, events; the bench's own create and delete left out). Idle, restart, steady state "
         f"(`--resync-interval {s.get('resync_interval')}`, a {s.get('idle_s')} s window) and delete as above.",
