@@ -19,8 +19,8 @@
 # KinesisStreams, 30% DeliveryStreams each reading one of them by `streamRef` into an S3 bucket,
 # 30% StreamPolicies each naming two of them in `statements` and attached to a role; the bucket
 # and roles are made in the emulator first. All N are created at once, the kinds interleaved,
-# each dependent just before the stream it names last, so that dependents usually arrive before
-# their streams are Ready. Besides the figures above, by kind: per object, the delay from its
+# each dependent just before the stream it names last and by the same `kubectl create`, so that
+# dependents arrive before their streams are Ready. Besides the figures above, by kind: per object, the delay from its
 # last dependency becoming Ready (or its own creation, if later) to itself Ready, from the
 # watch's receipt times (sub-second); AWS calls per object to Ready against the minimum (create
 # + one describe per AWS resource, + the role attachment of a policy), from the operator's
