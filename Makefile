@@ -57,15 +57,16 @@ test: tools lint ## everything: lint, unit, integration against the real control
 	$(CARGO) test --locked --all-targets
 
 # Parts of `make bench`; one alone: BENCH_PARTS=operator make bench
-BENCH_PARTS ?= emulator firehose operator
+BENCH_PARTS ?= emulator firehose operator pipeline
 
 .PHONY: bench
-bench: ## benchmarks into BENCHMARKS.md: emulator vs peers (bench/run.sh), Firehose vs peers (bench/firehose.sh), N streams -> Ready (bench/operator.sh)
+bench: ## benchmarks into BENCHMARKS.md: emulator vs peers (bench/run.sh), Firehose vs peers (bench/firehose.sh), N streams -> Ready (bench/operator.sh), 500 mixed objects with references -> Ready (pipeline: bench/operator.sh, BENCH_SCENARIO=pipeline)
 	@rc=0; for part in $(BENCH_PARTS); do \
 		case $$part in \
 		emulator) ./bench/run.sh || rc=1 ;; \
 		firehose) ./bench/firehose.sh || rc=1 ;; \
-		operator) ./bench/operator.sh || rc=1 ;; \
-		*) echo "bench: unknown part '$$part' (parts: emulator firehose operator)" >&2; rc=1 ;; \
+		operator) BENCH_SCENARIO=streams ./bench/operator.sh || rc=1 ;; \
+		pipeline) BENCH_SCENARIO=pipeline ./bench/operator.sh || rc=1 ;; \
+		*) echo "bench: unknown part '$$part' (parts: emulator firehose operator pipeline)" >&2; rc=1 ;; \
 		esac; \
 	done; exit $$rc

@@ -4,8 +4,11 @@
 Usage: render.py RESULTS_JSON BENCHMARKS_MD. target/bench/results-emulator.json (bench/run.sh)
 becomes the "## Emulator" section, target/bench/results-firehose.json (bench/firehose.sh) the
 "## Firehose" section, target/bench/results-operator.json (bench/operator.sh) the
-"## Operator" section. Only that section, up to the next "## " heading, is replaced; the rest of
-the file is kept. A section not yet in the file is appended.
+"## Operator" section, target/bench/results-pipeline.json (bench/operator.sh with
+BENCH_SCENARIO=pipeline) the "## Operator: mixed kinds with references" section. Only that
+section, up to the next "## " heading, is replaced; the rest of the file is kept. A section not
+yet in the file is appended (the mixed-kinds section right after "## Operator", beside the
+KinesisStream figures).
 """
 
 import json
@@ -15,6 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import render_firehose as firehose  # noqa: E402
 import render_operator as operator  # noqa: E402
+import render_pipeline as pipeline  # noqa: E402
 
 HEADER = """# Benchmarks
 
@@ -228,14 +232,21 @@ def main():
         lines = open(path).read().splitlines()
     except FileNotFoundError:
         lines = HEADER.splitlines() + [""]
-    if "runs" in res:
+    after = None
+    if res.get("scenario") == "pipeline":
+        heading, new, after = pipeline.HEADING, pipeline.section(res), "## Operator"
+    elif "runs" in res:
         heading, new = "## Operator", operator.section(res)
     elif res.get("part") == "firehose":
         heading, new = "## Firehose", firehose.section(res)
     else:
         heading, new = "## Emulator", section(res)
     start = next((i for i, l in enumerate(lines) if l.strip() == heading), None)
-    if start is None:
+    anchor = next((i for i, l in enumerate(lines) if after and l.strip() == after), None)
+    if start is None and anchor is not None:
+        end = next((i for i in range(anchor + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        lines = lines[:end] + new + lines[end:]
+    elif start is None:
         while lines and not lines[-1].strip():
             lines.pop()
         lines += [""] + new
