@@ -79,7 +79,7 @@ impl<R: Reconciler> Driver<R> {
                 region: REGION.into(),
                 resync: Duration::from_secs(60),
                 field_manager: "test".into(),
-                rate_limits: false,
+                pacing: crate::aws::rate_limit::Pacing::Off,
             },
         );
         Driver {
