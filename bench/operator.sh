@@ -44,8 +44,9 @@
 #   BENCH_RESYNC       --resync-interval of the restarted operator in the steady-state window
 #                      (default 20s)
 #   BENCH_CONCURRENCY  the operator's --max-concurrent-reconciles (default: the operator's own)
-#   BENCH_RATE_LIMITS  the operator's --aws-rate-limits (default off: the emulator enforces no
-#                      control-plane quotas; `aws` paces CreateStream at 4.5/s as on real AWS)
+#   BENCH_RATE_LIMITS  the operator's --aws-rate-limits (default adaptive, the operator's own: it
+#                      never waits against --relax-limits; `aws` paces CreateStream at 4.5/s as
+#                      it would on real AWS; `off` never paces)
 #   BENCH_CREATORS     parallel `kubectl create` processes that create the N objects (default 4;
 #                      one kubectl creates objects one after another, ~19 ms each here)
 #   BENCH_TIMEOUT      seconds to wait for all Ready, and for all gone (default 600)
@@ -89,7 +90,7 @@ SETTLE=${BENCH_SETTLE:-5}
 RESYNC=${BENCH_RESYNC:-20s}
 READY_RESYNC=${BENCH_READY_RESYNC:-}
 CONCURRENCY=${BENCH_CONCURRENCY:-}
-RATE_LIMITS=${BENCH_RATE_LIMITS:-off}
+RATE_LIMITS=${BENCH_RATE_LIMITS:-adaptive}
 CREATORS=${BENCH_CREATORS:-4}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 REGION=us-east-1

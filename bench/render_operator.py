@@ -11,6 +11,17 @@ TARGET_CALLS_PER_STREAM = 2.7
 TARGET_RSS_MIB = ACK_PEAK_RSS_MIB / 2
 
 
+def rate_limits_words(mode):
+    """The operator's pacing in the words of the method paragraph."""
+    if mode == "adaptive":
+        return ("`--aws-rate-limits adaptive` (the default: full speed until throttled; with `--relax-limits` "
+                "the emulator never throttles, so nothing waits)")
+    if mode == "off":
+        return "`--aws-rate-limits off` (no pacing)"
+    return ("`--aws-rate-limits aws`: CreateStream paced at 4.5 per second, 90 % of AWS's quota, "
+            "whatever the endpoint allows")
+
+
 def get(d, *path):
     for p in path:
         if not isinstance(d, dict) or d.get(p) is None:
@@ -233,8 +244,7 @@ def section(res):
         f"(`kinesis-operator emulator {s.get('emulator')}`: no artificial delays, and the 500-shard account limit "
         f"lifted so 1000 streams fit) and a fresh operator (`kinesis-operator run`, "
         f"`--max-concurrent-reconciles` {s.get('max_concurrent_reconciles')}, `--resync-interval {s.get('resync_interval')}`, "
-        f"`--aws-rate-limits {s.get('aws_rate_limits', 'aws')}`: the emulator enforces no control-plane quotas, and "
-        "on real AWS the pacing alone would hold CreateStream to 4.5 per second). "
+        + rate_limits_words(s.get('aws_rate_limits', 'aws')) + "). "
         f"N provisioned KinesisStreams with `shardCount: {s.get('shards')}` and nothing else in the spec are created by "
         f"{s.get('creators', 1)} parallel `kubectl create -f` processes, each with a multi-document manifest of every "
         f"{s.get('creators', 1)}th object; time runs from just before those commands until all N "

@@ -212,9 +212,13 @@ async fn a_stream_source_waits_for_its_kinesis_stream_then_delivers_its_records(
         deliveries.get("archive").await.ok().filter(is_ready)
     })
     .await;
-    assert!(
-        ready.is_some(),
-        "the delivery stream is Ready within seconds of its stream, without waiting for a resync"
+    let ready = ready.expect(
+        "the delivery stream is Ready within seconds of its stream, without waiting for a resync",
+    );
+    assert_eq!(
+        ready.status.unwrap().source_stream_arn.as_deref(),
+        Some(stream_arn.as_str()),
+        "status says which stream it reads"
     );
     let described = describe(&firehose_client(&emulator), "archive").await;
     assert_eq!(

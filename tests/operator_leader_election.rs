@@ -13,6 +13,7 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 use support::emulator::start_default;
 use support::envtest::{control_plane, wait_for};
+use support::free_port;
 use support::operator::{apply, is_ready, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -86,14 +87,6 @@ async fn one_replica_leads_and_a_successor_takes_over() {
 struct Process {
     child: tokio::process::Child,
     metrics: u16,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Process {

@@ -16,6 +16,7 @@ use kube::api::Api;
 use serde_json::json;
 use support::emulator::start_default;
 use support::envtest::{control_plane, wait_for};
+use support::free_port;
 use support::operator::apply;
 
 /// An AWS endpoint that accepts connections and never answers.
@@ -46,14 +47,6 @@ struct Process {
     child: tokio::process::Child,
     log: PathBuf,
     _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Process {

@@ -397,4 +397,12 @@ pub struct DeliveryStreamStatus {
     /// Secret changed since is sent again with UpdateDestination.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_secret_version: Option<String>,
+    /// ARN of the Kinesis data stream the delivery stream reads, as Firehose reports it
+    /// (absent for Direct PUT).
+    #[serde(
+        default,
+        rename = "sourceStreamARN",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub source_stream_arn: Option<String>,
 }

@@ -3,18 +3,28 @@
 //! AnalyticsApplication's `streamRefs`) waits, `Ready=False` with reason
 //! `WaitingForDependency`, until the named stream is Ready, and then uses its ARN.
 //!
-//! The wait is not a poll: each referring kind watches KinesisStreams and maps a changed
-//! stream to the objects naming it ([`referring`]), so they are reconciled as soon as it
-//! becomes Ready. A reference into another namespace is refused unless the stream allows it
-//! ([`ALLOW_REFERENCES_FROM`]), so that a team cannot point its pipeline at another team's
-//! stream without that team's consent.
+//! The wait is not a poll: each referring kind watches KinesisStreams ([`watch_streams`]) and
+//! maps a changed stream to the objects naming it ([`referring`]), so they are reconciled as
+//! soon as it becomes Ready. Only what a reference resolves to triggers them (the stream
+//! appearing or going, its readiness, ARN, deletion and consent annotation), not the stream's
+//! other status writes; and an object already Ready with the stream's ARN is left alone, so a
+//! dependent that saw its stream Ready before the watch did costs no second pass. A reference
+//! into another namespace is refused unless the stream allows it ([`ALLOW_REFERENCES_FROM`]),
+//! so that a team cannot point its pipeline at another team's stream without that team's
+//! consent.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use kube::api::Api;
+use kube::core::DeserializeGuard;
 use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
+use serde::de::DeserializeOwned;
 
 use crate::api::kinesis_stream::KinesisStream;
 use crate::api::shared::{ALLOW_REFERENCES_FROM, ObjectReference};
+use crate::controller::runtime::WatchScope;
 use crate::controller::runtime::status::says_ready;
 
 /// Where a reference stands.
@@ -97,31 +107,94 @@ pub async fn stream_arn(
     Ok(resolve(reference, from, stream.as_ref()))
 }
 
-/// The objects in `store` that name `stream` through one of the references `refs` returns:
-/// what a KinesisStream watch maps a changed stream to.
-pub fn referring<K, I>(
-    store: &Store<K>,
-    stream: &KinesisStream,
-    refs: impl Fn(&K) -> I,
-) -> Vec<ObjectRef<K>>
-where
-    K: Resource<DynamicType = ()> + Clone + 'static,
-    I: IntoIterator<Item = ObjectReference>,
+/// How a referring kind names streams and tells whether an object already uses one.
+pub trait Referring:
+    Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
 {
+    /// The KinesisStreams `self` names.
+    fn stream_refs(&self) -> Vec<ObjectReference>;
+    /// Whether `self` is Ready at its generation using the stream whose ARN is `arn`: a
+    /// change of that stream that leaves it Ready with this ARN needs no pass.
+    fn settled_with(&self, arn: &str) -> bool;
+}
+
+/// What a reference to `stream` resolves to, as a hash: the watch's predicate, so that only
+/// a change of it triggers the referring objects.
+fn reference_state(stream: &DeserializeGuard<KinesisStream>) -> Option<u64> {
+    let mut h = DefaultHasher::new();
+    stream.meta().uid.hash(&mut h);
+    stream.meta().deletion_timestamp.is_some().hash(&mut h);
+    if let Ok(stream) = &stream.0 {
+        ready_arn(stream).hash(&mut h);
+        stream
+            .status
+            .as_ref()
+            .and_then(|s| s.common.arn.as_deref())
+            .hash(&mut h);
+        stream.annotations().get(ALLOW_REFERENCES_FROM).hash(&mut h);
+    }
+    Some(h.finish())
+}
+
+/// The ARN of `stream` when it is Ready at its generation and not being deleted.
+fn ready_arn(stream: &KinesisStream) -> Option<&str> {
+    let status = stream.status.as_ref().map(|s| &s.common);
+    (stream.meta().deletion_timestamp.is_none() && says_ready(status, stream.meta().generation))
+        .then(|| status.and_then(|s| s.arn.as_deref()))
+        .flatten()
+}
+
+/// Adds to `controller` the watch of KinesisStreams that reconciles the objects naming a
+/// stream when what the reference resolves to changes.
+pub fn watch_streams<K: Referring>(
+    controller: Controller<DeserializeGuard<K>>,
+    scope: &WatchScope<'_>,
+) -> Controller<DeserializeGuard<K>> {
+    let store = controller.store();
+    let streams = watcher(
+        scope.api::<DeserializeGuard<KinesisStream>>(),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects()
+    .predicate_filter(reference_state, Default::default());
+    controller.watches_stream(streams, move |stream| match &stream.0 {
+        Ok(stream) => referring(&store, stream),
+        Err(_) => Vec::new(),
+    })
+}
+
+/// The objects in `store` that name `stream` and are not already settled with it: what a
+/// KinesisStream watch maps a changed stream to.
+pub fn referring<K: Referring>(
+    store: &Store<DeserializeGuard<K>>,
+    stream: &KinesisStream,
+) -> Vec<ObjectRef<DeserializeGuard<K>>> {
     let (Some(namespace), name) = (stream.namespace(), stream.name_any()) else {
         return Vec::new();
     };
+    let arn = ready_arn(stream);
     store
         .state()
         .iter()
-        .filter(|obj| {
+        .filter(|guard| {
+            let Ok(obj) = &guard.0 else {
+                return false;
+            };
             let from = obj.namespace().unwrap_or_default();
-            refs(obj).into_iter().any(|r| {
-                let (ns, n) = target(&r, &from);
+            let names = obj.stream_refs().iter().any(|r| {
+                let (ns, n) = target(r, &from);
                 ns == namespace && n == name
-            })
+            });
+            names && !arn.is_some_and(|arn| obj.settled_with(arn))
         })
-        .map(|obj| ObjectRef::from_obj(obj.as_ref()))
+        .map(|guard| ObjectRef::from_obj(guard.as_ref()))
         .collect()
 }
 
@@ -131,6 +204,7 @@ mod tests {
     use kube::core::ObjectMeta;
 
     use super::*;
+    use crate::api::delivery_stream::{DeliveryStream, DeliveryStreamStatus};
     use crate::api::kinesis_stream::{KinesisStreamSpec, KinesisStreamStatus};
     use crate::api::shared::CommonStatus;
 
@@ -238,6 +312,99 @@ mod tests {
             Resolved::Waiting(
                 "waiting for KinesisStream data/clickstream: it is being deleted".into()
             )
+        );
+    }
+
+    #[test]
+    fn only_what_a_reference_depends_on_triggers_the_referring_objects() {
+        let hash = |s: &KinesisStream| reference_state(&DeserializeGuard(Ok(s.clone())));
+        let ready = stream("team", true, None);
+        let before = hash(&ready);
+        let mut scaled = ready.clone();
+        scaled.status.as_mut().unwrap().open_shard_count = Some(2);
+        assert_eq!(
+            hash(&scaled),
+            before,
+            "a status change that is not readiness"
+        );
+        let mut allowed = ready.clone();
+        allowed
+            .annotations_mut()
+            .insert(ALLOW_REFERENCES_FROM.into(), "web".into());
+        assert_ne!(hash(&allowed), before, "consent given");
+        assert_ne!(hash(&stream("team", false, None)), before, "readiness lost");
+        let mut renamed = ready.clone();
+        renamed.status.as_mut().unwrap().common.arn = Some("arn:other".into());
+        assert_ne!(hash(&renamed), before, "another ARN");
+        let mut deleting = ready.clone();
+        deleting.metadata.deletion_timestamp = Some(Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH));
+        assert_ne!(hash(&deleting), before, "deletion");
+    }
+
+    /// A DeliveryStream in namespace `team` reading `clickstream`, Ready at its generation
+    /// reading `source_arn` when that is given.
+    fn delivery(name: &str, source_arn: Option<&str>) -> DeliveryStream {
+        let spec = serde_json::from_value(serde_json::json!({
+            "source": {"kinesisStream": {"streamRef": {"name": "clickstream"},
+                "roleARN": "arn:aws:iam::000000000000:role/firehose"}},
+            "destination": {"s3": {"bucketARN": "arn:aws:s3:::b",
+                "roleARN": "arn:aws:iam::000000000000:role/firehose"}}
+        }))
+        .expect("a delivery stream spec");
+        let mut d = DeliveryStream::new(name, spec);
+        d.metadata.namespace = Some("team".into());
+        d.metadata.uid = Some(name.into());
+        d.metadata.generation = Some(1);
+        d.status = source_arn.map(|arn| DeliveryStreamStatus {
+            common: CommonStatus {
+                observed_generation: Some(1),
+                conditions: vec![Condition {
+                    type_: "Ready".into(),
+                    status: "True".into(),
+                    reason: "Active".into(),
+                    message: String::new(),
+                    last_transition_time: Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+                    observed_generation: Some(1),
+                }],
+                ..Default::default()
+            },
+            source_stream_arn: Some(arn.into()),
+            ..Default::default()
+        });
+        d
+    }
+
+    #[test]
+    fn a_stream_change_wakes_the_objects_naming_it_that_are_not_settled_with_it() {
+        let (store, mut writer) = kube::runtime::reflector::store();
+        for d in [
+            delivery("settled", Some(ARN)),
+            delivery("waiting", None),
+            delivery(
+                "stale",
+                Some("arn:aws:kinesis:us-west-2:123456789012:stream/old"),
+            ),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::Apply(DeserializeGuard(Ok(d))));
+        }
+        let woken = |s: &KinesisStream| {
+            let mut names: Vec<String> = referring(&store, s).into_iter().map(|r| r.name).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(
+            woken(&stream("team", true, None)),
+            ["stale", "waiting"],
+            "Ready: the one already reading it is left alone"
+        );
+        assert_eq!(
+            woken(&stream("team", false, None)),
+            ["settled", "stale", "waiting"],
+            "not Ready: every one reports it"
+        );
+        assert!(
+            woken(&stream("elsewhere", true, Some("*"))).is_empty(),
+            "another stream"
         );
     }
 }

@@ -9,3 +9,11 @@ pub mod envtest;
 pub mod operator;
 pub mod process;
 pub mod python;
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}

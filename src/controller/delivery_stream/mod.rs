@@ -16,17 +16,16 @@ pub mod status;
 mod words;
 
 use k8s_openapi::jiff::Timestamp;
-use kube::ResourceExt;
 use kube::core::DeserializeGuard;
 use kube::runtime::Controller;
-use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
 
 use self::converge::{Known, Pass, Report};
 use crate::api::delivery_stream::{DeliveryStream, DeliveryStreamStatus};
-use crate::api::kinesis_stream::KinesisStream;
-use crate::api::shared::{CommonStatus, DeletionPolicy};
+use crate::api::shared::{CommonStatus, DeletionPolicy, ObjectReference};
 use crate::aws::errors::AwsCallError;
 use crate::controller::references;
+use crate::controller::runtime::status::says_ready;
 use crate::controller::runtime::{Deletion, Outcome, Reconciler, Removal, Step, WatchScope};
 
 /// Tags are read on every this-many-th resync.
@@ -100,27 +99,25 @@ impl Reconciler for DeliveryStreams {
         controller: Controller<DeserializeGuard<DeliveryStream>>,
         scope: &WatchScope<'_>,
     ) -> Controller<DeserializeGuard<DeliveryStream>> {
-        let store = controller.store();
-        controller.watches(
-            scope.api::<DeserializeGuard<KinesisStream>>(),
-            watcher::Config::default(),
-            move |stream| {
-                let Ok(stream) = &stream.0 else {
-                    return Vec::new();
-                };
-                references::referring(
-                    &store,
-                    stream,
-                    |guard: &DeserializeGuard<DeliveryStream>| {
-                        guard
-                            .0
-                            .as_ref()
-                            .ok()
-                            .and_then(|d| d.spec.source.kinesis_stream.as_ref())
-                            .and_then(|k| k.stream_ref.clone())
-                    },
-                )
-            },
-        )
+        references::watch_streams(controller, scope)
+    }
+}
+
+impl references::Referring for DeliveryStream {
+    fn stream_refs(&self) -> Vec<ObjectReference> {
+        self.spec
+            .source
+            .kinesis_stream
+            .as_ref()
+            .and_then(|k| k.stream_ref.clone())
+            .into_iter()
+            .collect()
+    }
+
+    /// Ready at its generation, reading the stream whose ARN is `arn`.
+    fn settled_with(&self, arn: &str) -> bool {
+        let status = self.status.as_ref();
+        says_ready(status.map(|s| &s.common), self.meta().generation)
+            && status.and_then(|s| s.source_stream_arn.as_deref()) == Some(arn)
     }
 }

@@ -4,6 +4,7 @@
 use super::converge::Report;
 use crate::api::delivery_stream::{DeliveryStream, DeliveryStreamStatus};
 use crate::api::shared::CommonStatus;
+use crate::aws::firehose::SourceView;
 use crate::controller::runtime::{KindStatus, Observed};
 
 impl KindStatus for DeliveryStreamStatus {
@@ -29,11 +30,16 @@ pub fn build(obj: &DeliveryStream, common: CommonStatus, report: &Report) -> Del
             status.delivery_stream_status = Some(v.status.clone());
             status.version_id = Some(v.version_id.clone());
             status.destination_id = Some(v.destination_id.clone()).filter(|d| !d.is_empty());
+            status.source_stream_arn = match &v.source {
+                SourceView::KinesisStream { stream_arn, .. } => Some(stream_arn.clone()),
+                SourceView::DirectPut | SourceView::Other(_) => None,
+            };
         }
         Observed::Absent => {
             status.delivery_stream_status = None;
             status.version_id = None;
             status.destination_id = None;
+            status.source_stream_arn = None;
         }
         Observed::Unknown => {}
     }

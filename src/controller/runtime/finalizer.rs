@@ -72,10 +72,17 @@ pub async fn reconcile<R: Reconciler>(
     })
     .instrument(span)
     .await
-    .map_err(|e| match e {
+    .or_else(|e| match e {
+        // The pass started from a copy older than the object (a reference's watch woke it
+        // before the watch of the kind delivered the finalizer an earlier pass added): the
+        // newer object brings a pass of its own, so this one has nothing to do.
+        kube::runtime::finalizer::Error::AddFinalizer(kube::Error::Api(e)) if e.code == 422 => {
+            tracing::debug!(kind = R::KIND, "the finalizer list changed since this copy of the object; waiting for the newer one");
+            Ok(Action::await_change())
+        }
         kube::runtime::finalizer::Error::ApplyFailed(e)
-        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Finalizer(other.to_string()),
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => Err(e),
+        other => Err(Error::Finalizer(other.to_string())),
     })
     .inspect(|_| ctx.metrics.reconciled(R::KIND, "ok", started.elapsed()))
     .inspect_err(|e| {

@@ -23,19 +23,16 @@ pub mod versions;
 #[cfg(test)]
 mod words;
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use k8s_openapi::jiff::Timestamp;
+use kube::Resource;
 use kube::core::DeserializeGuard;
-use kube::runtime::{Controller, WatchStreamExt, watcher};
-use kube::{Resource, ResourceExt};
+use kube::runtime::Controller;
 
 use self::converge::{Known, Pass, Report};
-use crate::api::kinesis_stream::KinesisStream;
-use crate::api::shared::{ALLOW_REFERENCES_FROM, CommonStatus, DeletionPolicy, ObjectReference};
+use crate::api::shared::{CommonStatus, DeletionPolicy, ObjectReference};
 use crate::api::stream_policy::{StreamPolicy, StreamPolicyStatus};
 use crate::aws::errors::AwsCallError;
-use crate::controller::references::referring;
+use crate::controller::references;
 use crate::controller::runtime::status::says_ready;
 use crate::controller::runtime::{Deletion, Outcome, Reconciler, Removal, Step, WatchScope};
 
@@ -98,62 +95,41 @@ impl Reconciler for StreamPolicies {
     }
 
     /// A KinesisStream whose readiness, ARN, consent annotation or deletion changes wakes
-    /// the policies whose statements name it.
+    /// the policies whose statements name it ([`references::watch_streams`]).
     fn watches(
         &self,
         controller: Controller<DeserializeGuard<StreamPolicy>>,
         scope: &WatchScope<'_>,
     ) -> Controller<DeserializeGuard<StreamPolicy>> {
-        let store = controller.store();
-        let streams = watcher(
-            scope.api::<DeserializeGuard<KinesisStream>>(),
-            watcher::Config::default(),
-        )
-        .default_backoff()
-        .touched_objects()
-        .predicate_filter(reference_state, Default::default());
-        controller.watches_stream(streams, move |stream| match &stream.0 {
-            Ok(stream) => referring(&store, stream, named_streams),
-            Err(_) => Vec::new(),
-        })
+        references::watch_streams(controller, scope)
     }
 }
 
-/// The KinesisStreams the statements of `policy` name by reference.
-pub fn named_streams(policy: &DeserializeGuard<StreamPolicy>) -> Vec<ObjectReference> {
-    let Ok(policy) = &policy.0 else {
-        return Vec::new();
-    };
-    policy
-        .spec
-        .statements
-        .iter()
-        .flatten()
-        .flat_map(|s| &s.streams)
-        .filter_map(|t| t.stream_ref.clone())
-        .collect()
-}
-
-/// What of a KinesisStream a reference depends on, hashed: a stream event that changes none
-/// of it (a status write while scaling, say) wakes no policy.
-fn reference_state(stream: &DeserializeGuard<KinesisStream>) -> Option<u64> {
-    let mut h = DefaultHasher::new();
-    stream.meta().uid.hash(&mut h);
-    stream.meta().deletion_timestamp.is_some().hash(&mut h);
-    if let Ok(stream) = &stream.0 {
-        let status = stream.status.as_ref().map(|s| &s.common);
-        says_ready(status, stream.meta().generation).hash(&mut h);
-        status.and_then(|s| s.arn.as_deref()).hash(&mut h);
-        stream.annotations().get(ALLOW_REFERENCES_FROM).hash(&mut h);
+impl references::Referring for StreamPolicy {
+    fn stream_refs(&self) -> Vec<ObjectReference> {
+        self.spec
+            .statements
+            .iter()
+            .flatten()
+            .flat_map(|s| &s.streams)
+            .filter_map(|t| t.stream_ref.clone())
+            .collect()
     }
-    Some(h.finish())
+
+    /// Ready at its generation with a document that grants on `arn`.
+    fn settled_with(&self, arn: &str) -> bool {
+        let status = self.status.as_ref();
+        says_ready(status.map(|s| &s.common), self.meta().generation)
+            && status
+                .and_then(|s| s.rendered_document.as_deref())
+                .is_some_and(|doc| doc.contains(&format!("\"{arn}\"")))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use kube::core::ObjectMeta;
-
     use super::*;
+    use crate::controller::references::Referring;
 
     #[test]
     fn statements_name_their_referenced_streams() {
@@ -162,8 +138,9 @@ mod tests {
             {"streams": [{"streamRef": {"name": "b", "namespace": "shared"}}], "access": ["Write"]}
         ]}))
         .unwrap();
-        let policy = DeserializeGuard(Ok(StreamPolicy::new("p", spec)));
-        let names: Vec<_> = named_streams(&policy)
+        let policy = StreamPolicy::new("p", spec);
+        let names: Vec<_> = policy
+            .stream_refs()
             .into_iter()
             .map(|r| (r.namespace, r.name))
             .collect();
@@ -174,36 +151,5 @@ mod tests {
                 (Some("shared".to_owned()), "b".to_owned())
             ]
         );
-    }
-
-    #[test]
-    fn only_what_a_reference_depends_on_wakes_policies() {
-        let spec = serde_json::from_value(serde_json::json!({"shardCount": 1})).unwrap();
-        let mut stream = KinesisStream::new("s", spec);
-        stream.metadata = ObjectMeta {
-            name: Some("s".into()),
-            uid: Some("u".into()),
-            generation: Some(1),
-            ..Default::default()
-        };
-        let hash = |s: &KinesisStream| reference_state(&DeserializeGuard(Ok(s.clone())));
-        let before = hash(&stream);
-        let mut scaled = stream.clone();
-        scaled.status = Some(Default::default());
-        scaled.status.as_mut().unwrap().open_shard_count = Some(2);
-        assert_eq!(
-            hash(&scaled),
-            before,
-            "a status change that is not readiness"
-        );
-        let mut allowed = stream.clone();
-        allowed
-            .annotations_mut()
-            .insert(ALLOW_REFERENCES_FROM.into(), "web".into());
-        assert_ne!(hash(&allowed), before, "consent given");
-        let mut with_arn = stream.clone();
-        with_arn.status = Some(Default::default());
-        with_arn.status.as_mut().unwrap().common.arn = Some("arn".into());
-        assert_ne!(hash(&with_arn), before, "an ARN");
     }
 }
