@@ -779,6 +779,8 @@ fn view(d: &aws_sdk_firehose::types::DeliveryStreamDescription) -> DeliveryView 
     }
 }
 
+super::owned_resource!(FirehoseApi, DeliveryView, "DeleteDeliveryStream");
+
 #[cfg(test)]
 mod tests {
     use super::*;

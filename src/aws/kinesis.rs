@@ -496,3 +496,5 @@ pub struct NewStream<'a> {
     /// Tags, the ownership tags included.
     pub tags: &'a BTreeMap<String, String>,
 }
+
+super::owned_resource!(KinesisApi, StreamView, "DeleteStream");

@@ -21,19 +21,21 @@ impl EmulatorProcess {
     /// Starts the binary on a free loopback port with its state in `data_dir` and the extra
     /// `flags` (e.g. `--relax-limits`), and waits until it accepts connections.
     pub async fn start(data_dir: &Path, flags: &[&str]) -> EmulatorProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a free loopback port")
-            .local_addr()
-            .expect("its address")
-            .port();
         let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
-        let child = spawn(port, data_dir, &flags).await;
-        EmulatorProcess {
-            child,
-            port,
-            data_dir: data_dir.to_owned(),
-            flags,
+        // A port free a moment ago can be taken before the emulator binds it (by another
+        // test's process): then it exits, and another port is tried.
+        for _ in 0..5 {
+            let port = super::free_port();
+            if let Some(child) = spawn(port, data_dir, &flags).await {
+                return EmulatorProcess {
+                    child,
+                    port,
+                    data_dir: data_dir.to_owned(),
+                    flags,
+                };
+            }
         }
+        panic!("the emulator binary did not start on any of 5 free ports");
     }
 
     /// The port it listens on (the same after [`EmulatorProcess::restart`]).
@@ -61,12 +63,25 @@ impl EmulatorProcess {
         if self.child.start_kill().is_ok() {
             let _ = self.child.wait().await;
         }
-        self.child = spawn(self.port, &self.data_dir, &self.flags).await;
+        // The port may still be held for a moment by what the killed process left.
+        for _ in 0..40 {
+            if let Some(child) = spawn(self.port, &self.data_dir, &self.flags).await {
+                self.child = child;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the emulator binary did not start again on port {}",
+            self.port
+        );
     }
 }
 
-async fn spawn(port: u16, data_dir: &Path, flags: &[String]) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+/// Starts the binary on `port` and waits until it accepts connections; `None` when it exited
+/// instead (the port was taken).
+async fn spawn(port: u16, data_dir: &Path, flags: &[String]) -> Option<Child> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
         .args(["emulator", "--listen", &format!("127.0.0.1:{port}")])
         .args(flags)
         .arg("--data-dir")
@@ -77,11 +92,19 @@ async fn spawn(port: u16, data_dir: &Path, flags: &[String]) -> Child {
         .spawn()
         .expect("the emulator binary starts");
     for _ in 0..400 {
+        if child.try_wait().expect("the emulator's state").is_some() {
+            return None;
+        }
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return child;
+            // Whoever answered, the emulator must still be running: else it lost the port.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if child.try_wait().expect("the emulator's state").is_some() {
+                return None;
+            }
+            return Some(child);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

@@ -9,20 +9,20 @@
 //! ([`DestinationSettings`]).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use kube::{Resource, ResourceExt};
+use kube::Resource;
 
 use super::delivery_stream_name;
 use super::inputs::{self, AccessKey, Inputs};
 use crate::api::delivery_stream::DeliveryStream;
-use crate::api::shared::{OWNER_TAG, OWNER_UID_TAG};
 use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::firehose::{
     DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView,
 };
 use crate::controller::conditions::Health;
-use crate::controller::runtime::ownership;
+use crate::controller::runtime::identity::Identity;
+use crate::controller::runtime::ownership::{self, Claim};
 use crate::controller::runtime::{Note, Observed, Outcome, Requeue, Tracked};
 
 /// How soon a delivery stream waiting for a Secret looks again (Secrets are not watched).
@@ -38,24 +38,18 @@ const ENCRYPTION_RETRY: Duration = Duration::from_secs(300);
 /// What this process knows of an object's delivery stream between passes.
 #[derive(Clone, Debug, Default)]
 pub struct Known {
-    /// ARN and creation time of the delivery stream verified as this object's.
-    owned: Option<(String, i64)>,
-    /// This process created it; its identity is taken on the first describe.
-    created: bool,
+    /// Which delivery stream is the object's own; when its tags were last read.
+    identity: Identity,
     /// Its tags as last read or written.
     tags: Option<BTreeMap<String, String>>,
-    /// When the tags were last read, and for which generation of the object.
-    deep: Option<(Instant, Option<i64>)>,
     /// The access key Secret version this process last sent (status may not show it yet).
     key_version: Option<String>,
 }
 
-impl Known {
+impl ownership::Recognises<DeliveryView> for Known {
     /// Whether `view` is the delivery stream this process verified as the object's own.
-    pub fn owns(&self, view: &DeliveryView) -> bool {
-        self.owned
-            .as_ref()
-            .is_some_and(|(arn, created)| *arn == view.arn && *created == view.created_at)
+    fn owns(&self, view: &DeliveryView) -> bool {
+        self.identity.owns(&view.arn, view.created_at)
     }
 }
 
@@ -154,10 +148,8 @@ impl Pass<'_> {
             )
             .await?;
         self.known.restart(Known {
-            owned: None,
-            created: true,
+            identity: Identity::created(self.obj.meta().generation),
             tags: Some(tags),
-            deep: Some((Instant::now(), self.obj.meta().generation)),
             key_version: access_key.map(|k| k.version.clone()),
         });
         self.notes
@@ -204,13 +196,10 @@ impl Pass<'_> {
             }
         };
 
-        let never_seen = obj
-            .status
-            .as_ref()
-            .and_then(|s| s.common.arn.as_ref())
-            .is_none()
-            && self.known.owned.is_none()
-            && !self.known.created;
+        let never_seen = self
+            .known
+            .identity
+            .never_seen(obj.status.as_ref().and_then(|s| s.common.arn.as_deref()));
         let mut just_created = None;
         if never_seen {
             match self
@@ -233,22 +222,17 @@ impl Pass<'_> {
                 }
             };
         };
-        let identity = (view.arn.clone(), view.created_at);
-        if self.known.created && self.known.owned.is_none() {
-            self.known.owned = Some(identity.clone());
-        }
+        self.known.identity.described(&view.arn, view.created_at);
         let generation = obj.meta().generation;
-        let verified = self.known.owns(&view);
-        let deep = !verified
-            || self
-                .known
-                .deep
-                .is_none_or(|(at, g)| at.elapsed() >= self.deep_every || g != generation);
+        let deep =
+            self.known
+                .identity
+                .deep_due(&view.arn, view.created_at, self.deep_every, generation);
         if deep {
             if let Some(stalled) = self.ownership(&name, &view).await? {
                 return Ok(stalled);
             }
-            self.known.owned = Some(identity);
+            self.known.identity.verified(&view.arn, view.created_at);
         }
 
         // The key sent with CreateDeliveryStream in this pass is in AWS whatever this pass
@@ -264,7 +248,7 @@ impl Pass<'_> {
             outcome.report.access_key_version = sent_at_create;
         }
         if deep && matches!(outcome.health, Health::Ready { .. }) {
-            self.known.deep = Some((Instant::now(), generation));
+            self.known.identity.deep_done(generation);
         }
         Ok(outcome)
     }
@@ -309,30 +293,27 @@ impl Pass<'_> {
     ) -> Result<Option<Outcome<Report>>, AwsCallError> {
         let obj = self.obj;
         let mut tags = self.aws.tags(name).await?;
-        let uid = obj.uid().unwrap_or_default();
-        if tags.get(OWNER_UID_TAG) != Some(&uid) {
-            if !obj.spec.adopt {
-                let owner = tags
-                    .get(OWNER_TAG)
-                    .map_or_else(|| "no owner tag".to_owned(), |o| format!("owned by {o}"));
+        let existing = format!("delivery stream {name} already exists in AWS");
+        match ownership::claim(obj, &tags, obj.spec.adopt, &existing, "deliveryStreamName") {
+            Claim::Own => {}
+            Claim::Refuse(message) => {
                 return Ok(Some(Outcome::stalled(
                     Observed::Unknown.into(),
                     "AlreadyExists",
-                    format!(
-                        "delivery stream {name} already exists in AWS and is not this object's ({owner}); set spec.adopt: true to take it over, or choose another spec.deliveryStreamName"
-                    ),
+                    message,
                 )));
             }
-            let ownership = ownership::ownership_tags(obj);
-            self.aws.tag(name, &ownership).await?;
-            self.notes.push(Note::new(
-                "Adopted",
-                format!(
-                    "took over delivery stream {name} ({}) (spec.adopt) and tagged it as this object's",
-                    view.arn
-                ),
-            ));
-            tags.extend(ownership);
+            Claim::Adopt(ownership) => {
+                self.aws.tag(name, &ownership).await?;
+                self.notes.push(Note::new(
+                    "Adopted",
+                    format!(
+                        "took over delivery stream {name} ({}) (spec.adopt) and tagged it as this object's",
+                        view.arn
+                    ),
+                ));
+                tags.extend(ownership);
+            }
         }
         self.known.tags = Some(tags);
         Ok(None)

@@ -1,7 +1,8 @@
 //! The DeliveryStream kind on the shared runtime ([`crate::controller::runtime`]): a pass
 //! reads its inputs ([`inputs`]: the source stream's ARN through a reference, the HTTP
 //! endpoint's access key from its Secret), observes Firehose and takes the next step
-//! ([`converge`]); deletion removes the object's own delivery stream ([`delete`]); [`status`]
+//! ([`converge`]); deletion removes the object's own delivery stream
+//! ([`ownership::delete_own`]); [`status`]
 //! adds `deliveryStreamStatus`, `versionId` and `destinationId`.
 //!
 //! A delivery stream whose source names a KinesisStream waits for it (`WaitingForDependency`)
@@ -9,7 +10,6 @@
 //! and maps each to the delivery streams naming it.
 
 pub mod converge;
-pub mod delete;
 pub mod inputs;
 pub mod status;
 #[cfg(test)]
@@ -26,7 +26,9 @@ use crate::api::shared::{CommonStatus, DeletionPolicy, ObjectReference};
 use crate::aws::errors::AwsCallError;
 use crate::controller::references;
 use crate::controller::runtime::status::says_ready;
-use crate::controller::runtime::{Deletion, Outcome, Reconciler, Removal, Step, WatchScope};
+use crate::controller::runtime::{
+    Deletion, Outcome, Reconciler, Removal, Step, WatchScope, ownership,
+};
 
 /// Tags are read on every this-many-th resync.
 const DEEP_EVERY_RESYNCS: u32 = 6;
@@ -75,8 +77,10 @@ impl Reconciler for DeliveryStreams {
         .await
     }
 
+    /// Deletes the object's own delivery stream only, never someone else's of the same name.
     async fn delete(&self, removal: Removal<'_, Self>) -> Result<Deletion, AwsCallError> {
-        delete::delete(removal).await
+        let aws = removal.ctx.aws.firehose(removal.region);
+        ownership::delete_own(removal, &aws).await
     }
 
     fn arn(report: &Report) -> Option<String> {

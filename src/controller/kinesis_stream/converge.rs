@@ -8,46 +8,39 @@
 //! one DescribeStreamSummary and no write.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
-use kube::{Resource, ResourceExt};
+use kube::Resource;
 
 use super::diff::{self, SettingsStep};
 use super::plan;
 use super::stream_name;
 use crate::api::kinesis_stream::{ConsumerStatus, KinesisStream, ScalingStatus, StreamMode};
-use crate::api::shared::{OWNER_TAG, OWNER_UID_TAG};
 use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::kinesis::{ConsumerView, KinesisApi, NewStream, StreamView};
 use crate::controller::policy_doc;
+use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::outcome::POLL;
-use crate::controller::runtime::ownership;
+use crate::controller::runtime::ownership::{self, Claim};
 use crate::controller::runtime::{Note, Outcome, Requeue, Tracked};
 
 /// What this process knows of an object's stream between passes.
 #[derive(Clone, Debug, Default)]
 pub struct Known {
-    /// ARN and creation time of the stream verified as this object's (by its ownership tags,
-    /// or because this process created it).
-    owned: Option<(String, i64)>,
-    /// This process created the stream; its identity is taken on the first describe.
-    created: bool,
+    /// Which stream is the object's own; when tags, consumers and the resource policy were
+    /// last read.
+    identity: Identity,
     /// The stream's tags as last read or written.
     tags: Option<BTreeMap<String, String>>,
     /// The stream's resource policy as last read or written (`Some(None)`: none).
     policy: Option<Option<String>>,
-    /// When tags, consumers and the resource policy were last read from AWS, and for which
-    /// generation of the object.
-    deep: Option<(Instant, Option<i64>)>,
 }
 
-impl Known {
+impl ownership::Recognises<StreamView> for Known {
     /// Whether `view` is the stream this process verified as the object's own.
-    pub fn owns(&self, view: &StreamView) -> bool {
-        self.owned
-            .as_ref()
-            .is_some_and(|(arn, created)| *arn == view.arn && *created == view.created_at)
+    fn owns(&self, view: &StreamView) -> bool {
+        self.identity.owns(&view.arn, view.created_at)
     }
 }
 
@@ -116,11 +109,9 @@ impl Pass<'_> {
             )
             .await?;
         self.known.restart(Known {
-            owned: None,
-            created: true,
+            identity: Identity::created(self.obj.meta().generation),
             tags: Some(tags),
             policy: Some(None),
-            deep: Some((Instant::now(), self.obj.meta().generation)),
         });
         self.notes
             .push(Note::new("Created", format!("CreateStream {name}")));
@@ -138,13 +129,10 @@ impl Pass<'_> {
     pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
         let obj = self.obj;
         let name = stream_name(obj);
-        let never_seen = obj
-            .status
-            .as_ref()
-            .and_then(|s| s.common.arn.as_ref())
-            .is_none()
-            && self.known.owned.is_none()
-            && !self.known.created;
+        let never_seen = self
+            .known
+            .identity
+            .never_seen(obj.status.as_ref().and_then(|s| s.common.arn.as_deref()));
         let mut just_created = None;
         if never_seen {
             match self.create(&name).await {
@@ -164,48 +152,38 @@ impl Pass<'_> {
                 None => self.create(&name).await,
             };
         };
-        let identity = (view.arn.clone(), view.created_at);
-        if self.known.created && self.known.owned.is_none() {
-            self.known.owned = Some(identity.clone());
-        }
+        self.known.identity.described(&view.arn, view.created_at);
         let generation = obj.meta().generation;
-        let verified = self.known.owns(&view);
-        let deep = !verified
-            || self
-                .known
-                .deep
-                .is_none_or(|(at, g)| at.elapsed() >= self.deep_every || g != generation);
+        let deep =
+            self.known
+                .identity
+                .deep_due(&view.arn, view.created_at, self.deep_every, generation);
 
         if deep {
-            let tags = self.aws.tags(&name).await?;
-            let uid = obj.uid().unwrap_or_default();
-            if tags.get(OWNER_UID_TAG) != Some(&uid) {
-                if !obj.spec.adopt {
-                    let owner = tags
-                        .get(OWNER_TAG)
-                        .map_or_else(|| "no owner tag".to_owned(), |o| format!("owned by {o}"));
-                    // Not ours: its ARN and settings are not reported as this object's.
+            let mut tags = self.aws.tags(&name).await?;
+            let existing = format!("stream {name} already exists in AWS");
+            match ownership::claim(obj, &tags, obj.spec.adopt, &existing, "streamName") {
+                Claim::Own => {}
+                Claim::Refuse(message) => {
                     return Ok(Outcome::stalled(
                         Observed::Unknown.into(),
                         "AlreadyExists",
-                        format!(
-                            "stream {name} already exists in AWS and is not this object's ({owner}); set spec.adopt: true to take it over, or choose another spec.streamName"
-                        ),
+                        message,
                     ));
                 }
-                let ownership = ownership::ownership_tags(obj);
-                self.aws.add_tags(&name, &ownership).await?;
-                self.notes.push(Note::new(
-                    "Adopted",
-                    format!("took over stream {name} (spec.adopt) and tagged it as this object's"),
-                ));
-                let mut tags = tags;
-                tags.extend(ownership);
-                self.known.tags = Some(tags);
-            } else {
-                self.known.tags = Some(tags);
+                Claim::Adopt(ownership) => {
+                    self.aws.add_tags(&name, &ownership).await?;
+                    self.notes.push(Note::new(
+                        "Adopted",
+                        format!(
+                            "took over stream {name} (spec.adopt) and tagged it as this object's"
+                        ),
+                    ));
+                    tags.extend(ownership);
+                }
             }
-            self.known.owned = Some(identity);
+            self.known.tags = Some(tags);
+            self.known.identity.verified(&view.arn, view.created_at);
             self.known.policy = None;
         }
 
@@ -224,7 +202,7 @@ impl Pass<'_> {
         }
         let consumers = self.consumers(&view, deep).await?;
         if deep {
-            self.known.deep = Some((Instant::now(), generation));
+            self.known.identity.deep_done(generation);
         }
         if let Some(pending) = consumers
             .as_ref()

@@ -1,6 +1,7 @@
 //! The KinesisStream kind on the shared runtime ([`crate::controller::runtime`]): a pass
 //! observes AWS and takes the next step ([`converge`], with the pure decisions in [`diff`]
-//! and [`plan`]), deletion removes the object's own stream ([`delete`]), and [`status`] adds
+//! and [`plan`]), deletion removes the object's own stream
+//! ([`ownership::delete_own`]), and [`status`] adds
 //! the stream's fields to the common ones.
 //!
 //! A stream is recognised as the object's own by its ownership tags, so an operator killed
@@ -8,7 +9,6 @@
 //! second one or reporting `AlreadyExists`.
 
 pub mod converge;
-pub mod delete;
 pub mod diff;
 pub mod plan;
 pub mod status;
@@ -22,7 +22,7 @@ use self::converge::{Known, Pass, Report};
 use crate::api::kinesis_stream::{KinesisStream, KinesisStreamStatus};
 use crate::api::shared::{CommonStatus, DeletionPolicy};
 use crate::aws::errors::AwsCallError;
-use crate::controller::runtime::{Deletion, Outcome, Reconciler, Removal, Step};
+use crate::controller::runtime::{Deletion, Outcome, Reconciler, Removal, Step, ownership};
 
 /// Tags, consumers and the resource policy are read on every this-many-th resync.
 const DEEP_EVERY_RESYNCS: u32 = 6;
@@ -71,8 +71,10 @@ impl Reconciler for KinesisStreams {
         .await
     }
 
+    /// Deletes the object's own stream only, never someone else's of the same name.
     async fn delete(&self, removal: Removal<'_, Self>) -> Result<Deletion, AwsCallError> {
-        delete::delete(removal).await
+        let aws = removal.ctx.aws.kinesis(removal.region);
+        ownership::delete_own(removal, &aws).await
     }
 
     fn arn(report: &Report) -> Option<String> {

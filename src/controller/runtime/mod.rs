@@ -19,6 +19,7 @@
 
 pub mod events;
 pub mod finalizer;
+pub mod identity;
 pub mod outcome;
 pub mod ownership;
 pub mod reconciler;

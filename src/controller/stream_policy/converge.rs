@@ -12,18 +12,18 @@
 
 use std::time::{Duration, Instant};
 
-use kube::{Resource, ResourceExt};
+use kube::Resource;
 
 use super::desired::{self, Desired};
 use super::diff::{self, listed, policy_name};
 use super::versions;
-use crate::api::shared::OWNER_UID_TAG;
 use crate::api::stream_policy::StreamPolicy;
 use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::iam::{IamApi, PolicyView};
 use crate::controller::context::Context;
 use crate::controller::kinesis_stream::diff::tag_changes;
 use crate::controller::policy_doc;
+use crate::controller::runtime::ownership::{self, Claim};
 use crate::controller::runtime::{Note, Outcome, Requeue, Tracked};
 
 /// How long a policy with a role that does not exist waits at most before trying again: the
@@ -173,31 +173,27 @@ impl Pass<'_> {
         };
         self.known.seen = true;
 
-        let uid = obj.uid().unwrap_or_default();
-        if view.tags.get(OWNER_UID_TAG) != Some(&uid) {
-            if !obj.spec.adopt {
-                let owner = view
-                    .tags
-                    .get(crate::api::shared::OWNER_TAG)
-                    .map_or_else(|| "no owner tag".to_owned(), |o| format!("owned by {o}"));
+        let existing = format!("policy {name} already exists in IAM");
+        match ownership::claim(obj, &view.tags, obj.spec.adopt, &existing, "policyName") {
+            Claim::Own => {}
+            Claim::Refuse(message) => {
                 // Not ours: its ARN and document are not reported as this object's.
                 return Ok(Outcome::stalled(
                     Report::default(),
                     "AlreadyExists",
-                    format!(
-                        "policy {name} already exists in IAM and is not this object's ({owner}); set spec.adopt: true to take it over, or choose another spec.policyName"
-                    ),
+                    message,
                 ));
             }
-            let ownership = diff::ownership_tags(obj);
-            self.aws.tag(&view.arn, &ownership).await?;
-            self.notes.push(Note::new(
-                "Adopted",
-                format!("took over policy {name} (spec.adopt) and tagged it as this object's"),
-            ));
-            view.tags.extend(ownership);
-            self.known.document = None;
-            self.known.roles = None;
+            Claim::Adopt(ownership) => {
+                self.aws.tag(&view.arn, &ownership).await?;
+                self.notes.push(Note::new(
+                    "Adopted",
+                    format!("took over policy {name} (spec.adopt) and tagged it as this object's"),
+                ));
+                view.tags.extend(ownership);
+                self.known.document = None;
+                self.known.roles = None;
+            }
         }
 
         let version = self.document(&view, &document).await?;

@@ -16,11 +16,6 @@ pub fn policy_name(obj: &StreamPolicy) -> String {
         .unwrap_or_else(|| obj.name_any())
 }
 
-/// The two ownership tags of `obj`.
-pub fn ownership_tags(obj: &StreamPolicy) -> BTreeMap<String, String> {
-    ownership::ownership_tags(obj)
-}
-
 /// The tags the policy of `obj` carries: the spec's plus the ownership tags.
 pub fn desired_tags(obj: &StreamPolicy) -> BTreeMap<String, String> {
     ownership::desired_tags(obj, &obj.spec.tags)

@@ -13,7 +13,7 @@ const FIRST_CHUNK: usize = 4 << 10;
 /// One stored record, as read back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordRef<'a> {
-    /// Sequence counter (see [`super::sequence`]).
+    /// Sequence counter (see [`super::keys::sequence_number`]).
     pub counter: u64,
     /// Arrival time, epoch milliseconds.
     pub arrival_ms: i64,
