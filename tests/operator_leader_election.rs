@@ -13,9 +13,8 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 use support::emulator::start_default;
 use support::envtest::{control_plane, wait_for};
-use support::free_port;
 use support::operator::{apply, is_ready, wait_until};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::process::OperatorProcess;
 
 fn config(ns: &str, identity: &str) -> LeaseConfig {
     LeaseConfig {
@@ -83,73 +82,21 @@ async fn one_replica_leads_and_a_successor_takes_over() {
     assert!(c.is_lost());
 }
 
-/// A `kinesis-operator run` process, killed when dropped.
-struct Process {
-    child: tokio::process::Child,
-    metrics: u16,
-}
-
-impl Process {
-    fn start(kubeconfig: &std::path::Path, endpoint: &str, ns: &str, name: &str) -> Process {
-        let metrics = free_port();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
-            .args([
-                "run",
-                "--endpoint-url",
-                endpoint,
-                "--region",
-                "us-east-1",
-                "--watch-namespace",
-                ns,
-                "--leader-elect",
-                "--leader-elect-namespace",
-                ns,
-                "--metrics-addr",
-                &format!("127.0.0.1:{metrics}"),
-                "--health-addr",
-                &format!("127.0.0.1:{}", free_port()),
-                "--resync-interval",
-                "5s",
-            ])
-            .env("KUBECONFIG", kubeconfig)
-            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("POD_NAME", name)
-            .env("RUST_LOG", "info")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("kinesis-operator starts");
-        Process { child, metrics }
-    }
-
-    /// CreateStream calls this process made, from its /metrics.
-    async fn creates(&self) -> Option<u64> {
-        let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", self.metrics))
-            .await
-            .ok()?;
-        conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
-            .await
-            .ok()?;
-        let mut text = String::new();
-        conn.read_to_string(&mut text).await.ok()?;
-        Some(
-            text.lines()
-                .filter(|l| {
-                    l.starts_with("kinesis_operator_aws_calls_total{")
-                        && l.contains("operation=\"CreateStream\"")
-                })
-                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-                .sum::<f64>() as u64,
-        )
-    }
-
-    fn terminate(&self) {
-        let pid = self.child.id().expect("running") as i32;
-        // SAFETY: sending SIGTERM to our own child process.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-    }
+/// A `kinesis-operator run --leader-elect` process named `name`.
+fn replica(kubeconfig: &std::path::Path, endpoint: &str, ns: &str, name: &str) -> OperatorProcess {
+    OperatorProcess::start(
+        kubeconfig,
+        endpoint,
+        ns,
+        &[
+            "--leader-elect",
+            "--leader-elect-namespace",
+            ns,
+            "--resync-interval",
+            "5s",
+        ],
+        &[("POD_NAME", name)],
+    )
 }
 
 #[tokio::test]
@@ -160,32 +107,34 @@ async fn two_operator_processes_never_both_reconcile() {
     let leases: Api<Lease> = Api::namespaced(cp.admin().await, &ns);
     let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
 
-    let mut first = Process::start(&cp.kubeconfig(), &emulator.endpoint_url(), &ns, "first");
+    let mut first = replica(&cp.kubeconfig(), &emulator.endpoint_url(), &ns, "first");
     wait_for(Duration::from_secs(30), || async {
         holder(&leases).await.filter(|h| h.starts_with("first_"))
     })
     .await
     .expect("the first process leads");
-    let second = Process::start(&cp.kubeconfig(), &emulator.endpoint_url(), &ns, "second");
-    wait_for(Duration::from_secs(30), || async { second.creates().await })
-        .await
-        .expect("the second process serves /metrics");
+    let second = replica(&cp.kubeconfig(), &emulator.endpoint_url(), &ns, "second");
+    wait_for(Duration::from_secs(30), || async {
+        second.aws_calls("CreateStream").await
+    })
+    .await
+    .expect("the second process serves /metrics");
 
     apply(&api, "one", json!({"shardCount": 1})).await;
     wait_until(&api, "one", "Ready", is_ready).await;
     assert_eq!(
-        first.creates().await,
+        first.aws_calls("CreateStream").await,
         Some(1),
         "the leader created the stream"
     );
     assert_eq!(
-        second.creates().await,
+        second.aws_calls("CreateStream").await,
         Some(0),
         "the follower made no AWS call"
     );
 
     // The leader stops gracefully: it releases the Lease and the follower takes over.
-    first.terminate();
+    first.signal(libc::SIGTERM);
     let status = tokio::time::timeout(Duration::from_secs(30), first.child.wait())
         .await
         .expect("the leader exits on SIGTERM")
@@ -198,7 +147,11 @@ async fn two_operator_processes_never_both_reconcile() {
     .expect("the second process leads");
     apply(&api, "two", json!({"shardCount": 1})).await;
     wait_until(&api, "two", "Ready", is_ready).await;
-    assert_eq!(second.creates().await, Some(1), "the new leader created it");
+    assert_eq!(
+        second.aws_calls("CreateStream").await,
+        Some(1),
+        "the new leader created it"
+    );
     drop(second);
     emulator.shutdown().await;
 }

@@ -5,8 +5,6 @@
 mod support;
 
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::ExitStatus;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -16,8 +14,8 @@ use kube::api::Api;
 use serde_json::json;
 use support::emulator::start_default;
 use support::envtest::{control_plane, wait_for};
-use support::free_port;
 use support::operator::apply;
+use support::process::OperatorProcess;
 
 /// An AWS endpoint that accepts connections and never answers.
 struct Blackhole {
@@ -42,75 +40,6 @@ impl Blackhole {
     }
 }
 
-/// A `kinesis-operator run` process whose log goes to a file.
-struct Process {
-    child: tokio::process::Child,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Process {
-    fn start(kubeconfig: &Path, endpoint: &str, ns: &str, extra: &[&str]) -> Process {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("operator.log");
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
-            .args([
-                "run",
-                "--endpoint-url",
-                endpoint,
-                "--region",
-                "us-east-1",
-                "--watch-namespace",
-                ns,
-                "--metrics-addr",
-                &format!("127.0.0.1:{}", free_port()),
-                "--health-addr",
-                &format!("127.0.0.1:{}", free_port()),
-            ])
-            .args(extra)
-            .env("KUBECONFIG", kubeconfig)
-            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("RUST_LOG", "info")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("kinesis-operator starts");
-        Process {
-            child,
-            log,
-            _dir: dir,
-        }
-    }
-
-    fn signal(&self, signal: i32) {
-        let pid = self.child.id().expect("running") as i32;
-        // SAFETY: signalling our own child process.
-        unsafe { libc::kill(pid, signal) };
-    }
-
-    /// Waits for the process to end; a process still running after `limit` fails the test.
-    async fn exit_within(&mut self, limit: Duration, what: &str) -> ExitStatus {
-        match tokio::time::timeout(limit, self.child.wait()).await {
-            Ok(status) => status.unwrap(),
-            Err(_) => panic!("{what}: still running after {limit:?}\n{}", self.log_text()),
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn wait_for_log(&self, words: &str) {
-        wait_for(Duration::from_secs(30), || async {
-            self.log_text().contains(words).then_some(())
-        })
-        .await
-        .unwrap_or_else(|| panic!("the log never said {words:?}:\n{}", self.log_text()));
-    }
-}
-
 /// SIGTERM at every moment of the start (connecting, starting the controllers, running) ends
 /// the process; once it runs, the stop is graceful and says so.
 #[tokio::test]
@@ -119,7 +48,8 @@ async fn sigterm_at_any_moment_of_the_start_stops_the_operator() {
     let ns = cp.namespace("stop").await;
     let emulator = start_default().await;
     for delay_ms in [0, 5, 20, 50, 100, 200, 400, 700, 1000, 1500] {
-        let mut operator = Process::start(&cp.kubeconfig(), &emulator.endpoint_url(), &ns, &[]);
+        let mut operator =
+            OperatorProcess::start(&cp.kubeconfig(), &emulator.endpoint_url(), &ns, &[], &[]);
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         operator.signal(libc::SIGTERM);
         let status = operator
@@ -143,7 +73,8 @@ async fn sigterm_at_any_moment_of_the_start_stops_the_operator() {
         }
     }
     // Once running, a stop is always the graceful one.
-    let mut operator = Process::start(&cp.kubeconfig(), &emulator.endpoint_url(), &ns, &[]);
+    let mut operator =
+        OperatorProcess::start(&cp.kubeconfig(), &emulator.endpoint_url(), &ns, &[], &[]);
     operator.wait_for_log("operator running").await;
     operator.signal(libc::SIGTERM);
     let status = operator
@@ -158,11 +89,11 @@ async fn sigterm_at_any_moment_of_the_start_stops_the_operator() {
 
 /// Starts an operator whose AWS endpoint never answers and waits until a reconcile is stuck in
 /// its CreateStream call.
-async fn stuck_operator(extra: &[&str]) -> (Process, Blackhole) {
+async fn stuck_operator(extra: &[&str]) -> (OperatorProcess, Blackhole) {
     let cp = control_plane();
     let ns = cp.namespace("stuck").await;
     let aws = Blackhole::start().await;
-    let operator = Process::start(&cp.kubeconfig(), &aws.url, &ns, extra);
+    let operator = OperatorProcess::start(&cp.kubeconfig(), &aws.url, &ns, extra, &[]);
     operator.wait_for_log("operator running").await;
     let api: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
     apply(&api, "stuck", json!({"shardCount": 1})).await;

@@ -1,7 +1,8 @@
-//! The real `kinesis-operator emulator` binary as a child process, for the durability tests:
+//! The real binary as a child process. `kinesis-operator emulator` for the durability tests:
 //! an in-process emulator cannot be `kill -9`ed without killing the test with it, and only a
-//! killed process shows that every acknowledged write was on disk. The handle keeps the port,
-//! the data directory and the flags so that the same emulator can be started again.
+//! killed process shows that every acknowledged write was on disk (the handle keeps the port,
+//! the data directory and the flags so that the same emulator can be started again).
+//! `kinesis-operator run` for what only a process shows: signals, exit codes, two replicas.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -109,4 +110,113 @@ async fn spawn(port: u16, data_dir: &Path, flags: &[String]) -> Option<Child> {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("the emulator did not listen on {port}");
+}
+
+/// A `kinesis-operator run` process watching one namespace, its log in a file; killed when
+/// dropped.
+pub struct OperatorProcess {
+    /// The process.
+    pub child: Child,
+    metrics: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl OperatorProcess {
+    /// Starts the operator against the API server of `kubeconfig` and the AWS endpoint
+    /// `endpoint`, watching `ns`, with the extra `args` and environment `env`.
+    pub fn start(
+        kubeconfig: &Path,
+        endpoint: &str,
+        ns: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> OperatorProcess {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let log = dir.path().join("operator.log");
+        let metrics = super::free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+            .args([
+                "run",
+                "--endpoint-url",
+                endpoint,
+                "--region",
+                "us-east-1",
+                "--watch-namespace",
+                ns,
+                "--metrics-addr",
+                &format!("127.0.0.1:{metrics}"),
+                "--health-addr",
+                &format!("127.0.0.1:{}", super::free_port()),
+            ])
+            .args(args)
+            .env("KUBECONFIG", kubeconfig)
+            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("the log file"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("kinesis-operator starts");
+        OperatorProcess {
+            child,
+            metrics,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Sends `signal` (e.g. `libc::SIGTERM`).
+    pub fn signal(&self, signal: i32) {
+        let pid = self.child.id().expect("running") as i32;
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(pid, signal) };
+    }
+
+    /// Waits for the process to end; one still running after `limit` fails the test.
+    pub async fn exit_within(&mut self, limit: Duration, what: &str) -> std::process::ExitStatus {
+        match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(status) => status.expect("the process is reaped"),
+            Err(_) => panic!("{what}: still running after {limit:?}\n{}", self.log_text()),
+        }
+    }
+
+    /// What it logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until its log contains `words`.
+    pub async fn wait_for_log(&self, words: &str) {
+        super::envtest::wait_for(Duration::from_secs(30), || async {
+            self.log_text().contains(words).then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("the log never said {words:?}:\n{}", self.log_text()));
+    }
+
+    /// Calls of AWS operation `operation` (e.g. `CreateStream`) it made, from its /metrics;
+    /// `None` while it does not serve them.
+    pub async fn aws_calls(&self, operation: &str) -> Option<u64> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", self.metrics))
+            .await
+            .ok()?;
+        conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await
+            .ok()?;
+        let mut text = String::new();
+        conn.read_to_string(&mut text).await.ok()?;
+        let label = format!("operation=\"{operation}\"");
+        Some(
+            text.lines()
+                .filter(|l| {
+                    l.starts_with("kinesis_operator_aws_calls_total{") && l.contains(&label)
+                })
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>() as u64,
+        )
+    }
 }

@@ -20,7 +20,7 @@ use kube::{Resource, ResourceExt};
 use tracing::Instrument;
 
 use super::events::{corrects_drift, publish, publish_notes};
-use super::outcome::{Outcome, POLL, next_action};
+use super::outcome::{Outcome, POLL, failure, next_action};
 use super::reconciler::{Deletion, KindStatus, Reconciler, Removal, Step};
 use super::{Error, FINALIZER, State, status};
 use crate::api::shared::DeletionPolicy;
@@ -129,38 +129,28 @@ async fn apply<R: Reconciler>(obj: Arc<R::Object>, state: &State<R>) -> Result<A
             state.backoff.succeeded(&uid);
             o
         }
-        Err(e) if e.class == ErrorClass::Terminal => {
-            publish(
-                ctx,
-                &reference,
-                EventType::Warning,
-                "AWSError",
-                e.operation,
-                e.to_string(),
-            )
-            .await;
-            state.backoff.succeeded(&uid);
-            Outcome::stalled(
-                R::Report::default(),
-                "AWSError",
-                format!("{}: {}", e.code, e.message),
-            )
-        }
         Err(e) => {
+            let (reason, health) = failure(&e, false);
             publish(
                 ctx,
                 &reference,
                 EventType::Warning,
-                "Retrying",
+                reason,
                 e.operation,
                 e.to_string(),
             )
             .await;
-            let wait = state.backoff.failed(&uid, e.class);
-            tracing::info!(kind = R::KIND, name = %obj.name_any(), namespace = ?obj.namespace(), error = %e, retry_in = ?wait, "retrying");
-            Outcome {
-                requeue: super::Requeue::After(wait),
-                ..Outcome::progressing(R::Report::default(), "Retrying", e.to_string())
+            if e.class == ErrorClass::Terminal {
+                // Not retried until the spec changes.
+                state.backoff.succeeded(&uid);
+                Outcome::reporting(R::Report::default(), health)
+            } else {
+                let wait = state.backoff.failed(&uid, e.class);
+                tracing::info!(kind = R::KIND, name = %obj.name_any(), namespace = ?obj.namespace(), error = %e, retry_in = ?wait, "retrying");
+                Outcome {
+                    requeue: super::Requeue::After(wait),
+                    ..Outcome::reporting(R::Report::default(), health)
+                }
             }
         }
     };
@@ -220,23 +210,7 @@ async fn cleanup<R: Reconciler>(obj: Arc<R::Object>, state: &State<R>) -> Result
             },
         ),
         Err(e) => {
-            let (reason, health) = if e.class == ErrorClass::Terminal {
-                (
-                    "AWSError",
-                    Health::Stalled {
-                        reason: "AWSError".to_owned(),
-                        message: format!("deleting: {}: {}", e.code, e.message),
-                    },
-                )
-            } else {
-                (
-                    "Retrying",
-                    Health::Progressing {
-                        reason: "Retrying".to_owned(),
-                        message: e.to_string(),
-                    },
-                )
-            };
+            let (reason, health) = failure(&e, true);
             publish(
                 ctx,
                 &reference,

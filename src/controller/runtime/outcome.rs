@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use kube::runtime::controller::Action;
 
+use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::controller::conditions::Health;
 
 /// How often a resource in a transition (CREATING, UPDATING, ...) is looked at again at first.
@@ -181,6 +182,31 @@ impl<K> DerefMut for Tracked<K> {
     }
 }
 
+/// What a failed AWS call leaves in the conditions, and the reason of the Warning event that
+/// reports it: a terminal error is `Stalled` (`AWSError`) with AWS's code and message verbatim
+/// (`deleting: ` first when the object is being deleted), anything else `Retrying` with the
+/// call that failed.
+pub fn failure(e: &AwsCallError, deleting: bool) -> (&'static str, Health) {
+    if e.class == ErrorClass::Terminal {
+        let during = if deleting { "deleting: " } else { "" };
+        (
+            "AWSError",
+            Health::Stalled {
+                reason: "AWSError".to_owned(),
+                message: format!("{during}{}: {}", e.code, e.message),
+            },
+        )
+    } else {
+        (
+            "Retrying",
+            Health::Progressing {
+                reason: "Retrying".to_owned(),
+                message: e.to_string(),
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +284,77 @@ mod tests {
             POLL,
             "a restart begins a new transition"
         );
+    }
+
+    #[test]
+    fn a_failed_call_reads_as_aws_said_it() {
+        let error = |class, code: &str, message: &str| AwsCallError {
+            operation: "kinesis:CreateStream",
+            code: code.to_owned(),
+            message: message.to_owned(),
+            class,
+        };
+        let stalled = |m: &str| Health::Stalled {
+            reason: "AWSError".into(),
+            message: m.into(),
+        };
+        let retrying = |m: &str| Health::Progressing {
+            reason: "Retrying".into(),
+            message: m.into(),
+        };
+        let limit = error(
+            ErrorClass::Terminal,
+            "LimitExceededException",
+            "This request would exceed the shard limit for the account.",
+        );
+        let throttled = error(
+            ErrorClass::Throttled,
+            "ThrottlingException",
+            "Rate exceeded",
+        );
+        let timeout = error(ErrorClass::Transient, "", "connection timed out");
+        let cases = [
+            (
+                &limit,
+                false,
+                "AWSError",
+                stalled(
+                    "LimitExceededException: This request would exceed the shard limit for the account.",
+                ),
+            ),
+            (
+                &limit,
+                true,
+                "AWSError",
+                stalled(
+                    "deleting: LimitExceededException: This request would exceed the shard limit for the account.",
+                ),
+            ),
+            (
+                &throttled,
+                false,
+                "Retrying",
+                retrying("kinesis:CreateStream failed: ThrottlingException: Rate exceeded"),
+            ),
+            (
+                &throttled,
+                true,
+                "Retrying",
+                retrying("kinesis:CreateStream failed: ThrottlingException: Rate exceeded"),
+            ),
+            (
+                &timeout,
+                false,
+                "Retrying",
+                retrying("kinesis:CreateStream failed: connection timed out"),
+            ),
+        ];
+        for (e, deleting, reason, health) in cases {
+            assert_eq!(
+                failure(e, deleting),
+                (reason, health),
+                "{e} deleting={deleting}"
+            );
+        }
     }
 }
