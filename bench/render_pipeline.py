@@ -14,7 +14,7 @@ TARGET_DELAY_S = 2.0
 WHEN = {
     "kinesis:DescribeStreamSummary": "once per pass; more than one per stream means more than one pass (a stream still CREATING, a requeue, a second watch event)",
     "kinesis:ListTagsForStream": "the deep check: a stream this process did not create, or every few resyncs",
-    "firehose:DescribeDeliveryStream": "once per pass after the inputs are read; more than one per delivery stream means more than one pass after its create. The KinesisStream watch of the DeliveryStream controller maps every change of the stream it reads (its creation, finalizer, status write) to a pass, with no predicate and whatever the delivery stream's own state; the pass reads the stream with a GET, which can show it Ready before the watch delivers that change, so such a change can arrive after the delivery stream was created and wake one more pass",
+    "firehose:DescribeDeliveryStream": "once per pass after the inputs are read; more than one per delivery stream means more than one pass after its create. A change of the stream it reads wakes it only when what the reference resolves to changed (readiness, ARN, deletion, consent) and it is not already Ready with that stream's ARN (src/controller/references.rs)",
     "firehose:ListTagsForDeliveryStream": "the deep check: a delivery stream this process did not create, or every sixth resync",
     "firehose:CreateDeliveryStream": "a pass that finds no ARN in status and nothing it created: a second create answers ResourceInUseException",
     "iam:GetPolicy": "a pass on a policy this process created earlier (its CreatePolicy answer replaces the describe of the first pass)",

@@ -158,6 +158,8 @@ pub struct Context {
     pub recorder: super::runtime::recorder::Recorder,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// The objects whose last pass ended Ready.
+    pub ready_passes: super::runtime::ReadyPasses,
 }
 
 impl Context {
@@ -175,6 +177,7 @@ impl Context {
             settings,
             recorder,
             metrics,
+            ready_passes: Default::default(),
         }
     }
 }

@@ -24,8 +24,8 @@ use serde::de::DeserializeOwned;
 
 use crate::api::kinesis_stream::KinesisStream;
 use crate::api::shared::{ALLOW_REFERENCES_FROM, ObjectReference};
-use crate::controller::runtime::WatchScope;
 use crate::controller::runtime::status::says_ready;
+use crate::controller::runtime::{ReadyPasses, WatchScope};
 
 /// Where a reference stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,17 +164,21 @@ pub fn watch_streams<K: Referring>(
     .default_backoff()
     .touched_objects()
     .predicate_filter(reference_state, Default::default());
+    let ctx = scope.ctx.clone();
     controller.watches_stream(streams, move |stream| match &stream.0 {
-        Ok(stream) => referring(&store, stream),
+        Ok(stream) => referring(&store, stream, &ctx.ready_passes),
         Err(_) => Vec::new(),
     })
 }
 
 /// The objects in `store` that name `stream` and are not already settled with it: what a
-/// KinesisStream watch maps a changed stream to.
+/// KinesisStream watch maps a changed stream to. An object is settled when its status says it
+/// is Ready using the stream's ARN, or when its last pass ended Ready at its generation
+/// (`ready_passes`: the status of that pass may not have reached the store yet).
 pub fn referring<K: Referring>(
     store: &Store<DeserializeGuard<K>>,
     stream: &KinesisStream,
+    ready_passes: &ReadyPasses,
 ) -> Vec<ObjectRef<DeserializeGuard<K>>> {
     let (Some(namespace), name) = (stream.namespace(), stream.name_any()) else {
         return Vec::new();
@@ -192,7 +196,11 @@ pub fn referring<K: Referring>(
                 let (ns, n) = target(r, &from);
                 ns == namespace && n == name
             });
-            names && !arn.is_some_and(|arn| obj.settled_with(arn))
+            let settled = |arn: &str| {
+                obj.settled_with(arn)
+                    || ready_passes.ready_at(&obj.uid().unwrap_or_default(), obj.meta().generation)
+            };
+            names && !arn.is_some_and(settled)
         })
         .map(|guard| ObjectRef::from_obj(guard.as_ref()))
         .collect()
@@ -377,6 +385,7 @@ mod tests {
     #[test]
     fn a_stream_change_wakes_the_objects_naming_it_that_are_not_settled_with_it() {
         let (store, mut writer) = kube::runtime::reflector::store();
+        let passes = ReadyPasses::default();
         for d in [
             delivery("settled", Some(ARN)),
             delivery("waiting", None),
@@ -388,7 +397,10 @@ mod tests {
             writer.apply_watcher_event(&watcher::Event::Apply(DeserializeGuard(Ok(d))));
         }
         let woken = |s: &KinesisStream| {
-            let mut names: Vec<String> = referring(&store, s).into_iter().map(|r| r.name).collect();
+            let mut names: Vec<String> = referring(&store, s, &passes)
+                .into_iter()
+                .map(|r| r.name)
+                .collect();
             names.sort();
             names
         };
