@@ -68,7 +68,7 @@ lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-test: tools lint ## everything: lint, unit, integration against the real control plane
+test: tools lint runner-flink ## everything: lint, unit, integration against the real control plane, the Flink runner
 	$(CARGO) test --locked --all-targets
 
 # Parts of `make bench`; one alone: BENCH_PARTS=operator make bench

@@ -62,6 +62,11 @@ final class Failure {
         return new Failure(message, root.getClass().getName());
     }
 
+    /** Whether `t` failed the job's submission (past the planner). */
+    static boolean isSubmission(Throwable t) {
+        return GENERIC.equals(unwrap(t).getMessage());
+    }
+
     private static Throwable unwrap(Throwable t) {
         while ((t instanceof ExecutionException || t instanceof CompletionException)
                 && t.getCause() != null) {

@@ -35,6 +35,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 
 /** One application run: the statements, the job, and its stop. */
 final class Runner {
@@ -134,7 +135,10 @@ final class Runner {
             // The planner refuses here what only the whole job shows: an updating result into
             // an append-only sink. Name the INSERT it came from.
             LOG.warn("the job could not be submitted", t);
-            int culprit = culprit(tables, inserts, insertStatements);
+            // A statement is to blame when the planner refused the job; not when the cluster
+            // did (a savepoint that does not fit, say).
+            int culprit =
+                    Failure.isSubmission(t) ? 0 : culprit(tables, inserts, insertStatements);
             SqlScript.Statement statement =
                     culprit > 0 ? spec.statements.get(culprit - 1) : null;
             status.failed(
@@ -353,9 +357,14 @@ final class Runner {
         return Configuration.fromMap(c);
     }
 
-    private static String uri(String path) {
-        return path.contains("://") ? path : Path.of(path).toAbsolutePath().toUri().toString();
+    /** A path as the URI Flink expects; a URI (Flink writes savepoints as file:/...) as is. */
+    static String uri(String path) {
+        return URI_SCHEME.matcher(path).lookingAt()
+                ? path
+                : Path.of(path).toAbsolutePath().toUri().toString();
     }
+
+    private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]+:");
 
     private void installSignalHandlers() {
         for (String name : new String[] {"TERM", "INT"}) {
