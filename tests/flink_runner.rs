@@ -153,7 +153,15 @@ impl Runner {
         std::fs::write(&job_file, job.to_string()).expect("write the job file");
         let log = std::fs::File::create(dir.path().join("runner.log")).expect("the log file");
         let mut java = Command::new("java");
-        java.args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+        // The flags runners/flink/README.md recommends.
+        java.args([
+            "-Xmx128m",
+            "-Xmn24m",
+            "-Xss512k",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:ReservedCodeCacheSize=32m",
+        ])
             .arg(format!("-Djava.io.tmpdir={}", dir.path().display()))
             .arg("-jar")
             .arg(&jar)
