@@ -162,14 +162,14 @@ impl Runner {
             "-XX:TieredStopAtLevel=1",
             "-XX:ReservedCodeCacheSize=32m",
         ])
-            .arg(format!("-Djava.io.tmpdir={}", dir.path().display()))
-            .arg("-jar")
-            .arg(&jar)
-            .arg(&job_file)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true);
+        .arg(format!("-Djava.io.tmpdir={}", dir.path().display()))
+        .arg("-jar")
+        .arg(&jar)
+        .arg(&job_file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true);
         for var in ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"] {
             java.env_remove(var);
         }
