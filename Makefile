@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 CARGO ?= cargo
 export PATH := $(CURDIR)/target/tools/bin:$(PATH)
 
-.PHONY: help build tools cluster-up cluster-down crds test lint unit demo demo-down
+.PHONY: help build tools cluster-up cluster-down crds test lint unit demo demo-down runner-flink
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -49,11 +49,26 @@ demo: tools ## control plane + CRDs + emulator + operator, the stream example Re
 demo-down: ## stop what make demo started
 	./tools/demo.sh down
 
+# The Flink SQL runner the emulator starts per running AnalyticsApplication (runners/flink/
+# README.md): one shaded jar, rebuilt only when its pom or sources change. Maven works offline
+# from ~/.m2 once the first build has downloaded Flink (~190 MB); online only when that fails.
+RUNNER_FLINK_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/runners
+RUNNER_FLINK_JAR := $(RUNNER_FLINK_DIR)/flink-runner.jar
+RUNNER_FLINK_SOURCES := runners/flink/pom.xml $(shell find runners/flink/src -type f 2>/dev/null)
+RUNNER_FLINK_MVN := mvn -q -B -Dstyle.color=never -DbuildDir=$(RUNNER_FLINK_DIR)/flink-build
+
+runner-flink: $(RUNNER_FLINK_JAR) ## build the Flink SQL runner into target/runners/flink-runner.jar (Maven, Java 17)
+
+$(RUNNER_FLINK_JAR): $(RUNNER_FLINK_SOURCES)
+	@command -v mvn >/dev/null || { echo "runner-flink: needs Maven 3.8+ and a JDK 17 (apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
+	cd runners/flink && { $(RUNNER_FLINK_MVN) -o package 2>/dev/null || $(RUNNER_FLINK_MVN) package; }
+	cp $(RUNNER_FLINK_DIR)/flink-build/flink-runner.jar $@.tmp && mv $@.tmp $@
+
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-test: tools lint ## everything: lint, unit, integration against the real control plane
+test: tools lint runner-flink ## everything: lint, unit, integration against the real control plane, the Flink runner
 	$(CARGO) test --locked --all-targets
 
 # Parts of `make bench`; one alone: BENCH_PARTS=operator make bench
