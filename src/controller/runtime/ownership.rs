@@ -31,6 +31,12 @@ pub fn desired_tags<K: Resource>(obj: &K, spec: &Tags) -> BTreeMap<String, Strin
     tags
 }
 
+/// Whether `tags` carry the UID of `obj` (an object without a UID owns nothing).
+fn carries_uid<K: Resource>(tags: &BTreeMap<String, String>, obj: &K) -> bool {
+    obj.uid()
+        .is_some_and(|uid| tags.get(OWNER_UID_TAG) == Some(&uid))
+}
+
 /// What the tags of an existing AWS resource mean for an object that wants it.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Claim {
@@ -54,7 +60,7 @@ pub fn claim<K: Resource>(
     existing: &str,
     name_field: &str,
 ) -> Claim {
-    if tags.get(OWNER_UID_TAG) == obj.uid().as_ref() && obj.uid().is_some() {
+    if carries_uid(tags, obj) {
         return Claim::Own;
     }
     if adopt {
@@ -93,8 +99,7 @@ where
         return Ok(Deletion::InProgress);
     }
     let verified = removal.known.is_some_and(|k| k.owns(&view));
-    let ours =
-        verified || aws.owner_tags(name).await?.get(OWNER_UID_TAG) == removal.obj.uid().as_ref();
+    let ours = verified || carries_uid(&aws.owner_tags(name).await?, removal.obj);
     if !ours {
         return Ok(Deletion::Gone);
     }
