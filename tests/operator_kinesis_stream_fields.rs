@@ -236,11 +236,15 @@ async fn tag_drift_is_corrected_on_the_full_drift_check() {
     })
     .await;
     assert!(removed.is_some(), "the rogue tag is removed");
-    let reasons = event_reasons(cp.admin().await, &ns, "drifty").await;
-    assert!(
-        reasons.contains(&"DriftCorrected".to_owned()),
-        "{reasons:?}"
-    );
+    // The event is recorded after the call that removed the tag returns: wait for it too.
+    let client = cp.admin().await;
+    let recorded = wait_for(Duration::from_secs(10), || async {
+        let reasons = event_reasons(client.clone(), &ns, "drifty").await;
+        reasons.contains(&"DriftCorrected".to_owned()).then_some(())
+    })
+    .await;
+    let reasons = event_reasons(client, &ns, "drifty").await;
+    assert!(recorded.is_some(), "a DriftCorrected event: {reasons:?}");
     operator.stop().await;
     emulator.shutdown().await;
 }
