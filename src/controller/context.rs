@@ -158,8 +158,8 @@ pub struct Context {
     pub recorder: super::runtime::recorder::Recorder,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
-    /// The objects whose last pass ended Ready.
-    pub ready_passes: super::runtime::ReadyPasses,
+    /// What the objects' latest passes resolved their references to.
+    pub resolutions: super::references::Resolutions,
 }
 
 impl Context {
@@ -177,7 +177,7 @@ impl Context {
             settings,
             recorder,
             metrics,
-            ready_passes: Default::default(),
+            resolutions: Default::default(),
         }
     }
 }

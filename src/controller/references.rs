@@ -13,6 +13,7 @@
 //! so that a team cannot point its pipeline at another team's stream without that team's
 //! consent.
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use kube::api::Api;
@@ -20,12 +21,13 @@ use kube::core::DeserializeGuard;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
+use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 
 use crate::api::kinesis_stream::KinesisStream;
 use crate::api::shared::{ALLOW_REFERENCES_FROM, ObjectReference};
+use crate::controller::runtime::WatchScope;
 use crate::controller::runtime::status::says_ready;
-use crate::controller::runtime::{ReadyPasses, WatchScope};
 
 /// Where a reference stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,17 +96,72 @@ pub fn resolve(
     }
 }
 
-/// Reads the stream `reference` names (from an object in `from`) and resolves it. A failed
-/// read waits (it is retried with the object).
-pub async fn stream_arn(
+/// Reads the stream `reference` names from `obj` and resolves it, remembering the ARN it
+/// resolved to in `resolutions`. A failed read is returned (it is retried with the object).
+pub async fn stream_arn<K: Resource>(
     client: &kube::Client,
+    resolutions: &Resolutions,
+    obj: &K,
     reference: &ObjectReference,
-    from: &str,
 ) -> Result<Resolved, kube::Error> {
+    let from = obj.meta().namespace.as_deref().unwrap_or_default();
     let (namespace, name) = target(reference, from);
     let api: Api<KinesisStream> = Api::namespaced(client.clone(), namespace);
     let stream = api.get_opt(name).await?;
-    Ok(resolve(reference, from, stream.as_ref()))
+    let resolved = resolve(reference, from, stream.as_ref());
+    resolutions.record(obj, namespace, name, &resolved);
+    Ok(resolved)
+}
+
+/// What each object's latest pass resolved its references to: `(object UID, stream namespace,
+/// stream name)` to the object's generation and the stream's ARN, for the references that
+/// resolved to an ARN.
+///
+/// The watch of KinesisStreams consults it (beside the object's status) to leave alone an
+/// object whose pass, finished or still running, already used the stream's ARN: the stream's
+/// Ready event often arrives while that pass is in flight, and a second pass would cost AWS
+/// calls for nothing. A pass that fails after resolving is retried by the error policy.
+#[derive(Default)]
+pub struct Resolutions(Mutex<HashMap<(String, String, String), (Option<i64>, String)>>);
+
+impl Resolutions {
+    /// Records what a pass of `obj` resolved the stream `namespace/name` to.
+    fn record<K: Resource>(&self, obj: &K, namespace: &str, name: &str, resolved: &Resolved) {
+        let key = (
+            obj.meta().uid.clone().unwrap_or_default(),
+            namespace.to_owned(),
+            name.to_owned(),
+        );
+        let mut map = self.0.lock();
+        match resolved {
+            Resolved::Arn(arn) => {
+                map.insert(key, (obj.meta().generation, arn.clone()));
+            }
+            Resolved::Waiting(_) | Resolved::Refused(_) => {
+                map.remove(&key);
+            }
+        }
+    }
+
+    /// Whether a pass of object `uid` at `generation` resolved `namespace/name` to `arn`.
+    fn used(
+        &self,
+        uid: &str,
+        generation: Option<i64>,
+        namespace: &str,
+        name: &str,
+        arn: &str,
+    ) -> bool {
+        self.0
+            .lock()
+            .get(&(uid.to_owned(), namespace.to_owned(), name.to_owned()))
+            .is_some_and(|(g, a)| *g == generation && a == arn)
+    }
+
+    /// Forgets object `uid` (it is gone).
+    pub fn forget(&self, uid: &str) {
+        self.0.lock().retain(|(u, _, _), _| u != uid);
+    }
 }
 
 /// How a referring kind names streams and tells whether an object already uses one.
@@ -166,19 +223,19 @@ pub fn watch_streams<K: Referring>(
     .predicate_filter(reference_state, Default::default());
     let ctx = scope.ctx.clone();
     controller.watches_stream(streams, move |stream| match &stream.0 {
-        Ok(stream) => referring(&store, stream, &ctx.ready_passes),
+        Ok(stream) => referring(&store, stream, &ctx.resolutions),
         Err(_) => Vec::new(),
     })
 }
 
 /// The objects in `store` that name `stream` and are not already settled with it: what a
 /// KinesisStream watch maps a changed stream to. An object is settled when its status says it
-/// is Ready using the stream's ARN, or when its last pass ended Ready at its generation
-/// (`ready_passes`: the status of that pass may not have reached the store yet).
+/// is Ready using the stream's ARN, or when a pass at its generation (finished, or running
+/// now) resolved the reference to that ARN ([`Resolutions`]).
 pub fn referring<K: Referring>(
     store: &Store<DeserializeGuard<K>>,
     stream: &KinesisStream,
-    ready_passes: &ReadyPasses,
+    resolutions: &Resolutions,
 ) -> Vec<ObjectRef<DeserializeGuard<K>>> {
     let (Some(namespace), name) = (stream.namespace(), stream.name_any()) else {
         return Vec::new();
@@ -198,7 +255,13 @@ pub fn referring<K: Referring>(
             });
             let settled = |arn: &str| {
                 obj.settled_with(arn)
-                    || ready_passes.ready_at(&obj.uid().unwrap_or_default(), obj.meta().generation)
+                    || resolutions.used(
+                        &obj.uid().unwrap_or_default(),
+                        obj.meta().generation,
+                        &namespace,
+                        &name,
+                        arn,
+                    )
             };
             names && !arn.is_some_and(settled)
         })
@@ -385,7 +448,7 @@ mod tests {
     #[test]
     fn a_stream_change_wakes_the_objects_naming_it_that_are_not_settled_with_it() {
         let (store, mut writer) = kube::runtime::reflector::store();
-        let passes = ReadyPasses::default();
+        let resolutions = Resolutions::default();
         for d in [
             delivery("settled", Some(ARN)),
             delivery("waiting", None),
@@ -397,7 +460,7 @@ mod tests {
             writer.apply_watcher_event(&watcher::Event::Apply(DeserializeGuard(Ok(d))));
         }
         let woken = |s: &KinesisStream| {
-            let mut names: Vec<String> = referring(&store, s, &passes)
+            let mut names: Vec<String> = referring(&store, s, &resolutions)
                 .into_iter()
                 .map(|r| r.name)
                 .collect();
@@ -417,6 +480,33 @@ mod tests {
         assert!(
             woken(&stream("elsewhere", true, Some("*"))).is_empty(),
             "another stream"
+        );
+        // A pass of "waiting" (still running: its status is not written) read the stream
+        // Ready: the stream's Ready event does not queue a second pass.
+        let waiting = delivery("waiting", None);
+        let arn = Resolved::Arn(ARN.into());
+        resolutions.record(&waiting, "team", "clickstream", &arn);
+        assert_eq!(
+            woken(&stream("team", true, None)),
+            ["stale"],
+            "resolved in flight"
+        );
+        let mut changed = waiting.clone();
+        changed.metadata.generation = Some(2);
+        writer.apply_watcher_event(&watcher::Event::Apply(DeserializeGuard(Ok(changed))));
+        assert_eq!(
+            woken(&stream("team", true, None)),
+            ["stale", "waiting"],
+            "resolved for an older generation"
+        );
+        let waited = Resolved::Waiting("waiting".into());
+        resolutions.record(&waiting, "team", "clickstream", &waited);
+        resolutions.record(&delivery("stale", None), "team", "clickstream", &arn);
+        resolutions.forget("stale");
+        assert_eq!(
+            woken(&stream("team", true, None)),
+            ["stale", "waiting"],
+            "a later pass that waited, or an object gone, is forgotten"
         );
     }
 }

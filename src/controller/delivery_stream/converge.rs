@@ -21,6 +21,7 @@ use crate::aws::firehose::{
     DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView,
 };
 use crate::controller::conditions::Health;
+use crate::controller::references::Resolutions;
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::ownership::{self, Claim};
 use crate::controller::runtime::{Note, Observed, Outcome, Requeue, Tracked};
@@ -77,6 +78,8 @@ pub struct Pass<'a> {
     pub obj: &'a DeliveryStream,
     /// Kubernetes, for references and Secrets.
     pub client: &'a kube::Client,
+    /// What references resolved to, for the watch of KinesisStreams.
+    pub resolutions: &'a Resolutions,
     /// Firehose in the object's region.
     pub aws: &'a FirehoseApi,
     /// What this process knew; updated by the pass.
@@ -168,7 +171,10 @@ impl Pass<'_> {
     pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
         let obj = self.obj;
         let name = delivery_stream_name(obj);
-        let (source, access_key) = match inputs::read(self.client, obj).await.map_err(kube_error)? {
+        let (source, access_key) = match inputs::read(self.client, self.resolutions, obj)
+            .await
+            .map_err(kube_error)?
+        {
             Inputs::Ready { source, access_key } => (source, access_key),
             Inputs::Waiting(message) => {
                 // The watch on KinesisStreams wakes it; a Secret is looked at again soon.

@@ -8,7 +8,7 @@ use kube::api::Api;
 
 use crate::api::delivery_stream::DeliveryStream;
 use crate::api::shared::SecretKeyReference;
-use crate::controller::references::{self, Resolved};
+use crate::controller::references::{self, Resolutions, Resolved};
 
 /// The access key read from its Secret, with the Secret's version (which, never the key, is
 /// what status records).
@@ -79,7 +79,11 @@ pub fn access_key(
 }
 
 /// Reads the inputs of `obj`.
-pub async fn read(client: &kube::Client, obj: &DeliveryStream) -> Result<Inputs, kube::Error> {
+pub async fn read(
+    client: &kube::Client,
+    resolutions: &Resolutions,
+    obj: &DeliveryStream,
+) -> Result<Inputs, kube::Error> {
     let namespace = obj.namespace().unwrap_or_default();
     let source = match &obj.spec.source.kinesis_stream {
         None => None,
@@ -87,7 +91,7 @@ pub async fn read(client: &kube::Client, obj: &DeliveryStream) -> Result<Inputs,
             let arn = match (&k.stream_arn, &k.stream_ref) {
                 (Some(arn), _) => arn.clone(),
                 (None, Some(reference)) => {
-                    match references::stream_arn(client, reference, &namespace).await? {
+                    match references::stream_arn(client, resolutions, obj, reference).await? {
                         Resolved::Arn(arn) => arn,
                         Resolved::Waiting(message) => return Ok(Inputs::Waiting(message)),
                         Resolved::Refused(message) => {

@@ -68,6 +68,7 @@ impl Reconciler for DeliveryStreams {
         Pass {
             obj: step.obj,
             client: &step.ctx.client,
+            resolutions: &step.ctx.resolutions,
             aws: &aws,
             known: step.known,
             notes: step.notes,

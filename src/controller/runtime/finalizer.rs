@@ -156,11 +156,6 @@ async fn apply<R: Reconciler>(obj: Arc<R::Object>, state: &State<R>) -> Result<A
     };
     ctx.metrics
         .object_condition(R::KIND, &uid, Some(status::condition_name(&outcome.health)));
-    ctx.ready_passes.record(
-        &uid,
-        generation,
-        matches!(outcome.health, Health::Ready { .. }),
-    );
     let new_status = status::build::<R>(&obj, &region, &outcome.health, &outcome.report, now);
     status::write::<R>(&obj, ctx, new_status).await?;
     Ok(next_action(
@@ -178,7 +173,7 @@ async fn cleanup<R: Reconciler>(obj: Arc<R::Object>, state: &State<R>) -> Result
     let uid = obj.uid().unwrap_or_default();
     let gone = || {
         ctx.metrics.object_condition(R::KIND, &uid, None);
-        ctx.ready_passes.forget(&uid);
+        ctx.resolutions.forget(&uid);
         state.tracked.lock().remove(&uid);
         state.backoff.succeeded(&uid);
         Ok(Action::await_change())

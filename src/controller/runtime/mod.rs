@@ -91,34 +91,6 @@ pub struct State<R: Reconciler> {
     in_flight: AtomicUsize,
 }
 
-/// The objects whose last pass ended Ready, with the generation it was for, by UID: what a
-/// reference's watch consults (beside the object's status, which reaches the watch's store a
-/// moment later) to leave alone an object already settled.
-#[derive(Default)]
-pub struct ReadyPasses(Mutex<HashMap<String, Option<i64>>>);
-
-impl ReadyPasses {
-    /// Records how the last pass of object `uid` at `generation` ended.
-    pub fn record(&self, uid: &str, generation: Option<i64>, ready: bool) {
-        let mut passes = self.0.lock();
-        if ready {
-            passes.insert(uid.to_owned(), generation);
-        } else {
-            passes.remove(uid);
-        }
-    }
-
-    /// Whether the last pass of object `uid` ended Ready at `generation`.
-    pub fn ready_at(&self, uid: &str, generation: Option<i64>) -> bool {
-        self.0.lock().get(uid) == Some(&generation)
-    }
-
-    /// Forgets object `uid` (it is gone).
-    pub fn forget(&self, uid: &str) {
-        self.0.lock().remove(uid);
-    }
-}
-
 /// Counts a reconcile as running while it lives.
 struct Running<'a>(&'a AtomicUsize);
 

@@ -86,7 +86,7 @@ impl Pass<'_> {
     /// Takes the next steps toward the spec.
     pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
         let obj = self.obj;
-        let document = match desired::document(obj, &self.ctx.client).await {
+        let document = match desired::document(obj, &self.ctx.client, &self.ctx.resolutions).await {
             Ok(Desired::Document(d)) => d,
             Ok(Desired::Waiting(message)) => {
                 // The KinesisStream watch wakes the object when the stream changes.

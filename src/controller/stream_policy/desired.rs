@@ -13,7 +13,7 @@ use kube::ResourceExt;
 use super::render::{self, Grant};
 use crate::api::stream_policy::StreamPolicy;
 use crate::controller::policy_doc;
-use crate::controller::references::{self, Resolved};
+use crate::controller::references::{self, Resolutions, Resolved};
 
 /// What the object's spec asks for, or why it cannot be sent to IAM yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +29,11 @@ pub enum Desired {
 }
 
 /// The desired document of `obj`, reading the KinesisStreams its statements name.
-pub async fn document(obj: &StreamPolicy, client: &kube::Client) -> Result<Desired, kube::Error> {
+pub async fn document(
+    obj: &StreamPolicy,
+    client: &kube::Client,
+    resolutions: &Resolutions,
+) -> Result<Desired, kube::Error> {
     if let Some(doc) = &obj.spec.document {
         return Ok(match policy_doc::validate("spec.document", doc) {
             Ok(()) => Desired::Document(doc.clone()),
@@ -52,7 +56,7 @@ pub async fn document(obj: &StreamPolicy, client: &kube::Client) -> Result<Desir
         let (namespace, name) = references::target(reference, &from);
         let key = (namespace.to_owned(), name.to_owned());
         if let Entry::Vacant(slot) = resolved.entry(key) {
-            slot.insert(references::stream_arn(client, reference, &from).await?);
+            slot.insert(references::stream_arn(client, resolutions, obj, reference).await?);
         }
     }
     Ok(assemble(obj, &from, &resolved))
