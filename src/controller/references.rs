@@ -122,7 +122,10 @@ pub async fn stream_arn<K: Resource>(
 /// Ready event often arrives while that pass is in flight, and a second pass would cost AWS
 /// calls for nothing. A pass that fails after resolving is retried by the error policy.
 #[derive(Default)]
-pub struct Resolutions(Mutex<HashMap<(String, String, String), (Option<i64>, String)>>);
+pub struct Resolutions(Mutex<HashMap<ResolutionKey, (Option<i64>, String)>>);
+
+/// The object's UID, the stream's namespace and name.
+type ResolutionKey = (String, String, String);
 
 impl Resolutions {
     /// Records what a pass of `obj` resolved the stream `namespace/name` to.

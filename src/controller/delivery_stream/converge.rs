@@ -24,7 +24,7 @@ use crate::controller::conditions::Health;
 use crate::controller::references::Resolutions;
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::ownership::{self, Claim};
-use crate::controller::runtime::{Note, Observed, Outcome, Requeue, Tracked};
+use crate::controller::runtime::{Fresh, Note, Observed, Outcome, Requeue, Tracked};
 
 /// How soon a delivery stream waiting for a Secret looks again (Secrets are not watched).
 const SECRET_RETRY: Duration = Duration::from_secs(15);
@@ -45,6 +45,8 @@ pub struct Known {
     tags: Option<BTreeMap<String, String>>,
     /// The access key Secret version this process last sent (status may not show it yet).
     key_version: Option<String>,
+    /// The delivery stream as the last pass found it Ready, with that pass's inputs.
+    fresh: Option<Fresh<DeliveryView>>,
 }
 
 impl ownership::Recognises<DeliveryView> for Known {
@@ -154,6 +156,7 @@ impl Pass<'_> {
             identity: Identity::created(self.obj.meta().generation),
             tags: Some(tags),
             key_version: access_key.map(|k| k.version.clone()),
+            fresh: None,
         });
         self.notes
             .push(Note::new("Created", format!("CreateDeliveryStream {name}")));
@@ -202,6 +205,11 @@ impl Pass<'_> {
             }
         };
 
+        let generation = obj.meta().generation;
+        let inputs = format!("{source:?} {:?}", access_key.as_ref().map(|k| &k.version));
+        if let Some(view) = Fresh::reuse(self.known.fresh.as_ref(), generation, &inputs) {
+            return Ok(ready(&name, view, access_key.as_ref()));
+        }
         let never_seen = self
             .known
             .identity
@@ -229,7 +237,6 @@ impl Pass<'_> {
             };
         };
         self.known.identity.described(&view.arn, view.created_at);
-        let generation = obj.meta().generation;
         let deep =
             self.known
                 .identity
@@ -253,9 +260,16 @@ impl Pass<'_> {
         if outcome.report.access_key_version.is_none() {
             outcome.report.access_key_version = sent_at_create;
         }
-        if deep && matches!(outcome.health, Health::Ready { .. }) {
+        let is_ready = matches!(outcome.health, Health::Ready { .. });
+        if deep && is_ready {
             self.known.identity.deep_done(generation);
         }
+        self.known.fresh = outcome
+            .report
+            .observed
+            .view()
+            .filter(|_| is_ready)
+            .map(|view| Fresh::new(generation, inputs, view.clone()));
         Ok(outcome)
     }
 
@@ -280,14 +294,7 @@ impl Pass<'_> {
             return Ok(outcome);
         }
         self.tags(name).await?;
-        Ok(Outcome::ready(
-            Report {
-                access_key_version: access_key.map(|k| k.version.clone()),
-                ..Observed::Seen(view).into()
-            },
-            "Active",
-            format!("delivery stream {name} is ACTIVE and matches the spec"),
-        ))
+        Ok(ready(name, view, access_key))
     }
 
     /// Reads the tags and checks the delivery stream is this object's (adopting it when
@@ -496,16 +503,7 @@ impl Pass<'_> {
         let Some(current) = self.known.tags.clone() else {
             return Ok(());
         };
-        let set: BTreeMap<String, String> = wanted
-            .iter()
-            .filter(|(k, v)| current.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let remove: Vec<String> = current
-            .keys()
-            .filter(|k| !wanted.contains_key(*k))
-            .cloned()
-            .collect();
+        let ownership::TagChanges { add: set, remove } = ownership::tag_changes(&wanted, &current);
         if !set.is_empty() {
             self.aws.tag(name, &set).await?;
             self.notes.push(Note::with_action(
@@ -528,6 +526,18 @@ impl Pass<'_> {
         self.known.tags = Some(wanted);
         Ok(())
     }
+}
+
+/// The outcome of a delivery stream found ACTIVE and matching the spec.
+fn ready(name: &str, view: DeliveryView, access_key: Option<&AccessKey>) -> Outcome<Report> {
+    Outcome::ready(
+        Report {
+            access_key_version: access_key.map(|k| k.version.clone()),
+            ..Observed::Seen(view).into()
+        },
+        "Active",
+        format!("delivery stream {name} is ACTIVE and matches the spec"),
+    )
 }
 
 /// The outcome while the delivery stream is not ACTIVE.

@@ -99,7 +99,9 @@ async fn a_delivery_streams_life_in_words() {
         }
     );
 
-    // Deleted behind the operator's back: seen going, then created again as a correction.
+    // Deleted behind the operator's back: seen going, then created again as a correction
+    // (by a pass past FRESH_FOR: one right after a Ready pass reuses what that pass saw).
+    tokio::time::sleep(crate::controller::runtime::outcome::FRESH_FOR).await;
     d.ctx.aws.firehose(REGION).delete("logs").await.unwrap();
     assert_eq!(
         d.settle(&mut s).await,

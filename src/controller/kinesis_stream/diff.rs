@@ -2,7 +2,7 @@
 //! Each function returns the change to make, or nothing when AWS already matches, so that a
 //! pass over a stream that matches its spec makes no mutating call.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::api::kinesis_stream::{KinesisStream, ShardLevelMetric};
 use crate::aws::kinesis::{ConsumerView, StreamView};
@@ -113,33 +113,7 @@ pub fn settings_step(obj: &KinesisStream, view: &StreamView) -> Option<SettingsS
     None
 }
 
-/// Tag changes: what to add or change, and which keys to remove.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct TagChanges {
-    /// Tags to add or change.
-    pub add: BTreeMap<String, String>,
-    /// Keys to remove.
-    pub remove: Vec<String>,
-}
-
-/// The changes that make `current` equal `desired`, never touching AWS's own `aws:` tags.
-pub fn tag_changes(
-    desired: &BTreeMap<String, String>,
-    current: &BTreeMap<String, String>,
-) -> TagChanges {
-    TagChanges {
-        add: desired
-            .iter()
-            .filter(|(k, v)| current.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        remove: current
-            .keys()
-            .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
-            .cloned()
-            .collect(),
-    }
-}
+pub use crate::controller::runtime::ownership::{TagChanges, tag_changes};
 
 /// AWS lets at most this many consumers of a stream be CREATING at once.
 pub const MAX_CREATING: usize = 5;
@@ -319,30 +293,6 @@ mod tests {
                 "{spec}"
             );
         }
-    }
-
-    #[test]
-    fn tags_converge_to_the_spec_but_aws_tags_stay() {
-        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect()
-        };
-        let desired = map(&[("team", "data"), ("env", "prod")]);
-        let current = map(&[
-            ("team", "web"),
-            ("old", "x"),
-            ("aws:cloudformation:stack-name", "s"),
-        ]);
-        assert_eq!(
-            tag_changes(&desired, &current),
-            TagChanges {
-                add: map(&[("env", "prod"), ("team", "data")]),
-                remove: vec!["old".into()],
-            }
-        );
-        assert_eq!(tag_changes(&desired, &desired), TagChanges::default());
     }
 
     #[test]

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use parking_lot::Mutex;
 
 pub use self::events::Note;
-pub use self::outcome::{Observed, Outcome, Requeue, Tracked};
+pub use self::outcome::{Fresh, Observed, Outcome, Requeue, Tracked};
 pub use self::reconciler::{Deletion, KindStatus, Reconciler, Removal, Step};
 pub use self::watch::{WatchScope, run};
 use super::backoff::Backoff;

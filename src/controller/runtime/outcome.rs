@@ -122,6 +122,45 @@ pub fn next_action(requeue: Requeue, health: &Health, poll: Duration, resync: Du
     }
 }
 
+/// How long a Ready observation stays fresh ([`Fresh`]).
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// A resource as the last pass that found it Ready saw it, with the object generation and the
+/// inputs (a referenced stream's ARN, a Secret's version) that pass used.
+///
+/// A pass that follows within [`FRESH_FOR`] at the same generation with the same inputs reuses
+/// it instead of describing the resource again: such a pass is one that a referenced object's
+/// watch event queued while the previous pass was running (the stream's Ready event arriving
+/// after the pass had already read the stream Ready), and nothing it could act on changed.
+#[derive(Clone, Debug)]
+pub struct Fresh<V> {
+    at: std::time::Instant,
+    generation: Option<i64>,
+    inputs: String,
+    view: V,
+}
+
+impl<V: Clone> Fresh<V> {
+    /// `view`, seen Ready now at `generation` with `inputs`.
+    pub fn new(generation: Option<i64>, inputs: String, view: V) -> Self {
+        Fresh {
+            at: std::time::Instant::now(),
+            generation,
+            inputs,
+            view,
+        }
+    }
+
+    /// The view of `fresh` when it is still fresh for `generation` and `inputs`.
+    pub fn reuse(fresh: Option<&Self>, generation: Option<i64>, inputs: &str) -> Option<V> {
+        fresh
+            .filter(|f| {
+                f.generation == generation && f.inputs == inputs && f.at.elapsed() < FRESH_FOR
+            })
+            .map(|f| f.view.clone())
+    }
+}
+
 /// What the runtime tracks of an object between passes: the kind's [`Known`] state (reached
 /// through `Deref`), how long its current AWS transition has been polled, and the generation
 /// last reported Ready.

@@ -31,6 +31,34 @@ pub fn desired_tags<K: Resource>(obj: &K, spec: &Tags) -> BTreeMap<String, Strin
     tags
 }
 
+/// Tag changes: what to add or change, and which keys to remove.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TagChanges {
+    /// Tags to add or change.
+    pub add: BTreeMap<String, String>,
+    /// Keys to remove.
+    pub remove: Vec<String>,
+}
+
+/// The changes that make `current` equal `desired`, never touching AWS's own `aws:` tags.
+pub fn tag_changes(
+    desired: &BTreeMap<String, String>,
+    current: &BTreeMap<String, String>,
+) -> TagChanges {
+    TagChanges {
+        add: desired
+            .iter()
+            .filter(|(k, v)| current.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        remove: current
+            .keys()
+            .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
+            .cloned()
+            .collect(),
+    }
+}
+
 /// Whether `tags` carry the UID of `obj` (an object without a UID owns nothing).
 fn carries_uid<K: Resource>(tags: &BTreeMap<String, String>, obj: &K) -> bool {
     obj.uid()
@@ -170,5 +198,29 @@ mod tests {
         }
         assert_eq!(ours[OWNER_TAG], "web/clicks");
         assert_eq!(ours[OWNER_UID_TAG], "u-1");
+    }
+
+    #[test]
+    fn tags_converge_to_the_spec_but_aws_tags_stay() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let desired = map(&[("team", "data"), ("env", "prod")]);
+        let current = map(&[
+            ("team", "web"),
+            ("old", "x"),
+            ("aws:cloudformation:stack-name", "s"),
+        ]);
+        assert_eq!(
+            tag_changes(&desired, &current),
+            TagChanges {
+                add: map(&[("env", "prod"), ("team", "data")]),
+                remove: vec!["old".into()],
+            }
+        );
+        assert_eq!(tag_changes(&desired, &desired), TagChanges::default());
     }
 }
