@@ -23,8 +23,8 @@ use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, DeleteParams, PostParams};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use support::envtest::{ControlPlane, control_plane, tools_bin};
-use support::operator::{apply, is_ready, wait_gone, wait_until};
+use support::envtest::{ControlPlane, control_plane, tools_bin, wait_for};
+use support::operator::{apply, condition, event_notes, is_ready, wait_gone, wait_until};
 use support::process::OperatorProcess;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -216,9 +216,15 @@ fn helm_lint_strict_passes() {
 #[test]
 fn bad_values_are_refused_naming_the_key() {
     for (values, says) in [
-        ("replicaCount=0", "at '/replicaCount': minimum: got 0, want 1"),
+        (
+            "replicaCount=0",
+            "at '/replicaCount': minimum: got 0, want 1",
+        ),
         ("replicas=2", "additional properties 'replicas' not allowed"),
-        ("image.tagg=v1", "at '/image': additional properties 'tagg' not allowed"),
+        (
+            "image.tagg=v1",
+            "at '/image': additional properties 'tagg' not allowed",
+        ),
         (
             "aws.rateLimits=fast",
             "at '/aws/rateLimits': value must be one of 'adaptive', 'aws', 'off'",
@@ -226,7 +232,10 @@ fn bad_values_are_refused_naming_the_key() {
         ("aws.region=Frankfurt", "at '/aws/region'"),
         ("resyncInterval=10x", "at '/resyncInterval'"),
         ("watchNamespace=Team_A", "at '/watchNamespace'"),
-        ("leaderElection.enabled=maybe", "at '/leaderElection/enabled'"),
+        (
+            "leaderElection.enabled=maybe",
+            "at '/leaderElection/enabled'",
+        ),
         ("emulator.accountId=123", "at '/emulator/accountId'"),
         ("metrics.port=70000", "at '/metrics/port'"),
         (
@@ -278,20 +287,32 @@ fn defaults_are_what_a_careful_sre_would_choose() {
         assert!(args.contains(&arg), "{arg} in {args:?}");
     }
     assert!(!args.iter().any(|a| a.starts_with("--endpoint-url")));
-    assert_eq!(container["image"], "ghcr.io/kinesis-operator/kinesis-operator:0.1.0");
+    assert_eq!(
+        container["image"],
+        "ghcr.io/kinesis-operator/kinesis-operator:0.1.0"
+    );
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert!(container["resources"]["requests"]["cpu"].is_string());
     assert!(container["resources"]["requests"]["memory"].is_string());
     assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
-    assert_eq!(container["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(
+        container["securityContext"]["capabilities"]["drop"],
+        json!(["ALL"])
+    );
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
-    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
     let spread = pod["topologySpreadConstraints"].as_array().unwrap();
     let keys: Vec<_> = spread.iter().map(|c| c["topologyKey"].clone()).collect();
     assert_eq!(
         keys,
-        [json!("kubernetes.io/hostname"), json!("topology.kubernetes.io/zone")]
+        [
+            json!("kubernetes.io/hostname"),
+            json!("topology.kubernetes.io/zone")
+        ]
     );
     assert!(
         spread
@@ -342,7 +363,12 @@ fn defaults_are_what_a_careful_sre_would_choose() {
         .find(|d| kind_of(d) == "Deployment" && name_of(d) == "r-kinesis-operator")
         .unwrap();
     let args = &operator["spec"]["template"]["spec"]["containers"][0]["args"];
-    let args: Vec<&str> = args.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let args: Vec<&str> = args
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(args.contains(&"--endpoint-url=http://r-kinesis-operator-emulator.ops.svc:4566"));
     assert!(args.contains(&"--aws-rate-limits=off"));
     for (kind, name) in [
@@ -351,7 +377,9 @@ fn defaults_are_what_a_careful_sre_would_choose() {
         ("PersistentVolumeClaim", "r-kinesis-operator-emulator"),
     ] {
         assert!(
-            emulated.iter().any(|d| kind_of(d) == kind && name_of(d) == name),
+            emulated
+                .iter()
+                .any(|d| kind_of(d) == kind && name_of(d) == name),
             "{kind} {name} rendered with emulator.enabled=true"
         );
     }
@@ -399,13 +427,8 @@ fn rendered_objects_pass_the_api_servers_validation() {
             .map(|d| format!("---\n{}\n", serde_json::to_string(d).unwrap()))
             .collect();
         let out = run(
-            cp.kubectl().args([
-                "apply",
-                "--dry-run=server",
-                "--validate=strict",
-                "-f",
-                "-",
-            ]),
+            cp.kubectl()
+                .args(["apply", "--dry-run=server", "--validate=strict", "-f", "-"]),
             Some(&stream),
         )
         .unwrap_or_else(|e| panic!("--set '{values}': the API server refused:\n{e}"));
@@ -445,16 +468,14 @@ fn pods_are_admitted_at_pod_security_restricted() {
     };
     let dry_run = |pod: &Value| {
         run(
-            cp.kubectl()
-                .args(["create", "--dry-run=server", "-f", "-"]),
+            cp.kubectl().args(["create", "--dry-run=server", "-f", "-"]),
             Some(&pod.to_string()),
         )
     };
     for d in &deployments {
         let pod = pod_of(d);
-        dry_run(&pod).unwrap_or_else(|e| {
-            panic!("the pod of {} is refused at restricted:\n{e}", name_of(d))
-        });
+        dry_run(&pod)
+            .unwrap_or_else(|e| panic!("the pod of {} is refused at restricted:\n{e}", name_of(d)));
         let mut loose = pod.clone();
         loose["spec"]["containers"][0]
             .as_object_mut()
@@ -567,7 +588,12 @@ fn granted_pairs(manifest: &[Value], namespace: &str, name: &str) -> BTreeSet<Pa
                     && d["metadata"]["name"] == role_ref["name"]
                     && d["metadata"]["namespace"] == binding["metadata"]["namespace"]
             })
-            .unwrap_or_else(|| panic!("{} binds a role the chart does not define", name_of(binding)));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} binds a role the chart does not define",
+                    name_of(binding)
+                )
+            });
         for rule in role["rules"].as_array().expect("rules") {
             for group in rule["apiGroups"].as_array().expect("apiGroups") {
                 for resource in rule["resources"].as_array().expect("resources") {
@@ -595,11 +621,49 @@ fn iam(emulator: &Emulator) -> aws_sdk_iam::Client {
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
 
+/// Creates IAM role `name` (trusting EC2) in the emulator.
+async fn create_role(iam: &aws_sdk_iam::Client, name: &str) {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateRole {name}: {e:?}"));
+}
+
 /// The world one lifecycle acts in: an admin client, the namespace of the objects and the
 /// emulator the operator talks to.
 struct World {
     admin: kube::Client,
     ns: String,
+    iam: aws_sdk_iam::Client,
+    kinesis: aws_sdk_kinesis::Client,
+}
+
+/// Deletes stream `name` in AWS (not its object) and waits until the operator re-created it.
+async fn delete_out_of_band(w: &World, name: &str) {
+    w.kinesis
+        .delete_stream()
+        .stream_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DeleteStream {name}: {e:?}"));
+    wait_for(Duration::from_secs(60), || async {
+        let summary = w
+            .kinesis
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .ok()?;
+        (summary.stream_description_summary?.stream_status
+            == aws_sdk_kinesis::types::StreamStatus::Active)
+            .then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("stream {name} was not re-created within 60 s"));
 }
 
 /// The lifecycle of one reconciled kind, in three steps run for every kind in turn (create
@@ -624,6 +688,23 @@ const LIFECYCLES: &[Lifecycle] = &[
             Box::pin(async move {
                 let api: Api<KinesisStream> = Api::namespaced(w.admin.clone(), &w.ns);
                 apply(&api, "clicks", json!({"shardCount": 1})).await;
+                wait_until(&api, "clicks", "Ready", is_ready).await;
+                // Deleted behind the operator's back twice: re-created each time with the same
+                // DriftCorrected event, which the recorder counts by patching its series.
+                for _ in 0..2 {
+                    delete_out_of_band(w, "clicks").await;
+                }
+                wait_for(Duration::from_secs(30), || async {
+                    event_notes(w.admin.clone(), &w.ns, "clicks")
+                        .await
+                        .into_iter()
+                        .any(|(reason, _, count)| reason == "DriftCorrected" && count == 2)
+                        .then_some(())
+                })
+                .await
+                .unwrap_or_else(|| {
+                    panic!("no DriftCorrected event counted twice for KinesisStream clicks")
+                });
                 wait_until(&api, "clicks", "Ready", is_ready).await;
             })
         },
@@ -671,7 +752,11 @@ const LIFECYCLES: &[Lifecycle] = &[
                 let version = before.status.and_then(|s| s.access_key_secret_version);
                 let secrets: Api<Secret> = Api::namespaced(w.admin.clone(), &w.ns);
                 secrets
-                    .replace("collector-key", &PostParams::default(), &access_key("second-key"))
+                    .replace(
+                        "collector-key",
+                        &PostParams::default(),
+                        &access_key("second-key"),
+                    )
                     .await
                     .expect("replacing the access key");
                 // The operator does not watch Secrets: a spec change makes the next pass read it.
@@ -690,7 +775,9 @@ const LIFECYCLES: &[Lifecycle] = &[
                 .await;
                 wait_until(&api, "webhook", "Ready with the new key", |o| {
                     is_ready(o)
-                        && o.status.as_ref().and_then(|s| s.access_key_secret_version.clone())
+                        && o.status
+                            .as_ref()
+                            .and_then(|s| s.access_key_secret_version.clone())
                             != version
                 })
                 .await;
@@ -703,6 +790,7 @@ const LIFECYCLES: &[Lifecycle] = &[
         create: |w| {
             Box::pin(async move {
                 let api: Api<StreamPolicy> = Api::namespaced(w.admin.clone(), &w.ns);
+                // A role that does not exist yet: Stalled until it is created.
                 apply(
                     &api,
                     "clicks-read",
@@ -712,7 +800,13 @@ const LIFECYCLES: &[Lifecycle] = &[
                     }),
                 )
                 .await;
-                wait_until(&api, "clicks-read", "Ready", is_ready).await;
+                wait_until(&api, "clicks-read", "Stalled for the missing role", |o| {
+                    condition(o, "Stalled")
+                        .is_some_and(|c| c.status == "True" && c.reason == "RoleNotFound")
+                })
+                .await;
+                create_role(&w.iam, "app").await;
+                wait_until(&api, "clicks-read", "Ready once the role exists", is_ready).await;
             })
         },
         update: |w| {
@@ -729,7 +823,9 @@ const LIFECYCLES: &[Lifecycle] = &[
                 .await;
                 wait_until(&api, "clicks-read", "Ready at v2", |o| {
                     is_ready(o)
-                        && o.status.as_ref().and_then(|s| s.default_version_id.as_deref())
+                        && o.status
+                            .as_ref()
+                            .and_then(|s| s.default_version_id.as_deref())
                             == Some("v2")
                 })
                 .await;
@@ -753,7 +849,13 @@ where
     api.delete(name, &DeleteParams::default())
         .await
         .unwrap_or_else(|e| panic!("deleting {name}: {e}"));
-    wait_gone(&api, name, Duration::from_secs(60), "released by the operator").await;
+    wait_gone(
+        &api,
+        name,
+        Duration::from_secs(60),
+        "released by the operator",
+    )
+    .await;
 }
 
 /// Only one operator at a time on the audited control plane: a cluster-wide one would
@@ -787,7 +889,14 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
     let manifest = documents(
         &run(
             helm()
-                .args(["get", "manifest", release, "--namespace", &release_ns, "--kubeconfig"])
+                .args([
+                    "get",
+                    "manifest",
+                    release,
+                    "--namespace",
+                    &release_ns,
+                    "--kubeconfig",
+                ])
                 .arg(cp.kubeconfig()),
             None,
         )
@@ -818,33 +927,35 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
             .filter(|d| matches!(kind_of(d), "Role" | "RoleBinding"))
             .filter(|d| !name_of(d).ends_with("-leader-election"))
         {
-            assert_eq!(d["metadata"]["namespace"], apps_ns.as_str(), "{}", name_of(d));
+            assert_eq!(
+                d["metadata"]["namespace"],
+                apps_ns.as_str(),
+                "{}",
+                name_of(d)
+            );
         }
     }
 
     // The operator as the Deployment runs it, but out of cluster: the addresses of its
     // endpoints on free loopback ports, AWS calls to an in-process emulator.
     let emulator = support::emulator::start_default().await;
-    iam(&emulator)
-        .create_role()
-        .role_name("app")
-        .assume_role_policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        )
-        .send()
-        .await
-        .expect("CreateRole app");
     let container = &deployment["spec"]["template"]["spec"]["containers"][0];
     let mut args: Vec<String> = container["args"]
         .as_array()
         .expect("the operator's arguments")
         .iter()
         .filter_map(|a| a.as_str())
-        .filter(|a| !a.starts_with("--metrics-addr=") && !a.starts_with("--health-addr="))
+        .filter(|a| {
+            !a.starts_with("--metrics-addr=")
+                && !a.starts_with("--health-addr=")
+                && !a.starts_with("--resync-interval=")
+        })
         .map(str::to_owned)
         .collect();
     assert!(args.contains(&"--leader-elect".to_owned()), "{args:?}");
     args.push(format!("--endpoint-url={}", emulator.endpoint_url()));
+    // A stalled object is tried again at each resync: 2 s instead of 10 minutes.
+    args.push("--resync-interval=2s".to_owned());
     let kubeconfig = cp.service_account_kubeconfig(&release_ns, sa).await;
     let mut operator = OperatorProcess::start_args(
         &kubeconfig,
@@ -856,6 +967,8 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
     let world = World {
         admin: cp.admin().await,
         ns: apps_ns.clone(),
+        iam: iam(&emulator),
+        kinesis: support::emulator::kinesis(&emulator),
     };
     for l in LIFECYCLES {
         (l.create)(&world).await;
@@ -866,7 +979,10 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
     for l in LIFECYCLES.iter().rev() {
         (l.delete)(&world).await;
     }
-    let metrics = operator.metrics_text().await.expect("the operator's metrics");
+    let metrics = operator
+        .metrics_text()
+        .await
+        .expect("the operator's metrics");
     operator.signal(libc::SIGTERM);
     let status = operator
         .exit_within(Duration::from_secs(30), "the operator after SIGTERM")
@@ -890,7 +1006,10 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
 
     let user = format!("system:serviceaccount:{release_ns}:{sa}");
     let requests = audited_requests(audit_log, &user);
-    assert!(!requests.is_empty(), "the audit log holds the operator's requests");
+    assert!(
+        !requests.is_empty(),
+        "the audit log holds the operator's requests"
+    );
     let refused: Vec<String> = requests
         .iter()
         .filter(|r| r.code == 403)
@@ -915,7 +1034,11 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
     let granted = granted_pairs(&manifest, &release_ns, sa);
     for l in LIFECYCLES {
         for verb in ["list", "watch", "patch"] {
-            let pair = ("kinesis.operator.dev".to_owned(), l.resource.to_owned(), verb.to_owned());
+            let pair = (
+                "kinesis.operator.dev".to_owned(),
+                l.resource.to_owned(),
+                verb.to_owned(),
+            );
             assert!(used.contains(&pair), "the lifecycle exercised {pair:?}");
         }
     }
@@ -927,7 +1050,13 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
     );
     run(
         helm()
-            .args(["uninstall", release, "--namespace", &release_ns, "--kubeconfig"])
+            .args([
+                "uninstall",
+                release,
+                "--namespace",
+                &release_ns,
+                "--kubeconfig",
+            ])
             .arg(cp.kubeconfig()),
         None,
     )

@@ -74,7 +74,11 @@ impl ControlPlane {
             .arg(&dir)
             .arg("--owner-pid")
             .arg(std::process::id().to_string())
-            .args(apiserver_args.iter().flat_map(|a| ["--apiserver-arg", a.as_str()]))
+            .args(
+                apiserver_args
+                    .iter()
+                    .flat_map(|a| ["--apiserver-arg", a.as_str()]),
+            )
             .output()
             .expect("running tools/cluster.sh");
         assert!(
@@ -200,8 +204,7 @@ impl ControlPlane {
         std::fs::create_dir_all(&users).expect("the users directory");
         let path = users.join(format!("sa-{namespace}-{name}.kubeconfig"));
         let yaml = serde_norway::to_string(&kubeconfig).expect("a kubeconfig serialises");
-        std::fs::write(&path, yaml)
-            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        std::fs::write(&path, yaml).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         path
     }
 
