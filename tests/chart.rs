@@ -20,7 +20,7 @@ use aws_credential_types::Credentials;
 use k8s_openapi::api::core::v1::Secret;
 use kinesis_operator::api::{DeliveryStream, KinesisStream, StreamPolicy};
 use kinesis_operator::emulator::Emulator;
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use support::envtest::{ControlPlane, control_plane, tools_bin, wait_for};
@@ -876,7 +876,7 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
     } else {
         String::new()
     };
-    run(
+    let installed = run(
         helm()
             .args(["install", release])
             .arg(chart())
@@ -886,6 +886,19 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
         None,
     )
     .unwrap_or_else(|e| panic!("helm install --set '{values}':\n{e}"));
+    // The notes say what to run next, in the namespaces of this installation.
+    let scope = if watch_own_namespace {
+        format!("-n {apps_ns} ")
+    } else {
+        String::new()
+    };
+    for next in [
+        format!("kubectl -n {release_ns} rollout status deployment/{release}-kinesis-operator"),
+        format!("| kubectl {scope}apply -f -"),
+        format!("kubectl {scope}wait --for=condition=Ready kinesisstream/clicks"),
+    ] {
+        assert!(installed.contains(&next), "the notes say {next:?}:\n{installed}");
+    }
     let manifest = documents(
         &run(
             helm()
@@ -1072,4 +1085,322 @@ async fn rbac_cluster_wide_is_exactly_what_the_operator_uses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rbac_namespaced_is_exactly_what_the_operator_uses() {
     rbac_is_what_the_operator_uses("kop-ns", true).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// The CRD upgrade path.
+// ---------------------------------------------------------------------------------------
+
+/// The CRDs of an earlier commit (830c28a, 2026-11-26), as a release installed before this
+/// one would have them.
+fn previous_crds() -> PathBuf {
+    Path::new(ROOT).join("tests/fixtures/crds-830c28a")
+}
+
+/// Every property path of an OpenAPI schema with its type, and the required fields of each
+/// object path.
+fn schema_paths(
+    schema: &Value,
+    path: &str,
+    types: &mut std::collections::BTreeMap<String, Value>,
+    required: &mut std::collections::BTreeMap<String, BTreeSet<String>>,
+) {
+    types.insert(path.to_owned(), schema["type"].clone());
+    if let Some(r) = schema["required"].as_array() {
+        required.insert(
+            path.to_owned(),
+            r.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect(),
+        );
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        for (name, sub) in props {
+            schema_paths(sub, &format!("{path}.{name}"), types, required);
+        }
+    }
+    if schema["items"].is_object() {
+        schema_paths(&schema["items"], &format!("{path}[]"), types, required);
+    }
+    if schema["additionalProperties"].is_object() {
+        schema_paths(&schema["additionalProperties"], &format!("{path}{{}}"), types, required);
+    }
+}
+
+/// The previous CRDs can be replaced by the current ones without breaking a stored object:
+/// every version still served, no property removed or retyped, no field newly required.
+#[test]
+fn crd_changes_since_the_previous_crds_are_additive() {
+    for (file, crd) in kinesis_operator::api::crds() {
+        let old: Value = documents(
+            &std::fs::read_to_string(previous_crds().join(file)).expect("a previous CRD"),
+        )
+        .remove(0);
+        let new = serde_json::to_value(&crd).expect("a CRD serialises");
+        for old_version in old["spec"]["versions"].as_array().expect("versions") {
+            let name = old_version["name"].as_str().expect("a version name");
+            let new_version = new["spec"]["versions"]
+                .as_array()
+                .expect("versions")
+                .iter()
+                .find(|v| v["name"] == name)
+                .unwrap_or_else(|| panic!("{file}: version {name} is no longer served"));
+            assert_eq!(new_version["served"], true, "{file}: {name} still served");
+            let (mut old_types, mut old_required) = Default::default();
+            let (mut new_types, mut new_required) = Default::default();
+            schema_paths(
+                &old_version["schema"]["openAPIV3Schema"],
+                "",
+                &mut old_types,
+                &mut old_required,
+            );
+            schema_paths(
+                &new_version["schema"]["openAPIV3Schema"],
+                "",
+                &mut new_types,
+                &mut new_required,
+            );
+            for (path, old_type) in &old_types {
+                let new_type = new_types
+                    .get(path)
+                    .unwrap_or_else(|| panic!("{file} {name}: property {path} was removed"));
+                assert_eq!(new_type, old_type, "{file} {name}: {path} changed its type");
+            }
+            for (path, fields) in &new_required {
+                if !old_types.contains_key(path) {
+                    continue;
+                }
+                let before = old_required.get(path).cloned().unwrap_or_default();
+                let added: Vec<_> = fields.difference(&before).collect();
+                assert!(
+                    added.is_empty(),
+                    "{file} {name}: {path} newly requires {added:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Whether CRD `name`'s status schema has property `field`.
+fn status_has(cp: &ControlPlane, crd: &str, field: &str) -> bool {
+    let out = run(
+        cp.kubectl().args(["get", "crd", crd, "-o", "json"]),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("kubectl get crd {crd}: {e}"));
+    let crd: Value = serde_json::from_str(&out).expect("a CRD as JSON");
+    !crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]
+        [field]
+        .is_null()
+}
+
+/// The upgrade path the chart's README documents, end to end: a release installed with the
+/// previous CRDs (the main chart's crds/), objects with conditions, `helm upgrade` of the main
+/// chart (which, as Helm does, leaves the CRDs alone), then the CRD chart installed with
+/// `--take-ownership`, which upgrades them: the objects, their specs and conditions are kept,
+/// the new fields are stored, and uninstalling the CRD chart keeps the CRDs.
+#[tokio::test]
+async fn the_crd_chart_upgrades_the_crds_and_keeps_objects_and_conditions() {
+    let cp = std::thread::spawn(|| ControlPlane::bare("upgrade", &[]))
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let kubeconfig = cp.kubeconfig();
+    let helm_on = |args: &[&str]| {
+        run(helm().args(args).arg("--kubeconfig").arg(&kubeconfig), None)
+            .unwrap_or_else(|e| panic!("helm {}:\n{e}", args.join(" ")))
+    };
+    let ns = cp.namespace("upgrade").await;
+    let apps = cp.namespace("upgrade-apps").await;
+
+    // The previous release: the main chart with the previous CRDs in its crds/.
+    let old_chart = tempfile::tempdir().expect("a temporary directory");
+    let old = old_chart.path().join("kinesis-operator");
+    run(
+        Command::new("cp").arg("-r").arg(chart()).arg(&old),
+        None,
+    )
+    .expect("copying the chart");
+    for entry in std::fs::read_dir(previous_crds()).expect("the previous CRDs") {
+        let entry = entry.expect("an entry");
+        std::fs::copy(entry.path(), old.join("crds").join(entry.file_name()))
+            .expect("copying a previous CRD");
+    }
+    let old = old.to_str().expect("a UTF-8 path");
+    helm_on(&["install", "kop", old, "-n", &ns, "--set", "replicaCount=1"]);
+    run(
+        cp.kubectl().args([
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=30s",
+        ]),
+        None,
+    )
+    .expect("the previous CRDs are Established");
+    let delivery = "deliverystreams.kinesis.operator.dev";
+    assert!(
+        !status_has(&cp, delivery, "accessKeySecretVersion"),
+        "the previous CRDs are installed"
+    );
+
+    // Objects of the previous release, with the conditions an operator wrote.
+    let admin = cp.admin().await;
+    let streams: Api<KinesisStream> = Api::namespaced(admin.clone(), &apps);
+    let deliveries: Api<DeliveryStream> = Api::namespaced(admin.clone(), &apps);
+    let policies: Api<StreamPolicy> = Api::namespaced(admin.clone(), &apps);
+    apply(&streams, "clicks", json!({"shardCount": 2, "tags": {"team": "web"}})).await;
+    apply(
+        &deliveries,
+        "logs",
+        json!({"source": {"directPut": {}}, "destination": {"s3": {
+            "bucketARN": "arn:aws:s3:::logs", "roleARN": ROLE}}}),
+    )
+    .await;
+    apply(
+        &policies,
+        "clicks-read",
+        json!({"statements": [{"streams": [{"streamRef": {"name": "clicks"}}], "access": ["Read"]}]}),
+    )
+    .await;
+    let ready = json!({"conditions": [{
+        "type": "Ready", "status": "True", "reason": "Active", "message": "in force",
+        "lastTransitionTime": "2026-11-30T10:00:00Z", "observedGeneration": 1}],
+        "observedGeneration": 1, "arn": "arn:aws:kinesis:us-east-1:000000000000:stream/clicks"});
+    let status_patch = |extra: Value| {
+        let mut status = ready.clone();
+        status
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        Patch::Merge(json!({ "status": status }))
+    };
+    let pp = PatchParams::default();
+    streams
+        .patch_status("clicks", &pp, &status_patch(json!({})))
+        .await
+        .expect("the stream's status");
+    policies
+        .patch_status("clicks-read", &pp, &status_patch(json!({})))
+        .await
+        .expect("the policy's status");
+    let before = deliveries
+        .patch_status("logs", &pp, &status_patch(json!({"accessKeySecretVersion": "7"})))
+        .await
+        .expect("the delivery stream's status");
+    assert_eq!(
+        before.status.as_ref().unwrap().access_key_secret_version,
+        None,
+        "the previous schema prunes the field it lacks"
+    );
+    let uids: Vec<Option<String>> = vec![
+        streams.get("clicks").await.unwrap().metadata.uid,
+        deliveries.get("logs").await.unwrap().metadata.uid,
+        policies.get("clicks-read").await.unwrap().metadata.uid,
+    ];
+
+    // `helm upgrade` of the main chart does not touch its crds/ (Helm's rule).
+    helm_on(&[
+        "upgrade",
+        "kop",
+        chart().to_str().unwrap(),
+        "-n",
+        &ns,
+        "--set",
+        "replicaCount=1",
+    ]);
+    assert!(
+        !status_has(&cp, delivery, "accessKeySecretVersion"),
+        "helm upgrade left the CRDs as they were"
+    );
+
+    // The CRD chart takes the CRDs over and upgrades them.
+    helm_on(&[
+        "install",
+        "kop-crds",
+        crd_chart().to_str().unwrap(),
+        "-n",
+        &ns,
+        "--take-ownership",
+    ]);
+    run(
+        cp.kubectl().args([
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=30s",
+        ]),
+        None,
+    )
+    .expect("the upgraded CRDs are Established");
+    assert!(
+        status_has(&cp, delivery, "accessKeySecretVersion"),
+        "the CRD chart upgraded the CRDs"
+    );
+    let crd: Value = serde_json::from_str(
+        &run(cp.kubectl().args(["get", "crd", delivery, "-o", "json"]), None).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        crd["metadata"]["annotations"]["helm.sh/resource-policy"],
+        "keep"
+    );
+    assert_eq!(
+        crd["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "kop-crds"
+    );
+
+    // The objects are the same ones, with their specs and conditions.
+    let stream = streams.get("clicks").await.unwrap();
+    let policy = policies.get("clicks-read").await.unwrap();
+    let logs = deliveries.get("logs").await.unwrap();
+    assert_eq!(
+        vec![
+            stream.metadata.uid.clone(),
+            logs.metadata.uid.clone(),
+            policy.metadata.uid.clone()
+        ],
+        uids
+    );
+    assert_eq!(stream.spec.shard_count, Some(2));
+    for (name, ready) in [
+        ("clicks", condition(&stream, "Ready").cloned()),
+        ("logs", condition(&logs, "Ready").cloned()),
+        ("clicks-read", condition(&policy, "Ready").cloned()),
+    ] {
+        let ready = ready.unwrap_or_else(|| panic!("{name} lost its Ready condition"));
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("True", "Active"),
+            "{name}"
+        );
+        assert_eq!(
+            ready.last_transition_time.0.to_string(),
+            "2026-11-30T10:00:00Z",
+            "{name}"
+        );
+    }
+    let after = deliveries
+        .patch_status("logs", &pp, &status_patch(json!({"accessKeySecretVersion": "7"})))
+        .await
+        .expect("the delivery stream's status");
+    assert_eq!(
+        after.status.unwrap().access_key_secret_version.as_deref(),
+        Some("7"),
+        "the new field is stored"
+    );
+    // The stored objects are valid under the new schema (its CEL rules included).
+    apply(&streams, "clicks", json!({"shardCount": 2, "tags": {"team": "web"}})).await;
+    apply(
+        &deliveries,
+        "logs",
+        json!({"source": {"directPut": {}}, "destination": {"s3": {
+            "bucketARN": "arn:aws:s3:::logs", "roleARN": ROLE}}}),
+    )
+    .await;
+
+    // Uninstalling the CRD chart keeps the CRDs, and so every object.
+    helm_on(&["uninstall", "kop-crds", "-n", &ns]);
+    assert!(status_has(&cp, delivery, "accessKeySecretVersion"));
+    assert!(streams.get_opt("clicks").await.unwrap().is_some());
+    assert!(deliveries.get_opt("logs").await.unwrap().is_some());
 }

@@ -46,7 +46,7 @@ impl ControlPlane {
     fn start() -> ControlPlane {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("envtest-{}", std::process::id()));
-        ControlPlane::start_in(dir, &[])
+        ControlPlane::start_in(dir, &[], true)
     }
 
     /// A control plane of its own (not the shared one of [`control_plane`]), its kube-apiserver
@@ -56,10 +56,18 @@ impl ControlPlane {
     pub fn dedicated(name: &str, apiserver_args: &[String]) -> ControlPlane {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("envtest-{}-{name}", std::process::id()));
-        ControlPlane::start_in(dir, apiserver_args)
+        ControlPlane::start_in(dir, apiserver_args, true)
     }
 
-    fn start_in(dir: PathBuf, apiserver_args: &[String]) -> ControlPlane {
+    /// A control plane of its own without this crate's CRDs (e.g. to install an older
+    /// version of them first); otherwise as [`ControlPlane::dedicated`].
+    pub fn bare(name: &str, apiserver_args: &[String]) -> ControlPlane {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("envtest-{}-{name}", std::process::id()));
+        ControlPlane::start_in(dir, apiserver_args, false)
+    }
+
+    fn start_in(dir: PathBuf, apiserver_args: &[String], install_crds: bool) -> ControlPlane {
         for tool in ["etcd", "kube-apiserver", "kubectl"] {
             let path = tools_bin().join(tool);
             assert!(
@@ -88,6 +96,9 @@ impl ControlPlane {
             String::from_utf8_lossy(&out.stderr)
         );
         let cp = ControlPlane { dir };
+        if !install_crds {
+            return cp;
+        }
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
