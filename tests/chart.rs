@@ -897,7 +897,10 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
         format!("| kubectl {scope}apply -f -"),
         format!("kubectl {scope}wait --for=condition=Ready kinesisstream/clicks"),
     ] {
-        assert!(installed.contains(&next), "the notes say {next:?}:\n{installed}");
+        assert!(
+            installed.contains(&next),
+            "the notes say {next:?}:\n{installed}"
+        );
     }
     let manifest = documents(
         &run(
@@ -1109,7 +1112,9 @@ fn schema_paths(
     if let Some(r) = schema["required"].as_array() {
         required.insert(
             path.to_owned(),
-            r.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect(),
+            r.iter()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect(),
         );
     }
     if let Some(props) = schema["properties"].as_object() {
@@ -1121,7 +1126,12 @@ fn schema_paths(
         schema_paths(&schema["items"], &format!("{path}[]"), types, required);
     }
     if schema["additionalProperties"].is_object() {
-        schema_paths(&schema["additionalProperties"], &format!("{path}{{}}"), types, required);
+        schema_paths(
+            &schema["additionalProperties"],
+            &format!("{path}{{}}"),
+            types,
+            required,
+        );
     }
 }
 
@@ -1181,11 +1191,8 @@ fn crd_changes_since_the_previous_crds_are_additive() {
 
 /// Whether CRD `name`'s status schema has property `field`.
 fn status_has(cp: &ControlPlane, crd: &str, field: &str) -> bool {
-    let out = run(
-        cp.kubectl().args(["get", "crd", crd, "-o", "json"]),
-        None,
-    )
-    .unwrap_or_else(|e| panic!("kubectl get crd {crd}: {e}"));
+    let out = run(cp.kubectl().args(["get", "crd", crd, "-o", "json"]), None)
+        .unwrap_or_else(|e| panic!("kubectl get crd {crd}: {e}"));
     let crd: Value = serde_json::from_str(&out).expect("a CRD as JSON");
     !crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]
         [field]
@@ -1213,11 +1220,7 @@ async fn the_crd_chart_upgrades_the_crds_and_keeps_objects_and_conditions() {
     // The previous release: the main chart with the previous CRDs in its crds/.
     let old_chart = tempfile::tempdir().expect("a temporary directory");
     let old = old_chart.path().join("kinesis-operator");
-    run(
-        Command::new("cp").arg("-r").arg(chart()).arg(&old),
-        None,
-    )
-    .expect("copying the chart");
+    run(Command::new("cp").arg("-r").arg(chart()).arg(&old), None).expect("copying the chart");
     for entry in std::fs::read_dir(previous_crds()).expect("the previous CRDs") {
         let entry = entry.expect("an entry");
         std::fs::copy(entry.path(), old.join("crds").join(entry.file_name()))
@@ -1247,7 +1250,12 @@ async fn the_crd_chart_upgrades_the_crds_and_keeps_objects_and_conditions() {
     let streams: Api<KinesisStream> = Api::namespaced(admin.clone(), &apps);
     let deliveries: Api<DeliveryStream> = Api::namespaced(admin.clone(), &apps);
     let policies: Api<StreamPolicy> = Api::namespaced(admin.clone(), &apps);
-    apply(&streams, "clicks", json!({"shardCount": 2, "tags": {"team": "web"}})).await;
+    apply(
+        &streams,
+        "clicks",
+        json!({"shardCount": 2, "tags": {"team": "web"}}),
+    )
+    .await;
     apply(
         &deliveries,
         "logs",
@@ -1283,7 +1291,11 @@ async fn the_crd_chart_upgrades_the_crds_and_keeps_objects_and_conditions() {
         .await
         .expect("the policy's status");
     let before = deliveries
-        .patch_status("logs", &pp, &status_patch(json!({"accessKeySecretVersion": "7"})))
+        .patch_status(
+            "logs",
+            &pp,
+            &status_patch(json!({"accessKeySecretVersion": "7"})),
+        )
         .await
         .expect("the delivery stream's status");
     assert_eq!(
@@ -1337,7 +1349,11 @@ async fn the_crd_chart_upgrades_the_crds_and_keeps_objects_and_conditions() {
         "the CRD chart upgraded the CRDs"
     );
     let crd: Value = serde_json::from_str(
-        &run(cp.kubectl().args(["get", "crd", delivery, "-o", "json"]), None).unwrap(),
+        &run(
+            cp.kubectl().args(["get", "crd", delivery, "-o", "json"]),
+            None,
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -1380,7 +1396,11 @@ async fn the_crd_chart_upgrades_the_crds_and_keeps_objects_and_conditions() {
         );
     }
     let after = deliveries
-        .patch_status("logs", &pp, &status_patch(json!({"accessKeySecretVersion": "7"})))
+        .patch_status(
+            "logs",
+            &pp,
+            &status_patch(json!({"accessKeySecretVersion": "7"})),
+        )
         .await
         .expect("the delivery stream's status");
     assert_eq!(
@@ -1389,7 +1409,12 @@ async fn the_crd_chart_upgrades_the_crds_and_keeps_objects_and_conditions() {
         "the new field is stored"
     );
     // The stored objects are valid under the new schema (its CEL rules included).
-    apply(&streams, "clicks", json!({"shardCount": 2, "tags": {"team": "web"}})).await;
+    apply(
+        &streams,
+        "clicks",
+        json!({"shardCount": 2, "tags": {"team": "web"}}),
+    )
+    .await;
     apply(
         &deliveries,
         "logs",
