@@ -698,7 +698,7 @@ const LIFECYCLES: &[Lifecycle] = &[
                     event_notes(w.admin.clone(), &w.ns, "clicks")
                         .await
                         .into_iter()
-                        .any(|(reason, _, count)| reason == "DriftCorrected" && count == 2)
+                        .any(|(reason, _, count)| reason == "DriftCorrected" && count >= 2)
                         .then_some(())
                 })
                 .await
