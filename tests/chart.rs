@@ -5,7 +5,8 @@
 //! proven: the chart installed with `helm install`, the operator binary run as the chart's
 //! ServiceAccount through every reconciled kind's lifecycle, cluster-wide and namespaced, with
 //! no 403 and with the granted (resource, verb) pairs equal to the ones the API server's audit
-//! log saw it use.
+//! log saw it use; and the CRD upgrade path: changes additive since the previous CRDs, the CRD
+//! chart taking over and upgrading CRDs a release installed, objects and conditions kept.
 
 mod support;
 
@@ -633,8 +634,8 @@ async fn create_role(iam: &aws_sdk_iam::Client, name: &str) {
         .unwrap_or_else(|e| panic!("CreateRole {name}: {e:?}"));
 }
 
-/// The world one lifecycle acts in: an admin client, the namespace of the objects and the
-/// emulator the operator talks to.
+/// The world one lifecycle acts in: an admin client, the namespace of the objects, and
+/// clients of the emulator the operator talks to.
 struct World {
     admin: kube::Client,
     ns: String,
