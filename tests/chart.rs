@@ -866,17 +866,16 @@ static ONE_OPERATOR: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// Installs the chart with `helm install` (the emulator disabled: no pod runs, there is no
 /// kubelet), runs the operator binary out of cluster with the Deployment's own arguments as
 /// the chart's ServiceAccount through every kind's lifecycle, and compares what the audit log
-/// saw it do with what the chart grants.
-async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool) {
+/// saw it do with what the chart grants. `values` are the `--set` values, `{apps}` standing
+/// for the namespace of the objects.
+async fn rbac_is_what_the_operator_uses(release: &str, values: &str) {
     let _one = ONE_OPERATOR.lock().await;
     let (cp, audit_log) = audited();
     let release_ns = cp.namespace(release).await;
     let apps_ns = cp.namespace(&format!("{release}-apps")).await;
-    let values = if watch_own_namespace {
-        format!("watchNamespace={apps_ns}")
-    } else {
-        String::new()
-    };
+    let values = values.replace("{apps}", &apps_ns);
+    let watch_own_namespace = values.contains("watchNamespace=");
+    let leader_elect = !values.contains("replicaCount=1");
     let installed = run(
         helm()
             .args(["install", release])
@@ -969,7 +968,11 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
         })
         .map(str::to_owned)
         .collect();
-    assert!(args.contains(&"--leader-elect".to_owned()), "{args:?}");
+    assert_eq!(
+        args.contains(&"--leader-elect".to_owned()),
+        leader_elect,
+        "leader election exactly with more than one replica: {args:?}"
+    );
     args.push(format!("--endpoint-url={}", emulator.endpoint_url()));
     // A stalled object is tried again at each resync: 2 s instead of 10 minutes.
     args.push("--resync-interval=2s".to_owned());
@@ -1059,6 +1062,27 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
             assert!(used.contains(&pair), "the lifecycle exercised {pair:?}");
         }
     }
+    assert_eq!(
+        granted.iter().any(|(_, resource, _)| resource == "leases"),
+        leader_elect,
+        "Lease rights exactly with leader election"
+    );
+    if values.contains("rbac.secrets.namespaces") {
+        let secret_roles: Vec<(&str, &Value)> = manifest
+            .iter()
+            .filter(|d| {
+                d["rules"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r["resources"] == json!(["secrets"])))
+            })
+            .map(|d| (kind_of(d), &d["metadata"]["namespace"]))
+            .collect();
+        assert_eq!(
+            secret_roles,
+            [("Role", &json!(apps_ns))],
+            "Secrets are readable in the listed namespace only"
+        );
+    }
     let unused: Vec<&Pair> = granted.difference(&used).collect();
     let ungranted: Vec<&Pair> = used.difference(&granted).collect();
     assert!(
@@ -1081,14 +1105,24 @@ async fn rbac_is_what_the_operator_uses(release: &str, watch_own_namespace: bool
     emulator.shutdown().await;
 }
 
+/// The defaults: a ClusterRole, two replicas with leader election.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rbac_cluster_wide_is_exactly_what_the_operator_uses() {
-    rbac_is_what_the_operator_uses("kop-cluster", false).await;
+    rbac_is_what_the_operator_uses("kop-cluster", "").await;
 }
 
+/// `watchNamespace`: a Role and RoleBinding in that namespace only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rbac_namespaced_is_exactly_what_the_operator_uses() {
-    rbac_is_what_the_operator_uses("kop-ns", true).await;
+    rbac_is_what_the_operator_uses("kop-ns", "watchNamespace={apps}").await;
+}
+
+/// One replica (no leader election, so no Lease rights) watching every namespace, Secrets
+/// readable only in the namespace listed in `rbac.secrets.namespaces`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rbac_single_replica_with_secrets_in_listed_namespaces_is_exactly_what_it_uses() {
+    rbac_is_what_the_operator_uses("kop-one", "replicaCount=1,rbac.secrets.namespaces={{apps}}")
+        .await;
 }
 
 // ---------------------------------------------------------------------------------------
