@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 CARGO ?= cargo
 export PATH := $(CURDIR)/target/tools/bin:$(PATH)
 
-.PHONY: help build tools cluster-up cluster-down crds test lint unit demo demo-down runner-flink
+.PHONY: help build tools cluster-up cluster-down crds chart-lint test lint unit demo demo-down runner-flink
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,8 +40,31 @@ cluster-up: tools ## start etcd + kube-apiserver; kubeconfig at target/cluster/k
 cluster-down: ## stop the local control plane and remove its files
 	./tools/cluster.sh down
 
-crds: ## regenerate crds/ from the Rust types
+# The chart's crds/ (installed by `helm install`) and the CRD chart's files/ (templated, so that
+# `helm upgrade` upgrades them) are copies of crds/; tests/chart.rs fails when they drift.
+CHART_CRD_DIRS := charts/kinesis-operator/crds charts/kinesis-operator-crds/files
+
+crds: ## regenerate crds/ (and the charts' copies) from the Rust types
 	$(CARGO) run --quiet --locked -- crds --out-dir crds
+	@for dir in $(CHART_CRD_DIRS); do rm -f $$dir/*.yaml; mkdir -p $$dir; cp crds/*.yaml $$dir/; done
+
+# The value combinations the chart is linted with (tests/chart.rs renders the same ones and
+# has the API server validate them).
+CHART_VALUE_SETS := \
+	"" \
+	"replicaCount=1" \
+	"watchNamespace=apps" \
+	"emulator.enabled=true" \
+	"emulator.enabled=true,emulator.persistence.enabled=false,replicaCount=1" \
+	"metrics.serviceMonitor.enabled=true,rbac.secrets.namespaces={apps,web}" \
+	"rbac.create=false,serviceAccount.create=false,serviceAccount.name=existing"
+
+chart-lint: tools ## helm lint --strict the charts with the main value combinations
+	@set -e; for values in $(CHART_VALUE_SETS); do \
+		echo "helm lint --strict charts/kinesis-operator --set '$$values'"; \
+		helm lint --strict --quiet charts/kinesis-operator $${values:+--set "$$values"}; \
+	done
+	helm lint --strict --quiet charts/kinesis-operator-crds
 
 demo: tools ## control plane + CRDs + emulator + operator, the stream example Ready; left running
 	./tools/demo.sh up
@@ -68,7 +91,7 @@ lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-test: tools lint runner-flink ## everything: lint, unit, integration against the real control plane, the Flink runner
+test: tools lint chart-lint runner-flink ## everything: lint, unit, integration against the real control plane, the Flink runner
 	$(CARGO) test --locked --all-targets
 
 # Parts of `make bench`; one alone: BENCH_PARTS=operator make bench

@@ -3,13 +3,15 @@
 # generated certificates and RBAC on. Used by `make cluster-up` / `make cluster-down`, the demo,
 # the benchmarks and the Rust test support (tests/support/envtest.rs).
 #
-#   tools/cluster.sh up   [DIR] [--owner-pid PID]   start; ready when it returns
+#   tools/cluster.sh up   [DIR] [--owner-pid PID] [--apiserver-arg ARG]...
+#                                                   start; ready when it returns
 #   tools/cluster.sh down [DIR]                     stop; leaves no process, port or file behind
 #   tools/cluster.sh user DIR NAME [GROUP...]       write DIR/users/NAME.kubeconfig (client cert)
 #
 # DIR defaults to target/cluster. The admin kubeconfig is DIR/kubeconfig (user `admin`, group
 # system:masters). With --owner-pid, a watchdog stops the control plane when that process
-# exits, however it exits (the tests use this so that a killed test run leaks nothing).
+# exits, however it exits (the tests use this so that a killed test run leaks nothing). Each
+# --apiserver-arg is passed on to kube-apiserver (e.g. --audit-policy-file=...).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -92,7 +94,8 @@ down() {
 }
 
 up() {
-  local dir="$1" owner="$2"
+  local dir="$1" owner="$2"; shift 2
+  local extra=("$@")
   for tool in etcd kube-apiserver; do
     [[ -x "${bin}/${tool}" ]] || die "${bin}/${tool} is missing: run 'make tools' first"
   done
@@ -138,6 +141,7 @@ up() {
     --disable-admission-plugins ServiceAccount \
     --allow-privileged=true \
     --cert-dir "${dir}/pki" \
+    ${extra[@]+"${extra[@]}"} \
     > "${dir}/logs/kube-apiserver.log" 2>&1 < /dev/null &
   echo $! > "${dir}/kube-apiserver.pid"
 
@@ -192,16 +196,17 @@ user() {
 cmd="${1:-}"; shift || true
 case "${cmd}" in
   up)
-    dir="${root}/target/cluster"; owner=""
+    dir="${root}/target/cluster"; owner=""; extra=()
     while (( $# )); do
       case "$1" in
         --owner-pid) owner="$2"; shift 2 ;;
+        --apiserver-arg) extra+=("$2"); shift 2 ;;
         *) dir="$1"; shift ;;
       esac
     done
-    up "${dir}" "${owner}"
+    up "${dir}" "${owner}" ${extra[@]+"${extra[@]}"}
     ;;
   down) down "${1:-${root}/target/cluster}" ;;
   user) (( $# >= 2 )) || die "usage: tools/cluster.sh user DIR NAME [GROUP...]"; user "$@" ;;
-  *) die "usage: tools/cluster.sh up [DIR] [--owner-pid PID] | down [DIR] | user DIR NAME [GROUP...]" ;;
+  *) die "usage: tools/cluster.sh up [DIR] [--owner-pid PID] [--apiserver-arg ARG]... | down [DIR] | user DIR NAME [GROUP...]" ;;
 esac

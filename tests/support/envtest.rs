@@ -44,6 +44,30 @@ pub fn control_plane() -> &'static ControlPlane {
 
 impl ControlPlane {
     fn start() -> ControlPlane {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("envtest-{}", std::process::id()));
+        ControlPlane::start_in(dir, &[], true)
+    }
+
+    /// A control plane of its own (not the shared one of [`control_plane`]), its kube-apiserver
+    /// started with the extra flags `apiserver_args` (e.g. an audit policy), the CRDs
+    /// installed; stopped when the test process exits. `name` tells it apart from the others
+    /// of the process. Call it from a plain thread or outside any tokio runtime.
+    pub fn dedicated(name: &str, apiserver_args: &[String]) -> ControlPlane {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("envtest-{}-{name}", std::process::id()));
+        ControlPlane::start_in(dir, apiserver_args, true)
+    }
+
+    /// A control plane of its own without this crate's CRDs (e.g. to install an older
+    /// version of them first); otherwise as [`ControlPlane::dedicated`].
+    pub fn bare(name: &str, apiserver_args: &[String]) -> ControlPlane {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("envtest-{}-{name}", std::process::id()));
+        ControlPlane::start_in(dir, apiserver_args, false)
+    }
+
+    fn start_in(dir: PathBuf, apiserver_args: &[String], install_crds: bool) -> ControlPlane {
         for tool in ["etcd", "kube-apiserver", "kubectl"] {
             let path = tools_bin().join(tool);
             assert!(
@@ -53,13 +77,16 @@ impl ControlPlane {
                 path.display()
             );
         }
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("envtest-{}", std::process::id()));
         let out = Command::new(Path::new(ROOT).join("tools/cluster.sh"))
             .arg("up")
             .arg(&dir)
             .arg("--owner-pid")
             .arg(std::process::id().to_string())
+            .args(
+                apiserver_args
+                    .iter()
+                    .flat_map(|a| ["--apiserver-arg", a.as_str()]),
+            )
             .output()
             .expect("running tools/cluster.sh");
         assert!(
@@ -69,6 +96,9 @@ impl ControlPlane {
             String::from_utf8_lossy(&out.stderr)
         );
         let cp = ControlPlane { dir };
+        if !install_crds {
+            return cp;
+        }
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -136,6 +166,14 @@ impl ControlPlane {
     /// A client authenticated as ServiceAccount `namespace/name` (created if missing) with a
     /// token from the TokenRequest API.
     pub async fn service_account(&self, namespace: &str, name: &str) -> Client {
+        let kubeconfig = self.service_account_kubeconfig(namespace, name).await;
+        client_from_kubeconfig(&kubeconfig).await
+    }
+
+    /// A kubeconfig file (for a process: kubectl, helm, the operator binary) authenticated as
+    /// ServiceAccount `namespace/name` (created if missing) with a token from the TokenRequest
+    /// API, valid for an hour.
+    pub async fn service_account_kubeconfig(&self, namespace: &str, name: &str) -> PathBuf {
         let admin = self.admin().await;
         let sas: Api<ServiceAccount> = Api::namespaced(admin, namespace);
         let sa = ServiceAccount {
@@ -173,10 +211,17 @@ impl ControlPlane {
                 auth.token = Some(token.clone().into());
             }
         }
-        let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .expect("a client config");
-        Client::try_from(config).expect("a client")
+        let users = self.dir.join("users");
+        std::fs::create_dir_all(&users).expect("the users directory");
+        let path = users.join(format!("sa-{namespace}-{name}.kubeconfig"));
+        let yaml = serde_norway::to_string(&kubeconfig).expect("a kubeconfig serialises");
+        std::fs::write(&path, yaml).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        path
+    }
+
+    /// The directory holding its kubeconfig, logs and data.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Creates a namespace named `<prefix>-<random>` and returns its name. Tests use one each

@@ -132,24 +132,37 @@ impl OperatorProcess {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> OperatorProcess {
+        let all: Vec<String> = [
+            "run",
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "us-east-1",
+            "--watch-namespace",
+            ns,
+        ]
+        .iter()
+        .chain(args)
+        .map(|a| (*a).to_owned())
+        .collect();
+        OperatorProcess::start_args(kubeconfig, &all, env)
+    }
+
+    /// Starts `kinesis-operator <args>` (the subcommand `run` and its flags, e.g. as a Helm
+    /// chart renders them, without `--metrics-addr` and `--health-addr`, which are added on
+    /// free loopback ports) against the API server of `kubeconfig`, with environment `env`.
+    pub fn start_args(kubeconfig: &Path, args: &[String], env: &[(&str, &str)]) -> OperatorProcess {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let log = dir.path().join("operator.log");
         let metrics = super::free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
+            .args(args)
             .args([
-                "run",
-                "--endpoint-url",
-                endpoint,
-                "--region",
-                "us-east-1",
-                "--watch-namespace",
-                ns,
                 "--metrics-addr",
                 &format!("127.0.0.1:{metrics}"),
                 "--health-addr",
                 &format!("127.0.0.1:{}", super::free_port()),
             ])
-            .args(args)
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
             .env("AWS_SECRET_ACCESS_KEY", "secret")
@@ -197,9 +210,8 @@ impl OperatorProcess {
         .unwrap_or_else(|| panic!("the log never said {words:?}:\n{}", self.log_text()));
     }
 
-    /// Calls of AWS operation `operation` (e.g. `CreateStream`) it made, from its /metrics;
-    /// `None` while it does not serve them.
-    pub async fn aws_calls(&self, operation: &str) -> Option<u64> {
+    /// Its /metrics page (Prometheus text); `None` while it does not serve it.
+    pub async fn metrics_text(&self) -> Option<String> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", self.metrics))
             .await
@@ -209,6 +221,13 @@ impl OperatorProcess {
             .ok()?;
         let mut text = String::new();
         conn.read_to_string(&mut text).await.ok()?;
+        Some(text)
+    }
+
+    /// Calls of AWS operation `operation` (e.g. `CreateStream`) it made, from its /metrics;
+    /// `None` while it does not serve them.
+    pub async fn aws_calls(&self, operation: &str) -> Option<u64> {
+        let text = self.metrics_text().await?;
         let label = format!("operation=\"{operation}\"");
         Some(
             text.lines()

@@ -1,0 +1,1466 @@
+//! The Helm charts (`charts/kinesis-operator`, `charts/kinesis-operator-crds`) on the real
+//! tools and API server: `helm lint --strict` and the schema's refusals, every main value
+//! combination rendered by `helm template` and validated by kube-apiserver (server-side dry
+//! run, strict field validation), the pods admitted by Pod Security `restricted`, and the RBAC
+//! proven: the chart installed with `helm install`, the operator binary run as the chart's
+//! ServiceAccount through every reconciled kind's lifecycle, cluster-wide and namespaced, with
+//! no 403 and with the granted (resource, verb) pairs equal to the ones the API server's audit
+//! log saw it use; and the CRD upgrade path: changes additive since the previous CRDs, the CRD
+//! chart taking over and upgrading CRDs a release installed, objects and conditions kept.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use k8s_openapi::api::core::v1::Secret;
+use kinesis_operator::api::{DeliveryStream, KinesisStream, StreamPolicy};
+use kinesis_operator::emulator::Emulator;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use support::envtest::{ControlPlane, control_plane, tools_bin, wait_for};
+use support::operator::{apply, condition, event_notes, is_ready, wait_gone, wait_until};
+use support::process::OperatorProcess;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The value combinations the chart is checked with (the Makefile's `chart-lint` lints the
+/// same). `{apps}` and `{web}` stand for namespaces the test creates.
+const VALUE_SETS: &[&str] = &[
+    "",
+    "replicaCount=1",
+    "watchNamespace={apps}",
+    "emulator.enabled=true",
+    "emulator.enabled=true,emulator.persistence.enabled=false,replicaCount=1",
+    "metrics.serviceMonitor.enabled=true,rbac.secrets.namespaces={{apps},{web}}",
+    "rbac.create=false,serviceAccount.create=false,serviceAccount.name=existing",
+];
+
+fn chart() -> PathBuf {
+    Path::new(ROOT).join("charts/kinesis-operator")
+}
+
+fn crd_chart() -> PathBuf {
+    Path::new(ROOT).join("charts/kinesis-operator-crds")
+}
+
+/// Runs `cmd` (with `stdin` on its standard input) and returns its stdout, or its stderr as
+/// the error when it fails.
+fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<String, String> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"));
+    let input = stdin.unwrap_or_default().to_owned();
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("the command ends");
+    writer
+        .join()
+        .expect("the stdin writer")
+        .expect("writing stdin");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        ))
+    }
+}
+
+fn helm() -> Command {
+    let mut cmd = Command::new(tools_bin().join("helm"));
+    // No user configuration or cache of the machine is read or written.
+    let home = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("helm-home");
+    cmd.env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_DATA_HOME", home.join("data"));
+    cmd
+}
+
+/// `--set` arguments for `values` (empty: none).
+fn set_args(values: &str) -> Vec<String> {
+    if values.is_empty() {
+        Vec::new()
+    } else {
+        vec!["--set".into(), values.into()]
+    }
+}
+
+/// `helm template <release> <chart> -n <namespace> --set <values>`.
+fn template(chart: &Path, release: &str, namespace: &str, values: &str) -> Result<String, String> {
+    run(
+        helm()
+            .args(["template", release])
+            .arg(chart)
+            .args(["--namespace", namespace])
+            .args(set_args(values)),
+        None,
+    )
+}
+
+/// The documents of a YAML stream, as JSON values (empty documents left out).
+fn documents(yaml: &str) -> Vec<Value> {
+    serde_norway::Deserializer::from_str(yaml)
+        .map(|d| Value::deserialize(d).expect("helm renders valid YAML"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn kind_of(doc: &Value) -> &str {
+    doc["kind"].as_str().unwrap_or_default()
+}
+
+fn name_of(doc: &Value) -> &str {
+    doc["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// `values` with the namespace placeholders replaced.
+fn values_for(values: &str, apps: &str, web: &str) -> String {
+    values.replace("{apps}", apps).replace("{web}", web)
+}
+
+/// The chart's two copies of the CRDs are `crds/` byte for byte (crds/ itself is checked
+/// against the Rust types by `cli::tests::committed_crds_match_the_types`), and the CRD
+/// chart renders each one unchanged but for Helm's keep policy and its labels.
+#[test]
+fn the_charts_crds_are_the_generated_ones() {
+    let generated = Path::new(ROOT).join("crds");
+    let mut files: Vec<_> = std::fs::read_dir(&generated)
+        .expect("crds/")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 4, "one CRD per kind in crds/");
+    for copy in [chart().join("crds"), crd_chart().join("files")] {
+        let mut present: Vec<_> = std::fs::read_dir(&copy)
+            .unwrap_or_else(|e| panic!("{}: {e}", copy.display()))
+            .map(|e| e.expect("an entry").file_name())
+            .collect();
+        present.sort();
+        assert_eq!(
+            present,
+            files,
+            "{} holds other files than crds/: run `make crds`",
+            copy.display()
+        );
+        for file in &files {
+            let want = std::fs::read(generated.join(file)).expect("a CRD");
+            let got = std::fs::read(copy.join(file)).expect("a CRD copy");
+            assert!(
+                want == got,
+                "{}/{} differs from crds/: run `make crds` and commit it",
+                copy.display(),
+                file.to_string_lossy()
+            );
+        }
+    }
+
+    let rendered = documents(&template(&crd_chart(), "crds", "default", "").unwrap());
+    let generated: Vec<Value> = kinesis_operator::api::crds()
+        .into_iter()
+        .map(|(_, crd)| serde_json::to_value(crd).expect("a CRD serialises"))
+        .collect();
+    assert_eq!(rendered.len(), generated.len());
+    for want in &generated {
+        let name = name_of(want);
+        let got = rendered
+            .iter()
+            .find(|d| name_of(d) == name)
+            .unwrap_or_else(|| panic!("the CRD chart renders no {name}"));
+        assert_eq!(
+            got["metadata"]["annotations"]["helm.sh/resource-policy"], "keep",
+            "{name} is kept on uninstall"
+        );
+        assert!(
+            got["spec"] == want["spec"],
+            "{name}'s spec changed in the CRD chart's templating"
+        );
+    }
+    let unkept = documents(&template(&crd_chart(), "crds", "default", "keep=false").unwrap());
+    assert!(
+        unkept
+            .iter()
+            .all(|d| d["metadata"]["annotations"]["helm.sh/resource-policy"].is_null())
+    );
+}
+
+/// `helm lint --strict` passes for every main value combination, and for the CRD chart.
+#[test]
+fn helm_lint_strict_passes() {
+    for values in VALUE_SETS {
+        let values = values_for(values, "apps", "web");
+        run(
+            helm()
+                .args(["lint", "--strict"])
+                .arg(chart())
+                .args(set_args(&values)),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("helm lint --strict --set '{values}':\n{e}"));
+    }
+    run(helm().args(["lint", "--strict"]).arg(crd_chart()), None)
+        .unwrap_or_else(|e| panic!("helm lint --strict the CRD chart:\n{e}"));
+}
+
+/// Bad values are refused before anything is rendered, with the key and what is wrong.
+#[test]
+fn bad_values_are_refused_naming_the_key() {
+    for (values, says) in [
+        (
+            "replicaCount=0",
+            "at '/replicaCount': minimum: got 0, want 1",
+        ),
+        ("replicas=2", "additional properties 'replicas' not allowed"),
+        (
+            "image.tagg=v1",
+            "at '/image': additional properties 'tagg' not allowed",
+        ),
+        (
+            "aws.rateLimits=fast",
+            "at '/aws/rateLimits': value must be one of 'adaptive', 'aws', 'off'",
+        ),
+        ("aws.region=Frankfurt", "at '/aws/region'"),
+        ("resyncInterval=10x", "at '/resyncInterval'"),
+        ("watchNamespace=Team_A", "at '/watchNamespace'"),
+        (
+            "leaderElection.enabled=maybe",
+            "at '/leaderElection/enabled'",
+        ),
+        ("emulator.accountId=123", "at '/emulator/accountId'"),
+        ("metrics.port=70000", "at '/metrics/port'"),
+        (
+            "leaderElection.enabled=false",
+            "leaderElection.enabled=false with replicaCount=2: every replica would reconcile the same objects",
+        ),
+        (
+            "metrics.serviceMonitor.enabled=true,metrics.service.enabled=false",
+            "metrics.serviceMonitor.enabled=true needs metrics.service.enabled=true",
+        ),
+    ] {
+        match template(&chart(), "r", "ops", values) {
+            Ok(_) => panic!("--set {values} was accepted"),
+            Err(e) => assert!(
+                e.contains(says),
+                "--set {values}: the error does not say {says:?}:\n{e}"
+            ),
+        }
+    }
+}
+
+/// What the default values render: 2 replicas with leader election on a Lease of their own,
+/// a PDB, a preferred spread, probes, requests, a hardened pod; the Lease's RBAC by name.
+#[test]
+fn defaults_are_what_a_careful_sre_would_choose() {
+    let docs = documents(&template(&chart(), "r", "ops", "").unwrap());
+    let find = |kind: &str, name: &str| {
+        docs.iter()
+            .find(|d| kind_of(d) == kind && name_of(d) == name)
+            .unwrap_or_else(|| panic!("no {kind} {name} rendered"))
+    };
+    let deployment = find("Deployment", "r-kinesis-operator");
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for arg in [
+        "--leader-elect",
+        "--leader-elect-namespace=ops",
+        "--leader-elect-lease=r-kinesis-operator",
+        "--aws-rate-limits=adaptive",
+        "--shutdown-timeout=25s",
+    ] {
+        assert!(args.contains(&arg), "{arg} in {args:?}");
+    }
+    assert!(!args.iter().any(|a| a.starts_with("--endpoint-url")));
+    assert_eq!(
+        container["image"],
+        "ghcr.io/kinesis-operator/kinesis-operator:0.1.0"
+    );
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert!(container["resources"]["requests"]["cpu"].is_string());
+    assert!(container["resources"]["requests"]["memory"].is_string());
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(
+        container["securityContext"]["capabilities"]["drop"],
+        json!(["ALL"])
+    );
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let spread = pod["topologySpreadConstraints"].as_array().unwrap();
+    let keys: Vec<_> = spread.iter().map(|c| c["topologyKey"].clone()).collect();
+    assert_eq!(
+        keys,
+        [
+            json!("kubernetes.io/hostname"),
+            json!("topology.kubernetes.io/zone")
+        ]
+    );
+    assert!(
+        spread
+            .iter()
+            .all(|c| c["whenUnsatisfiable"] == "ScheduleAnyway"),
+        "preferred, not required: small clusters still schedule every replica"
+    );
+    assert!(pod["affinity"].is_null());
+    assert_eq!(
+        find("PodDisruptionBudget", "r-kinesis-operator")["spec"]["maxUnavailable"],
+        1
+    );
+    let lease_rules = &find("Role", "r-kinesis-operator-leader-election")["rules"];
+    assert_eq!(
+        lease_rules,
+        &json!([
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+             "resourceNames": ["r-kinesis-operator"], "verbs": ["get", "update"]}
+        ])
+    );
+    for (role, aggregates_to) in [
+        ("r-kinesis-operator-view", vec!["view", "edit", "admin"]),
+        ("r-kinesis-operator-edit", vec!["edit", "admin"]),
+    ] {
+        let labels = &find("ClusterRole", role)["metadata"]["labels"];
+        for to in aggregates_to {
+            assert_eq!(
+                labels[format!("rbac.authorization.k8s.io/aggregate-to-{to}")],
+                "true",
+                "{role} aggregates to {to}"
+            );
+        }
+    }
+
+    // One replica: no leader election, no Lease rights, no PDB (it would block every drain).
+    let single = documents(&template(&chart(), "r", "ops", "replicaCount=1").unwrap());
+    assert!(!single.iter().any(|d| kind_of(d) == "PodDisruptionBudget"));
+    assert!(
+        !single
+            .iter()
+            .any(|d| name_of(d) == "r-kinesis-operator-leader-election")
+    );
+    // The emulator: the operator points at it with rate limits off.
+    let emulated = documents(&template(&chart(), "r", "ops", "emulator.enabled=true").unwrap());
+    let operator = emulated
+        .iter()
+        .find(|d| kind_of(d) == "Deployment" && name_of(d) == "r-kinesis-operator")
+        .unwrap();
+    let args = &operator["spec"]["template"]["spec"]["containers"][0]["args"];
+    let args: Vec<&str> = args
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(args.contains(&"--endpoint-url=http://r-kinesis-operator-emulator.ops.svc:4566"));
+    assert!(args.contains(&"--aws-rate-limits=off"));
+    for (kind, name) in [
+        ("Deployment", "r-kinesis-operator-emulator"),
+        ("Service", "r-kinesis-operator-emulator"),
+        ("PersistentVolumeClaim", "r-kinesis-operator-emulator"),
+    ] {
+        assert!(
+            emulated
+                .iter()
+                .any(|d| kind_of(d) == kind && name_of(d) == name),
+            "{kind} {name} rendered with emulator.enabled=true"
+        );
+    }
+}
+
+/// Creates namespace `name` on `cp` unless it exists, with `labels`.
+fn ensure_namespace(cp: &ControlPlane, name: &str, labels: &[&str]) {
+    let _ = run(cp.kubectl().args(["create", "namespace", name]), None);
+    if !labels.is_empty() {
+        run(
+            cp.kubectl()
+                .args(["label", "--overwrite", "namespace", name])
+                .args(labels),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("labelling namespace {name}: {e}"));
+    }
+}
+
+/// Every main value combination renders objects that kube-apiserver accepts: a server-side
+/// dry run with strict field validation checks each against the API's OpenAPI schemas (and
+/// admission). The ServiceMonitor's API (Prometheus Operator) is not served here: it is only
+/// checked to be rendered.
+#[test]
+fn rendered_objects_pass_the_api_servers_validation() {
+    let cp = control_plane();
+    ensure_namespace(cp, "chart-ops", &[]);
+    ensure_namespace(cp, "chart-apps", &[]);
+    ensure_namespace(cp, "chart-web", &[]);
+    for values in VALUE_SETS {
+        let values = values_for(values, "chart-apps", "chart-web");
+        let rendered = template(&chart(), "r", "chart-ops", &values)
+            .unwrap_or_else(|e| panic!("helm template --set '{values}':\n{e}"));
+        let docs = documents(&rendered);
+        let (monitors, checked): (Vec<Value>, Vec<Value>) = docs
+            .into_iter()
+            .partition(|d| kind_of(d) == "ServiceMonitor");
+        assert_eq!(
+            !monitors.is_empty(),
+            values.contains("serviceMonitor.enabled=true"),
+            "--set '{values}': a ServiceMonitor exactly when enabled"
+        );
+        let stream: String = checked
+            .iter()
+            .map(|d| format!("---\n{}\n", serde_json::to_string(d).unwrap()))
+            .collect();
+        let out = run(
+            cp.kubectl()
+                .args(["apply", "--dry-run=server", "--validate=strict", "-f", "-"]),
+            Some(&stream),
+        )
+        .unwrap_or_else(|e| panic!("--set '{values}': the API server refused:\n{e}"));
+        assert_eq!(
+            out.lines().count(),
+            checked.len(),
+            "--set '{values}': one line per object:\n{out}"
+        );
+    }
+}
+
+/// The operator's and the emulator's pods, as the chart renders them, are admitted in a
+/// namespace that enforces Pod Security `restricted`; the same pod without the chart's
+/// container securityContext is refused there (so the check is live).
+#[test]
+fn pods_are_admitted_at_pod_security_restricted() {
+    let cp = control_plane();
+    let ns = "chart-restricted";
+    ensure_namespace(
+        cp,
+        ns,
+        &[
+            "pod-security.kubernetes.io/enforce=restricted",
+            "pod-security.kubernetes.io/enforce-version=latest",
+        ],
+    );
+    let docs = documents(&template(&chart(), "r", ns, "emulator.enabled=true").unwrap());
+    let deployments: Vec<&Value> = docs.iter().filter(|d| kind_of(d) == "Deployment").collect();
+    assert_eq!(deployments.len(), 2, "the operator and the emulator");
+    let pod_of = |d: &Value| {
+        let template = &d["spec"]["template"];
+        json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name_of(d), "namespace": ns, "labels": template["metadata"]["labels"]},
+            "spec": template["spec"],
+        })
+    };
+    let dry_run = |pod: &Value| {
+        run(
+            cp.kubectl().args(["create", "--dry-run=server", "-f", "-"]),
+            Some(&pod.to_string()),
+        )
+    };
+    for d in &deployments {
+        let pod = pod_of(d);
+        dry_run(&pod)
+            .unwrap_or_else(|e| panic!("the pod of {} is refused at restricted:\n{e}", name_of(d)));
+        let mut loose = pod.clone();
+        loose["spec"]["containers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("securityContext");
+        let refused = dry_run(&loose).expect_err("a pod without securityContext is refused");
+        assert!(
+            refused.contains("violates PodSecurity \"restricted:latest\""),
+            "{refused}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// RBAC proven on an audited API server.
+// ---------------------------------------------------------------------------------------
+
+/// The audit policy: every request of a ServiceAccount at level Metadata (who, verb, object
+/// reference, response code), nothing else.
+const AUDIT_POLICY: &str = "\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    userGroups: [\"system:serviceaccounts\"]
+  - level: None
+";
+
+/// A control plane of this test binary whose kube-apiserver writes an audit log, and the
+/// log's path.
+fn audited() -> &'static (ControlPlane, PathBuf) {
+    static AUDITED: OnceLock<(ControlPlane, PathBuf)> = OnceLock::new();
+    AUDITED.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("chart-audit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("the audit directory");
+        let policy = dir.join("policy.yaml");
+        std::fs::write(&policy, AUDIT_POLICY).expect("the audit policy");
+        let log = dir.join("audit.log");
+        let args = vec![
+            format!("--audit-policy-file={}", policy.display()),
+            format!("--audit-log-path={}", log.display()),
+            "--audit-log-format=json".to_owned(),
+            "--audit-log-mode=blocking".to_owned(),
+        ];
+        let cp = std::thread::spawn(move || ControlPlane::dedicated("audit", &args))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (cp, log)
+    })
+}
+
+/// One (API group, resource[/subresource], verb) pair.
+type Pair = (String, String, String);
+
+/// One audited request of a user.
+struct Request {
+    pair: Pair,
+    code: u16,
+    uri: String,
+}
+
+/// The requests of `user` in the audit log at `path`.
+fn audited_requests(path: &Path, user: &str) -> Vec<Request> {
+    let text = std::fs::read_to_string(path).expect("the audit log");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["user"]["username"] == user)
+        .filter_map(|e| {
+            let object = &e["objectRef"];
+            let mut resource = object["resource"].as_str()?.to_owned();
+            if let Some(sub) = object["subresource"].as_str() {
+                resource = format!("{resource}/{sub}");
+            }
+            Some(Request {
+                pair: (
+                    object["apiGroup"].as_str().unwrap_or_default().to_owned(),
+                    resource,
+                    e["verb"].as_str()?.to_owned(),
+                ),
+                code: e["responseStatus"]["code"].as_u64().unwrap_or(0) as u16,
+                uri: e["requestURI"].as_str().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The (group, resource, verb) pairs that the Roles and ClusterRoles of `manifest` grant to
+/// ServiceAccount `namespace/name` through the manifest's bindings.
+fn granted_pairs(manifest: &[Value], namespace: &str, name: &str) -> BTreeSet<Pair> {
+    let mut pairs = BTreeSet::new();
+    for binding in manifest
+        .iter()
+        .filter(|d| matches!(kind_of(d), "RoleBinding" | "ClusterRoleBinding"))
+    {
+        let binds_sa = binding["subjects"].as_array().is_some_and(|s| {
+            s.iter().any(|s| {
+                s["kind"] == "ServiceAccount" && s["name"] == name && s["namespace"] == namespace
+            })
+        });
+        if !binds_sa {
+            continue;
+        }
+        let role_ref = &binding["roleRef"];
+        let role = manifest
+            .iter()
+            .find(|d| {
+                kind_of(d) == role_ref["kind"].as_str().unwrap_or_default()
+                    && d["metadata"]["name"] == role_ref["name"]
+                    && d["metadata"]["namespace"] == binding["metadata"]["namespace"]
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} binds a role the chart does not define",
+                    name_of(binding)
+                )
+            });
+        for rule in role["rules"].as_array().expect("rules") {
+            for group in rule["apiGroups"].as_array().expect("apiGroups") {
+                for resource in rule["resources"].as_array().expect("resources") {
+                    for verb in rule["verbs"].as_array().expect("verbs") {
+                        let text = |v: &Value| v.as_str().expect("a string").to_owned();
+                        pairs.insert((text(group), text(resource), text(verb)));
+                    }
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// An IAM client for `emulator`.
+fn iam(emulator: &Emulator) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .endpoint_url(emulator.endpoint_url())
+        .region(aws_sdk_iam::config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
+
+/// Creates IAM role `name` (trusting EC2) in the emulator.
+async fn create_role(iam: &aws_sdk_iam::Client, name: &str) {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateRole {name}: {e:?}"));
+}
+
+/// The world one lifecycle acts in: an admin client, the namespace of the objects, and
+/// clients of the emulator the operator talks to.
+struct World {
+    admin: kube::Client,
+    ns: String,
+    iam: aws_sdk_iam::Client,
+    kinesis: aws_sdk_kinesis::Client,
+}
+
+/// Deletes stream `name` in AWS (not its object) and waits until the operator re-created it.
+async fn delete_out_of_band(w: &World, name: &str) {
+    w.kinesis
+        .delete_stream()
+        .stream_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DeleteStream {name}: {e:?}"));
+    wait_for(Duration::from_secs(60), || async {
+        let summary = w
+            .kinesis
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .ok()?;
+        (summary.stream_description_summary?.stream_status
+            == aws_sdk_kinesis::types::StreamStatus::Active)
+            .then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("stream {name} was not re-created within 60 s"));
+}
+
+/// The lifecycle of one reconciled kind, in three steps run for every kind in turn (create
+/// all in table order, update all, delete all in reverse order), so that kinds referring to
+/// another find it. Adding a reconciled kind (AnalyticsApplication) is one more row of
+/// [`LIFECYCLES`].
+struct Lifecycle {
+    /// The RBAC resource name (plural) of the kind.
+    resource: &'static str,
+    /// Creates the object(s) and waits until they are Ready.
+    create: for<'a> fn(&'a World) -> futures::future::BoxFuture<'a, ()>,
+    /// Changes them so that the operator updates AWS, and waits until Ready at the new state.
+    update: for<'a> fn(&'a World) -> futures::future::BoxFuture<'a, ()>,
+    /// Deletes them and waits until the finalizer released them.
+    delete: for<'a> fn(&'a World) -> futures::future::BoxFuture<'a, ()>,
+}
+
+const LIFECYCLES: &[Lifecycle] = &[
+    Lifecycle {
+        resource: "kinesisstreams",
+        create: |w| {
+            Box::pin(async move {
+                let api: Api<KinesisStream> = Api::namespaced(w.admin.clone(), &w.ns);
+                apply(&api, "clicks", json!({"shardCount": 1})).await;
+                wait_until(&api, "clicks", "Ready", is_ready).await;
+                // Deleted behind the operator's back twice: re-created each time with the same
+                // DriftCorrected event, which the recorder counts by patching its series.
+                for _ in 0..2 {
+                    delete_out_of_band(w, "clicks").await;
+                }
+                wait_for(Duration::from_secs(30), || async {
+                    event_notes(w.admin.clone(), &w.ns, "clicks")
+                        .await
+                        .into_iter()
+                        .any(|(reason, _, count)| reason == "DriftCorrected" && count >= 2)
+                        .then_some(())
+                })
+                .await
+                .unwrap_or_else(|| {
+                    panic!("no DriftCorrected event counted twice for KinesisStream clicks")
+                });
+                wait_until(&api, "clicks", "Ready", is_ready).await;
+            })
+        },
+        update: |w| {
+            Box::pin(async move {
+                let api: Api<KinesisStream> = Api::namespaced(w.admin.clone(), &w.ns);
+                apply(&api, "clicks", json!({"shardCount": 2})).await;
+                wait_until(&api, "clicks", "Ready with 2 shards", |o| {
+                    is_ready(o) && o.status.as_ref().and_then(|s| s.open_shard_count) == Some(2)
+                })
+                .await;
+            })
+        },
+        delete: |w| Box::pin(delete::<KinesisStream>(w, "clicks")),
+    },
+    Lifecycle {
+        resource: "deliverystreams",
+        create: |w| {
+            Box::pin(async move {
+                let secrets: Api<Secret> = Api::namespaced(w.admin.clone(), &w.ns);
+                secrets
+                    .create(&PostParams::default(), &access_key("first-key"))
+                    .await
+                    .expect("creating the access key Secret");
+                let api: Api<DeliveryStream> = Api::namespaced(w.admin.clone(), &w.ns);
+                apply(
+                    &api,
+                    "webhook",
+                    json!({
+                        "source": {"kinesisStream": {"streamRef": {"name": "clicks"}, "roleARN": ROLE}},
+                        "destination": {"httpEndpoint": {
+                            "url": "https://collector.example.com/ingest", "name": "collector",
+                            "accessKeySecretRef": {"name": "collector-key", "key": "accessKey"},
+                            "s3Backup": {"bucketARN": "arn:aws:s3:::failed", "roleARN": ROLE}}}
+                    }),
+                )
+                .await;
+                wait_until(&api, "webhook", "Ready", is_ready).await;
+            })
+        },
+        update: |w| {
+            Box::pin(async move {
+                let api: Api<DeliveryStream> = Api::namespaced(w.admin.clone(), &w.ns);
+                let before = api.get("webhook").await.unwrap();
+                let version = before.status.and_then(|s| s.access_key_secret_version);
+                let secrets: Api<Secret> = Api::namespaced(w.admin.clone(), &w.ns);
+                secrets
+                    .replace(
+                        "collector-key",
+                        &PostParams::default(),
+                        &access_key("second-key"),
+                    )
+                    .await
+                    .expect("replacing the access key");
+                // The operator does not watch Secrets: a spec change makes the next pass read it.
+                apply(
+                    &api,
+                    "webhook",
+                    json!({
+                        "source": {"kinesisStream": {"streamRef": {"name": "clicks"}, "roleARN": ROLE}},
+                        "destination": {"httpEndpoint": {
+                            "url": "https://collector.example.com/ingest", "name": "collector",
+                            "accessKeySecretRef": {"name": "collector-key", "key": "accessKey"},
+                            "s3Backup": {"bucketARN": "arn:aws:s3:::failed", "roleARN": ROLE}}},
+                        "tags": {"team": "web"}
+                    }),
+                )
+                .await;
+                wait_until(&api, "webhook", "Ready with the new key", |o| {
+                    is_ready(o)
+                        && o.status
+                            .as_ref()
+                            .and_then(|s| s.access_key_secret_version.clone())
+                            != version
+                })
+                .await;
+            })
+        },
+        delete: |w| Box::pin(delete::<DeliveryStream>(w, "webhook")),
+    },
+    Lifecycle {
+        resource: "streampolicies",
+        create: |w| {
+            Box::pin(async move {
+                let api: Api<StreamPolicy> = Api::namespaced(w.admin.clone(), &w.ns);
+                // A role that does not exist yet: Stalled until it is created.
+                apply(
+                    &api,
+                    "clicks-read",
+                    json!({
+                        "statements": [{"streams": [{"streamRef": {"name": "clicks"}}], "access": ["Read"]}],
+                        "attachToRoles": ["app"]
+                    }),
+                )
+                .await;
+                wait_until(&api, "clicks-read", "Stalled for the missing role", |o| {
+                    condition(o, "Stalled")
+                        .is_some_and(|c| c.status == "True" && c.reason == "RoleNotFound")
+                })
+                .await;
+                create_role(&w.iam, "app").await;
+                wait_until(&api, "clicks-read", "Ready once the role exists", is_ready).await;
+            })
+        },
+        update: |w| {
+            Box::pin(async move {
+                let api: Api<StreamPolicy> = Api::namespaced(w.admin.clone(), &w.ns);
+                apply(
+                    &api,
+                    "clicks-read",
+                    json!({
+                        "statements": [{"streams": [{"streamRef": {"name": "clicks"}}], "access": ["Read", "Write"]}],
+                        "attachToRoles": ["app"]
+                    }),
+                )
+                .await;
+                wait_until(&api, "clicks-read", "Ready at v2", |o| {
+                    is_ready(o)
+                        && o.status
+                            .as_ref()
+                            .and_then(|s| s.default_version_id.as_deref())
+                            == Some("v2")
+                })
+                .await;
+            })
+        },
+        delete: |w| Box::pin(delete::<StreamPolicy>(w, "clicks-read")),
+    },
+];
+
+fn access_key(key: &str) -> Secret {
+    serde_json::from_value(json!({
+        "metadata": {"name": "collector-key"}, "stringData": {"accessKey": key}}))
+    .expect("a Secret")
+}
+
+async fn delete<K>(w: &World, name: &str)
+where
+    K: support::operator::Kind + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    let api: Api<K> = Api::namespaced(w.admin.clone(), &w.ns);
+    api.delete(name, &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("deleting {name}: {e}"));
+    wait_gone(
+        &api,
+        name,
+        Duration::from_secs(60),
+        "released by the operator",
+    )
+    .await;
+}
+
+/// Only one operator at a time on the audited control plane: a cluster-wide one would
+/// reconcile the other variant's objects too.
+static ONE_OPERATOR: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Installs the chart with `helm install` (the emulator disabled: no pod runs, there is no
+/// kubelet), runs the operator binary out of cluster with the Deployment's own arguments as
+/// the chart's ServiceAccount through every kind's lifecycle, and compares what the audit log
+/// saw it do with what the chart grants. `values` are the `--set` values, `{apps}` standing
+/// for the namespace of the objects.
+async fn rbac_is_what_the_operator_uses(release: &str, values: &str) {
+    let _one = ONE_OPERATOR.lock().await;
+    let (cp, audit_log) = audited();
+    let release_ns = cp.namespace(release).await;
+    let apps_ns = cp.namespace(&format!("{release}-apps")).await;
+    let values = values.replace("{apps}", &apps_ns);
+    let watch_own_namespace = values.contains("watchNamespace=");
+    let leader_elect = !values.contains("replicaCount=1");
+    let installed = run(
+        helm()
+            .args(["install", release])
+            .arg(chart())
+            .args(["--namespace", &release_ns, "--kubeconfig"])
+            .arg(cp.kubeconfig())
+            .args(set_args(&values)),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("helm install --set '{values}':\n{e}"));
+    // The notes say what to run next, in the namespaces of this installation.
+    let scope = if watch_own_namespace {
+        format!("-n {apps_ns} ")
+    } else {
+        String::new()
+    };
+    for next in [
+        format!("kubectl -n {release_ns} rollout status deployment/{release}-kinesis-operator"),
+        format!("| kubectl {scope}apply -f -"),
+        format!("kubectl {scope}wait --for=condition=Ready kinesisstream/clicks"),
+    ] {
+        assert!(
+            installed.contains(&next),
+            "the notes say {next:?}:\n{installed}"
+        );
+    }
+    let manifest = documents(
+        &run(
+            helm()
+                .args([
+                    "get",
+                    "manifest",
+                    release,
+                    "--namespace",
+                    &release_ns,
+                    "--kubeconfig",
+                ])
+                .arg(cp.kubeconfig()),
+            None,
+        )
+        .expect("helm get manifest"),
+    );
+    let fullname = format!("{release}-kinesis-operator");
+    let deployment = manifest
+        .iter()
+        .find(|d| kind_of(d) == "Deployment" && name_of(d) == fullname)
+        .expect("the operator's Deployment is installed");
+    let sa = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+        .as_str()
+        .expect("the Deployment names its ServiceAccount");
+    assert!(
+        manifest
+            .iter()
+            .any(|d| kind_of(d) == "ServiceAccount" && name_of(d) == sa),
+        "the chart installs ServiceAccount {sa}"
+    );
+    let kinds: Vec<&str> = manifest.iter().map(kind_of).collect();
+    if watch_own_namespace {
+        assert!(
+            !kinds.contains(&"ClusterRoleBinding"),
+            "namespaced: no cluster-wide grant to the operator ({kinds:?})"
+        );
+        for d in manifest
+            .iter()
+            .filter(|d| matches!(kind_of(d), "Role" | "RoleBinding"))
+            .filter(|d| !name_of(d).ends_with("-leader-election"))
+        {
+            assert_eq!(
+                d["metadata"]["namespace"],
+                apps_ns.as_str(),
+                "{}",
+                name_of(d)
+            );
+        }
+    }
+
+    // The operator as the Deployment runs it, but out of cluster: the addresses of its
+    // endpoints on free loopback ports, AWS calls to an in-process emulator.
+    let emulator = support::emulator::start_default().await;
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let mut args: Vec<String> = container["args"]
+        .as_array()
+        .expect("the operator's arguments")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .filter(|a| {
+            !a.starts_with("--metrics-addr=")
+                && !a.starts_with("--health-addr=")
+                && !a.starts_with("--resync-interval=")
+        })
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        args.contains(&"--leader-elect".to_owned()),
+        leader_elect,
+        "leader election exactly with more than one replica: {args:?}"
+    );
+    args.push(format!("--endpoint-url={}", emulator.endpoint_url()));
+    // A stalled object is tried again at each resync: 2 s instead of 10 minutes.
+    args.push("--resync-interval=2s".to_owned());
+    let kubeconfig = cp.service_account_kubeconfig(&release_ns, sa).await;
+    let mut operator = OperatorProcess::start_args(
+        &kubeconfig,
+        &args,
+        &[("POD_NAMESPACE", &release_ns), ("POD_NAME", "operator-0")],
+    );
+    operator.wait_for_log("operator running").await;
+
+    let world = World {
+        admin: cp.admin().await,
+        ns: apps_ns.clone(),
+        iam: iam(&emulator),
+        kinesis: support::emulator::kinesis(&emulator),
+    };
+    for l in LIFECYCLES {
+        (l.create)(&world).await;
+    }
+    for l in LIFECYCLES {
+        (l.update)(&world).await;
+    }
+    for l in LIFECYCLES.iter().rev() {
+        (l.delete)(&world).await;
+    }
+    let metrics = operator
+        .metrics_text()
+        .await
+        .expect("the operator's metrics");
+    operator.signal(libc::SIGTERM);
+    let status = operator
+        .exit_within(Duration::from_secs(30), "the operator after SIGTERM")
+        .await;
+    let log = operator.log_text();
+    assert!(status.success(), "the operator stopped cleanly:\n{log}");
+    let lower = log.to_lowercase();
+    assert!(
+        !lower.contains("forbidden") && !lower.contains(" 403"),
+        "the operator met a refusal:\n{log}"
+    );
+    let failed: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("kinesis_operator_reconciles_total{"))
+        .filter(|l| l.contains("result=\"kubernetes\"") || l.contains("result=\"finalizer\""))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "reconciles failed on a Kubernetes call: {failed:#?}"
+    );
+
+    let user = format!("system:serviceaccount:{release_ns}:{sa}");
+    let requests = audited_requests(audit_log, &user);
+    assert!(
+        !requests.is_empty(),
+        "the audit log holds the operator's requests"
+    );
+    let refused: Vec<String> = requests
+        .iter()
+        .filter(|r| r.code == 403)
+        .map(|r| format!("{:?} {}", r.pair, r.uri))
+        .collect();
+    assert!(refused.is_empty(), "refused requests: {refused:#?}");
+    if watch_own_namespace {
+        let outside: Vec<&String> = requests
+            .iter()
+            .map(|r| &r.uri)
+            .filter(|u| {
+                !u.contains(&format!("/namespaces/{apps_ns}/"))
+                    && !u.contains(&format!("/namespaces/{release_ns}/"))
+            })
+            .collect();
+        assert!(
+            outside.is_empty(),
+            "namespaced: every request stays in {apps_ns} (objects) or {release_ns} (Lease): {outside:#?}"
+        );
+    }
+    let used: BTreeSet<Pair> = requests.into_iter().map(|r| r.pair).collect();
+    let granted = granted_pairs(&manifest, &release_ns, sa);
+    for l in LIFECYCLES {
+        for verb in ["list", "watch", "patch"] {
+            let pair = (
+                "kinesis.operator.dev".to_owned(),
+                l.resource.to_owned(),
+                verb.to_owned(),
+            );
+            assert!(used.contains(&pair), "the lifecycle exercised {pair:?}");
+        }
+    }
+    assert_eq!(
+        granted.iter().any(|(_, resource, _)| resource == "leases"),
+        leader_elect,
+        "Lease rights exactly with leader election"
+    );
+    if values.contains("rbac.secrets.namespaces") {
+        let secret_roles: Vec<(&str, &Value)> = manifest
+            .iter()
+            .filter(|d| {
+                d["rules"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r["resources"] == json!(["secrets"])))
+            })
+            .map(|d| (kind_of(d), &d["metadata"]["namespace"]))
+            .collect();
+        assert_eq!(
+            secret_roles,
+            [("Role", &json!(apps_ns))],
+            "Secrets are readable in the listed namespace only"
+        );
+    }
+    let unused: Vec<&Pair> = granted.difference(&used).collect();
+    let ungranted: Vec<&Pair> = used.difference(&granted).collect();
+    assert!(
+        unused.is_empty() && ungranted.is_empty(),
+        "the chart's grants differ from what the operator uses;\n granted, never used: {unused:#?}\n used, not granted: {ungranted:#?}"
+    );
+    run(
+        helm()
+            .args([
+                "uninstall",
+                release,
+                "--namespace",
+                &release_ns,
+                "--kubeconfig",
+            ])
+            .arg(cp.kubeconfig()),
+        None,
+    )
+    .expect("helm uninstall");
+    emulator.shutdown().await;
+}
+
+/// The defaults: a ClusterRole, two replicas with leader election.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rbac_cluster_wide_is_exactly_what_the_operator_uses() {
+    rbac_is_what_the_operator_uses("kop-cluster", "").await;
+}
+
+/// `watchNamespace`: a Role and RoleBinding in that namespace only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rbac_namespaced_is_exactly_what_the_operator_uses() {
+    rbac_is_what_the_operator_uses("kop-ns", "watchNamespace={apps}").await;
+}
+
+/// One replica (no leader election, so no Lease rights) watching every namespace, Secrets
+/// readable only in the namespace listed in `rbac.secrets.namespaces`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rbac_single_replica_with_secrets_in_listed_namespaces_is_exactly_what_it_uses() {
+    rbac_is_what_the_operator_uses("kop-one", "replicaCount=1,rbac.secrets.namespaces={{apps}}")
+        .await;
+}
+
+// ---------------------------------------------------------------------------------------
+// The CRD upgrade path.
+// ---------------------------------------------------------------------------------------
+
+/// The CRDs of an earlier commit (830c28a, 2026-11-26), as a release installed before this
+/// one would have them.
+fn previous_crds() -> PathBuf {
+    Path::new(ROOT).join("tests/fixtures/crds-830c28a")
+}
+
+/// Every property path of an OpenAPI schema with its type, and the required fields of each
+/// object path.
+fn schema_paths(
+    schema: &Value,
+    path: &str,
+    types: &mut std::collections::BTreeMap<String, Value>,
+    required: &mut std::collections::BTreeMap<String, BTreeSet<String>>,
+) {
+    types.insert(path.to_owned(), schema["type"].clone());
+    if let Some(r) = schema["required"].as_array() {
+        required.insert(
+            path.to_owned(),
+            r.iter()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect(),
+        );
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        for (name, sub) in props {
+            schema_paths(sub, &format!("{path}.{name}"), types, required);
+        }
+    }
+    if schema["items"].is_object() {
+        schema_paths(&schema["items"], &format!("{path}[]"), types, required);
+    }
+    if schema["additionalProperties"].is_object() {
+        schema_paths(
+            &schema["additionalProperties"],
+            &format!("{path}{{}}"),
+            types,
+            required,
+        );
+    }
+}
+
+/// The previous CRDs can be replaced by the current ones without breaking a stored object:
+/// every version still served, no property removed or retyped, no field newly required.
+#[test]
+fn crd_changes_since_the_previous_crds_are_additive() {
+    for (file, crd) in kinesis_operator::api::crds() {
+        let old: Value = documents(
+            &std::fs::read_to_string(previous_crds().join(file)).expect("a previous CRD"),
+        )
+        .remove(0);
+        let new = serde_json::to_value(&crd).expect("a CRD serialises");
+        for old_version in old["spec"]["versions"].as_array().expect("versions") {
+            let name = old_version["name"].as_str().expect("a version name");
+            let new_version = new["spec"]["versions"]
+                .as_array()
+                .expect("versions")
+                .iter()
+                .find(|v| v["name"] == name)
+                .unwrap_or_else(|| panic!("{file}: version {name} is no longer served"));
+            assert_eq!(new_version["served"], true, "{file}: {name} still served");
+            let (mut old_types, mut old_required) = Default::default();
+            let (mut new_types, mut new_required) = Default::default();
+            schema_paths(
+                &old_version["schema"]["openAPIV3Schema"],
+                "",
+                &mut old_types,
+                &mut old_required,
+            );
+            schema_paths(
+                &new_version["schema"]["openAPIV3Schema"],
+                "",
+                &mut new_types,
+                &mut new_required,
+            );
+            for (path, old_type) in &old_types {
+                let new_type = new_types
+                    .get(path)
+                    .unwrap_or_else(|| panic!("{file} {name}: property {path} was removed"));
+                assert_eq!(new_type, old_type, "{file} {name}: {path} changed its type");
+            }
+            for (path, fields) in &new_required {
+                if !old_types.contains_key(path) {
+                    continue;
+                }
+                let before = old_required.get(path).cloned().unwrap_or_default();
+                let added: Vec<_> = fields.difference(&before).collect();
+                assert!(
+                    added.is_empty(),
+                    "{file} {name}: {path} newly requires {added:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Whether CRD `name`'s status schema has property `field`.
+fn status_has(cp: &ControlPlane, crd: &str, field: &str) -> bool {
+    let out = run(cp.kubectl().args(["get", "crd", crd, "-o", "json"]), None)
+        .unwrap_or_else(|e| panic!("kubectl get crd {crd}: {e}"));
+    let crd: Value = serde_json::from_str(&out).expect("a CRD as JSON");
+    !crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]
+        [field]
+        .is_null()
+}
+
+/// The upgrade path the chart's README documents, end to end: a release installed with the
+/// previous CRDs (the main chart's crds/), objects with conditions, `helm upgrade` of the main
+/// chart (which, as Helm does, leaves the CRDs alone), then the CRD chart installed with
+/// `--take-ownership`, which upgrades them: the objects, their specs and conditions are kept,
+/// the new fields are stored, and uninstalling the CRD chart keeps the CRDs.
+#[tokio::test]
+async fn the_crd_chart_upgrades_the_crds_and_keeps_objects_and_conditions() {
+    let cp = std::thread::spawn(|| ControlPlane::bare("upgrade", &[]))
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let kubeconfig = cp.kubeconfig();
+    let helm_on = |args: &[&str]| {
+        run(helm().args(args).arg("--kubeconfig").arg(&kubeconfig), None)
+            .unwrap_or_else(|e| panic!("helm {}:\n{e}", args.join(" ")))
+    };
+    let ns = cp.namespace("upgrade").await;
+    let apps = cp.namespace("upgrade-apps").await;
+
+    // The previous release: the main chart with the previous CRDs in its crds/.
+    let old_chart = tempfile::tempdir().expect("a temporary directory");
+    let old = old_chart.path().join("kinesis-operator");
+    run(Command::new("cp").arg("-r").arg(chart()).arg(&old), None).expect("copying the chart");
+    for entry in std::fs::read_dir(previous_crds()).expect("the previous CRDs") {
+        let entry = entry.expect("an entry");
+        std::fs::copy(entry.path(), old.join("crds").join(entry.file_name()))
+            .expect("copying a previous CRD");
+    }
+    let old = old.to_str().expect("a UTF-8 path");
+    helm_on(&["install", "kop", old, "-n", &ns, "--set", "replicaCount=1"]);
+    run(
+        cp.kubectl().args([
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=30s",
+        ]),
+        None,
+    )
+    .expect("the previous CRDs are Established");
+    let delivery = "deliverystreams.kinesis.operator.dev";
+    assert!(
+        !status_has(&cp, delivery, "accessKeySecretVersion"),
+        "the previous CRDs are installed"
+    );
+
+    // Objects of the previous release, with the conditions an operator wrote.
+    let admin = cp.admin().await;
+    let streams: Api<KinesisStream> = Api::namespaced(admin.clone(), &apps);
+    let deliveries: Api<DeliveryStream> = Api::namespaced(admin.clone(), &apps);
+    let policies: Api<StreamPolicy> = Api::namespaced(admin.clone(), &apps);
+    apply(
+        &streams,
+        "clicks",
+        json!({"shardCount": 2, "tags": {"team": "web"}}),
+    )
+    .await;
+    apply(
+        &deliveries,
+        "logs",
+        json!({"source": {"directPut": {}}, "destination": {"s3": {
+            "bucketARN": "arn:aws:s3:::logs", "roleARN": ROLE}}}),
+    )
+    .await;
+    apply(
+        &policies,
+        "clicks-read",
+        json!({"statements": [{"streams": [{"streamRef": {"name": "clicks"}}], "access": ["Read"]}]}),
+    )
+    .await;
+    let ready = json!({"conditions": [{
+        "type": "Ready", "status": "True", "reason": "Active", "message": "in force",
+        "lastTransitionTime": "2026-11-30T10:00:00Z", "observedGeneration": 1}],
+        "observedGeneration": 1, "arn": "arn:aws:kinesis:us-east-1:000000000000:stream/clicks"});
+    let status_patch = |extra: Value| {
+        let mut status = ready.clone();
+        status
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        Patch::Merge(json!({ "status": status }))
+    };
+    let pp = PatchParams::default();
+    streams
+        .patch_status("clicks", &pp, &status_patch(json!({})))
+        .await
+        .expect("the stream's status");
+    policies
+        .patch_status("clicks-read", &pp, &status_patch(json!({})))
+        .await
+        .expect("the policy's status");
+    let before = deliveries
+        .patch_status(
+            "logs",
+            &pp,
+            &status_patch(json!({"accessKeySecretVersion": "7"})),
+        )
+        .await
+        .expect("the delivery stream's status");
+    assert_eq!(
+        before.status.as_ref().unwrap().access_key_secret_version,
+        None,
+        "the previous schema prunes the field it lacks"
+    );
+    let uids: Vec<Option<String>> = vec![
+        streams.get("clicks").await.unwrap().metadata.uid,
+        deliveries.get("logs").await.unwrap().metadata.uid,
+        policies.get("clicks-read").await.unwrap().metadata.uid,
+    ];
+
+    // `helm upgrade` of the main chart does not touch its crds/ (Helm's rule).
+    helm_on(&[
+        "upgrade",
+        "kop",
+        chart().to_str().unwrap(),
+        "-n",
+        &ns,
+        "--set",
+        "replicaCount=1",
+    ]);
+    assert!(
+        !status_has(&cp, delivery, "accessKeySecretVersion"),
+        "helm upgrade left the CRDs as they were"
+    );
+
+    // The CRD chart takes the CRDs over and upgrades them.
+    helm_on(&[
+        "install",
+        "kop-crds",
+        crd_chart().to_str().unwrap(),
+        "-n",
+        &ns,
+        "--take-ownership",
+    ]);
+    run(
+        cp.kubectl().args([
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=30s",
+        ]),
+        None,
+    )
+    .expect("the upgraded CRDs are Established");
+    assert!(
+        status_has(&cp, delivery, "accessKeySecretVersion"),
+        "the CRD chart upgraded the CRDs"
+    );
+    let crd: Value = serde_json::from_str(
+        &run(
+            cp.kubectl().args(["get", "crd", delivery, "-o", "json"]),
+            None,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        crd["metadata"]["annotations"]["helm.sh/resource-policy"],
+        "keep"
+    );
+    assert_eq!(
+        crd["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "kop-crds"
+    );
+
+    // The objects are the same ones, with their specs and conditions.
+    let stream = streams.get("clicks").await.unwrap();
+    let policy = policies.get("clicks-read").await.unwrap();
+    let logs = deliveries.get("logs").await.unwrap();
+    assert_eq!(
+        vec![
+            stream.metadata.uid.clone(),
+            logs.metadata.uid.clone(),
+            policy.metadata.uid.clone()
+        ],
+        uids
+    );
+    assert_eq!(stream.spec.shard_count, Some(2));
+    for (name, ready) in [
+        ("clicks", condition(&stream, "Ready").cloned()),
+        ("logs", condition(&logs, "Ready").cloned()),
+        ("clicks-read", condition(&policy, "Ready").cloned()),
+    ] {
+        let ready = ready.unwrap_or_else(|| panic!("{name} lost its Ready condition"));
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("True", "Active"),
+            "{name}"
+        );
+        assert_eq!(
+            ready.last_transition_time.0.to_string(),
+            "2026-11-30T10:00:00Z",
+            "{name}"
+        );
+    }
+    let after = deliveries
+        .patch_status(
+            "logs",
+            &pp,
+            &status_patch(json!({"accessKeySecretVersion": "7"})),
+        )
+        .await
+        .expect("the delivery stream's status");
+    assert_eq!(
+        after.status.unwrap().access_key_secret_version.as_deref(),
+        Some("7"),
+        "the new field is stored"
+    );
+    // The stored objects are valid under the new schema (its CEL rules included).
+    apply(
+        &streams,
+        "clicks",
+        json!({"shardCount": 2, "tags": {"team": "web"}}),
+    )
+    .await;
+    apply(
+        &deliveries,
+        "logs",
+        json!({"source": {"directPut": {}}, "destination": {"s3": {
+            "bucketARN": "arn:aws:s3:::logs", "roleARN": ROLE}}}),
+    )
+    .await;
+
+    // Uninstalling the CRD chart keeps the CRDs, and so every object.
+    helm_on(&["uninstall", "kop-crds", "-n", &ns]);
+    assert!(status_has(&cp, delivery, "accessKeySecretVersion"));
+    assert!(streams.get_opt("clicks").await.unwrap().is_some());
+    assert!(deliveries.get_opt("logs").await.unwrap().is_some());
+}
