@@ -71,7 +71,10 @@ pub fn default_identity() -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
     /// The API server refused or failed a Lease call.
-    #[error("lease {namespace}/{name}: {source}")]
+    #[error(
+        "lease {namespace}/{name}: {}",
+        crate::controller::runtime::kube_words::kube_words(source)
+    )]
     Kube {
         /// Namespace.
         namespace: String,
@@ -273,7 +276,7 @@ pub async fn acquire(client: kube::Client, config: LeaseConfig) -> Leadership {
             tokio::select! {
                 _ = &mut stopped => {
                     if let Err(e) = release(&api, &config).await {
-                        tracing::warn!(error = %e, lease = %config.name, "releasing the lease failed; it expires by itself");
+                        tracing::warn!(error = %crate::controller::runtime::kube_words::kube_words(&e), lease = %config.name, "releasing the lease failed; it expires by itself");
                     } else {
                         tracing::info!(lease = %config.name, "released the lease");
                     }
@@ -289,7 +292,7 @@ pub async fn acquire(client: kube::Client, config: LeaseConfig) -> Leadership {
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, lease = %config.name, "renewing the lease failed");
+                    tracing::warn!(error = %crate::controller::runtime::kube_words::kube_words(&e), lease = %config.name, "renewing the lease failed");
                     if renewed.elapsed() >= config.renew_deadline {
                         tracing::error!(lease = %config.name, "no renewal within the renew deadline; leadership lost");
                         let _ = lost_tx.send(true);

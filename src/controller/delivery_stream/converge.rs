@@ -16,13 +16,14 @@ use kube::Resource;
 use super::delivery_stream_name;
 use super::inputs::{self, AccessKey, Inputs};
 use crate::api::delivery_stream::DeliveryStream;
-use crate::aws::errors::{AwsCallError, ErrorClass};
+use crate::aws::errors::AwsCallError;
 use crate::aws::firehose::{
     DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView,
 };
 use crate::controller::conditions::Health;
 use crate::controller::references::Resolutions;
 use crate::controller::runtime::identity::Identity;
+use crate::controller::runtime::kube_words::read_error;
 use crate::controller::runtime::ownership::{self, Claim};
 use crate::controller::runtime::{Fresh, Note, Observed, Outcome, Requeue, Tracked};
 
@@ -97,16 +98,6 @@ pub fn desired_tags(obj: &DeliveryStream) -> BTreeMap<String, String> {
     ownership::desired_tags(obj, &obj.spec.tags)
 }
 
-/// A failed Kubernetes read, for the runtime's retry: transient.
-fn kube_error(e: kube::Error) -> AwsCallError {
-    AwsCallError {
-        operation: "kubernetes:get",
-        code: String::new(),
-        message: e.to_string(),
-        class: ErrorClass::Transient,
-    }
-}
-
 /// The spec's source in words, for messages.
 fn source_words(source: &SourceView) -> String {
     match source {
@@ -176,7 +167,7 @@ impl Pass<'_> {
         let name = delivery_stream_name(obj);
         let (source, access_key) = match inputs::read(self.client, self.resolutions, obj)
             .await
-            .map_err(kube_error)?
+            .map_err(read_error)?
         {
             Inputs::Ready { source, access_key } => (source, access_key),
             Inputs::Waiting(message) => {

@@ -94,7 +94,7 @@ pub async fn publish(
         secondary: None,
     };
     if let Err(e) = ctx.recorder.publish(&event, reference).await {
-        tracing::warn!(object = ?reference.name, error = %e, "publishing an event failed");
+        tracing::warn!(object = ?reference.name, error = %super::kube_words::kube_words(&e), "publishing an event failed");
     }
 }
 

@@ -20,6 +20,7 @@
 pub mod events;
 pub mod finalizer;
 pub mod identity;
+pub mod kube_words;
 pub mod outcome;
 pub mod ownership;
 pub mod reconciler;
@@ -53,7 +54,7 @@ pub enum Error {
     #[error(transparent)]
     Aws(#[from] AwsCallError),
     /// Reading or writing the object failed.
-    #[error("writing status of {0}: {1}")]
+    #[error("writing status of {name}: {words}", name = .0, words = kube_words::kube_words(.1))]
     Kube(String, #[source] kube::Error),
     /// Deletion is under way; the finalizer stays until AWS reports the resource gone.
     #[error("{noun} {name} is being deleted")]

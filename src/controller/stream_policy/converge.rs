@@ -23,6 +23,7 @@ use crate::aws::iam::{IamApi, PolicyView};
 use crate::controller::context::Context;
 use crate::controller::kinesis_stream::diff::tag_changes;
 use crate::controller::policy_doc;
+use crate::controller::runtime::kube_words::kube_words;
 use crate::controller::runtime::ownership::{self, Claim};
 use crate::controller::runtime::{Note, Outcome, Requeue, Tracked};
 
@@ -122,7 +123,10 @@ impl Pass<'_> {
                     ..Outcome::progressing(
                         Report::default(),
                         "Retrying",
-                        format!("reading the KinesisStreams spec.statements names failed: {e}"),
+                        format!(
+                            "reading the KinesisStreams spec.statements names failed: {}",
+                            kube_words(&e)
+                        ),
                     )
                 });
             }
