@@ -1267,11 +1267,14 @@ fn runner_pid(data_dir: &Path, app: &str) -> Option<i32> {
         {
             continue;
         }
-        for run in std::fs::read_dir(entry.path().join("runs")).ok()?.flatten() {
-            let text = std::fs::read_to_string(run.path().join("status.json")).ok()?;
-            let status: Value = serde_json::from_str(&text).ok()?;
-            return status["pid"].as_i64().map(|p| p as i32);
-        }
+        // One run directory at a time: each launch removes the earlier ones.
+        let run = std::fs::read_dir(entry.path().join("runs"))
+            .ok()?
+            .flatten()
+            .next()?;
+        let text = std::fs::read_to_string(run.path().join("status.json")).ok()?;
+        let status: Value = serde_json::from_str(&text).ok()?;
+        return status["pid"].as_i64().map(|p| p as i32);
     }
     None
 }

@@ -151,6 +151,9 @@ pub struct Vpc {
     pub security_groups: Vec<String>,
 }
 
+/// Property groups in the order given: group ID, keys and values.
+pub type PropertyGroups = Vec<(String, BTreeMap<String, String>)>;
+
 /// Everything a version fixes.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Config {
@@ -171,7 +174,7 @@ pub struct Config {
     /// Parallelism.
     pub parallelism: Parallelism,
     /// Property groups, in the order given.
-    pub properties: Vec<(String, BTreeMap<String, String>)>,
+    pub properties: PropertyGroups,
     /// Snapshots enabled.
     pub snapshots_enabled: bool,
     /// System rollback enabled (recorded).

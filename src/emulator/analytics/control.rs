@@ -151,9 +151,9 @@ fn properties(
     v: &mut Validation,
     path: &str,
     groups: &[super::model::PropertyGroup],
-) -> Result<Vec<(String, BTreeMap<String, String>)>, AwsError> {
+) -> Result<super::app::PropertyGroups, AwsError> {
     v.size(path, "'[...]'", groups.len(), 0, 50);
-    let mut out: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+    let mut out: super::app::PropertyGroups = Vec::new();
     for (i, g) in groups.iter().enumerate() {
         let p = format!("{path}.{}.member", i + 1);
         v.required_length(&format!("{p}.propertyGroupId"), &g.property_group_id, 1, 50);

@@ -27,6 +27,16 @@ fn validate_change(input: &NamedInput) -> Result<String, AwsError> {
     Ok(input.application_name.clone().unwrap_or_default())
 }
 
+/// What an option change answers: the application's ARN, its new version, its logging
+/// options, what `edit` returned, and the update operation of a running application.
+struct Changed<T> {
+    arn: String,
+    version: i64,
+    logging: Vec<Value>,
+    out: T,
+    operation: Option<String>,
+}
+
 /// Runs `edit` on a copy of the current configuration and makes it the next version; a
 /// running application is UPDATING for the transition delay (its job is not restarted: the
 /// options do not reach it).
@@ -36,7 +46,7 @@ fn change_options<T>(
     input: &NamedInput,
     operation: &str,
     edit: impl FnOnce(&mut super::app::App, &mut super::app::Config) -> Result<T, AwsError>,
-) -> Result<(String, i64, Vec<Value>, T, Option<String>), AwsError> {
+) -> Result<Changed<T>, AwsError> {
     let name = validate_change(input)?;
     let (key, app) = an.find(ctx, &name)?;
     let (arn, version, logging, out, op, running) = an.change(&app, |a| {
@@ -73,7 +83,13 @@ fn change_options<T>(
             operation: op.clone(),
         });
     }
-    Ok((arn, version, logging, out, running.then_some(op)))
+    Ok(Changed {
+        arn,
+        version,
+        logging,
+        out,
+        operation: running.then_some(op),
+    })
 }
 
 /// AddApplicationCloudWatchLoggingOption (one per application).
@@ -100,7 +116,13 @@ pub(super) fn add_logging(
         .as_ref()
         .and_then(|o| o.log_stream_arn.clone())
         .unwrap_or_default();
-    let (application_arn, version, logging, (), op) = change_options(
+    let Changed {
+        arn: application_arn,
+        version,
+        logging,
+        operation: op,
+        ..
+    } = change_options(
         an,
         ctx,
         &input,
@@ -146,7 +168,13 @@ pub(super) fn delete_logging(
         .cloud_watch_logging_option_id
         .clone()
         .unwrap_or_default();
-    let (application_arn, version, logging, (), op) = change_options(
+    let Changed {
+        arn: application_arn,
+        version,
+        logging,
+        operation: op,
+        ..
+    } = change_options(
         an,
         ctx,
         &input,
@@ -201,28 +229,28 @@ pub(super) fn add_vpc(an: &Analytics, ctx: &Ctx, input: NamedInput) -> Result<Vp
     }
     v.finish()?;
     let given = input.vpc_configuration.clone().unwrap_or_default();
-    let (application_arn, version, _, added, op) = change_options(
-        an,
-        ctx,
-        &input,
-        "AddApplicationVpcConfiguration",
-        |a, c| {
-            if !c.vpcs.is_empty() {
-                return Err(AwsError::invalid_argument(format!(
-                    "Application {} already has a VPC configuration ({}); an application has at most one. Delete it first.",
-                    a.name, c.vpcs[0].id
-                )));
-            }
-            let vpc = Vpc {
-                id: format!("{}.1", a.next_option),
-                subnets: given.subnet_ids.unwrap_or_default(),
-                security_groups: given.security_group_ids.unwrap_or_default(),
-            };
-            a.next_option += 1;
-            c.vpcs.push(vpc.clone());
-            Ok(vpc_description(&vpc))
-        },
-    )?;
+    let Changed {
+        arn: application_arn,
+        version,
+        out: added,
+        operation: op,
+        ..
+    } = change_options(an, ctx, &input, "AddApplicationVpcConfiguration", |a, c| {
+        if !c.vpcs.is_empty() {
+            return Err(AwsError::invalid_argument(format!(
+                "Application {} already has a VPC configuration ({}); an application has at most one. Delete it first.",
+                a.name, c.vpcs[0].id
+            )));
+        }
+        let vpc = Vpc {
+            id: format!("{}.1", a.next_option),
+            subnets: given.subnet_ids.unwrap_or_default(),
+            security_groups: given.security_group_ids.unwrap_or_default(),
+        };
+        a.next_option += 1;
+        c.vpcs.push(vpc.clone());
+        Ok(vpc_description(&vpc))
+    })?;
     Ok(VpcOutput {
         application_arn,
         application_version_id: version,
@@ -241,7 +269,12 @@ pub(super) fn delete_vpc(
     v.required_length("vpcConfigurationId", &input.vpc_configuration_id, 1, 50);
     v.finish()?;
     let id = input.vpc_configuration_id.clone().unwrap_or_default();
-    let (application_arn, version, _, (), op) = change_options(
+    let Changed {
+        arn: application_arn,
+        version,
+        operation: op,
+        ..
+    } = change_options(
         an,
         ctx,
         &input,
