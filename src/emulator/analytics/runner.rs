@@ -210,7 +210,13 @@ async fn manage(
         match command {
             Command::Start { key, operation } => {
                 if supervisors.contains_key(&key) {
-                    tracing::warn!(application = %key.2, "a start found a run still in place; it is ignored");
+                    // The last run's supervisor is finishing (it made the application READY
+                    // just before it ends): this start waits for it.
+                    let an = an.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        an.runs.send(Command::Start { key, operation });
+                    });
                     continue;
                 }
                 let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
