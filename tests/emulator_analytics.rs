@@ -1462,3 +1462,140 @@ async fn a_killed_emulator_leaves_no_runner_and_runs_the_application_again() {
     assert_ne!(new_pid, pid);
     process.kill_9().await;
 }
+
+/// A job that fails after it ran (its sink's stream deleted under it) keeps the application
+/// RUNNING, as AWS's Flink keeps restarting a failing job: the emulator starts it again from
+/// its latest checkpoint, and once the stream is back the records flow again.
+#[tokio::test]
+async fn a_job_failing_while_running_is_restarted_and_the_application_stays_running() {
+    let _permit = jvms(1).await;
+    let jar = tokio::task::spawn_blocking(jar).await.unwrap();
+    let emulator = emulator(Some(jar), None).await;
+    let client = client_at(&emulator.endpoint_url());
+    let kinesis = kinesis_at(&emulator.endpoint_url());
+    create_stream(&kinesis, "FlakyIn").await;
+    create_stream(&kinesis, "FlakyOut").await;
+    let name = "flaky";
+    create_app(
+        &client,
+        name,
+        configuration(&filter_sql("FlakyIn", "FlakyOut"), 1_000, false),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    start(
+        &client,
+        name,
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    wait_status(&client, name, ApplicationStatus::Running).await;
+    eprintln!(
+        "measured: StartApplication to RUNNING (reading its shard) in {:?}",
+        started.elapsed()
+    );
+    put(&kinesis, "FlakyIn", &log_lines(0, 3)).await;
+    expect_messages(&kinesis, "FlakyOut", &errors_of(&log_lines(0, 3))).await;
+
+    // The sink's stream goes: the next error line fails the job (after the runner's own
+    // restarts), and the emulator starts it again; the application stays RUNNING throughout.
+    kinesis
+        .delete_stream()
+        .stream_name("FlakyOut")
+        .send()
+        .await
+        .expect("DeleteStream");
+    put(&kinesis, "FlakyIn", &log_lines(3, 4)).await;
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        assert_eq!(
+            status(&client, name).await,
+            ApplicationStatus::Running,
+            "while its job fails and restarts"
+        );
+        // A new run directory means the emulator started the job again.
+        if launches(name) > 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the failed job was not started again"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    create_stream(&kinesis, "FlakyOut").await;
+    let more = log_lines(6, 10);
+    let wanted = errors_of(&more);
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        put(&kinesis, "FlakyIn", &more).await;
+        let got = messages(&kinesis, "FlakyOut").await;
+        if wanted.iter().all(|w| got.contains(w)) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no output after the restart: {got:?}"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert_eq!(status(&client, name).await, ApplicationStatus::Running);
+    let stopped = std::time::Instant::now();
+    client
+        .stop_application()
+        .application_name(name)
+        .send()
+        .await
+        .expect("StopApplication");
+    wait_status(&client, name, ApplicationStatus::Ready).await;
+    eprintln!(
+        "measured: StopApplication to READY in {:?}",
+        stopped.elapsed()
+    );
+    emulator.shutdown().await;
+}
+
+/// How many times an in-process emulator of this test binary has launched a runner for `app`
+/// so far: every launch makes a run directory of its own under the emulator's temporary work
+/// directory (and removes the earlier ones), so the directories seen are remembered.
+fn launches(app: &str) -> usize {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap();
+    let root = std::env::temp_dir();
+    for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        let base = entry.path();
+        if !entry.file_name().to_string_lossy().starts_with(&format!(
+            "kinesis-emulator-analytics-{}-",
+            std::process::id()
+        )) {
+            continue;
+        }
+        let apps = base.join(ACCOUNT).join(REGION);
+        for a in std::fs::read_dir(&apps).into_iter().flatten().flatten() {
+            if !a
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{app}-"))
+            {
+                continue;
+            }
+            for run in std::fs::read_dir(a.path().join("runs"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let id = format!(
+                    "{}/{}",
+                    a.path().display(),
+                    run.file_name().to_string_lossy()
+                );
+                if !seen.contains(&id) {
+                    seen.push(id);
+                }
+            }
+        }
+    }
+    seen.iter()
+        .filter(|s| s.contains(&format!("/{app}-")))
+        .count()
+}
