@@ -1437,11 +1437,19 @@ async fn a_killed_emulator_leaves_no_runner_and_runs_the_application_again() {
     expect_messages(&kinesis, "LogOut", &expected).await;
     let pid = runner_pid(dir.path(), name).expect("the runner's pid in its status file");
     assert!(alive(pid), "the runner {pid} runs");
+    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap_or_default()
+        .to_owned();
+    eprintln!("measured: the runner JVM of a running application: {rss}");
     // A checkpoint after the records (one a second) to restore from.
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
     process.kill_9().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let killed = std::time::Instant::now();
     while alive(pid) {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -1450,10 +1458,19 @@ async fn a_killed_emulator_leaves_no_runner_and_runs_the_application_again() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
+    eprintln!(
+        "measured: the runner exited {:?} after the emulator was killed",
+        killed.elapsed()
+    );
+    let restarted = std::time::Instant::now();
     process.restart().await;
     let client = client_at(&process.endpoint_url());
     let kinesis = kinesis_at(&process.endpoint_url());
     wait_status(&client, name, ApplicationStatus::Running).await;
+    eprintln!(
+        "measured: RUNNING again {:?} after the emulator's restart",
+        restarted.elapsed()
+    );
     let second = log_lines(6, 15);
     put(&kinesis, "LogIn", &second).await;
     expected.extend(errors_of(&second));
