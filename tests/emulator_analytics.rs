@@ -1101,8 +1101,7 @@ async fn filter_runs_stops_with_a_snapshot_and_resumes_from_it() {
     let mut expected = errors_of(&first);
     expect_messages(&kinesis, "ErrorLogStream", &expected).await;
 
-    // A snapshot of the running job (from its latest checkpoint: one a second).
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // A snapshot of the running job: a savepoint, CREATING until the runner wrote it.
     client
         .create_application_snapshot()
         .application_name(name)
@@ -1110,19 +1109,28 @@ async fn filter_runs_stops_with_a_snapshot_and_resumes_from_it() {
         .send()
         .await
         .expect("CreateApplicationSnapshot");
-    let snap = client
-        .describe_application_snapshot()
-        .application_name(name)
-        .snapshot_name("manual-1")
-        .send()
-        .await
-        .unwrap()
-        .snapshot_details
-        .unwrap();
-    assert_eq!(
-        snap.snapshot_status,
-        aws_sdk_kinesisanalyticsv2::types::SnapshotStatus::Ready
-    );
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let snap = client
+            .describe_application_snapshot()
+            .application_name(name)
+            .snapshot_name("manual-1")
+            .send()
+            .await
+            .unwrap()
+            .snapshot_details
+            .unwrap();
+        match snap.snapshot_status {
+            aws_sdk_kinesisanalyticsv2::types::SnapshotStatus::Ready => break,
+            aws_sdk_kinesisanalyticsv2::types::SnapshotStatus::Creating => {}
+            other => panic!("snapshot manual-1 is {other:?}"),
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "snapshot manual-1 is still CREATING"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (code, _) = error(
         "a duplicate snapshot name",
         client

@@ -214,8 +214,9 @@ fn snapshot_details(app: &App, s: &Snapshot) -> SnapshotDetails {
     }
 }
 
-/// CreateApplicationSnapshot: of a RUNNING application with snapshots on, from its latest
-/// completed checkpoint (see the module docs).
+/// CreateApplicationSnapshot: a savepoint of a RUNNING application's job, with snapshots on.
+/// The snapshot is CREATING until the runner has written the savepoint (READY), or FAILED
+/// with the reason.
 pub(super) fn create_snapshot(
     an: &Analytics,
     ctx: &Ctx,
@@ -227,16 +228,22 @@ pub(super) fn create_snapshot(
     v.finish()?;
     let name = input.application_name.unwrap_or_default();
     let snapshot = input.snapshot_name.unwrap_or_default();
-    let (_, app) = an.find(ctx, &name)?;
-    let dir = an.app_dir(&app.lock());
+    let (key, app) = an.find(ctx, &name)?;
     an.change(&app, |a| {
         if a.status != Status::Running {
-            return Err(wrong_state(&name, a.status, "CreateApplicationSnapshot", "RUNNING"));
+            return Err(wrong_state(
+                &name,
+                a.status,
+                "CreateApplicationSnapshot",
+                "RUNNING",
+            ));
         }
         if !a.config().snapshots_enabled {
             return Err(AwsError::client(
                 "InvalidApplicationConfigurationException",
-                format!("Snapshots are disabled for application {name}; enable them with ApplicationSnapshotConfigurationUpdate.SnapshotsEnabledUpdate first."),
+                format!(
+                    "Snapshots are disabled for application {name}; enable them with ApplicationSnapshotConfigurationUpdate.SnapshotsEnabledUpdate first."
+                ),
             ));
         }
         if a.snapshots.contains_key(&snapshot) {
@@ -249,33 +256,25 @@ pub(super) fn create_snapshot(
                 "Application {name} has {MAX_SNAPSHOTS} snapshots, the limit; delete some with DeleteApplicationSnapshot."
             )));
         }
-        let Some(checkpoint) = super::runner::latest_checkpoint(&dir, a.run.started_ms) else {
-            return Err(AwsError::client(
-                "InvalidApplicationConfigurationException",
-                format!(
-                    "Application {name} has no completed checkpoint yet, and this emulator makes snapshots of a running application from its latest checkpoint: turn checkpointing on (CheckpointConfiguration) and retry after the checkpoint interval."
-                ),
-            ));
-        };
-        let target = dir.join("snapshots").join(format!("manual-{snapshot}"));
-        super::runner::copy_dir(&checkpoint, &target).map_err(|e| {
-            AwsError::internal(format!("Copying checkpoint {} into snapshot {snapshot} failed: {e}", checkpoint.display()))
-        })?;
         let version = a.version;
         let runtime = a.config().runtime.clone();
         a.snapshots.insert(
             snapshot.clone(),
             Snapshot {
                 name: snapshot.clone(),
-                status: "READY".into(),
+                status: "CREATING".into(),
                 version,
                 runtime,
                 created_ms: an.now(),
-                path: Some(target.display().to_string()),
+                path: None,
             },
         );
         Ok(())
     })?;
+    an.runs.send(Command::Snapshot {
+        key,
+        name: snapshot,
+    });
     Ok(Empty {})
 }
 

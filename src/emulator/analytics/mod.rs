@@ -26,9 +26,9 @@
 //! - A job that fails after it ran (after the runner's own restarts) keeps the application
 //!   RUNNING and is started again from its latest checkpoint after a back-off, as AWS's Flink
 //!   keeps restarting a failing job; Flink's message is logged.
-//! - CreateApplicationSnapshot copies the job's latest completed checkpoint (checkpointing must
-//!   be on and one taken), not a fresh savepoint; a stop with snapshots on takes a real
-//!   savepoint.
+//! - Snapshots are Flink savepoints in the data directory (CreateApplicationSnapshot asks the
+//!   runner for one; a stop with snapshots on takes one, named `stop-<epoch ms>`); a snapshot
+//!   that cannot be taken ends FAILED, where AWS would refuse the call.
 //! - After an emulator restart, applications that were running show STARTING until their
 //!   runner reads again (restored from the newest retained checkpoint or savepoint).
 //! - RollbackApplication and UpdateApplicationMaintenanceConfiguration are refused with

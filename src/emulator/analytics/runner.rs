@@ -122,6 +122,8 @@ pub enum Command {
     Settle { key: Key, operation: String },
     /// Kill the run of a deleted application.
     Delete { key: Key },
+    /// Take a savepoint of the running job as snapshot `name` (CreateApplicationSnapshot).
+    Snapshot { key: Key, name: String },
 }
 
 /// What the manager tells one supervisor.
@@ -130,6 +132,7 @@ enum Control {
     Stop { operation: String, force: bool },
     Restart { operation: String },
     Delete,
+    Snapshot { name: String },
 }
 
 /// The handle the API holds: a channel to the manager task, and which applications have a
@@ -292,6 +295,19 @@ async fn manage(
             Command::Delete { key } => {
                 if let Some(tx) = supervisors.get(&key) {
                     let _ = tx.send(Control::Delete);
+                }
+            }
+            Command::Snapshot { key, name } => {
+                let sent = supervisors
+                    .get(&key)
+                    .is_some_and(|tx| tx.send(Control::Snapshot { name: name.clone() }).is_ok());
+                if !sent {
+                    snapshot_done(
+                        &an,
+                        &key,
+                        &name,
+                        Err("the application's job is not running".into()),
+                    );
                 }
             }
         }
@@ -496,6 +512,10 @@ impl Supervisor {
                         });
                         return true;
                     }
+                    Some(Control::Snapshot { name }) => {
+                        snapshot_done(&self.an, &self.key, &name, Err("the application's job is restarting after a failure".into()));
+                        return true;
+                    }
                     Some(Control::Delete) | None => {}
                 }
                 false
@@ -612,6 +632,9 @@ impl Supervisor {
         let mut reported = false;
         let mut running_since: Option<Instant> = None;
         let mut shards: (usize, Instant) = (0, Instant::now());
+        // Snapshots asked for, oldest first; the first is the runner's current request.
+        let mut snapshots: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+        let mut requested = false;
         let outcome = loop {
             tokio::select! {
                 c = self.ctl.recv() => match c {
@@ -627,6 +650,9 @@ impl Supervisor {
                         run.kill().await;
                         break Outcome::Deleted;
                     }
+                    Some(Control::Snapshot { name }) => {
+                        snapshots.push_back(name);
+                    }
                     None => {
                         run.terminate(Duration::from_secs(15)).await;
                         break Outcome::Shutdown;
@@ -641,10 +667,31 @@ impl Supervisor {
                     break Outcome::Exited { code, status: run.status(), log: run.log.clone() };
                 }
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                    let status = run.status();
+                    if let Some(name) = snapshots.front().cloned() {
+                        let answer = status.as_ref().map(|s| &s["snapshot"]).filter(|a| a["id"] == name.as_str());
+                        if let Some(answer) = answer {
+                            let result = match answer["savepoint"].as_str() {
+                                Some(path) => Ok(local_path(path)),
+                                None => Err(answer["message"].as_str().unwrap_or("the savepoint failed").to_owned()),
+                            };
+                            snapshot_done(&self.an, &self.key, &name, result);
+                            snapshots.pop_front();
+                            requested = false;
+                        } else if !requested {
+                            let request = run.status_file.with_file_name("snapshot.request");
+                            if let Err(e) = std::fs::write(&request, &name) {
+                                snapshot_done(&self.an, &self.key, &name, Err(format!("writing {}: {e}", request.display())));
+                                snapshots.pop_front();
+                            } else {
+                                requested = true;
+                            }
+                        }
+                    }
                     if reported {
                         continue;
                     }
-                    let Some(status) = run.status() else { continue };
+                    let Some(status) = status else { continue };
                     if status["state"] != "RUNNING" {
                         continue;
                     }
@@ -666,6 +713,14 @@ impl Supervisor {
             }
         };
         run.clean();
+        for name in snapshots {
+            snapshot_done(
+                &self.an,
+                &self.key,
+                &name,
+                Err("the application's job stopped before the savepoint was taken".into()),
+            );
+        }
         (outcome, reported)
     }
 
@@ -736,7 +791,33 @@ fn savepoint_of(status: Option<&Value>) -> Option<PathBuf> {
     status?["savepoint"]
         .as_str()
         .filter(|s| !s.is_empty())
-        .map(|s| PathBuf::from(s.trim_start_matches("file:")))
+        .map(local_path)
+}
+
+/// A savepoint's path from Flink's `file:` URI.
+fn local_path(uri: &str) -> PathBuf {
+    PathBuf::from(
+        uri.trim_start_matches("file://")
+            .trim_start_matches("file:"),
+    )
+}
+
+/// Ends snapshot `name`: READY at `result`'s savepoint, or FAILED (logged with the reason).
+fn snapshot_done(an: &Analytics, key: &Key, name: &str, result: Result<PathBuf, String>) {
+    if let Err(why) = &result {
+        tracing::warn!(application = %key.2, snapshot = %name, error = %why, "a snapshot failed");
+    }
+    an.apply(key, |a| {
+        if let Some(s) = a.snapshots.get_mut(name) {
+            match result {
+                Ok(path) => {
+                    s.status = "READY".into();
+                    s.path = Some(path.display().to_string());
+                }
+                Err(_) => s.status = "FAILED".into(),
+            }
+        }
+    });
 }
 
 /// Where a start restores from by its restore configuration.
@@ -804,26 +885,6 @@ pub fn newest_metadata(roots: &[PathBuf], since_ms: i64) -> Option<PathBuf> {
     }
     let since = std::time::UNIX_EPOCH + Duration::from_millis(since_ms.max(0) as u64);
     best.filter(|(t, _)| *t >= since).map(|(_, p)| p)
-}
-
-/// The newest completed checkpoint of the application in `app_dir` since `since_ms`.
-pub fn latest_checkpoint(app_dir: &Path, since_ms: i64) -> Option<PathBuf> {
-    newest_metadata(&[app_dir.join("checkpoints")], since_ms)
-}
-
-/// Copies a directory tree.
-pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        let target = to.join(e.file_name());
-        if e.file_type()?.is_dir() {
-            copy_dir(&e.path(), &target)?;
-        } else {
-            std::fs::copy(e.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 /// Writes a file only its owner can read (the job file holds a secret key).

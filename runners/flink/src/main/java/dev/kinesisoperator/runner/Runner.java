@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 
 import sun.misc.Signal;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -280,6 +281,7 @@ final class Runner {
             if (reason != null) {
                 return stop(client, reason);
             }
+            snapshotIfRequested(client);
             try {
                 JobStatus js = client.getJobStatus().get(10, TimeUnit.SECONDS);
                 status.jobStatus(js.name());
@@ -296,6 +298,46 @@ final class Runner {
             LOG.warn("job {} failed", client.getJobID(), e);
             status.failed(Failure.ofJob(e), null, null, JobStatus.FAILED.name());
             return Main.EXIT_FAILED;
+        }
+    }
+
+    /**
+     * Takes a savepoint of the running job when the emulator asks for one (CreateApplicationSnapshot):
+     * it writes {@code snapshot.request} next to the status file, holding the request's ID;
+     * the answer is the status file's {@code snapshot} ({@code id}, and {@code savepoint} or
+     * {@code message}). The request file is removed once read.
+     */
+    private void snapshotIfRequested(JobClient client) {
+        Path request = spec.statusFile.toAbsolutePath().resolveSibling("snapshot.request");
+        if (!Files.exists(request)) {
+            return;
+        }
+        String id;
+        try {
+            id = Files.readString(request).trim();
+            Files.deleteIfExists(request);
+        } catch (Exception e) {
+            LOG.warn("reading the snapshot request {}: {}", request, e.toString());
+            return;
+        }
+        if (!spec.snapshotsEnabled) {
+            status.snapshot(id, null, "Snapshots are not enabled for this application.");
+            return;
+        }
+        String target = Path.of(spec.savepointDirectory).toAbsolutePath().toUri().toString();
+        LOG.info("snapshot {}: a savepoint of job {} into {}", id, client.getJobID(), target);
+        try {
+            String savepoint =
+                    client.triggerSavepoint(target, SavepointFormatType.CANONICAL)
+                            .get(spec.stopTimeoutMillis, TimeUnit.MILLISECONDS);
+            status.snapshot(id, savepoint, null);
+        } catch (Exception e) {
+            String why =
+                    e instanceof TimeoutException
+                            ? "the savepoint took longer than " + spec.stopTimeoutMillis + " ms"
+                            : Failure.ofJob(e).message;
+            LOG.warn("snapshot {} failed: {}", id, why);
+            status.snapshot(id, null, why);
         }
     }
 
