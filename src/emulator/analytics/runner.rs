@@ -169,6 +169,19 @@ pub fn spawn(an: Arc<Analytics>, stopping: watch::Receiver<bool>) -> JoinHandle<
         .map(|(k, a)| (k.clone(), a.clone()))
         .collect();
     for (key, app) in apps {
+        // A savepoint asked for before the emulator stopped was never answered.
+        if app
+            .lock()
+            .snapshots
+            .values()
+            .any(|s| s.status == "CREATING")
+        {
+            an.apply(&key, |a| {
+                for s in a.snapshots.values_mut().filter(|s| s.status == "CREATING") {
+                    s.status = "FAILED".into();
+                }
+            });
+        }
         let status = app.lock().status;
         match status {
             Status::Starting | Status::Running | Status::Updating => {
