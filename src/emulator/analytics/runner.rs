@@ -283,14 +283,7 @@ async fn manage(
                 Some(tx) => {
                     let _ = tx.send(Control::Restart { operation });
                 }
-                None => {
-                    let _ = an
-                        .runs
-                        .tx
-                        .lock()
-                        .as_ref()
-                        .map(|tx| tx.send(Command::Start { key, operation }));
-                }
+                None => an.runs.send(Command::Start { key, operation }),
             },
             Command::Settle { key, operation } => {
                 let an = an.clone();
@@ -762,7 +755,15 @@ impl Supervisor {
         {
             tracing::warn!(application = %app.name, message = %s["message"].as_str().unwrap_or_default(), "the stop took no savepoint");
         }
-        let started = app.pending_operation().map_or(0, |o| o.start_ms);
+        let started = self
+            .app()
+            .and_then(|a| {
+                a.operations
+                    .iter()
+                    .find(|o| o.id == operation)
+                    .map(|o| o.start_ms)
+            })
+            .unwrap_or(0);
         let wait =
             (started + self.an.settings.transition_delay.as_millis() as i64 - self.an.now()).max(0);
         tokio::time::sleep(Duration::from_millis(wait as u64)).await;
