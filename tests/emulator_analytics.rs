@@ -81,13 +81,22 @@ fn jar() -> PathBuf {
 /// An in-process emulator whose applications run on the real runner (`jar`), or with a
 /// runner jar that does not exist.
 async fn emulator(runner: Option<PathBuf>, data_dir: Option<&Path>) -> Emulator {
+    emulator_with(runner, data_dir, Duration::ZERO).await
+}
+
+/// [`emulator`] with each application transition lasting at least `delay`.
+async fn emulator_with(
+    runner: Option<PathBuf>,
+    data_dir: Option<&Path>,
+    delay: Duration,
+) -> Emulator {
     let runner = match runner {
         Some(jar) => jar,
         None => PathBuf::from("/nonexistent/flink-runner.jar"),
     };
     Emulator::start(Config {
         analytics: Settings {
-            transition_delay: Duration::ZERO,
+            transition_delay: delay,
             runner: RunnerSetup {
                 jar: Some(runner),
                 ..RunnerSetup::default()
@@ -1623,4 +1632,108 @@ fn launches(app: &str) -> usize {
     seen.iter()
         .filter(|s| s.contains(&format!("/{app}-")))
         .count()
+}
+
+/// With `--analytics-transition-delay`, DELETING lasts that long and refuses what AWS refuses
+/// in it (a start, an update, a second delete, a new application of the same name).
+#[tokio::test]
+async fn deleting_lasts_the_transition_delay_and_refuses_changes() {
+    let emulator = emulator_with(None, None, Duration::from_millis(1500)).await;
+    let client = client_at(&emulator.endpoint_url());
+    create_app(&client, "going", configuration("SELECT 1;", 60_000, false)).await;
+    let created = client
+        .describe_application()
+        .application_name("going")
+        .send()
+        .await
+        .unwrap()
+        .application_detail
+        .unwrap()
+        .create_timestamp
+        .unwrap();
+    let asked = std::time::Instant::now();
+    client
+        .delete_application()
+        .application_name("going")
+        .create_timestamp(created)
+        .send()
+        .await
+        .expect("DeleteApplication");
+    assert_eq!(status(&client, "going").await, ApplicationStatus::Deleting);
+    let refusals: Vec<(&str, Option<String>)> = vec![
+        (
+            "StartApplication",
+            client
+                .start_application()
+                .application_name("going")
+                .send()
+                .await
+                .err()
+                .and_then(|e| e.code().map(str::to_owned)),
+        ),
+        (
+            "UpdateApplication",
+            client
+                .update_application()
+                .application_name("going")
+                .current_application_version_id(1)
+                .send()
+                .await
+                .err()
+                .and_then(|e| e.code().map(str::to_owned)),
+        ),
+        (
+            "DeleteApplication",
+            client
+                .delete_application()
+                .application_name("going")
+                .create_timestamp(created)
+                .send()
+                .await
+                .err()
+                .and_then(|e| e.code().map(str::to_owned)),
+        ),
+        (
+            "CreateApplication",
+            client
+                .create_application()
+                .application_name("going")
+                .runtime_environment(RuntimeEnvironment::Flink120)
+                .send()
+                .await
+                .err()
+                .and_then(|e| e.code().map(str::to_owned)),
+        ),
+    ];
+    for (call, code) in refusals {
+        assert_eq!(
+            code.as_deref(),
+            Some("ResourceInUseException"),
+            "{call} while DELETING"
+        );
+    }
+    loop {
+        match client
+            .describe_application()
+            .application_name("going")
+            .send()
+            .await
+        {
+            Ok(_) => assert!(
+                asked.elapsed() < Duration::from_secs(10),
+                "still there after 10 s"
+            ),
+            Err(e) => {
+                assert_eq!(e.code(), Some("ResourceNotFoundException"));
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        asked.elapsed() >= Duration::from_millis(1500),
+        "gone after {:?}",
+        asked.elapsed()
+    );
+    emulator.shutdown().await;
 }
