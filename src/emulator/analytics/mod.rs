@@ -120,14 +120,19 @@ impl Analytics {
     ) -> Result<Analytics, StorageError> {
         let (work_dir, temporary_work_dir) = match data_dir {
             Some(dir) => (dir.join("analytics"), false),
-            None => (
-                std::env::temp_dir().join(format!(
-                    "kinesis-emulator-analytics-{}-{}",
-                    std::process::id(),
-                    clock.now_ms()
-                )),
-                true,
-            ),
+            None => {
+                // One per emulator, even for several in one process (tests).
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                (
+                    std::env::temp_dir().join(format!(
+                        "kinesis-emulator-analytics-{}-{}-{n}",
+                        std::process::id(),
+                        clock.now_ms()
+                    )),
+                    true,
+                )
+            }
         };
         let mut apps = BTreeMap::new();
         let durable = match storage {
