@@ -1452,6 +1452,17 @@ async fn a_killed_emulator_leaves_no_runner_and_runs_the_application_again() {
     put(&kinesis, "LogIn", &first).await;
     let mut expected = errors_of(&first);
     expect_messages(&kinesis, "LogOut", &expected).await;
+    let (code, message) = error(
+        "a snapshot with snapshots disabled",
+        client
+            .create_application_snapshot()
+            .application_name(name)
+            .snapshot_name("nope")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidApplicationConfigurationException");
+    assert!(message.contains("SnapshotsEnabledUpdate"), "{message}");
     let pid = runner_pid(dir.path(), name).expect("the runner's pid in its status file");
     assert!(alive(pid), "the runner {pid} runs");
     let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
