@@ -853,6 +853,81 @@ async fn api_lifecycle_versions_tags_and_errors() {
         Some(op.as_str())
     );
 
+    // Code in S3: the object must exist; a JAR without SQL is described but does not run.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(emulator.endpoint_url())
+            .region(aws_sdk_s3::config::Region::new(REGION))
+            .credentials_provider(Credentials::new(ACCOUNT, "secret", None, None, "test"))
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket("code")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket");
+    let jar_code = |key: &str| {
+        ApplicationConfiguration::builder()
+            .application_code_configuration(
+                aws_sdk_kinesisanalyticsv2::types::ApplicationCodeConfiguration::builder()
+                    .code_content_type(aws_sdk_kinesisanalyticsv2::types::CodeContentType::Zipfile)
+                    .code_content(
+                        aws_sdk_kinesisanalyticsv2::types::CodeContent::builder()
+                            .s3_content_location(
+                                aws_sdk_kinesisanalyticsv2::types::S3ContentLocation::builder()
+                                    .bucket_arn("arn:aws:s3:::code")
+                                    .file_key(key)
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let (code, message) = error(
+        "a missing code object",
+        client
+            .create_application()
+            .application_name("jar-app")
+            .runtime_environment(RuntimeEnvironment::Flink120)
+            .application_configuration(jar_code("app.jar"))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidArgumentException");
+    assert!(message.contains("app.jar"), "{message}");
+    s3.put_object()
+        .bucket("code")
+        .key("app.jar")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"PK\x03\x04",
+        ))
+        .send()
+        .await
+        .expect("PutObject");
+    create_app(&client, "jar-app", jar_code("app.jar")).await;
+    let op = start(
+        &client,
+        "jar-app",
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    let (status, message) = wait_operation_end(&client, "jar-app", &op).await;
+    assert_eq!(status, OperationStatus::Failed);
+    let message = message.unwrap_or_default();
+    assert!(message.contains("kinesis.operator.sql"), "{message}");
+    wait_status(&client, "jar-app", ApplicationStatus::Ready).await;
+
     // Delete: CreateTimestamp must match.
     let created = detail.create_timestamp.unwrap();
     let (code, message) = error(

@@ -226,6 +226,12 @@ fn code(an: &Analytics, v: &mut Validation, c: &CodeConfiguration) -> Result<Cod
                 return Err(AwsError::invalid_argument(format!(
                     "Bucket {name} of ApplicationCodeConfiguration.CodeContent.S3ContentLocation.BucketARN does not exist; create it and upload the code first."
                 )));
+            } else if let Some(key) = s3.file_key.as_deref()
+                && !an.s3.object_exists(name, key)
+            {
+                return Err(AwsError::invalid_argument(format!(
+                    "Bucket {name} has no object {key} (ApplicationCodeConfiguration.CodeContent.S3ContentLocation.FileKey); upload the code first."
+                )));
             }
         }
         out.s3 = Some(s3.clone());
@@ -693,10 +699,14 @@ fn apply_update(
                     .bucket_arn
                     .as_deref()
                     .and_then(|b| b.strip_prefix("arn:aws:s3:::"))
-                    && !an.s3.bucket_exists(name)
+                    && !loc
+                        .file_key
+                        .as_deref()
+                        .is_some_and(|key| an.s3.object_exists(name, key))
                 {
                     return Err(AwsError::invalid_argument(format!(
-                        "Bucket {name} of ApplicationCodeConfigurationUpdate.CodeContentUpdate.S3ContentLocationUpdate.BucketARNUpdate does not exist; create it and upload the code first."
+                        "ApplicationCodeConfigurationUpdate.CodeContentUpdate.S3ContentLocationUpdate names no object of the emulated S3 (bucket {name}, key {}); upload the code first.",
+                        loc.file_key.as_deref().unwrap_or_default()
                     )));
                 }
                 next.s3 = Some(loc);

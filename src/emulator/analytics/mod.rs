@@ -17,12 +17,14 @@
 //!
 //! Where it knowingly differs from AWS:
 //! - Only Flink runtimes in STREAMING mode: `SQL-1_0` (discontinued by AWS) and the Zeppelin
-//!   runtimes (INTERACTIVE mode) are refused with `UnsupportedOperationException`; so are the
-//!   SQL-only input/output/reference-data calls, with AWS's message.
+//!   runtimes (INTERACTIVE mode) are refused with `UnsupportedOperationException`; the
+//!   SQL-only input/output/reference-data calls with `InvalidArgumentException` (as AWS
+//!   answers them for a Flink application), DiscoverInputSchema with
+//!   `UnsupportedOperationException`.
 //! - The code the emulator runs is the SQL of the `kinesis.operator.sql` property group; an
 //!   application with only a JAR/ZIP (S3 or inline) is accepted and described, but its start
-//!   fails with an operation error saying so (a JAR's main class is not run). The S3 location
-//!   must name an object of the emulated S3, as AWS checks.
+//!   fails with an operation error saying so (a JAR's main class is not run, and the object is
+//!   not copied out). The S3 location must name an object of the emulated S3.
 //! - A job that fails after it ran (after the runner's own restarts) keeps the application
 //!   RUNNING and is started again from its latest checkpoint after a back-off, as AWS's Flink
 //!   keeps restarting a failing job; Flink's message is logged.
@@ -31,10 +33,13 @@
 //!   that cannot be taken ends FAILED, where AWS would refuse the call.
 //! - After an emulator restart, applications that were running show STARTING until their
 //!   runner reads again (restored from the newest retained checkpoint or savepoint).
-//! - RollbackApplication and UpdateApplicationMaintenanceConfiguration are refused with
-//!   `UnsupportedOperationException`; autoscaling is recorded but the job runs at
-//!   `Parallelism`; VPC and CloudWatch options are recorded only; the runner's Kinesis
-//!   credentials are the application's account (so `--auth sigv4` needs that key accepted).
+//! - RollbackApplication, UpdateApplicationMaintenanceConfiguration and
+//!   CreateApplicationPresignedUrl are refused with `UnsupportedOperationException`;
+//!   autoscaling is recorded but the job runs at `Parallelism`; VPC and CloudWatch options are
+//!   recorded only (no logs are written to CloudWatch: the runner's log is `runner.log` in the
+//!   run's directory); the runner calls Kinesis with access key = the application's account
+//!   and secret `kinesis-emulator`, so under `--auth sigv4` it needs
+//!   `--credential <account>:kinesis-emulator`.
 
 mod app;
 mod control;
