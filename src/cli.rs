@@ -415,6 +415,8 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
                     java: args.java,
                     memory_mib: args.analytics_memory_mib,
                 },
+                // Taken from `sigv4` below by the emulator.
+                sigv4: None,
             },
             faults: args.faults,
             data_dir: args.data_dir,

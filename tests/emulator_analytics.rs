@@ -101,6 +101,7 @@ async fn emulator_with(
                 jar: Some(runner),
                 ..RunnerSetup::default()
             },
+            sigv4: None,
         },
         data_dir: data_dir.map(Path::to_path_buf),
         ..Default::default()
@@ -1821,5 +1822,93 @@ async fn deleting_lasts_the_transition_delay_and_refuses_changes() {
         "gone after {:?}",
         asked.elapsed()
     );
+    emulator.shutdown().await;
+}
+
+/// Under `--auth sigv4` the runner signs its Kinesis calls as the application's account with
+/// that key's configured secret, and the job runs; an application of an account without a
+/// `--credential` of its own cannot start, and its operation says which flag to add.
+#[tokio::test]
+async fn under_sigv4_the_runner_signs_as_the_account() {
+    let _permit = jvms(1).await;
+    let jar = tokio::task::spawn_blocking(jar).await.unwrap();
+    let credential = |key: &str, secret: &str| kinesis_operator::emulator::auth::Credential {
+        access_key: key.to_owned(),
+        secret: secret.to_owned(),
+    };
+    let emulator = Emulator::start(Config {
+        analytics: Settings {
+            runner: RunnerSetup {
+                jar: Some(jar),
+                ..RunnerSetup::default()
+            },
+            ..Settings::default()
+        },
+        sigv4: Some(vec![
+            credential(ACCOUNT, "secret"),
+            credential("AKIDOTHER", "other-secret"),
+        ]),
+        ..Default::default()
+    })
+    .await
+    .expect("the emulator starts");
+    let client = client_at(&emulator.endpoint_url());
+    let kinesis = kinesis_at(&emulator.endpoint_url());
+    create_stream(&kinesis, "SignedIn").await;
+    create_stream(&kinesis, "SignedOut").await;
+    create_app(
+        &client,
+        "signed",
+        configuration(&filter_sql("SignedIn", "SignedOut"), 60_000, false),
+    )
+    .await;
+    start(
+        &client,
+        "signed",
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+
+    // A caller whose key is not an account acts in the default account, which has no
+    // credential of its own for the runner.
+    let other = Client::from_conf(
+        aws_sdk_kinesisanalyticsv2::Config::builder()
+            .behavior_version(aws_sdk_kinesisanalyticsv2::config::BehaviorVersion::latest())
+            .endpoint_url(emulator.endpoint_url())
+            .region(aws_sdk_kinesisanalyticsv2::config::Region::new(REGION))
+            .credentials_provider(Credentials::new(
+                "AKIDOTHER",
+                "other-secret",
+                None,
+                None,
+                "test",
+            ))
+            .retry_config(aws_sdk_kinesisanalyticsv2::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    create_app(
+        &other,
+        "unsigned",
+        configuration(&filter_sql("a", "b"), 60_000, false),
+    )
+    .await;
+    let op = start(
+        &other,
+        "unsigned",
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    let (status, message) = wait_operation_end(&other, "unsigned", &op).await;
+    assert_eq!(status, OperationStatus::Failed);
+    let message = message.unwrap_or_default();
+    assert!(
+        message.contains("--credential 000000000000:SECRET"),
+        "{message}"
+    );
+
+    wait_status(&client, "signed", ApplicationStatus::Running).await;
+    let lines = log_lines(0, 6);
+    put(&kinesis, "SignedIn", &lines).await;
+    expect_messages(&kinesis, "SignedOut", &errors_of(&lines)).await;
     emulator.shutdown().await;
 }

@@ -214,7 +214,10 @@ impl Emulator {
         );
         let analytics = Arc::new(
             Analytics::new(
-                config.analytics.clone(),
+                analytics::Settings {
+                    sigv4: config.sigv4.clone(),
+                    ..config.analytics.clone()
+                },
                 clock.clone(),
                 s3.clone(),
                 storage,

@@ -18,11 +18,13 @@ pub struct Paths<'a> {
 }
 
 /// The job file of `app`'s current version running `sql` against the emulator at
-/// `endpoint`, restoring from `restore_from` when set.
+/// `endpoint` (signing as the application's account with `secret`), restoring from
+/// `restore_from` when set.
 pub fn job(
     app: &App,
     sql: &str,
     endpoint: &str,
+    secret: &str,
     paths: &Paths<'_>,
     restore_from: Option<&Path>,
 ) -> Value {
@@ -34,7 +36,7 @@ pub fn job(
         "region": app.region,
         // The emulator takes a 12-digit access key as the account: the application's own.
         "accessKeyId": app.account,
-        "secretAccessKey": "kinesis-emulator",
+        "secretAccessKey": secret,
         "parallelism": c.parallelism.parallelism,
         "checkpointing": {
             "enabled": c.checkpoint.enabled,

@@ -38,8 +38,8 @@
 //!   autoscaling is recorded but the job runs at `Parallelism`; VPC and CloudWatch options are
 //!   recorded only (no logs are written to CloudWatch: the runner's log is `runner.log` in the
 //!   run's directory); the runner calls Kinesis with access key = the application's account
-//!   and secret `kinesis-emulator`, so under `--auth sigv4` it needs
-//!   `--credential <account>:kinesis-emulator`.
+//!   (under `--auth sigv4`, with that key's `--credential` secret: without one the start
+//!   fails saying so), not with the application's ServiceExecutionRole.
 
 mod app;
 mod control;
@@ -84,6 +84,10 @@ pub struct Settings {
     pub transition_delay: Duration,
     /// How runner JVMs are started.
     pub runner: RunnerSetup,
+    /// The credentials requests must be signed with when `--auth sigv4` is on (`None`: any
+    /// credentials are accepted): a runner signs with the one whose access key is its
+    /// application's account.
+    pub sigv4: Option<Vec<super::auth::Credential>>,
 }
 
 impl Default for Settings {
@@ -91,6 +95,7 @@ impl Default for Settings {
         Settings {
             transition_delay: Duration::ZERO,
             runner: RunnerSetup::default(),
+            sigv4: None,
         }
     }
 }

@@ -565,6 +565,20 @@ impl Supervisor {
             .resolve_java()
             .map_err(|e| format!("Application {name} cannot start: {e}."))?;
         let endpoint = self.an.endpoint.get().cloned().unwrap_or_default();
+        // Under --auth sigv4 the runner signs as the account, with its configured secret.
+        let secret = match &self.an.settings.sigv4 {
+            None => "kinesis-emulator".to_owned(),
+            Some(credentials) => credentials
+                .iter()
+                .find(|c| c.access_key == app.account)
+                .map(|c| c.secret.clone())
+                .ok_or_else(|| {
+                    format!(
+                        "Application {name} cannot start: the emulator verifies signatures (--auth sigv4) and has no --credential for access key {}, which the application's Flink job signs its Kinesis calls with; add --credential {}:SECRET.",
+                        app.account, app.account
+                    )
+                })?,
+        };
         let app_dir = self.an.app_dir(app);
         let runs = app_dir.join("runs");
         // Earlier runs' files (a crashed emulator's included) go: no stale status is read.
@@ -584,6 +598,7 @@ impl Supervisor {
             app,
             &sql,
             &endpoint,
+            &secret,
             &job::Paths {
                 status: &status_file,
                 checkpoints: &checkpoints,
