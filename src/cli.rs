@@ -19,7 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the operator: reconcile KinesisStreams against AWS (or the emulator).
     Run(RunArgs),
-    /// Run the AWS emulator (Kinesis Data Streams, Firehose, S3, IAM) on one port.
+    /// Run the AWS emulator (Kinesis Data Streams, Firehose, Managed Service for Apache Flink, S3,
+    /// IAM) on one port.
     Emulator(EmulatorArgs),
     /// Print every CustomResourceDefinition as YAML (a multi-document stream) on stdout, or
     /// write one file per kind into a directory.
@@ -280,6 +281,23 @@ pub struct EmulatorArgs {
     /// stream's buffering hints say; the API still reports the configured hints. For tests.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub firehose_flush_interval: Option<std::time::Duration>,
+    /// Managed Service for Apache Flink: the least time each application transition
+    /// (STARTING, UPDATING, STOPPING, DELETING) takes, e.g. `2s`.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub analytics_transition_delay: std::time::Duration,
+    /// The Flink runner jar that runs applications (`make runner-flink` builds it); by
+    /// default `flink-runner.jar` next to this executable (or in `runners/` there), then
+    /// `target/runners/flink-runner.jar` of the working directory.
+    #[arg(long, env = "KINESIS_OPERATOR_FLINK_RUNNER", value_name = "PATH")]
+    pub flink_runner: Option<std::path::PathBuf>,
+    /// The `java` (17 or later) that runs the Flink runner; by default `$JAVA_HOME/bin/java`,
+    /// then `java` on `PATH`.
+    #[arg(long, env = "KINESIS_OPERATOR_JAVA", value_name = "PATH")]
+    pub java: Option<std::path::PathBuf>,
+    /// Heap (`-Xmx`) of each running application's Flink JVM, MiB; the JVM's whole footprint
+    /// is about 160 MiB more (runners/flink/README.md). Large keyed state needs more.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(64..))]
+    pub analytics_memory_mib: u32,
     /// Inject faults: `OP:KIND:RATE` with KIND `throttle`, `5xx`, `503` or `latency=<ms>` and
     /// OP an operation name (an IAM or STS Action; `S3` for every S3 request) or `*`;
     /// repeatable. Each service answers in its own words (Kinesis/Firehose
@@ -389,6 +407,16 @@ fn run_emulator(args: EmulatorArgs) -> ExitCode {
                 delete_delay: args.delete_delay,
                 relax_limits: args.relax_limits,
                 flush_interval: args.firehose_flush_interval,
+            },
+            analytics: crate::emulator::analytics::Settings {
+                transition_delay: args.analytics_transition_delay,
+                runner: crate::emulator::analytics::RunnerSetup {
+                    jar: args.flink_runner,
+                    java: args.java,
+                    memory_mib: args.analytics_memory_mib,
+                },
+                // Taken from `sigv4` below by the emulator.
+                sigv4: None,
             },
             faults: args.faults,
             data_dir: args.data_dir,

@@ -4,7 +4,7 @@
 //! query, headers, XML and `aws-chunked` bodies). Any panic fails the test.
 
 use kinesis_operator::emulator::fuzz::{
-    FIREHOSE_OPERATIONS, IAM_ACTIONS, OPERATIONS, exercise, target,
+    ANALYTICS_OPERATIONS, FIREHOSE_OPERATIONS, IAM_ACTIONS, OPERATIONS, exercise, target,
 };
 
 /// Seed bodies: one meaningful request per family of operations.
@@ -20,6 +20,13 @@ const SEEDS: [&str; 8] = [
 ];
 
 /// Firehose seed bodies.
+/// Managed Service for Apache Flink requests naming the seeded application `a`.
+const ANALYTICS_SEEDS: [&str; 3] = [
+    r#"{"ApplicationName":"b","RuntimeEnvironment":"FLINK-1_20","ServiceExecutionRole":"arn:aws:iam::000000000000:role/r","ApplicationConfiguration":{"FlinkApplicationConfiguration":{"CheckpointConfiguration":{"ConfigurationType":"CUSTOM","CheckpointInterval":1000}},"EnvironmentProperties":{"PropertyGroups":[{"PropertyGroupId":"kinesis.operator.sql","PropertyMap":{"statements.1":"SELECT 1"}}]}},"Tags":[{"Key":"k","Value":"v"}]}"#,
+    r#"{"ApplicationName":"a","CurrentApplicationVersionId":1,"ApplicationConfigurationUpdate":{"ApplicationSnapshotConfigurationUpdate":{"SnapshotsEnabledUpdate":false}},"RunConfiguration":{"ApplicationRestoreConfiguration":{"ApplicationRestoreType":"RESTORE_FROM_CUSTOM_SNAPSHOT","SnapshotName":"s"}},"CreateTimestamp":1700000000,"Force":true,"Limit":1}"#,
+    r#"{"ResourceARN":"arn:aws:kinesisanalytics:us-east-1:000000000000:application/a","Tags":[{"Key":"k","Value":"v"}],"TagKeys":["k"],"ApplicationName":"a","VpcConfiguration":{"SubnetIds":["s"],"SecurityGroupIds":["g"]},"CloudWatchLoggingOption":{"LogStreamARN":"arn:x"}}"#,
+];
+
 const FIREHOSE_SEEDS: [&str; 4] = [
     r#"{"DeliveryStreamName":"e","DeliveryStreamType":"DirectPut","ExtendedS3DestinationConfiguration":{"RoleARN":"arn:aws:iam::000000000000:role/r","BucketARN":"arn:aws:s3:::bkt","Prefix":"p/!{timestamp:yyyy/MM/dd}/","ErrorOutputPrefix":"err/!{firehose:error-output-type}/","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0},"CompressionFormat":"GZIP"}}"#,
     r#"{"DeliveryStreamName":"d","Records":[{"Data":"eA=="},{"Data":"eQ=="}]}"#,
@@ -137,8 +144,9 @@ fn json_and_cbor(seeds: &[&str]) -> Vec<Vec<u8>> {
     out
 }
 
-/// The first byte picks the service (0 Kinesis, 1 Firehose, 2 IAM, 3 S3), the second, for
-/// all but S3, the operation; CBOR bodies (first byte >= 0x80) are sent as CBOR.
+/// The first byte picks the service (0 Kinesis, 1 Firehose or, with bit 6 of the second,
+/// Managed Service for Apache Flink, 2 IAM, 3 S3), the second, for all but S3, the operation;
+/// CBOR bodies (first byte >= 0x80) are sent as CBOR.
 fn selector(service: u8, operations: usize) -> impl FnMut(&mut Rng, &[u8]) -> Vec<u8> {
     move |rng, body| {
         let cbor = body.first().is_some_and(|b| *b >= 0x80);
@@ -166,6 +174,19 @@ fn arbitrary_requests_never_panic() {
         &firehose,
         &mut rng,
         selector(1, FIREHOSE_OPERATIONS.len()),
+        &mut exercise,
+    );
+    let analytics = json_and_cbor(&ANALYTICS_SEEDS);
+    let mut flink = selector(1, ANALYTICS_OPERATIONS.len());
+    run(
+        20_000,
+        &analytics,
+        &mut rng,
+        move |rng, body| {
+            let mut picked = flink(rng, body);
+            picked[1] |= 0x40;
+            picked
+        },
         &mut exercise,
     );
     let iam: Vec<Vec<u8>> = IAM_SEEDS.iter().map(|s| s.as_bytes().to_vec()).collect();

@@ -570,3 +570,62 @@ SELECT user_id, COUNT(*) FROM tweets WHERE text LIKE '%flink%' GROUP BY user_id;
     assert_eq!(status["failedStatement"], 3, "{status:#?}");
     emulator.shutdown().await;
 }
+
+/// Options given after CREATE TABLE cannot send a job to AWS: `ALTER TABLE ... SET` with
+/// another endpoint and credentials, a `CREATE OR REPLACE TABLE ... AS` sink and a
+/// `/*+ OPTIONS(...) */` hint naming an endpoint all end up at the emulator, and the filter
+/// copies exactly the error lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_set_after_create_table_still_point_at_the_emulator() {
+    let emulator = support::emulator::start_default().await;
+    let kinesis = support::emulator::kinesis_as(&emulator, ACCESS_KEY, REGION);
+    create_stream(&kinesis, "AlteredIn", 1).await;
+    create_stream(&kinesis, "ReplacedOut", 1).await;
+    let sql = r#"
+CREATE TABLE log_data (
+  `timestamp` TIMESTAMP(3),
+  message STRING
+) WITH (
+  'connector' = 'kinesis',
+  'stream' = 'SomeOtherStream',
+  'aws.region' = 'us-west-2',
+  'format' = 'json',
+  'scan.stream.initpos' = 'LATEST'
+);
+ALTER TABLE log_data SET (
+  'stream' = 'AlteredIn',
+  'aws.endpoint' = 'https://kinesis.us-west-2.amazonaws.com',
+  'aws.credentials.provider' = 'ASSUME_ROLE',
+  'aws.credentials.role.arn' = 'arn:aws:iam::123456789012:role/reader'
+);
+CREATE OR REPLACE TABLE error_logs WITH (
+  'connector' = 'kinesis',
+  'stream' = 'ReplacedOut',
+  'aws.region' = 'us-west-2',
+  'aws.endpoint' = 'https://kinesis.us-west-2.amazonaws.com',
+  'format' = 'json'
+) AS SELECT `timestamp`, message
+FROM log_data /*+ OPTIONS('aws.endpoint' = 'https://kinesis.us-west-2.amazonaws.com', 'aws.credentials.provider' = 'AUTO') */
+WHERE message LIKE '%error%';
+"#;
+    let mut run = Runner::start(&emulator, "altered", sql, json!({})).await;
+    run.wait_reading(1).await;
+    let lines = [
+        log_line("2024-01-01 12:00:01.000", "disk error"),
+        log_line("2024-01-01 12:00:02.000", "all good"),
+        log_line("2024-01-01 12:00:03.000", "another error"),
+    ];
+    put(&kinesis, "AlteredIn", &lines, |_| "k".into()).await;
+    let got = wait_output(&kinesis, "ReplacedOut", 2, &run).await;
+    assert_eq!(
+        got,
+        sorted(vec![
+            log_line("2024-01-01 12:00:01", "disk error"),
+            log_line("2024-01-01 12:00:03", "another error"),
+        ]),
+        "the error lines, read from the altered table, written by the replaced one"
+    );
+    let (code, stopped) = run.terminate().await;
+    assert_eq!(code, Some(0), "{stopped:#?}");
+    emulator.shutdown().await;
+}

@@ -1,6 +1,6 @@
 //! The entry point shared by the fuzz target (`fuzz/`, cargo-fuzz) and the fuzz smoke test:
 //! arbitrary bytes become a request to one of the emulated services through its own decoder:
-//! a Kinesis or Firehose operation in JSON or CBOR, an IAM or STS query-protocol form, or a whole
+//! a Kinesis, Firehose or Managed Service for Apache Flink operation in JSON or CBOR, an IAM or STS query-protocol form, or a whole
 //! S3 REST request (method, path, query, headers and body, so the path, query, header,
 //! `aws-chunked` and XML decoders are all reached). Whatever the bytes, the emulator must
 //! answer (an error is fine) and never panic.
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
+use super::analytics::{self, Analytics};
 use super::clock::Clock;
 use super::dispatch::Ctx;
 use super::firehose::{self, Firehose};
@@ -65,6 +66,35 @@ pub const OPERATIONS: [&str; 40] = [
     "NoSuchOperation",
 ];
 
+/// Managed Service for Apache Flink operations the fuzzer names, plus one it does not have.
+pub const ANALYTICS_OPERATIONS: [&str; 25] = [
+    "CreateApplication",
+    "DescribeApplication",
+    "ListApplications",
+    "UpdateApplication",
+    "DeleteApplication",
+    "DescribeApplicationVersion",
+    "ListApplicationVersions",
+    "StartApplication",
+    "StopApplication",
+    "CreateApplicationSnapshot",
+    "ListApplicationSnapshots",
+    "DescribeApplicationSnapshot",
+    "DeleteApplicationSnapshot",
+    "ListApplicationOperations",
+    "DescribeApplicationOperation",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "AddApplicationCloudWatchLoggingOption",
+    "DeleteApplicationCloudWatchLoggingOption",
+    "AddApplicationVpcConfiguration",
+    "DeleteApplicationVpcConfiguration",
+    "AddApplicationOutput",
+    "RollbackApplication",
+    "NoSuchOperation",
+];
+
 /// Every Firehose operation the emulator serves, plus one it does not.
 pub const FIREHOSE_OPERATIONS: [&str; 13] = [
     "CreateDeliveryStream",
@@ -117,10 +147,12 @@ pub const STS_ACTIONS: [&str; 3] = ["AssumeRole", "GetCallerIdentity", "NoSuchAc
 
 /// The services under test, with something in each to aim requests at: stream `s`
 /// (2 shards), bucket `bkt` with object `key`, delivery stream `d` into `bkt`, policy `p` and
-/// role `r`. No background task runs: requests are handled synchronously.
+/// role `r`, application `a`. No background task runs (no Flink runner starts): requests are
+/// handled synchronously.
 pub struct Targets {
     kinesis: Arc<Kinesis>,
     firehose: Firehose,
+    analytics: Analytics,
     s3: Arc<S3>,
     iam: Iam,
     sts: Sts,
@@ -148,11 +180,20 @@ pub fn target() -> Targets {
         None,
     )
     .expect("Firehose in memory");
+    let analytics = Analytics::new(
+        analytics::Settings::default(),
+        clock.clone(),
+        s3.clone(),
+        None,
+        None,
+    )
+    .expect("Analytics in memory");
     let iam = Iam::new(None).expect("IAM in memory");
     let sts = Sts::new(None, clock, false).expect("STS in memory");
     let targets = Targets {
         kinesis,
         firehose,
+        analytics,
         s3,
         iam,
         sts,
@@ -162,6 +203,12 @@ pub fn target() -> Targets {
         "CreateStream",
         Protocol::Json,
         br#"{"StreamName":"s","ShardCount":2}"#,
+    );
+    let _ = targets.analytics.handle(
+        &ctx(),
+        "CreateApplication",
+        Protocol::Json,
+        br#"{"ApplicationName":"a","RuntimeEnvironment":"FLINK-1_20","ApplicationConfiguration":{"EnvironmentProperties":{"PropertyGroups":[{"PropertyGroupId":"kinesis.operator.sql","PropertyMap":{"statements":"SELECT 1"}}]},"ApplicationSnapshotConfiguration":{"SnapshotsEnabled":true}}}"#,
     );
     targets.s3.handle(&ctx(), &s3_request(b"PUT /bkt\n\n"));
     targets
@@ -277,8 +324,9 @@ fn s3_request(raw: &[u8]) -> RestRequest {
 }
 
 /// Sends `data` to one of the services. The first byte picks the service (its value modulo
-/// 4: Kinesis, Firehose, IAM or STS, S3); for Kinesis and Firehose the second byte picks the
-/// operation and the protocol and the rest is the body; for IAM and STS the second byte picks
+/// 4: Kinesis, Firehose or Managed Service for Apache Flink, IAM or STS, S3); for those three
+/// JSON-RPC services the second byte picks the operation and the protocol (for the second
+/// value, bit 6 picks Flink over Firehose) and the rest is the body; for IAM and STS the second byte picks
 /// the service (high bit: STS), the action and, for STS, the caller (bit 6: a role session
 /// rather than the root), and the rest is the form; for S3 the rest is the raw request.
 pub fn exercise(targets: &Targets, data: &[u8]) {
@@ -295,9 +343,15 @@ pub fn exercise(targets: &Targets, data: &[u8]) {
                 let _ = targets
                     .kinesis
                     .handle(&ctx(), operation, protocol(selector), body);
+            } else if selector & 0x40 != 0 {
+                let operation =
+                    ANALYTICS_OPERATIONS[(selector & 0x3f) as usize % ANALYTICS_OPERATIONS.len()];
+                let _ = targets
+                    .analytics
+                    .handle(&ctx(), operation, protocol(selector), body);
             } else {
                 let operation =
-                    FIREHOSE_OPERATIONS[(selector & 0x7f) as usize % FIREHOSE_OPERATIONS.len()];
+                    FIREHOSE_OPERATIONS[(selector & 0x3f) as usize % FIREHOSE_OPERATIONS.len()];
                 let _ = targets
                     .firehose
                     .handle(&ctx(), operation, protocol(selector), body);

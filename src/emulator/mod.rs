@@ -3,6 +3,7 @@
 //!
 //! It never imports controller code; the operator reaches it over HTTP like it reaches AWS.
 
+pub mod analytics;
 pub mod auth;
 pub mod clock;
 pub mod cors;
@@ -28,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use analytics::Analytics;
 use clock::Clock;
 use faults::{Fault, Faults};
 use firehose::Firehose;
@@ -47,6 +49,8 @@ pub struct Config {
     pub kinesis: kinesis::Settings,
     /// Firehose behaviour (delays, limits, flush interval).
     pub firehose: firehose::Settings,
+    /// Managed Service for Apache Flink behaviour (delays, the runner JVMs).
+    pub analytics: analytics::Settings,
     /// Injected faults.
     pub faults: Vec<Fault>,
     /// Largest request body accepted by the JSON-RPC and query services.
@@ -70,6 +74,7 @@ impl Default for Config {
             account_id: "000000000000".to_owned(),
             kinesis: kinesis::Settings::default(),
             firehose: firehose::Settings::default(),
+            analytics: analytics::Settings::default(),
             faults: Vec::new(),
             max_body_bytes: 24 << 20,
             max_object_bytes: 256 << 20,
@@ -89,6 +94,7 @@ pub struct Services {
     faults: Faults,
     kinesis: Arc<Kinesis>,
     firehose: Arc<Firehose>,
+    analytics: Arc<Analytics>,
     s3: Arc<S3>,
     iam: Iam,
     sts: Sts,
@@ -155,6 +161,7 @@ impl Services {
         serde_json::json!({"status": "ok", "services": {
             "kinesis": "running",
             "firehose": "running",
+            "kinesisanalytics": "running",
             "s3": "running",
             "iam": "running",
             "sts": "running",
@@ -201,7 +208,20 @@ impl Emulator {
                 clock.clone(),
                 s3.clone(),
                 kinesis.clone(),
+                storage.clone(),
+            )
+            .map_err(|e| in_dir(&e))?,
+        );
+        let analytics = Arc::new(
+            Analytics::new(
+                analytics::Settings {
+                    sigv4: config.sigv4.clone(),
+                    ..config.analytics.clone()
+                },
+                clock.clone(),
+                s3.clone(),
                 storage,
+                config.data_dir.as_deref(),
             )
             .map_err(|e| in_dir(&e))?,
         );
@@ -209,12 +229,19 @@ impl Emulator {
         let addr = listener.local_addr()?;
         let (shutdown, receiver) = watch::channel(false);
         let delivery = firehose.spawn(receiver.clone());
+        // The runners reach the emulator on loopback when it listens on every address.
+        let mut reachable = addr;
+        if reachable.ip().is_unspecified() {
+            reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let runs = analytics.spawn(format!("http://{reachable}"), receiver.clone());
         let services = Arc::new(Services {
             stopping: receiver.clone(),
             verifier: config.sigv4.as_deref().map(auth::Verifier::new),
             faults: Faults::new(config.faults.clone()),
             kinesis,
             firehose,
+            analytics,
             s3,
             iam,
             sts,
@@ -225,6 +252,7 @@ impl Emulator {
         let task = tokio::spawn(async move {
             let _ = server.await;
             let _ = delivery.await;
+            let _ = runs.await;
         });
         Ok(Emulator {
             addr,

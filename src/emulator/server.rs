@@ -553,6 +553,9 @@ async fn handle_json_rpc(
             super::firehose::TARGET_PREFIX => {
                 services.firehose.handle(&ctx, operation, protocol, &body)
             }
+            super::analytics::TARGET_PREFIX => {
+                services.analytics.handle(&ctx, operation, protocol, &body)
+            }
             _ => Err(AwsError::client(
                 "UnknownOperationException",
                 format!("The emulator does not serve {target}."),

@@ -41,9 +41,11 @@ struct Names {
     resource_arn: Option<String>,
     shard_iterator: Option<String>,
     delivery_stream_name: Option<String>,
+    application_name: Option<String>,
 }
 
-/// The target of a Kinesis (`Kinesis_20131202`) or Firehose (`Firehose_20150804`) call.
+/// The target of a Kinesis (`Kinesis_20131202`), Firehose (`Firehose_20150804`) or Managed
+/// Service for Apache Flink (`KinesisAnalytics_20180523`) call.
 pub fn json_rpc_target(
     service: &str,
     operation: &str,
@@ -60,6 +62,16 @@ pub fn json_rpc_target(
         };
         return Target {
             action: format!("firehose:{operation}"),
+            resource,
+        };
+    }
+    if service == crate::emulator::analytics::TARGET_PREFIX {
+        let resource = match names.application_name {
+            Some(name) => format!("arn:aws:kinesisanalytics:{region}:{account}:application/{name}"),
+            None => names.resource_arn.unwrap_or_else(|| "*".to_owned()),
+        };
+        return Target {
+            action: format!("kinesisanalytics:{operation}"),
             resource,
         };
     }

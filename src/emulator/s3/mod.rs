@@ -232,6 +232,14 @@ impl S3 {
         self.buckets.get(bucket).is_some()
     }
 
+    /// True when `bucket` holds an object at `key` (Managed Service for Apache Flink checks an
+    /// application's code location).
+    pub fn object_exists(&self, bucket: &str, key: &str) -> bool {
+        self.buckets
+            .get(bucket)
+            .is_some_and(|b| b.get(key).is_some())
+    }
+
     /// The current time in whole seconds (as epoch milliseconds): S3 keeps times to the
     /// second, so listings show `.000Z` and HTTP dates and XML dates agree.
     fn now_ms(&self) -> i64 {

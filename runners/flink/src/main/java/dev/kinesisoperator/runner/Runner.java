@@ -9,16 +9,21 @@ import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.api.internal.TableEnvironmentInternal;
+import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.catalog.CatalogTable;
+import org.apache.flink.table.catalog.ObjectIdentifier;
 import org.apache.flink.table.operations.BeginStatementSetOperation;
 import org.apache.flink.table.operations.CreateTableASOperation;
 import org.apache.flink.table.operations.EndStatementSetOperation;
 import org.apache.flink.table.operations.ModifyOperation;
 import org.apache.flink.table.operations.Operation;
 import org.apache.flink.table.operations.QueryOperation;
+import org.apache.flink.table.operations.ReplaceTableAsOperation;
 import org.apache.flink.table.operations.StatementSetOperation;
 import org.apache.flink.table.operations.command.ResetOperation;
 import org.apache.flink.table.operations.command.SetOperation;
+import org.apache.flink.table.operations.ddl.AlterTableChangeOperation;
+import org.apache.flink.table.operations.ddl.AlterTableOptionsOperation;
 import org.apache.flink.table.operations.ddl.CreateTableOperation;
 
 import org.slf4j.Logger;
@@ -26,6 +31,7 @@ import org.slf4j.LoggerFactory;
 
 import sun.misc.Signal;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -166,6 +172,48 @@ final class Runner {
                 CreateTableASOperation ctas = (CreateTableASOperation) op;
                 tables.executeInternal(pointed(ctas.getCreateTableOperation()));
                 inserts.add(ctas.toSinkModifyOperation(tables.getCatalogManager()));
+            } else if (op instanceof ReplaceTableAsOperation) {
+                // [CREATE OR] REPLACE TABLE ... AS SELECT: the table (re)created pointed at the
+                // emulator, then its INSERT joins the job.
+                ReplaceTableAsOperation rtas = (ReplaceTableAsOperation) op;
+                CreateTableOperation create = rtas.getCreateTableOperation();
+                ObjectIdentifier id = create.getTableIdentifier();
+                boolean exists = tables.getCatalogManager().getTable(id).isPresent();
+                if (!exists && !rtas.isCreateOrReplace()) {
+                    throw new ValidationException(
+                            String.format(
+                                    "The table %s to be replaced doesn't exist. You can try to use"
+                                            + " CREATE TABLE AS statement or CREATE OR REPLACE"
+                                            + " TABLE AS statement.",
+                                    id.asSummaryString()));
+                }
+                if (exists) {
+                    tables.getCatalogManager().dropTable(id, false);
+                }
+                tables.executeInternal(pointed(create));
+                inserts.add(rtas.toSinkModifyOperation(tables.getCatalogManager()));
+            } else if (op instanceof AlterTableChangeOperation) {
+                // ALTER TABLE ... SET / RESET: a Kinesis table stays pointed at the emulator.
+                AlterTableChangeOperation alter = (AlterTableChangeOperation) op;
+                CatalogTable next = alter.getNewTable();
+                if (KinesisTables.isKinesis(next.getOptions())) {
+                    next = PointedTable.of(next, spec);
+                }
+                tables.executeInternal(
+                        new AlterTableChangeOperation(
+                                alter.getTableIdentifier(),
+                                alter.getTableChanges(),
+                                next,
+                                alter.ignoreIfTableNotExists()));
+            } else if (op instanceof AlterTableOptionsOperation) {
+                AlterTableOptionsOperation alter = (AlterTableOptionsOperation) op;
+                CatalogTable next = alter.getCatalogTable();
+                if (KinesisTables.isKinesis(next.getOptions())) {
+                    next = PointedTable.of(next, spec);
+                }
+                tables.executeInternal(
+                        new AlterTableOptionsOperation(
+                                alter.getTableIdentifier(), next, alter.ignoreIfTableNotExists()));
             } else if (op instanceof ModifyOperation) {
                 inserts.add((ModifyOperation) op);
             } else if (op instanceof StatementSetOperation) {
@@ -199,7 +247,7 @@ final class Runner {
         LOG.info("table {} reads/writes Kinesis at {}", op.getTableIdentifier(), spec.endpoint);
         return new CreateTableOperation(
                 op.getTableIdentifier(),
-                table.copy(KinesisTables.pointAtEmulator(table.getOptions(), spec)),
+                PointedTable.of(table, spec),
                 op.isIgnoreIfExists(),
                 op.isTemporary());
     }
@@ -233,6 +281,7 @@ final class Runner {
             if (reason != null) {
                 return stop(client, reason);
             }
+            snapshotIfRequested(client);
             try {
                 JobStatus js = client.getJobStatus().get(10, TimeUnit.SECONDS);
                 status.jobStatus(js.name());
@@ -249,6 +298,46 @@ final class Runner {
             LOG.warn("job {} failed", client.getJobID(), e);
             status.failed(Failure.ofJob(e), null, null, JobStatus.FAILED.name());
             return Main.EXIT_FAILED;
+        }
+    }
+
+    /**
+     * Takes a savepoint of the running job when the emulator asks for one (CreateApplicationSnapshot):
+     * it writes {@code snapshot.request} next to the status file, holding the request's ID;
+     * the answer is the status file's {@code snapshot} ({@code id}, and {@code savepoint} or
+     * {@code message}). The request file is removed once read.
+     */
+    private void snapshotIfRequested(JobClient client) {
+        Path request = spec.statusFile.toAbsolutePath().resolveSibling("snapshot.request");
+        if (!Files.exists(request)) {
+            return;
+        }
+        String id;
+        try {
+            id = Files.readString(request).trim();
+            Files.deleteIfExists(request);
+        } catch (Exception e) {
+            LOG.warn("reading the snapshot request {}: {}", request, e.toString());
+            return;
+        }
+        if (!spec.snapshotsEnabled) {
+            status.snapshot(id, null, "Snapshots are not enabled for this application.");
+            return;
+        }
+        String target = Path.of(spec.savepointDirectory).toAbsolutePath().toUri().toString();
+        LOG.info("snapshot {}: a savepoint of job {} into {}", id, client.getJobID(), target);
+        try {
+            String savepoint =
+                    client.triggerSavepoint(target, SavepointFormatType.CANONICAL)
+                            .get(spec.stopTimeoutMillis, TimeUnit.MILLISECONDS);
+            status.snapshot(id, savepoint, null);
+        } catch (Exception e) {
+            String why =
+                    e instanceof TimeoutException
+                            ? "the savepoint took longer than " + spec.stopTimeoutMillis + " ms"
+                            : Failure.ofJob(e).message;
+            LOG.warn("snapshot {} failed: {}", id, why);
+            status.snapshot(id, null, why);
         }
     }
 

@@ -56,6 +56,9 @@ final class Status {
     private Integer failedStatementLine;
     private String savepoint;
     private String restoredFrom;
+    private String snapshotId;
+    private String snapshotPath;
+    private String snapshotMessage;
     /** Shards being read, by "stream/shardId", with the time their reader started. */
     private final Map<String, String[]> shards = new TreeMap<>();
     private long sequence;
@@ -111,6 +114,14 @@ final class Status {
         this.savepoint = savepoint;
         this.message = clip(message);
         shards.clear();
+        write();
+    }
+
+    /** The answer to a savepoint request: its path, or why it failed. */
+    synchronized void snapshot(String id, String path, String message) {
+        this.snapshotId = id;
+        this.snapshotPath = path;
+        this.snapshotMessage = clip(message);
         write();
     }
 
@@ -186,6 +197,16 @@ final class Status {
         }
         if (restoredFrom != null) {
             root.put("restoredFrom", restoredFrom);
+        }
+        if (snapshotId != null) {
+            ObjectNode snapshot = root.putObject("snapshot");
+            snapshot.put("id", snapshotId);
+            if (snapshotPath != null) {
+                snapshot.put("savepoint", snapshotPath);
+            }
+            if (snapshotMessage != null) {
+                snapshot.put("message", snapshotMessage);
+            }
         }
         ArrayNode readers = root.putArray("shards");
         for (String[] s : shards.values()) {
