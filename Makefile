@@ -31,7 +31,7 @@ print-release-rustflags:
 hot-symbols: ## re-record tools/hot-symbols.txt (the release binary's function order; needs valgrind)
 	RELEASE_TARGET=$(RELEASE_TARGET) ./tools/hot-symbols.sh
 
-tools: ## build pinned etcd, kube-apiserver, kubectl and helm into target/tools/bin (idempotent)
+tools: ## build pinned etcd, kube-apiserver, kubectl, helm; unpack Debian's prometheus, promtool into target/tools/bin (idempotent)
 	./tools/build.sh
 
 cluster-up: tools ## start etcd + kube-apiserver; kubeconfig at target/cluster/kubeconfig
