@@ -510,12 +510,11 @@ fn rendered_objects_pass_the_api_servers_validation() {
         let rendered = template(&chart(), "r", "chart-ops", &values)
             .unwrap_or_else(|e| panic!("helm template --set '{values}':\n{e}"));
         let docs = documents(&rendered);
-        let (monitoring, checked): (Vec<Value>, Vec<Value>) =
-            docs.into_iter().partition(|d| {
-                d["apiVersion"]
-                    .as_str()
-                    .is_some_and(|v| v.starts_with("monitoring.coreos.com/"))
-            });
+        let (monitoring, checked): (Vec<Value>, Vec<Value>) = docs.into_iter().partition(|d| {
+            d["apiVersion"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("monitoring.coreos.com/"))
+        });
         for kind in ["ServiceMonitor", "PrometheusRule"] {
             let enabled = format!("{}{}.enabled=true", kind[..1].to_lowercase(), &kind[1..]);
             assert_eq!(
