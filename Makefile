@@ -31,7 +31,7 @@ print-release-rustflags:
 hot-symbols: ## re-record tools/hot-symbols.txt (the release binary's function order; needs valgrind)
 	RELEASE_TARGET=$(RELEASE_TARGET) ./tools/hot-symbols.sh
 
-tools: ## build pinned etcd, kube-apiserver, kubectl and helm into target/tools/bin (idempotent)
+tools: ## build pinned etcd, kube-apiserver, kubectl, helm; unpack Debian's prometheus, promtool into target/tools/bin (idempotent)
 	./tools/build.sh
 
 cluster-up: tools ## start etcd + kube-apiserver; kubeconfig at target/cluster/kubeconfig
@@ -57,7 +57,8 @@ CHART_VALUE_SETS := \
 	"emulator.enabled=true" \
 	"emulator.enabled=true,emulator.persistence.enabled=false,replicaCount=1" \
 	"metrics.serviceMonitor.enabled=true,rbac.secrets.namespaces={apps,web}" \
-	"rbac.create=false,serviceAccount.create=false,serviceAccount.name=existing"
+	"rbac.create=false,serviceAccount.create=false,serviceAccount.name=existing" \
+	"metrics.prometheusRule.enabled=true,metrics.prometheusRule.groups.leader=false,metrics.grafanaDashboard.enabled=true"
 
 chart-lint: tools ## helm lint --strict the charts with the main value combinations
 	@set -e; for values in $(CHART_VALUE_SETS); do \

@@ -40,6 +40,7 @@ const VALUE_SETS: &[&str] = &[
     "emulator.enabled=true,emulator.persistence.enabled=false,replicaCount=1",
     "metrics.serviceMonitor.enabled=true,rbac.secrets.namespaces={{apps},{web}}",
     "rbac.create=false,serviceAccount.create=false,serviceAccount.name=existing",
+    "metrics.prometheusRule.enabled=true,metrics.prometheusRule.groups.leader=false,metrics.grafanaDashboard.enabled=true",
 ];
 
 fn chart() -> PathBuf {
@@ -244,6 +245,14 @@ fn bad_values_are_refused_naming_the_key() {
             "leaderElection.enabled=false with replicaCount=2: every replica would reconcile the same objects",
         ),
         (
+            "metrics.prometheusRule.groups.latency=false",
+            "at '/metrics/prometheusRule/groups': additional properties 'latency' not allowed",
+        ),
+        (
+            "metrics.grafanaDashboard.namespace=Grafana",
+            "at '/metrics/grafanaDashboard/namespace'",
+        ),
+        (
             "metrics.serviceMonitor.enabled=true,metrics.service.enabled=false",
             "metrics.serviceMonitor.enabled=true needs metrics.service.enabled=true",
         ),
@@ -400,10 +409,96 @@ fn ensure_namespace(cp: &ControlPlane, name: &str, labels: &[&str]) {
     }
 }
 
+/// The PrometheusRule carries the groups of `files/alerts.yaml` (the file promtool checks and
+/// unit-tests in tests/observability.rs) unchanged, less those switched off, and none is
+/// rendered by default or with every group off; the dashboard ConfigMap carries
+/// `files/dashboard.json` unchanged with the Grafana sidecar's label, only when enabled.
+#[test]
+fn alert_rules_and_dashboard_are_their_files_switchable() {
+    let file: Value = serde_norway::from_str(
+        &std::fs::read_to_string(chart().join("files/alerts.yaml")).expect("files/alerts.yaml"),
+    )
+    .expect("files/alerts.yaml is YAML");
+    let all_groups = file["groups"].as_array().expect("groups").clone();
+    let rule = |values: &str| -> Option<Value> {
+        documents(&template(&chart(), "r", "ops", values).unwrap())
+            .into_iter()
+            .find(|d| kind_of(d) == "PrometheusRule")
+    };
+    let default = documents(&template(&chart(), "r", "ops", "").unwrap());
+    assert!(
+        !default
+            .iter()
+            .any(|d| kind_of(d) == "PrometheusRule" || name_of(d) == "r-kinesis-operator-dashboard"),
+        "neither the PrometheusRule nor the dashboard by default"
+    );
+
+    let on = "metrics.prometheusRule.enabled=true,metrics.prometheusRule.labels.release=prometheus";
+    let full = rule(on).expect("a PrometheusRule when enabled");
+    assert_eq!(full["spec"]["groups"], Value::Array(all_groups.clone()));
+    assert_eq!(full["metadata"]["namespace"], "ops");
+    assert_eq!(full["metadata"]["labels"]["release"], "prometheus");
+    let switches = [
+        ("stalled", "kinesis-operator-stalled"),
+        ("awsErrors", "kinesis-operator-aws-errors"),
+        ("reconcileLatency", "kinesis-operator-reconcile-latency"),
+        ("leader", "kinesis-operator-leader"),
+    ];
+    assert_eq!(all_groups.len(), switches.len(), "one switch per group");
+    for (key, group) in switches {
+        let rendered = rule(&format!("{on},metrics.prometheusRule.groups.{key}=false"))
+            .expect("a PrometheusRule with three groups");
+        let names: Vec<&str> = rendered["spec"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["name"].as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = all_groups
+            .iter()
+            .map(|g| g["name"].as_str().unwrap())
+            .filter(|n| *n != group)
+            .collect();
+        assert_eq!(names, expected, "groups.{key}=false leaves out {group}");
+    }
+    let all_off: String = switches
+        .iter()
+        .map(|(key, _)| format!(",metrics.prometheusRule.groups.{key}=false"))
+        .collect();
+    assert!(
+        rule(&format!("{on}{all_off}")).is_none(),
+        "no PrometheusRule without groups"
+    );
+
+    let docs = documents(
+        &template(
+            &chart(),
+            "r",
+            "ops",
+            "metrics.grafanaDashboard.enabled=true,metrics.grafanaDashboard.namespace=monitoring",
+        )
+        .unwrap(),
+    );
+    let map = docs
+        .iter()
+        .find(|d| kind_of(d) == "ConfigMap" && name_of(d) == "r-kinesis-operator-dashboard")
+        .expect("the dashboard ConfigMap when enabled");
+    assert_eq!(map["metadata"]["labels"]["grafana_dashboard"], "1");
+    assert_eq!(map["metadata"]["namespace"], "monitoring");
+    let shipped: Value =
+        serde_json::from_str(map["data"]["kinesis-operator.json"].as_str().unwrap())
+            .expect("the ConfigMap holds JSON");
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(chart().join("files/dashboard.json")).unwrap(),
+    )
+    .expect("files/dashboard.json is JSON");
+    assert_eq!(shipped, file);
+}
+
 /// Every main value combination renders objects that kube-apiserver accepts: a server-side
 /// dry run with strict field validation checks each against the API's OpenAPI schemas (and
-/// admission). The ServiceMonitor's API (Prometheus Operator) is not served here: it is only
-/// checked to be rendered.
+/// admission). The ServiceMonitor's and PrometheusRule's API (Prometheus Operator) is not
+/// served here: they are only checked to be rendered.
 #[test]
 fn rendered_objects_pass_the_api_servers_validation() {
     let cp = control_plane();
@@ -415,14 +510,19 @@ fn rendered_objects_pass_the_api_servers_validation() {
         let rendered = template(&chart(), "r", "chart-ops", &values)
             .unwrap_or_else(|e| panic!("helm template --set '{values}':\n{e}"));
         let docs = documents(&rendered);
-        let (monitors, checked): (Vec<Value>, Vec<Value>) = docs
-            .into_iter()
-            .partition(|d| kind_of(d) == "ServiceMonitor");
-        assert_eq!(
-            !monitors.is_empty(),
-            values.contains("serviceMonitor.enabled=true"),
-            "--set '{values}': a ServiceMonitor exactly when enabled"
-        );
+        let (monitoring, checked): (Vec<Value>, Vec<Value>) = docs.into_iter().partition(|d| {
+            d["apiVersion"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("monitoring.coreos.com/"))
+        });
+        for kind in ["ServiceMonitor", "PrometheusRule"] {
+            let enabled = format!("{}{}.enabled=true", kind[..1].to_lowercase(), &kind[1..]);
+            assert_eq!(
+                monitoring.iter().any(|d| kind_of(d) == kind),
+                values.contains(&enabled),
+                "--set '{values}': a {kind} exactly when enabled"
+            );
+        }
         let stream: String = checked
             .iter()
             .map(|d| format!("---\n{}\n", serde_json::to_string(d).unwrap()))

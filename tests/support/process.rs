@@ -181,6 +181,11 @@ impl OperatorProcess {
         }
     }
 
+    /// The loopback port of its `/metrics` endpoint (for a Prometheus to scrape).
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics
+    }
+
     /// Sends `signal` (e.g. `libc::SIGTERM`).
     pub fn signal(&self, signal: i32) {
         let pid = self.child.id().expect("running") as i32;
