@@ -103,11 +103,6 @@ impl Serialize for Timestamp {
     }
 }
 
-/// A JSON timestamp at or past this many (10^11, the year 5138 in seconds) is read as epoch
-/// milliseconds: the AWS SDK for Java 1.x, which Flink's Kinesis connector still uses for
-/// `AT_TIMESTAMP` iterators, sends `Date`s as integer milliseconds, and Kinesis accepts them.
-const MILLIS_FROM: i64 = 100_000_000_000;
-
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let human = deserializer.is_human_readable();
@@ -132,15 +127,11 @@ impl<'de> Deserialize<'de> for Timestamp {
                         "NUMBER_VALUE can not be converted to a Timestamp",
                     ));
                 }
-                // JSON carries seconds; CBOR floats are seconds too (RFC 8949 tag 1). A value
-                // past MILLIS_FROM is milliseconds (see there).
-                if v.abs() >= MILLIS_FROM as f64 {
-                    return Ok(Timestamp(v.round() as i64));
-                }
+                // JSON carries seconds; CBOR floats are seconds too (RFC 8949 tag 1).
                 Ok(Timestamp((v * 1000.0).round() as i64))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
-                if self.human && v.unsigned_abs() < MILLIS_FROM.unsigned_abs() {
+                if self.human {
                     Ok(Timestamp(v.saturating_mul(1000)))
                 } else {
                     Ok(Timestamp(v))
@@ -191,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn timestamp_is_epoch_seconds_in_json_or_millis_from_java_sdk_v1() {
+    fn timestamp_is_epoch_seconds_in_json() {
         assert_eq!(
             serde_json::to_string(&Timestamp(1_500_000_000_123)).unwrap(),
             "1500000000.123"
@@ -199,10 +190,6 @@ mod tests {
         let cases = [
             ("1500000000", 1_500_000_000_000),
             ("1500000000.5", 1_500_000_000_500),
-            // The AWS SDK for Java 1.x: integer milliseconds.
-            ("1500000000123", 1_500_000_000_123),
-            ("1.500000000123E12", 1_500_000_000_123),
-            ("99999999999", 99_999_999_999_000),
         ];
         for (text, ms) in cases {
             assert_eq!(
