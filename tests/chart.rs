@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use k8s_openapi::api::core::v1::Secret;
-use kinesis_operator::api::{DeliveryStream, KinesisStream, StreamPolicy};
+use kinesis_operator::api::{AnalyticsApplication, DeliveryStream, KinesisStream, StreamPolicy};
 use kinesis_operator::emulator::Emulator;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde::Deserialize;
@@ -934,7 +934,41 @@ const LIFECYCLES: &[Lifecycle] = &[
         },
         delete: |w| Box::pin(delete::<StreamPolicy>(w, "clicks-read")),
     },
+    Lifecycle {
+        resource: "analyticsapplications",
+        // Stopped: the RBAC under test is the operator's, not the Flink job's.
+        create: |w| {
+            Box::pin(async move {
+                let api: Api<AnalyticsApplication> = Api::namespaced(w.admin.clone(), &w.ns);
+                apply(&api, "clicks-per-minute", analytics_spec("v1")).await;
+                wait_until(&api, "clicks-per-minute", "Ready", is_ready).await;
+            })
+        },
+        update: |w| {
+            Box::pin(async move {
+                let api: Api<AnalyticsApplication> = Api::namespaced(w.admin.clone(), &w.ns);
+                apply(&api, "clicks-per-minute", analytics_spec("v2")).await;
+                wait_until(&api, "clicks-per-minute", "Ready at version 2", |o| {
+                    is_ready(o)
+                        && o.status.as_ref().and_then(|s| s.application_version_id) == Some(2)
+                })
+                .await;
+            })
+        },
+        delete: |w| Box::pin(delete::<AnalyticsApplication>(w, "clicks-per-minute")),
+    },
 ];
+
+/// A stopped application reading stream `clicks`, with property `release` set to `release`.
+fn analytics_spec(release: &str) -> Value {
+    json!({
+        "serviceExecutionRoleARN": "arn:aws:iam::000000000000:role/flink",
+        "streamRefs": [{"name": "clicks"}],
+        "desiredState": "Stopped",
+        "properties": {"app": {"release": release}},
+        "code": {"sql": "CREATE TABLE clicks (user_id STRING) WITH ('connector' = 'kinesis', 'stream' = 'clicks', 'format' = 'json');"}
+    })
+}
 
 fn access_key(key: &str) -> Secret {
     serde_json::from_value(json!({

@@ -33,6 +33,9 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// The tutorial's account and region.
+/// What a call answered: nothing, or AWS's error code and message.
+type CallResult = Result<(), (String, String)>;
+
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-west-2";
 const ROLE: &str = "arn:aws:iam::123456789012:role/flink-app";
@@ -467,7 +470,7 @@ async fn api_lifecycle_versions_tags_and_errors() {
     assert!(message.contains("nope"), "{message}");
 
     // The READY state's refusals.
-    let cases: Vec<(&str, Result<(), (String, String)>)> = vec![
+    let cases: Vec<(&str, CallResult)> = vec![
         (
             "StopApplication",
             client

@@ -88,6 +88,12 @@ pub struct AnalyticsApplicationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpointing: Option<Checkpointing>,
 
+    /// Snapshots of the application's state (AWS's ApplicationSnapshotConfiguration). Absent
+    /// means on, as the AWS console creates applications: stopping takes a snapshot and
+    /// starting resumes from the latest one, so a stop and start loses and repeats nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshots: Option<Snapshots>,
+
     /// KinesisStreams the application reads or writes. The application is created and started
     /// only once all of them are Ready.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -265,6 +271,22 @@ fn default_checkpoint_interval() -> i64 {
     60_000
 }
 
+/// Snapshot settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshots {
+    /// Whether stopping the application takes a snapshot that the next start resumes from.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl AnalyticsApplicationSpec {
+    /// Whether snapshots are on (the default).
+    pub fn snapshots_enabled(&self) -> bool {
+        self.snapshots.as_ref().is_none_or(|s| s.enabled)
+    }
+}
+
 /// Whether the application should run.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub enum DesiredState {
@@ -288,4 +310,8 @@ pub struct AnalyticsApplicationStatus {
     /// Current application version, used by UpdateApplication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_version_id: Option<i64>,
+    /// Why the application last failed to start or stopped on its own, in Flink's words
+    /// (AWS's operation failure details); absent while it runs as asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<String>,
 }

@@ -73,6 +73,9 @@ pub fn classify(code: &str, status: Option<u16>, message: &str) -> ErrorClass {
         // Kinesis uses LimitExceededException both for its API rate ("Rate exceeded ...") and
         // for real limits (shard quota, daily UpdateShardCount budget).
         "LimitExceededException" if message.contains("Rate exceeded") => ErrorClass::Throttled,
+        // ... and for the streams that may be CREATING, UPDATING or DELETING at once (5 per
+        // account): a wait, not a human's fix.
+        "LimitExceededException" if message.contains("simultaneously") => ErrorClass::Transient,
         "ResourceInUseException"
         | "ConcurrentModificationException"
         | "InternalFailure"
@@ -114,6 +117,12 @@ mod tests {
                 Some(400),
                 "UpdateShardCount cannot scale up over double",
                 ErrorClass::Terminal,
+            ),
+            (
+                "LimitExceededException",
+                Some(400),
+                "This request would exceed the limit of 5 streams that can simultaneously be in CREATING or DELETING state for account 000000000000.",
+                ErrorClass::Transient,
             ),
             (
                 "ProvisionedThroughputExceededException",

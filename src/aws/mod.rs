@@ -1,6 +1,7 @@
 //! Facades over the aws-sdk-* clients: spec to request translation and error classification.
 //! The controller never looks at raw SDK errors; it sees an [`ErrorClass`].
 
+pub mod analytics;
 pub mod call;
 pub mod errors;
 pub mod firehose;

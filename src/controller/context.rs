@@ -8,6 +8,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::metrics::Metrics;
+use crate::aws::analytics::{AnalyticsApi, analytics_quota};
 use crate::aws::firehose::{FirehoseApi, firehose_quota};
 use crate::aws::iam::{IamApi, Identity, iam_quota};
 use crate::aws::kinesis::KinesisApi;
@@ -37,6 +38,7 @@ pub struct AwsClients {
     config: aws_config::SdkConfig,
     kinesis: Mutex<HashMap<String, KinesisApi>>,
     firehose: Mutex<HashMap<String, FirehoseApi>>,
+    analytics: Mutex<HashMap<String, AnalyticsApi>>,
     /// IAM is global: one client, built on first use.
     iam: Mutex<Option<IamApi>>,
     /// The account and partition of the credentials, asked once.
@@ -68,6 +70,7 @@ impl AwsClients {
             config,
             kinesis: Mutex::new(HashMap::new()),
             firehose: Mutex::new(HashMap::new()),
+            analytics: Mutex::new(HashMap::new()),
             iam: Mutex::new(None),
             identity: tokio::sync::OnceCell::new(),
             metrics,
@@ -108,6 +111,26 @@ impl AwsClients {
                     aws_sdk_firehose::Client::from_conf(config),
                     self.metrics.clone(),
                     Arc::new(RateLimiter::new(firehose_quota, self.pacing)),
+                )
+            })
+            .clone()
+    }
+
+    /// The Managed Service for Apache Flink calls in `region`.
+    pub fn analytics(&self, region: &str) -> AnalyticsApi {
+        self.analytics
+            .lock()
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let config = aws_sdk_kinesisanalyticsv2::config::Builder::from(&self.config)
+                    .region(aws_sdk_kinesisanalyticsv2::config::Region::new(
+                        region.to_owned(),
+                    ))
+                    .build();
+                AnalyticsApi::new(
+                    aws_sdk_kinesisanalyticsv2::Client::from_conf(config),
+                    self.metrics.clone(),
+                    Arc::new(RateLimiter::new(analytics_quota, self.pacing)),
                 )
             })
             .clone()

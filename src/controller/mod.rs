@@ -1,5 +1,6 @@
 //! The operator's reconcilers, one per kind, and the runtime they share.
 
+pub mod analytics_application;
 pub mod backoff;
 pub mod conditions;
 pub mod context;
@@ -46,6 +47,13 @@ pub async fn run(
         ),
         runtime::run(
             stream_policy::StreamPolicies,
+            ctx.clone(),
+            namespace,
+            concurrency,
+            shutdown.clone()
+        ),
+        runtime::run(
+            analytics_application::AnalyticsApplications,
             ctx.clone(),
             namespace,
             concurrency,

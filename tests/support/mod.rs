@@ -9,6 +9,7 @@ pub mod envtest;
 pub mod operator;
 pub mod process;
 pub mod python;
+pub mod records;
 
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {

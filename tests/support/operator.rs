@@ -62,10 +62,48 @@ impl Operator {
         resync: Duration,
         credentials: (&str, &str),
     ) -> Operator {
+        Operator::start_full(
+            client,
+            emulator,
+            namespace,
+            resync,
+            credentials,
+            "us-east-1",
+        )
+        .await
+    }
+
+    /// An operator as `start`, in `region` (`--region`): the tutorial's Flink SQL names
+    /// `us-west-2` as its streams' region.
+    pub async fn start_in(
+        client: kube::Client,
+        emulator: &Emulator,
+        namespace: &str,
+        region: &str,
+    ) -> Operator {
+        Operator::start_full(
+            client,
+            emulator,
+            Some(namespace),
+            Duration::from_secs(2),
+            ("AKIDTEST", "secret"),
+            region,
+        )
+        .await
+    }
+
+    async fn start_full(
+        client: kube::Client,
+        emulator: &Emulator,
+        namespace: Option<&str>,
+        resync: Duration,
+        credentials: (&str, &str),
+        region: &str,
+    ) -> Operator {
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .endpoint_url(emulator.endpoint_url())
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(region.to_owned()))
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
                 credentials.0,
                 credentials.1,
@@ -78,7 +116,7 @@ impl Operator {
             client,
             sdk,
             Settings {
-                region: "us-east-1".into(),
+                region: region.into(),
                 resync,
                 field_manager: "kinesis-operator".into(),
                 pacing: kinesis_operator::aws::rate_limit::Pacing::Adaptive,

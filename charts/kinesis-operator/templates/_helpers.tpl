@@ -79,12 +79,13 @@ true
 
 {{/*
 The kinds the operator reconciles, as RBAC resource names (plural). The operator's own
-Role/ClusterRole grants exactly these; adding a reconciled kind (AnalyticsApplication when its
-controller lands) is one more entry here, and tests/chart.rs proves the grant is used.
+Role/ClusterRole grants exactly these; adding a reconciled kind is one more entry here, and
+tests/chart.rs proves the grant is used.
 */}}
 {{- define "kinesis-operator.reconciledResources" -}}
 - kinesisstreams
 - deliverystreams
+- analyticsapplications
 - streampolicies
 {{- end -}}
 
