@@ -67,7 +67,7 @@ chart-lint: tools ## helm lint --strict the charts with the main value combinati
 	done
 	helm lint --strict --quiet charts/kinesis-operator-crds
 
-demo: tools ## control plane + CRDs + emulator + operator, the stream example Ready; left running
+demo: tools runner-flink ## control plane + CRDs + emulator + operator; the stream examples and the clickstream pipeline Ready, clicks archived to S3 and counted by Flink; left running
 	./tools/demo.sh up
 
 demo-down: ## stop what make demo started

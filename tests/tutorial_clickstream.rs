@@ -2,7 +2,8 @@
 //! it: one `kubectl apply` of the whole folder's manifest, its documents in reverse order (the
 //! policy and the delivery stream before the streams they name), converging to all Ready on a
 //! real control plane against the emulator; then click events put to the stream arrive in S3
-//! byte for byte, and the policy lets the web tier write and the analytics team read.
+//! byte for byte, the Flink application counts them per user and product and minute into
+//! `clicks-per-minute`, and the policy lets the web tier write and the analytics team read.
 
 mod support;
 
@@ -12,12 +13,13 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use kinesis_operator::api::stream_policy::StreamPolicy;
-use kinesis_operator::api::{DeliveryStream, KinesisStream};
+use kinesis_operator::api::{AnalyticsApplication, DeliveryStream, KinesisStream};
 use kinesis_operator::emulator::{Config, Emulator, firehose};
 use kube::api::Api;
-use support::emulator::{kinesis, s3};
+use support::emulator::{kinesis_as, s3};
 use support::envtest::{control_plane, wait_for};
 use support::operator::{Operator, is_ready, wait_until};
+use support::records::read_all;
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
@@ -98,7 +100,8 @@ async fn the_clickstream_pipeline_applied_at_once_delivers_clicks_to_s3() {
             .await
             .unwrap();
     }
-    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    // The pipeline's Flink SQL names us-west-2 as its streams' region, as the tutorial does.
+    let operator = Operator::start_in(cp.admin().await, &emulator, &ns, "us-west-2").await;
 
     let mut kubectl = cp
         .kubectl()
@@ -151,24 +154,50 @@ async fn the_clickstream_pipeline_applied_at_once_delivers_clicks_to_s3() {
         .expect("a statement granting writes");
     assert_eq!(writes["Resource"], serde_json::json!([clickstream_arn]));
 
-    let clicks: Vec<String> = (0..20)
-        .map(|i| {
-            format!(
-                "{{\"timestamp\":\"2026-12-07 10:00:{i:02}.000\",\"user_id\":\"u{}\",\"product_id\":\"p{}\"}}\n",
-                i % 3,
-                i % 5
-            )
-        })
+    // The Flink application reads from LATEST: clicks are put once it runs.
+    let apps: Api<AnalyticsApplication> = Api::namespaced(client.clone(), &ns);
+    wait_for(Duration::from_secs(120), || async {
+        apps.get("clicks-per-minute").await.ok().filter(is_ready)
+    })
+    .await
+    .unwrap_or_else(|| panic!("the analytics application is not RUNNING within 120 s"));
+
+    let click = |at: &str, user: usize, product: usize| {
+        format!(
+            "{{\"timestamp\":\"2026-12-07 {at}.000\",\"user_id\":\"u{user}\",\"product_id\":\"p{product}\"}}\n"
+        )
+    };
+    let minute: Vec<String> = (0..20)
+        .map(|i| click(&format!("10:00:{i:02}"), i % 3, i % 5))
         .collect();
-    let aws = kinesis(&emulator);
-    for click in &clicks {
+    let aws = kinesis_as(&emulator, "AKIDTEST", "us-west-2");
+    for c in &minute {
         aws.put_record()
             .stream_name("clickstream")
-            .partition_key(click.clone())
-            .data(aws_sdk_kinesis::primitives::Blob::new(click.as_bytes()))
+            .partition_key(c.clone())
+            .data(aws_sdk_kinesis::primitives::Blob::new(c.as_bytes()))
             .send()
             .await
             .unwrap();
+    }
+    // A click of the next minute on each of the four shards moves the watermark past the first
+    // minute's end, so that the window closes. Put a few seconds later, as the next minute's
+    // clicks would be: the four shards are read independently, and a next-minute click read
+    // before another shard's clicks of this minute would make those late (dropped), on AWS
+    // as here.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut clicks = minute.clone();
+    for shard in 0..4u128 {
+        let c = click("10:01:30", 9, 9);
+        aws.put_record()
+            .stream_name("clickstream")
+            .partition_key("closer")
+            .explicit_hash_key((shard * (1u128 << 126) + 1).to_string())
+            .data(aws_sdk_kinesis::primitives::Blob::new(c.as_bytes()))
+            .send()
+            .await
+            .unwrap();
+        clicks.push(c);
     }
     let expected = clicks.concat();
     let delivered = wait_for(Duration::from_secs(30), || async {
@@ -183,6 +212,48 @@ async fn the_clickstream_pipeline_applied_at_once_delivers_clicks_to_s3() {
     got.sort();
     want.sort();
     assert_eq!(got, want, "every click delivered once, byte for byte");
+
+    // Clicks per user and product in the minute: i % 3 and i % 5 repeat every 15 clicks, so
+    // the first five pairs were clicked twice and the other ten once.
+    let mut expected: Vec<(String, String, i64)> = Vec::new();
+    for i in 0..15 {
+        let twice = i < 5;
+        expected.push((
+            format!("u{}", i % 3),
+            format!("p{}", i % 5),
+            if twice { 2 } else { 1 },
+        ));
+    }
+    expected.sort();
+    let counted = wait_for(Duration::from_secs(60), || async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let got = read_all(&aws, "clicks-per-minute").await;
+        (got.len() >= expected.len()).then_some(got)
+    })
+    .await;
+    let Some(counted) = counted else {
+        panic!(
+            "the per-minute counts did not reach clicks-per-minute within 60 s; it holds {:?}; the application: {:?}",
+            read_all(&aws, "clicks-per-minute").await,
+            apps.get("clicks-per-minute").await.map(|a| a.status)
+        );
+    };
+    let mut counts: Vec<(String, String, i64)> = counted
+        .iter()
+        .map(|r| {
+            assert_eq!(r["window_end"], "2026-12-07 10:01:00", "{r}");
+            (
+                r["user_id"].as_str().unwrap().to_owned(),
+                r["product_id"].as_str().unwrap().to_owned(),
+                r["clicks"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(
+        counts, expected,
+        "one count per user and product for the minute"
+    );
     operator.stop().await;
     emulator.shutdown().await;
 }

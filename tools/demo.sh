@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make demo: a local control plane, the CRDs, the emulator and the operator, with the stream
-# examples and the tutorial's clickstream pipeline applied and Ready; a click put to the stream
-# is shown arriving in S3 (read back with the AWS CLI) and the policy's rendered document is
-# printed. Everything runs in the background; `make demo-down` stops it.
+# examples and the tutorial's clickstream pipeline applied and Ready; clicks put to the stream
+# are shown arriving in S3 (read back with the AWS CLI) and counted per user and product and
+# minute by the pipeline's Flink SQL application (running on real Flink in the emulator), and
+# the policy's rendered document is printed. Everything runs in the background;
+# `make demo-down` stops it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,7 +42,9 @@ for p in operator emulator; do
   [[ -f "${dir}/${p}.pid" ]] && kill "$(cat "${dir}/${p}.pid")" 2>/dev/null || true
 done
 "${bin}" emulator --listen "127.0.0.1:${port}" --create-delay 2s --update-delay 2s \
-  --delete-delay 1s --firehose-flush-interval 2s > "${dir}/emulator.log" 2>&1 &
+  --delete-delay 1s --firehose-flush-interval 2s \
+  --flink-runner "${root}/target/runners/flink-runner.jar" \
+  > "${dir}/emulator.log" 2>&1 &
 echo $! > "${dir}/emulator.pid"
 for _ in $(seq 1 100); do
   curl -fsS "${endpoint}/health" > /dev/null 2>&1 && break
@@ -98,8 +102,10 @@ done
 kubectl apply --server-side -n demo -f "${root}/examples/clickstream-pipeline.yaml"
 echo "demo: waiting for the clickstream pipeline to be Ready"
 for obj in kinesisstream/clickstream kinesisstream/clicks-per-minute \
-  deliverystream/clickstream-archive streampolicy/clickstream-access; do
-  if ! kubectl wait -n demo --for=condition=Ready "${obj}" --timeout=120s > /dev/null; then
+  deliverystream/clickstream-archive streampolicy/clickstream-access \
+  analyticsapplication/clicks-per-minute; do
+  # The Flink application's JVM takes a few seconds to start.
+  if ! kubectl wait -n demo --for=condition=Ready "${obj}" --timeout=180s > /dev/null; then
     echo "demo: ${obj} did not become Ready; its status and the operator log:" >&2
     kubectl get "${obj}" -n demo -o jsonpath='{.status.conditions}' >&2 || true
     echo >&2
@@ -111,9 +117,22 @@ kubectl get kinesis -n demo -o wide
 
 click='{"timestamp":"2026-12-07 10:00:00.000","user_id":"u1","product_id":"p42"}'
 echo
-echo "demo: putting a click on stream clickstream: ${click}"
+echo "demo: putting clicks on stream clickstream, the first: ${click}"
 aws kinesis put-record --stream-name clickstream --partition-key u1 \
   --data "${click}" > /dev/null
+for user in u1 u2; do
+  aws kinesis put-record --stream-name clickstream --partition-key "${user}" \
+    --data "{\"timestamp\":\"2026-12-07 10:00:20.000\",\"user_id\":\"${user}\",\"product_id\":\"p42\"}" > /dev/null
+done
+# A click of the next minute on each of the four shards closes the first minute's window
+# (a few seconds later, as the next minute's clicks come: the shards are read independently).
+sleep 3
+for hash in 1 85070591730234615865843651857942052865 170141183460469231731687303715884105729 \
+  255211775190703847597530955573826158593; do
+  aws kinesis put-record --stream-name clickstream --partition-key next \
+    --explicit-hash-key "${hash}" \
+    --data '{"timestamp":"2026-12-07 10:01:30.000","user_id":"u9","product_id":"p9"}' > /dev/null
+done
 key=""
 for _ in $(seq 1 60); do
   key="$(aws s3api list-objects-v2 --bucket clickstream-archive --prefix clicks/ \
@@ -129,6 +148,28 @@ fi
 aws s3 cp "s3://clickstream-archive/${key}" "${dir}/click.gz" > /dev/null
 echo "demo: Firehose delivered it to s3://clickstream-archive/${key} (GZIP); its content:"
 gunzip -c "${dir}/click.gz"
+echo
+echo "demo: AnalyticsApplication/clicks-per-minute (Flink SQL, a 1-minute tumbling window) wrote to clicks-per-minute:"
+shard="$(aws kinesis list-shards --stream-name clicks-per-minute --query 'Shards[0].ShardId' --output text)"
+counted=""
+for _ in $(seq 1 60); do
+  iterator="$(aws kinesis get-shard-iterator --stream-name clicks-per-minute --shard-id "${shard}" \
+    --shard-iterator-type TRIM_HORIZON --query ShardIterator --output text)"
+  counted="$(aws kinesis get-records --shard-iterator "${iterator}" --query 'Records[].Data' --output text)"
+  [[ -n "${counted}" && "${counted}" != "None" ]] && break
+  sleep 1
+done
+if [[ -z "${counted}" || "${counted}" == "None" ]]; then
+  echo "demo: no counts in clicks-per-minute; the application's status and the emulator log:" >&2
+  kubectl get analyticsapplication clicks-per-minute -n demo -o jsonpath='{.status}' >&2 || true
+  echo >&2
+  tail -n 40 "${dir}/emulator.log" >&2
+  exit 1
+fi
+for record in ${counted}; do
+  echo "${record}" | base64 -d
+  echo
+done
 echo
 echo "demo: the policy StreamPolicy/clickstream-access rendered and attached:"
 kubectl get streampolicy clickstream-access -n demo -o jsonpath='{.status.renderedDocument}' \
@@ -147,5 +188,7 @@ Try:
   AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo aws --region us-west-2 --endpoint-url ${endpoint} kinesis list-streams
   kubectl get deliverystream clickstream-archive -n demo -o yaml   # status: versionId, destinationId
   kubectl get streampolicy clickstream-access -n demo -o jsonpath='{.status.renderedDocument}'
+  kubectl get kaa clicks-per-minute -n demo -o yaml   # status: applicationStatus, applicationVersionId
+  kubectl patch kaa clicks-per-minute -n demo --type merge -p '{"spec":{"desiredState":"Stopped"}}'   # stops with a snapshot
 Stop everything with: make demo-down
 MSG
