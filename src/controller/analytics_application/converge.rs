@@ -364,7 +364,10 @@ impl Pass<'_> {
             if at > now {
                 let wait = at - now;
                 let failure = self.known.failure.clone();
-                let words = failure.as_deref().unwrap_or("it stopped");
+                let words = failure
+                    .as_deref()
+                    .unwrap_or("it stopped")
+                    .trim_end_matches('.');
                 let failures = self.known.failures;
                 return Ok(if failures >= STALLED_AFTER {
                     Outcome {
@@ -385,8 +388,8 @@ impl Pass<'_> {
                             report(&failure),
                             "Restarting",
                             format!(
-                                "application {name} failed: {words}; starting it again in {} s",
-                                wait.as_secs().max(1)
+                                "application {name}: {words}; starting it again in {} s",
+                                wait.as_millis().div_ceil(1000)
                             ),
                         )
                     }

@@ -7,6 +7,8 @@
 
 pub mod converge;
 pub mod status;
+#[cfg(test)]
+mod words;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::core::DeserializeGuard;
