@@ -16,10 +16,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
+use aws_sdk_kinesis::types::StreamStatus;
 use kinesis_operator::emulator::Emulator;
 use serde_json::{Value, json};
+use support::records::{put, read_all};
 use tokio::process::{Child, Command};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -266,66 +266,6 @@ async fn create_stream(client: &Client, name: &str, shards: i32) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{name} never became ACTIVE");
-}
-
-/// Puts `records` one by one (in order) with partition key `key(record)`.
-async fn put(client: &Client, stream: &str, records: &[Value], key: impl Fn(&Value) -> String) {
-    for r in records {
-        client
-            .put_record()
-            .stream_name(stream)
-            .partition_key(key(r))
-            .data(Blob::new(r.to_string()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));
-    }
-}
-
-/// Every record in `stream`, from every shard's start, parsed as JSON.
-async fn read_all(client: &Client, stream: &str) -> Vec<Value> {
-    let shards = client
-        .list_shards()
-        .stream_name(stream)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("ListShards {stream}: {e:?}"))
-        .shards
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for shard in shards {
-        let mut iterator = client
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(shard.shard_id)
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GetShardIterator {stream}: {e:?}"))
-            .shard_iterator;
-        while let Some(it) = iterator {
-            let got = client
-                .get_records()
-                .shard_iterator(it)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("GetRecords {stream}: {e:?}"));
-            for r in &got.records {
-                let data = r.data.as_ref();
-                out.push(serde_json::from_slice(data).unwrap_or_else(|e| {
-                    panic!(
-                        "a record that is not JSON ({e}): {}",
-                        String::from_utf8_lossy(data)
-                    )
-                }));
-            }
-            if got.records.is_empty() || got.millis_behind_latest == Some(0) {
-                break;
-            }
-            iterator = got.next_shard_iterator;
-        }
-    }
-    out
 }
 
 /// The records of `stream` once there are at least `count` and no more came for [`SETTLE`],
