@@ -72,8 +72,8 @@ pub struct RunArgs {
     #[arg(long, env = "AWS_RATE_LIMITS", default_value = "adaptive")]
     pub aws_rate_limits: RateLimits,
     /// Run as one of several replicas: only the holder of a coordination.k8s.io Lease
-    /// reconciles; the others wait and take over within the lease duration (15 s) when it
-    /// stops, at once when it shuts down gracefully.
+    /// reconciles; the others wait and take over within the lease duration when it stops, at
+    /// once when it shuts down gracefully.
     #[arg(long, env = "LEADER_ELECT")]
     pub leader_elect: bool,
     /// Namespace of the leader-election Lease; defaults to the pod's own namespace
@@ -83,6 +83,43 @@ pub struct RunArgs {
     /// Name of the leader-election Lease.
     #[arg(long, env = "LEADER_ELECT_LEASE", default_value = "kinesis-operator")]
     pub leader_elect_lease: String,
+    /// How long a leader's claim lasts without renewal: a follower takes over this long after
+    /// the leader stopped renewing (client-go's default).
+    #[arg(long, env = "LEADER_ELECT_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub leader_elect_lease_duration: std::time::Duration,
+    /// A leader that could not renew for this long stops reconciling; shorter than the lease
+    /// duration, so that it stops before a follower takes over.
+    #[arg(long, env = "LEADER_ELECT_RENEW_DEADLINE", default_value = "10s", value_parser = parse_duration)]
+    pub leader_elect_renew_deadline: std::time::Duration,
+    /// How often the leader renews and followers try; shorter than the renew deadline.
+    #[arg(long, env = "LEADER_ELECT_RETRY_PERIOD", default_value = "2s", value_parser = parse_duration)]
+    pub leader_elect_retry_period: std::time::Duration,
+}
+
+impl RunArgs {
+    /// The leader-election timings, or what is wrong with them.
+    fn lease_timings(
+        &self,
+    ) -> Result<
+        (
+            std::time::Duration,
+            std::time::Duration,
+            std::time::Duration,
+        ),
+        String,
+    > {
+        let (lease, renew, retry) = (
+            self.leader_elect_lease_duration,
+            self.leader_elect_renew_deadline,
+            self.leader_elect_retry_period,
+        );
+        if retry.is_zero() || renew <= retry || lease <= renew {
+            return Err(format!(
+                "--leader-elect-retry-period ({retry:?}) < --leader-elect-renew-deadline ({renew:?}) < --leader-elect-lease-duration ({lease:?}) must hold, the retry period above zero: a leader must stop before a follower takes over"
+            ));
+        }
+        Ok((lease, renew, retry))
+    }
 }
 
 /// Client-side pacing of AWS calls.
@@ -119,6 +156,13 @@ fn async_runtime() -> Option<tokio::runtime::Runtime> {
 /// Runs the operator until SIGINT or SIGTERM.
 fn run_operator(args: RunArgs) -> ExitCode {
     init_logging(args.log_format);
+    let lease_timings = match args.lease_timings() {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let Some(runtime) = async_runtime() else {
         return ExitCode::FAILURE;
     };
@@ -170,14 +214,20 @@ fn run_operator(args: RunArgs) -> ExitCode {
         }
         ready.store(true, std::sync::atomic::Ordering::Relaxed);
         let leadership = if args.leader_elect {
-            let config = crate::controller::lease::LeaseConfig::new(
-                &args
-                    .leader_elect_namespace
-                    .clone()
-                    .unwrap_or_else(own_namespace),
-                &args.leader_elect_lease,
-                &crate::controller::lease::default_identity(),
-            );
+            let (lease_duration, renew_deadline, retry_period) = lease_timings;
+            let config = crate::controller::lease::LeaseConfig {
+                lease_duration,
+                renew_deadline,
+                retry_period,
+                ..crate::controller::lease::LeaseConfig::new(
+                    &args
+                        .leader_elect_namespace
+                        .clone()
+                        .unwrap_or_else(own_namespace),
+                    &args.leader_elect_lease,
+                    &crate::controller::lease::default_identity(),
+                )
+            };
             tokio::select! {
                 leadership = crate::controller::lease::acquire(ctx.client.clone(), config) => Some(leadership),
                 () = stop.clone().requested() => {
@@ -189,6 +239,8 @@ fn run_operator(args: RunArgs) -> ExitCode {
             None
         };
         tracing::info!(namespace = ?args.watch_namespace, "operator running");
+        let metrics = ctx.metrics.clone();
+        metrics.set_leader(true);
         let lost = leadership.as_ref().map(|l| l.lost());
         let shutdown = async move {
             match lost {
@@ -208,6 +260,7 @@ fn run_operator(args: RunArgs) -> ExitCode {
             shutdown,
         )
         .await;
+        metrics.set_leader(false);
         match leadership {
             Some(l) if l.is_lost() => {
                 tracing::error!("leadership lost: exiting so that this replica restarts as a contender");
@@ -496,6 +549,42 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leader_election_timings_must_let_a_leader_stop_before_a_follower_takes_over() {
+        let cases = [
+            (&[][..], true),
+            (
+                &[
+                    "--leader-elect-lease-duration",
+                    "6s",
+                    "--leader-elect-renew-deadline",
+                    "4s",
+                    "--leader-elect-retry-period",
+                    "1s",
+                ][..],
+                true,
+            ),
+            (&["--leader-elect-lease-duration", "10s"][..], false),
+            (&["--leader-elect-renew-deadline", "2s"][..], false),
+            (&["--leader-elect-retry-period", "0s"][..], false),
+        ];
+        for (flags, valid) in cases {
+            let cli = Cli::parse_from(
+                ["kinesis-operator", "run"]
+                    .into_iter()
+                    .chain(flags.iter().copied()),
+            );
+            let Command::Run(args) = cli.command else {
+                panic!("the run command")
+            };
+            let timings = args.lease_timings();
+            assert_eq!(timings.is_ok(), valid, "{flags:?}: {timings:?}");
+            if let Err(message) = timings {
+                assert!(message.contains("--leader-elect-retry-period"), "{message}");
+            }
+        }
+    }
 
     /// `crds/` is generated; it must match the types, or `make crds` was forgotten.
     #[test]

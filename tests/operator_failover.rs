@@ -23,11 +23,12 @@ use support::envtest::{control_plane, wait_for};
 use support::operator::{apply, is_ready, wait_until};
 use support::process::OperatorProcess;
 
-/// The binary's lease duration and retry period (client-go's defaults, `LeaseConfig::new`):
-/// a follower takes over once the Lease has not been renewed for the lease duration, checking
-/// every retry period.
-const LEASE_DURATION: Duration = Duration::from_secs(15);
-const RETRY_PERIOD: Duration = Duration::from_secs(2);
+/// The replicas' lease duration, renew deadline and retry period (flags; the defaults are
+/// client-go's 15 s / 10 s / 2 s): a follower takes over once the Lease has not been renewed
+/// for the lease duration, checking every retry period.
+const LEASE_DURATION: Duration = Duration::from_secs(6);
+const RENEW_DEADLINE: Duration = Duration::from_secs(4);
+const RETRY_PERIOD: Duration = Duration::from_secs(1);
 /// Scheduling slack on a shared 2-core machine: process start, API server round trips.
 const SLACK: Duration = Duration::from_secs(5);
 
@@ -51,7 +52,17 @@ fn replica(kubeconfig: &std::path::Path, endpoint: &str, ns: &str, name: &str) -
         kubeconfig,
         endpoint,
         ns,
-        &["--leader-elect", "--leader-elect-namespace", ns],
+        &[
+            "--leader-elect",
+            "--leader-elect-namespace",
+            ns,
+            "--leader-elect-lease-duration",
+            &format!("{}s", LEASE_DURATION.as_secs()),
+            "--leader-elect-renew-deadline",
+            &format!("{}s", RENEW_DEADLINE.as_secs()),
+            "--leader-elect-retry-period",
+            &format!("{}s", RETRY_PERIOD.as_secs()),
+        ],
         &[("POD_NAME", name)],
     )
 }

@@ -55,6 +55,7 @@ pub struct Metrics {
     duration: Family<KindLabels, Histogram>,
     aws_calls: Family<AwsCallLabels, Counter>,
     objects: Family<ConditionLabels, Gauge>,
+    leader: Gauge,
     /// Condition of each object, by kind and UID, to keep the gauge exact.
     states: Mutex<HashMap<(String, String), String>>,
 }
@@ -88,18 +89,30 @@ impl Default for Metrics {
             "Objects by kind and condition that is True",
             objects.clone(),
         );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica reconciles (it holds the leader-election Lease, or runs without leader election), 0 while it waits",
+            leader.clone(),
+        );
         Metrics {
             registry,
             reconciles,
             duration,
             aws_calls,
             objects,
+            leader,
             states: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl Metrics {
+    /// Whether this replica reconciles now.
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
+    }
+
     /// Counts a reconcile of `kind` that took `took` and ended with `result`.
     pub fn reconciled(&self, kind: &str, result: &str, took: Duration) {
         self.reconciles
