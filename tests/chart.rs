@@ -239,6 +239,10 @@ fn bad_values_are_refused_naming_the_key() {
             "at '/leaderElection/enabled'",
         ),
         ("emulator.accountId=123", "at '/emulator/accountId'"),
+        (
+            "leaderElection.leaseDuration=15",
+            "at '/leaderElection/leaseDuration'",
+        ),
         ("metrics.port=70000", "at '/metrics/port'"),
         (
             "leaderElection.enabled=false",
@@ -291,6 +295,9 @@ fn defaults_are_what_a_careful_sre_would_choose() {
         "--leader-elect",
         "--leader-elect-namespace=ops",
         "--leader-elect-lease=r-kinesis-operator",
+        "--leader-elect-lease-duration=15s",
+        "--leader-elect-renew-deadline=10s",
+        "--leader-elect-retry-period=2s",
         "--aws-rate-limits=adaptive",
         "--shutdown-timeout=25s",
     ] {
