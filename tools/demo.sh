@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make demo: a local control plane, the CRDs, the emulator and the operator, with the stream
+# make demo: a local control plane, the Helm chart (CRDs, RBAC), the emulator and the operator
+# (out of cluster, as the chart's ServiceAccount), with the stream
 # examples and the tutorial's clickstream pipeline applied and Ready; clicks put to the stream
 # are shown arriving in S3 (read back with the AWS CLI) and counted per user and product and
 # minute by the pipeline's Flink SQL application (running on real Flink in the emulator), and
@@ -36,6 +37,20 @@ cargo build --quiet --locked
 kubectl apply --server-side -f "${root}/crds/" > /dev/null
 kubectl wait --for=condition=Established crd --all --timeout=60s > /dev/null
 
+# The operator's objects and RBAC come from the Helm chart, as in a cluster. This control plane
+# has no nodes, so the chart's Deployment never runs: the operator runs here, out of cluster,
+# as the chart's ServiceAccount (a token from the TokenRequest API), with only the rights the
+# chart grants it.
+echo "demo: helm install kinesis-operator charts/kinesis-operator (namespace kinesis-system)"
+helm upgrade --install kinesis-operator "${root}/charts/kinesis-operator" \
+  --namespace kinesis-system --create-namespace --set replicaCount=1 > /dev/null
+operator_kubeconfig="${dir}/operator.kubeconfig"
+cp "${KUBECONFIG}" "${operator_kubeconfig}"
+kubectl --kubeconfig "${operator_kubeconfig}" config set-credentials kinesis-operator \
+  --token="$(kubectl create token kinesis-operator -n kinesis-system --duration=24h)" > /dev/null
+kubectl --kubeconfig "${operator_kubeconfig}" config set-context --current \
+  --user=kinesis-operator > /dev/null
+
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 endpoint="http://127.0.0.1:${port}"
 for p in operator emulator; do
@@ -57,8 +72,8 @@ free_port() {
 }
 metrics_port="$(free_port)"
 health_port="$(free_port)"
-AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-west-2 \
-  "${bin}" run --endpoint-url "${endpoint}" --resync-interval 30s \
+KUBECONFIG="${operator_kubeconfig}" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
+  AWS_REGION=us-west-2 "${bin}" run --endpoint-url "${endpoint}" --resync-interval 30s \
   --metrics-addr "127.0.0.1:${metrics_port}" --health-addr "127.0.0.1:${health_port}" \
   > "${dir}/operator.log" 2>&1 &
 echo $! > "${dir}/operator.pid"
@@ -177,7 +192,8 @@ kubectl get streampolicy clickstream-access -n demo -o jsonpath='{.status.render
 kubectl get streampolicy clickstream-access -n demo -o jsonpath='attached to: {.status.attachedRoles}{"\n"}'
 cat <<MSG
 
-The demo is running (control plane, emulator at ${endpoint}, operator; logs in target/demo/).
+The demo is running (control plane, emulator at ${endpoint}, operator running as the Helm
+chart's ServiceAccount kinesis-system/kinesis-operator; logs in target/demo/).
 Try:
   export KUBECONFIG=${KUBECONFIG}
   kubectl get kinesis -A -o wide
