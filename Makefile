@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 CARGO ?= cargo
 export PATH := $(CURDIR)/target/tools/bin:$(PATH)
 
-.PHONY: help build tools cluster-up cluster-down crds chart-lint test lint unit demo demo-down runner-flink
+.PHONY: help build tools cluster-up cluster-down crds chart-lint test lint unit demo demo-down runner-flink image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,6 +20,17 @@ RELEASE_BIN := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/$(RELEASE_TARGET)/rele
 build: ## build the shipped kinesis-operator binary (release, static): path by `make print-release-bin`
 	RUSTFLAGS="$(RELEASE_RUSTFLAGS)" KINESIS_OPERATOR_SYMBOL_ORDER="$(CURDIR)/tools/hot-symbols.txt" \
 		$(CARGO) build --release --locked --target $(RELEASE_TARGET)
+
+IMAGE_DIR := $(CURDIR)/target/image
+IMAGE_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+image: build tools ## the container image as an OCI layout (target/image/oci) and archive, its SBOM; verified with umoci (reads it, unpacks it, runs the binary inside)
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) python3 tools/image.py \
+		--binary "$(RELEASE_BIN)" --version "$(IMAGE_VERSION)" \
+		--ca-dir "$$(ls -d $(CURDIR)/target/tools/ca-certificates-* | head -n 1)" --out "$(IMAGE_DIR)"
+	rm -rf "$(IMAGE_DIR)/verify" && target/tools/bin/umoci unpack --rootless \
+		--image "$(IMAGE_DIR)/oci:$(IMAGE_VERSION)" "$(IMAGE_DIR)/verify" > /dev/null
+	"$(IMAGE_DIR)/verify/rootfs/usr/local/bin/kinesis-operator" version
+	rm -rf "$(IMAGE_DIR)/verify"
 
 .PHONY: print-release-bin print-release-rustflags hot-symbols
 print-release-bin: ## path of the binary `make build` makes

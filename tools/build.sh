@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned local control plane binaries (etcd, kube-apiserver, kubectl, helm) from the
-# Go module proxy into target/tools/bin, and unpacks Debian's Prometheus package (prometheus and
-# promtool, for tests/observability.rs) there. Idempotent: a binary whose version stamp matches
+# Go module proxy into target/tools/bin, and unpacks Debian's packages of Prometheus (prometheus
+# and promtool, for tests/observability.rs), umoci (reads OCI images, for make image) and
+# ca-certificates (the image's CA bundle) there. Idempotent: a binary whose version stamp matches
 # is kept. Go's module and build caches stay in their default places in $HOME, and so does the
 # Prometheus .deb (~/.cache/kinesis-operator), so a fresh clone on a machine that has built these
 # before only links them again, offline.
@@ -17,6 +18,12 @@ HELM_VERSION="v3.19.0"
 # Debian bookworm's prometheus package, pinned by version and checksum.
 PROMETHEUS_DEB_VERSION="2.42.0+ds-5+deb12u1"
 PROMETHEUS_DEB_SHA256="81d59a24fce84f7fbe97a45a4f2914b6a5881b5cd1db2a6a0e129e515e1a5f55"
+# umoci reads and unpacks OCI images (make image verifies the image with it); ca-certificates is
+# the CA bundle the image carries.
+UMOCI_DEB_VERSION="0.4.7+ds-3+b7"
+UMOCI_DEB_SHA256="8adce0c435368b8514425bfa31647ff1629241c97331ba4cd3da838a61a58e5a"
+CA_CERTIFICATES_DEB_VERSION="20250419~deb12u2"
+CA_CERTIFICATES_DEB_SHA256="b9f76b5271a7ac373fd5e7e1b5b826a71ddd702b42a0d104955ecb1acfffc94b"
 
 export CGO_ENABLED=0
 export GOFLAGS="-buildvcs=false -mod=readonly"
@@ -41,37 +48,47 @@ build() {
   echo "tools: ${name} ${version} built in $((SECONDS - start))s"
 }
 
-# prometheus: Debian's package unpacked (dpkg -x, nothing installed system-wide) into
-# target/tools/prometheus-<version>, prometheus and promtool linked into bin. The .deb is kept in
-# ~/.cache/kinesis-operator (CI caches $HOME), fetched with apt-get download when it is not there.
-prometheus() {
-  local version="${PROMETHEUS_DEB_VERSION}"
-  if have prometheus "${version}" && have promtool "${version}"; then
-    echo "tools: prometheus ${version} present"
+# debian NAME VERSION SHA256 [BINARY...]: Debian's package NAME unpacked (dpkg -x, nothing
+# installed system-wide) into target/tools/NAME-VERSION, each BINARY of its /usr/bin linked into
+# bin. The .deb is kept in ~/.cache/kinesis-operator (CI caches $HOME), fetched with apt-get
+# download when it is not there, and checked against its pinned SHA-256.
+debian() {
+  local name="$1" version="$2" sha256="$3"
+  shift 3
+  local dir="${root}/target/tools/${name}-${version}"
+  local present=1
+  [[ -f "${dir}/.unpacked" ]] || present=0
+  for b in "$@"; do have "${b}" "${version}" || present=0; done
+  if [[ ${present} == 1 ]]; then
+    echo "tools: ${name} ${version} present"
     return
   fi
   local cache="${XDG_CACHE_HOME:-${HOME}/.cache}/kinesis-operator"
-  local deb="${cache}/prometheus_${version//:/%3a}_$(dpkg --print-architecture).deb"
+  local arch
+  arch="$(dpkg --print-architecture)"
+  local deb
   mkdir -p "${cache}"
-  if ! echo "${PROMETHEUS_DEB_SHA256}  ${deb}" | sha256sum --check --status 2>/dev/null; then
-    echo "tools: downloading Debian's prometheus ${version} into ${cache}"
-    rm -f "${deb}"
-    (cd "${cache}" && apt-get download "prometheus=${version}")
-    echo "${PROMETHEUS_DEB_SHA256}  ${deb}" | sha256sum --check --status || {
-      echo "tools: ${deb} does not have the pinned SHA-256 ${PROMETHEUS_DEB_SHA256}" >&2
+  deb="$(ls "${cache}/${name}_${version//:/%3a}_"{"${arch}",all}.deb 2>/dev/null | head -n 1 || true)"
+  if [[ -z "${deb}" ]] || ! echo "${sha256}  ${deb}" | sha256sum --check --status 2>/dev/null; then
+    echo "tools: downloading Debian's ${name} ${version} into ${cache}"
+    [[ -n "${deb}" ]] && rm -f "${deb}"
+    (cd "${cache}" && apt-get download "${name}=${version}")
+    deb="$(ls "${cache}/${name}_${version//:/%3a}_"{"${arch}",all}.deb 2>/dev/null | head -n 1)"
+    echo "${sha256}  ${deb}" | sha256sum --check --status || {
+      echo "tools: ${deb} does not have the pinned SHA-256 ${sha256}" >&2
       exit 1
     }
   fi
-  local dir="${root}/target/tools/prometheus-${version}"
   rm -rf "${dir}.tmp" && mkdir -p "${dir}.tmp"
   dpkg-deb -x "${deb}" "${dir}.tmp"
+  touch "${dir}.tmp/.unpacked"
   rm -rf "${dir}" && mv "${dir}.tmp" "${dir}"
-  for name in prometheus promtool; do
-    ln -sfn "../prometheus-${version}/usr/bin/${name}" "${bin}/${name}"
-    "${bin}/${name}" --version > /dev/null
-    echo "${version}" > "${bin}/${name}.version"
+  for b in "$@"; do
+    ln -sfn "../${name}-${version}/usr/bin/${b}" "${bin}/${b}"
+    "${bin}/${b}" --version > /dev/null
+    echo "${version}" > "${bin}/${b}.version"
   done
-  echo "tools: prometheus ${version} unpacked"
+  echo "tools: ${name} ${version} unpacked"
 }
 
 minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
@@ -87,7 +104,9 @@ case "${1:-all}" in
     build kubectl "${K8S_VERSION}" k8s k8s.io/kubernetes/cmd/kubectl "${k8s_ldflags}"
     build helm "${HELM_VERSION}" helm helm.sh/helm/v3/cmd/helm \
       "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}"
-    prometheus
+    debian prometheus "${PROMETHEUS_DEB_VERSION}" "${PROMETHEUS_DEB_SHA256}" prometheus promtool
+    debian umoci "${UMOCI_DEB_VERSION}" "${UMOCI_DEB_SHA256}" umoci
+    debian ca-certificates "${CA_CERTIFICATES_DEB_VERSION}" "${CA_CERTIFICATES_DEB_SHA256}"
     ;;
   *) echo "usage: tools/build.sh [all]" >&2; exit 2 ;;
 esac
