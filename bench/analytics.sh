@@ -14,7 +14,7 @@
 # Knobs (environment):
 #   BENCH_RUNS          runs of the whole measurement, each on a fresh emulator (default 2)
 #   BENCH_STARTS        StartApplication measurements per run (default 3)
-#   BENCH_RECORDS       log lines of the throughput phase, half of them errors (default 50000)
+#   BENCH_RECORDS       log lines of the throughput phase, half of them errors (default 200000)
 #   BENCH_WRITERS       concurrent PutRecords writers (default 4)
 #   BENCH_SHARDS        shards of the input and of the output stream (default 1)
 #   BENCH_TRICKLE       lines per second put while waiting for the first output (default 5)
@@ -32,7 +32,7 @@ LOGS="$BENCH/logs-analytics"
 CARGO=${CARGO:-cargo}
 RUNS=${BENCH_RUNS:-2}
 STARTS=${BENCH_STARTS:-3}
-RECORDS=${BENCH_RECORDS:-50000}
+RECORDS=${BENCH_RECORDS:-200000}
 WRITERS=${BENCH_WRITERS:-4}
 SHARDS=${BENCH_SHARDS:-1}
 TRICKLE=${BENCH_TRICKLE:-5}

@@ -66,7 +66,7 @@ pub struct Args {
     #[arg(long, default_value_t = 5.0)]
     trickle_per_s: f64,
     /// Log lines of the throughput phase (half of them errors).
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 200_000)]
     records: u64,
     #[arg(long, default_value_t = 4)]
     writers: u64,
@@ -152,8 +152,8 @@ fn median(v: &[f64]) -> Option<f64> {
     s.sort_by(|a, b| a.total_cmp(b));
     match s.len() {
         0 => None,
-        n if n % 2 == 1 => Some(s[n / 2]),
-        n => Some((s[n / 2 - 1] + s[n / 2]) / 2.0),
+        n if !n.is_multiple_of(2) => Some(s[n / 2]),
+        n => Some(round((s[n / 2 - 1] + s[n / 2]) / 2.0, 1)),
     }
 }
 
@@ -321,7 +321,7 @@ async fn trickle(
     let mut n = 0u64;
     while !stop.load(Ordering::Relaxed) {
         tick.tick().await;
-        let level = if n % 2 == 0 { "error" } else { "info" };
+        let level = if n.is_multiple_of(2) { "error" } else { "info" };
         kin.put_record()
             .stream_name(&stream)
             .partition_key(format!("start-{round}-{n}"))
@@ -493,7 +493,11 @@ async fn writer(
             let entries: Vec<PutRecordsRequestEntry> = pending
                 .iter()
                 .map(|&id| {
-                    let level = if id % 2 == 0 { "error" } else { "info" };
+                    let level = if id.is_multiple_of(2) {
+                        "error"
+                    } else {
+                        "info"
+                    };
                     PutRecordsRequestEntry::builder()
                         .data(Blob::new(line(id, &format!("{level}: load {id}"))))
                         .partition_key(format!("pk-{id}"))
@@ -554,7 +558,7 @@ async fn throughput(a: &Args, kin: &aws_sdk_kinesis::Client) -> Result<Value, St
     }
     output_calls += std::mem::take(&mut output.calls);
 
-    let expected: u64 = (0..a.records).filter(|id| id % 2 == 0).count() as u64;
+    let expected: u64 = (0..a.records).filter(|id| id.is_multiple_of(2)).count() as u64;
     let accepted = Arc::new(AtomicU64::new(0));
     let first_put = Instant::now();
     let mut tasks = Vec::new();
@@ -604,7 +608,7 @@ async fn throughput(a: &Args, kin: &aws_sdk_kinesis::Client) -> Result<Value, St
                         continue;
                     };
                     first_out.get_or_insert(first_put.elapsed());
-                    if id % 2 == 1 || id >= a.records || !m.starts_with("error") {
+                    if !id.is_multiple_of(2) || id >= a.records || !m.starts_with("error") {
                         unexpected += 1;
                     } else if !seen.insert(id) {
                         duplicates += 1;
