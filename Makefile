@@ -107,16 +107,17 @@ test: tools lint chart-lint runner-flink ## everything: lint, unit, integration 
 	$(CARGO) test --locked --all-targets
 
 # Parts of `make bench`; one alone: BENCH_PARTS=operator make bench
-BENCH_PARTS ?= emulator firehose operator pipeline
+BENCH_PARTS ?= emulator firehose operator pipeline analytics
 
 .PHONY: bench
-bench: ## benchmarks into BENCHMARKS.md: emulator vs peers (bench/run.sh), Firehose vs peers (bench/firehose.sh), N streams -> Ready (bench/operator.sh), 500 mixed objects with references -> Ready (pipeline: bench/operator.sh, BENCH_SCENARIO=pipeline)
+bench: ## benchmarks into BENCHMARKS.md: emulator vs peers (bench/run.sh), Firehose vs peers (bench/firehose.sh), N streams -> Ready (bench/operator.sh), 500 mixed objects with references -> Ready (pipeline: bench/operator.sh, BENCH_SCENARIO=pipeline), Flink SQL filter StartApplication -> first output and records/s on real Flink (analytics: bench/analytics.sh)
 	@rc=0; for part in $(BENCH_PARTS); do \
 		case $$part in \
 		emulator) ./bench/run.sh || rc=1 ;; \
 		firehose) ./bench/firehose.sh || rc=1 ;; \
 		operator) BENCH_SCENARIO=streams ./bench/operator.sh || rc=1 ;; \
 		pipeline) BENCH_SCENARIO=pipeline ./bench/operator.sh || rc=1 ;; \
-		*) echo "bench: unknown part '$$part' (parts: emulator firehose operator pipeline)" >&2; rc=1 ;; \
+		analytics) ./bench/analytics.sh || rc=1 ;; \
+		*) echo "bench: unknown part '$$part' (parts: emulator firehose operator pipeline analytics)" >&2; rc=1 ;; \
 		esac; \
 	done; exit $$rc

@@ -5,10 +5,12 @@ Usage: render.py RESULTS_JSON BENCHMARKS_MD. target/bench/results-emulator.json 
 becomes the "## Emulator" section, target/bench/results-firehose.json (bench/firehose.sh) the
 "## Firehose" section, target/bench/results-operator.json (bench/operator.sh) the
 "## Operator" section, target/bench/results-pipeline.json (bench/operator.sh with
-BENCH_SCENARIO=pipeline) the "## Operator: mixed kinds with references" section. Only that
+BENCH_SCENARIO=pipeline) the "## Operator: mixed kinds with references" section,
+target/bench/results-analytics.json (bench/analytics.sh) the "## Managed Service for Apache
+Flink (emulator)" section. Only that
 section, up to the next "## " heading, is replaced; the rest of the file is kept. A section not
 yet in the file is appended (the mixed-kinds section right after "## Operator", beside the
-KinesisStream figures).
+KinesisStream figures; the Flink section right after "## Firehose").
 """
 
 import json
@@ -16,6 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import render_analytics as analytics  # noqa: E402
 import render_firehose as firehose  # noqa: E402
 import render_operator as operator  # noqa: E402
 import render_pipeline as pipeline  # noqa: E402
@@ -23,7 +26,7 @@ import render_pipeline as pipeline  # noqa: E402
 HEADER = """# Benchmarks
 
 Measured by `make bench` on the project's machine kind; the numbers below are rewritten by each
-run (`bench/run.sh`, `bench/firehose.sh`, `bench/operator.sh`, `bench/render.py`). Timed tests never assert them
+run (`bench/run.sh`, `bench/firehose.sh`, `bench/operator.sh`, `bench/analytics.sh`, `bench/render.py`). Timed tests never assert them
 (DESIGN §8).
 """
 
@@ -235,6 +238,8 @@ def main():
     after = None
     if res.get("scenario") == "pipeline":
         heading, new, after = pipeline.HEADING, pipeline.section(res), "## Operator"
+    elif res.get("part") == "analytics":
+        heading, new, after = analytics.HEADING, analytics.section(res), "## Firehose"
     elif "runs" in res:
         heading, new = "## Operator", operator.section(res)
     elif res.get("part") == "firehose":

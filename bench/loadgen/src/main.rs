@@ -5,7 +5,8 @@
 //! concurrent PutRecords writers for a fixed time, re-reads every record from TRIM_HORIZON on
 //! every shard (counting lost, duplicate and out-of-order records), then measures put->get
 //! latency with one writer and LATEST readers. `loadgen firehose` does the same for Firehose
-//! delivery into S3 (see `firehose.rs`). When given the server's PID it also reads the
+//! delivery into S3 (see `firehose.rs`), `loadgen analytics` a Flink SQL application's start
+//! and throughput (see `analytics.rs`). When given the server's PID it also reads the
 //! server's CPU time and memory from /proc around each phase. Each prints one JSON line.
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamSt
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 
+mod analytics;
 mod firehose;
 
 const TAG_PUT: u8 = b'P';
@@ -64,6 +66,9 @@ enum Command {
     Run(RunArgs),
     /// Run the Firehose benchmark (PutRecordBatch -> objects in S3) against an endpoint.
     Firehose(firehose::Args),
+    /// Run the Managed Service for Apache Flink benchmark (the tutorial's LIKE filter on real
+    /// Flink: StartApplication -> first output line, records/s through it).
+    Analytics(analytics::Args),
     /// Print {"rss_kib", "hwm_kib", "cpu_s"} of a process and its descendants.
     Proc {
         #[arg(long)]
@@ -1005,6 +1010,7 @@ fn main() {
             } => launch(endpoint, region, log, cwd, envs, timeout_s, command).await,
             Command::Run(a) => run(a).await,
             Command::Firehose(a) => firehose::run(a).await,
+            Command::Analytics(a) => analytics::run(a).await,
             Command::Proc { pid } => {
                 if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
                     println!("{}", json!({"error": format!("no process {pid}")}));
