@@ -737,6 +737,58 @@ mod tests {
     }
 
     #[test]
+    fn each_changed_setting_is_named_and_only_it_is_sent() {
+        let spec: AnalyticsApplicationSpec = serde_json::from_value(serde_json::json!({
+            "serviceExecutionRoleARN": "arn:aws:iam::123456789012:role/flink",
+            "code": {"sql": "SELECT 1", "s3": {"bucketARN": "arn:aws:s3:::code", "fileKey": "app.jar"}},
+            "properties": {"app": {"k": "v"}},
+        }))
+        .unwrap();
+        let base = AppSettings::from_spec(&spec);
+        type Change = fn(&mut AppSettings);
+        let cases: [(&str, Change); 8] = [
+            ("runtime", |s| s.runtime = "FLINK-1_19".into()),
+            ("serviceExecutionRoleARN", |s| {
+                s.role_arn = "arn:aws:iam::123456789012:role/other".into()
+            }),
+            ("code.s3", |s| {
+                s.code.as_mut().unwrap().file_key = "v2.jar".into()
+            }),
+            ("code.sql", |s| {
+                s.properties
+                    .insert(SQL_PROPERTY_GROUP.into(), sql_properties("SELECT 2"));
+            }),
+            ("properties", |s| {
+                s.properties
+                    .insert("app".into(), [("k".to_owned(), "w".to_owned())].into());
+            }),
+            ("parallelism", |s| s.parallelism = (4, 2, false)),
+            ("checkpointing", |s| s.checkpointing = (false, 60_000)),
+            ("snapshots", |s| s.snapshots = false),
+        ];
+        for (what, change) in cases {
+            let mut wanted = base.clone();
+            change(&mut wanted);
+            assert_eq!(wanted.differences(&base), [what], "{what}");
+            let update = configuration_update(&base, &wanted).unwrap();
+            let sends = [
+                update.flink_application_configuration_update.is_some(),
+                update.environment_property_updates.is_some(),
+                update.application_snapshot_configuration_update.is_some(),
+                update.application_code_configuration_update.is_some(),
+            ];
+            let expected = match what {
+                "parallelism" | "checkpointing" => [true, false, false, false],
+                "code.sql" | "properties" => [false, true, false, false],
+                "snapshots" => [false, false, true, false],
+                "code.s3" => [false, false, false, true],
+                _ => [false; 4],
+            };
+            assert_eq!(sends, expected, "{what}: only what differs is sent");
+        }
+    }
+
+    #[test]
     fn a_spec_without_optional_settings_equals_what_aws_describes_for_defaults() {
         let spec: AnalyticsApplicationSpec = serde_json::from_value(serde_json::json!({
             "serviceExecutionRoleARN": "arn:aws:iam::123456789012:role/flink",
