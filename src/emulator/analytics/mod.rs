@@ -389,32 +389,10 @@ mod tests {
     #[test]
     fn malformed_requests_never_panic() {
         let an = service();
-        let operations = [
-            "CreateApplication",
-            "DescribeApplication",
-            "ListApplications",
-            "UpdateApplication",
-            "DeleteApplication",
-            "DescribeApplicationVersion",
-            "ListApplicationVersions",
-            "StartApplication",
-            "StopApplication",
-            "CreateApplicationSnapshot",
-            "ListApplicationSnapshots",
-            "DescribeApplicationSnapshot",
-            "DeleteApplicationSnapshot",
-            "ListApplicationOperations",
-            "DescribeApplicationOperation",
-            "TagResource",
-            "UntagResource",
-            "ListTagsForResource",
-            "AddApplicationCloudWatchLoggingOption",
-            "DeleteApplicationCloudWatchLoggingOption",
-            "AddApplicationVpcConfiguration",
-            "DeleteApplicationVpcConfiguration",
-            "AddApplicationInput",
-            "NoSuchOperation",
-        ];
+        // Every operation the fuzzer names, and an SQL-only call AWS refuses for Flink.
+        let operations = crate::emulator::fuzz::ANALYTICS_OPERATIONS
+            .into_iter()
+            .chain(["AddApplicationInput"]);
         let seeds: [&[u8]; 3] = [
             br#"{"ApplicationName":"a","RuntimeEnvironment":"FLINK-1_20","ServiceExecutionRole":"arn:aws:iam::123456789012:role/r","ApplicationConfiguration":{"FlinkApplicationConfiguration":{"CheckpointConfiguration":{"ConfigurationType":"CUSTOM","CheckpointInterval":1000},"ParallelismConfiguration":{"ConfigurationType":"CUSTOM","Parallelism":2}},"EnvironmentProperties":{"PropertyGroups":[{"PropertyGroupId":"kinesis.operator.sql","PropertyMap":{"statements":"SELECT 1"}}]},"ApplicationSnapshotConfiguration":{"SnapshotsEnabled":true}},"Tags":[{"Key":"k","Value":"v"}]}"#,
             br#"{"ApplicationName":"a","CurrentApplicationVersionId":1,"ApplicationConfigurationUpdate":{"EnvironmentPropertyUpdates":{"PropertyGroups":[]}},"CreateTimestamp":1700000000.5,"SnapshotName":"s","Limit":2,"NextToken":"1","Force":true}"#,
