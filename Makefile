@@ -23,13 +23,19 @@ build: ## build the shipped kinesis-operator binary (release, static): path by `
 
 IMAGE_DIR := $(CURDIR)/target/image
 IMAGE_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-image: build tools ## the container image as an OCI layout (target/image/oci) and archive, its SBOM; verified with umoci (reads it, unpacks it, runs the binary inside)
+image: build tools runner-flink ## the container images as one OCI layout (target/image/oci): VERSION and the emulator's VERSION-flink (Java 17 + the Flink runner); an archive and SBOM of each; verified with umoci (reads them, unpacks them, runs the binary and the Java inside)
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) python3 tools/image.py \
 		--binary "$(RELEASE_BIN)" --version "$(IMAGE_VERSION)" \
-		--ca-dir "$$(ls -d $(CURDIR)/target/tools/ca-certificates-* | head -n 1)" --out "$(IMAGE_DIR)"
+		--ca-dir "$$(ls -d $(CURDIR)/target/tools/ca-certificates-* | head -n 1)" --out "$(IMAGE_DIR)" \
+		--flink-runner "$(RUNNER_FLINK_JAR)" --jre-packages "$(CURDIR)/target/tools/flink-image-packages.txt"
 	rm -rf "$(IMAGE_DIR)/verify" && target/tools/bin/umoci unpack --rootless \
 		--image "$(IMAGE_DIR)/oci:$(IMAGE_VERSION)" "$(IMAGE_DIR)/verify" > /dev/null
 	"$(IMAGE_DIR)/verify/rootfs/usr/local/bin/kinesis-operator" version
+	rm -rf "$(IMAGE_DIR)/verify" && target/tools/bin/umoci unpack --rootless \
+		--image "$(IMAGE_DIR)/oci:$(IMAGE_VERSION)-flink" "$(IMAGE_DIR)/verify" > /dev/null
+	"$(IMAGE_DIR)/verify/rootfs/usr/local/bin/kinesis-operator" version
+	"$(IMAGE_DIR)/verify/rootfs/lib64/ld-linux-x86-64.so.2" --library-path "$(IMAGE_DIR)/verify/rootfs/lib/x86_64-linux-gnu:$(IMAGE_DIR)/verify/rootfs/usr/lib/x86_64-linux-gnu" \
+		"$(IMAGE_DIR)/verify/rootfs/usr/lib/jvm/java-17-openjdk-amd64/bin/java" -version
 	rm -rf "$(IMAGE_DIR)/verify"
 
 .PHONY: print-release-bin print-release-rustflags hot-symbols
@@ -67,6 +73,7 @@ CHART_VALUE_SETS := \
 	"watchNamespace=apps" \
 	"emulator.enabled=true" \
 	"emulator.enabled=true,emulator.persistence.enabled=false,replicaCount=1" \
+	"emulator.enabled=true,emulator.flink.enabled=false,image.tag=1.2.3" \
 	"metrics.serviceMonitor.enabled=true,rbac.secrets.namespaces={apps,web}" \
 	"rbac.create=false,serviceAccount.create=false,serviceAccount.name=existing" \
 	"metrics.prometheusRule.enabled=true,metrics.prometheusRule.groups.leader=false,metrics.grafanaDashboard.enabled=true"
@@ -92,12 +99,21 @@ RUNNER_FLINK_JAR := $(RUNNER_FLINK_DIR)/flink-runner.jar
 RUNNER_FLINK_SOURCES := runners/flink/pom.xml $(shell find runners/flink/src -type f 2>/dev/null)
 RUNNER_FLINK_MVN := mvn -q -B -Dstyle.color=never -DbuildDir=$(RUNNER_FLINK_DIR)/flink-build
 
-runner-flink: $(RUNNER_FLINK_JAR) ## build the Flink SQL runner into target/runners/flink-runner.jar (Maven, Java 17)
+RUNNER_FLINK_DEPS := $(RUNNER_FLINK_DIR)/flink-runner.dependencies.txt
+
+runner-flink: $(RUNNER_FLINK_JAR) $(RUNNER_FLINK_DEPS) ## build the Flink SQL runner into target/runners/flink-runner.jar (Maven, Java 17), with the list of what it bundles (for the image's SBOM)
 
 $(RUNNER_FLINK_JAR): $(RUNNER_FLINK_SOURCES)
 	@command -v mvn >/dev/null || { echo "runner-flink: needs Maven 3.8+ and a JDK 17 (apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
 	cd runners/flink && { $(RUNNER_FLINK_MVN) -o package 2>/dev/null || $(RUNNER_FLINK_MVN) package; }
 	cp $(RUNNER_FLINK_DIR)/flink-build/flink-runner.jar $@.tmp && mv $@.tmp $@
+
+# The Maven artifacts shaded into the jar (their own pom.properties are mostly not in it).
+$(RUNNER_FLINK_DEPS): runners/flink/pom.xml
+	@mkdir -p $(RUNNER_FLINK_DIR)
+	cd runners/flink && { $(RUNNER_FLINK_MVN) -o dependency:list -DincludeScope=runtime -DoutputFile=$@.tmp >/dev/null 2>&1 \
+		|| $(RUNNER_FLINK_MVN) dependency:list -DincludeScope=runtime -DoutputFile=$@.tmp >/dev/null; }
+	mv $@.tmp $@
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -38,6 +38,7 @@ const VALUE_SETS: &[&str] = &[
     "watchNamespace={apps}",
     "emulator.enabled=true",
     "emulator.enabled=true,emulator.persistence.enabled=false,replicaCount=1",
+    "emulator.enabled=true,emulator.flink.enabled=false,image.tag=1.2.3",
     "metrics.serviceMonitor.enabled=true,rbac.secrets.namespaces={{apps},{web}}",
     "rbac.create=false,serviceAccount.create=false,serviceAccount.name=existing",
     "metrics.prometheusRule.enabled=true,metrics.prometheusRule.groups.leader=false,metrics.grafanaDashboard.enabled=true",
@@ -398,6 +399,47 @@ fn defaults_are_what_a_careful_sre_would_choose() {
                 .iter()
                 .any(|d| kind_of(d) == kind && name_of(d) == name),
             "{kind} {name} rendered with emulator.enabled=true"
+        );
+    }
+    // Flink on (the default): the `-flink` image, with the heap per application; off: the
+    // operator's own image and no Flink flag.
+    let emulator_container = |values: &str| {
+        let docs = documents(&template(&chart(), "r", "ops", values).unwrap());
+        docs.iter()
+            .find(|d| kind_of(d) == "Deployment" && name_of(d) == "r-kinesis-operator-emulator")
+            .map(|d| d["spec"]["template"]["spec"]["containers"][0].clone())
+            .unwrap()
+    };
+    for (values, image, flink_arg) in [
+        (
+            "emulator.enabled=true,image.tag=1.2.3",
+            "ghcr.io/kinesis-operator/kinesis-operator:1.2.3-flink",
+            Some("--analytics-memory-mib=128"),
+        ),
+        (
+            "emulator.enabled=true,image.tag=1.2.3,emulator.flink.heapMiB=256,emulator.flink.image.tag=mine",
+            "ghcr.io/kinesis-operator/kinesis-operator:mine",
+            Some("--analytics-memory-mib=256"),
+        ),
+        (
+            "emulator.enabled=true,image.tag=1.2.3,emulator.flink.enabled=false",
+            "ghcr.io/kinesis-operator/kinesis-operator:1.2.3",
+            None,
+        ),
+    ] {
+        let container = emulator_container(values);
+        assert_eq!(container["image"], image, "{values}");
+        let flink_args: Vec<&str> = container["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|a| a.starts_with("--analytics-memory-mib"))
+            .collect();
+        assert_eq!(
+            flink_args,
+            flink_arg.into_iter().collect::<Vec<_>>(),
+            "{values}"
         );
     }
 }

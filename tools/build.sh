@@ -2,9 +2,10 @@
 # Builds the pinned local control plane binaries (etcd, kube-apiserver, kubectl, helm) from the
 # Go module proxy into target/tools/bin, and unpacks Debian's packages of Prometheus (prometheus
 # and promtool, for tests/observability.rs), umoci (reads OCI images, for make image) and
-# ca-certificates (the image's CA bundle) there. Idempotent: a binary whose version stamp matches
+# ca-certificates (the image's CA bundle) there, and the Java runtime packages of the emulator's
+# `-flink` image (OpenJDK 17 headless and the libraries it loads). Idempotent: a binary whose version stamp matches
 # is kept. Go's module and build caches stay in their default places in $HOME, and so does the
-# Prometheus .deb (~/.cache/kinesis-operator), so a fresh clone on a machine that has built these
+# .debs (~/.cache/kinesis-operator), so a fresh clone on a machine that has built these
 # before only links them again, offline.
 set -euo pipefail
 
@@ -24,6 +25,16 @@ UMOCI_DEB_VERSION="0.4.7+ds-3+b7"
 UMOCI_DEB_SHA256="8adce0c435368b8514425bfa31647ff1629241c97331ba4cd3da838a61a58e5a"
 CA_CERTIFICATES_DEB_VERSION="20250419~deb12u2"
 CA_CERTIFICATES_DEB_SHA256="b9f76b5271a7ac373fd5e7e1b5b826a71ddd702b42a0d104955ecb1acfffc94b"
+# The Java runtime of the emulator's `-flink` image (runs the Flink runner, make image): Debian's
+# headless OpenJDK 17 and the shared libraries it loads (glibc, libgcc, libstdc++, zlib), as
+# NAME VERSION SHA256. Listed, unpacked, in target/tools/flink-image-packages.txt.
+FLINK_IMAGE_DEBS=(
+  "libc6 2.36-9+deb12u14 ba4f88f73dbc3ae9055f3c20f4523bfdbaf1ad13ff95e258924f77d20b4fbedf"
+  "libgcc-s1 12.2.0-14+deb12u1 3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"
+  "libstdc++6 12.2.0-14+deb12u1 5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"
+  "zlib1g 1:1.2.13.dfsg-1+deb12u1 ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"
+  "openjdk-17-jre-headless 17.0.21.1+2-1~deb12u1 6bbc6940ce68e1faaefd6bb3495cfe018a96bde54e069697131b9b459b822293"
+)
 
 export CGO_ENABLED=0
 export GOFLAGS="-buildvcs=false -mod=readonly"
@@ -73,7 +84,7 @@ debian() {
     echo "tools: downloading Debian's ${name} ${version} into ${cache}"
     [[ -n "${deb}" ]] && rm -f "${deb}"
     (cd "${cache}" && apt-get download "${name}=${version}")
-    deb="$(ls "${cache}/${name}_${version//:/%3a}_"{"${arch}",all}.deb 2>/dev/null | head -n 1)"
+    deb="$(ls "${cache}/${name}_${version//:/%3a}_"{"${arch}",all}.deb 2>/dev/null | head -n 1 || true)"
     echo "${sha256}  ${deb}" | sha256sum --check --status || {
       echo "tools: ${deb} does not have the pinned SHA-256 ${sha256}" >&2
       exit 1
@@ -81,6 +92,7 @@ debian() {
   fi
   rm -rf "${dir}.tmp" && mkdir -p "${dir}.tmp"
   dpkg-deb -x "${deb}" "${dir}.tmp"
+  echo "${name} ${version}" > "${dir}.tmp/.package"
   touch "${dir}.tmp/.unpacked"
   rm -rf "${dir}" && mv "${dir}.tmp" "${dir}"
   for b in "$@"; do
@@ -107,6 +119,14 @@ case "${1:-all}" in
     debian prometheus "${PROMETHEUS_DEB_VERSION}" "${PROMETHEUS_DEB_SHA256}" prometheus promtool
     debian umoci "${UMOCI_DEB_VERSION}" "${UMOCI_DEB_SHA256}" umoci
     debian ca-certificates "${CA_CERTIFICATES_DEB_VERSION}" "${CA_CERTIFICATES_DEB_SHA256}"
+    list="${root}/target/tools/flink-image-packages.txt"
+    : > "${list}.tmp"
+    for entry in "${FLINK_IMAGE_DEBS[@]}"; do
+      read -r name version sha256 <<< "${entry}"
+      debian "${name}" "${version}" "${sha256}"
+      echo "${root}/target/tools/${name}-${version}" >> "${list}.tmp"
+    done
+    mv "${list}.tmp" "${list}"
     ;;
   *) echo "usage: tools/build.sh [all]" >&2; exit 2 ;;
 esac

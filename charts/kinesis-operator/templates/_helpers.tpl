@@ -55,6 +55,22 @@ app.kubernetes.io/component: emulator
 {{- end -}}
 {{- end -}}
 
+{{/* The emulator's image: with Flink on, the `-flink` variant (Java 17 and the Flink runner,
+which `make image` builds beside the plain one); otherwise the operator's own image. */}}
+{{- define "kinesis-operator.emulatorImage" -}}
+{{- $flink := .Values.emulator.flink -}}
+{{- if not $flink.enabled -}}
+{{- include "kinesis-operator.image" . -}}
+{{- else -}}
+{{- $repository := default .Values.image.repository $flink.image.repository -}}
+{{- if $flink.image.digest -}}
+{{- printf "%s@%s" $repository $flink.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (default (printf "%s-flink" (default .Chart.AppVersion .Values.image.tag)) $flink.image.tag) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* "true" when leader election is on: `auto` means on with more than one replica. Two
 replicas without it would both reconcile, so that combination is refused. */}}
 {{- define "kinesis-operator.leaderElection" -}}

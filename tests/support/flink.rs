@@ -1,0 +1,333 @@
+//! Managed Flink applications through the real aws-sdk-kinesisanalyticsv2 and aws-sdk-kinesis
+//! clients, for tests that run the tutorial's SQL on the real Flink runner: clients for an
+//! emulator's endpoint in the tutorial's account and region, the tutorial's `LIKE '%error%'`
+//! filter, applications created with SQL in the `kinesis.operator.sql` group, and records in
+//! and out of one-shard streams.
+
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
+use aws_sdk_kinesisanalyticsv2::Client;
+use aws_sdk_kinesisanalyticsv2::types::{
+    ApplicationConfiguration, ApplicationRestoreConfiguration, ApplicationRestoreType,
+    ApplicationSnapshotConfiguration, ApplicationStatus, CheckpointConfiguration,
+    ConfigurationType, EnvironmentProperties, FlinkApplicationConfiguration, PropertyGroup,
+    RunConfiguration, RuntimeEnvironment,
+};
+use serde_json::{Value, json};
+
+/// The tutorial's account, region and the applications' execution role.
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-west-2";
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/flink-app";
+
+/// A runner JVM's start (planning included) and a record's way through.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long to keep reading after the expected records arrived, to see that no more come.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// A kinesisanalyticsv2 client for `endpoint`, as the tutorial's account, without retries.
+pub fn client_at(endpoint: &str) -> Client {
+    let config = aws_sdk_kinesisanalyticsv2::Config::builder()
+        .behavior_version(aws_sdk_kinesisanalyticsv2::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_kinesisanalyticsv2::config::Region::new(REGION))
+        .credentials_provider(Credentials::new(ACCOUNT, "secret", None, None, "test"))
+        .retry_config(aws_sdk_kinesisanalyticsv2::config::retry::RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
+
+/// A Kinesis client for `endpoint`, as the tutorial's account, without retries.
+pub fn kinesis_at(endpoint: &str) -> aws_sdk_kinesis::Client {
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_kinesis::config::Region::new(REGION))
+        .credentials_provider(Credentials::new(ACCOUNT, "secret", None, None, "test"))
+        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// The tutorial's filter: error lines from `input` to `output`.
+pub fn filter_sql(input: &str, output: &str) -> String {
+    format!(
+        r#"CREATE TABLE log_data (
+  `timestamp` TIMESTAMP(3),
+  message STRING
+) WITH (
+  'connector' = 'kinesis',
+  'stream' = '{input}',
+  'aws.region' = 'us-west-2',
+  'format' = 'json',
+  'scan.stream.initpos' = 'LATEST'
+);
+CREATE TABLE error_logs (
+  `timestamp` TIMESTAMP(3),
+  message STRING
+) WITH (
+  'connector' = 'kinesis',
+  'stream' = '{output}',
+  'aws.region' = 'us-west-2',
+  'format' = 'json'
+);
+INSERT INTO error_logs
+SELECT `timestamp`, message FROM log_data WHERE message LIKE '%error%';
+"#
+    )
+}
+
+/// An application configuration with `sql` in the `kinesis.operator.sql` group (split into
+/// `statements.N` pieces as the operator sends long SQL), checkpoints every `checkpoint_ms`
+/// and snapshots as given.
+pub fn configuration(sql: &str, checkpoint_ms: i64, snapshots: bool) -> ApplicationConfiguration {
+    let mut group = PropertyGroup::builder().property_group_id("kinesis.operator.sql");
+    let chars: Vec<char> = sql.chars().collect();
+    for (i, piece) in chars.chunks(300).enumerate() {
+        group = group.property_map(
+            format!("statements.{}", i + 1),
+            piece.iter().collect::<String>(),
+        );
+    }
+    ApplicationConfiguration::builder()
+        .environment_properties(
+            EnvironmentProperties::builder()
+                .property_groups(group.build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .flink_application_configuration(
+            FlinkApplicationConfiguration::builder()
+                .checkpoint_configuration(
+                    CheckpointConfiguration::builder()
+                        .configuration_type(ConfigurationType::Custom)
+                        .checkpointing_enabled(true)
+                        .checkpoint_interval(checkpoint_ms)
+                        .min_pause_between_checkpoints(0)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .application_snapshot_configuration(
+            ApplicationSnapshotConfiguration::builder()
+                .snapshots_enabled(snapshots)
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+/// CreateApplication `name` (FLINK-1_20) with `config`.
+pub async fn create_app(client: &Client, name: &str, config: ApplicationConfiguration) {
+    client
+        .create_application()
+        .application_name(name)
+        .runtime_environment(RuntimeEnvironment::Flink120)
+        .service_execution_role(ROLE)
+        .application_configuration(config)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateApplication {name}: {e:?}"));
+}
+
+/// The application's status.
+pub async fn status(client: &Client, name: &str) -> ApplicationStatus {
+    client
+        .describe_application()
+        .application_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeApplication {name}: {e:?}"))
+        .application_detail
+        .expect("a detail")
+        .application_status
+}
+
+/// Waits until `name` is `wanted`; on timeout, panics with its operations.
+pub async fn wait_status(client: &Client, name: &str, wanted: ApplicationStatus) {
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let now = status(client, name).await;
+        if now == wanted {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!(
+                "{name} is {now:?}, not {wanted:?}; operations: {}",
+                operations(client, name).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The application's operations in words: each one's name, status and failure.
+pub async fn operations(client: &Client, name: &str) -> String {
+    let listed = client
+        .list_application_operations()
+        .application_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListApplicationOperations {name}: {e:?}"));
+    let mut out = Vec::new();
+    for op in listed.application_operation_info_list() {
+        let id = op.operation_id().unwrap_or_default();
+        let failure = client
+            .describe_application_operation()
+            .application_name(name)
+            .operation_id(id)
+            .send()
+            .await
+            .ok()
+            .and_then(|d| d.application_operation_info_details)
+            .and_then(|d| d.operation_failure_details)
+            .and_then(|f| f.error_info)
+            .and_then(|e| e.error_string);
+        out.push(format!(
+            "{} {:?}{}",
+            op.operation().unwrap_or_default(),
+            op.operation_status(),
+            failure.map(|f| format!(": {f}")).unwrap_or_default()
+        ));
+    }
+    out.join("; ")
+}
+
+/// StartApplication `name` with `restore`; its operation ID.
+pub async fn start(client: &Client, name: &str, restore: ApplicationRestoreType) -> String {
+    client
+        .start_application()
+        .application_name(name)
+        .run_configuration(
+            RunConfiguration::builder()
+                .application_restore_configuration(
+                    ApplicationRestoreConfiguration::builder()
+                        .application_restore_type(restore)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("StartApplication {name}: {e:?}"))
+        .operation_id
+        .expect("an operation ID")
+}
+
+/// CreateStream `name` with one shard, and waits until it is ACTIVE.
+pub async fn create_stream(client: &aws_sdk_kinesis::Client, name: &str) {
+    client
+        .create_stream()
+        .stream_name(name)
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateStream {name}: {e:?}"));
+    for _ in 0..200 {
+        let d = client
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .unwrap();
+        if d.stream_description_summary.unwrap().stream_status == StreamStatus::Active {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} never became ACTIVE");
+}
+
+/// Log lines `from..to`, every third one an error.
+pub fn log_lines(from: usize, to: usize) -> Vec<Value> {
+    (from..to)
+        .map(|i| {
+            let level = if i % 3 == 0 { "error" } else { "info" };
+            json!({"timestamp": format!("2026-12-07 10:00:{:02}.000", i % 60), "message": format!("{level}: line {i}")})
+        })
+        .collect()
+}
+
+/// The messages of `lines` the filter keeps.
+pub fn errors_of(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| l["message"].as_str().unwrap().to_owned())
+        .filter(|m| m.contains("error"))
+        .collect()
+}
+
+/// PutRecord each of `records` (as JSON) to `stream`, in order.
+pub async fn put(client: &aws_sdk_kinesis::Client, stream: &str, records: &[Value]) {
+    for r in records {
+        client
+            .put_record()
+            .stream_name(stream)
+            .partition_key("k")
+            .data(Blob::new(r.to_string()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));
+    }
+}
+
+/// Every record's `message` in `stream` (one shard), from its start.
+pub async fn messages(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
+    let mut iterator = client
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetShardIterator {stream}: {e:?}"))
+        .shard_iterator;
+    let mut out = Vec::new();
+    while let Some(it) = iterator {
+        let got = client
+            .get_records()
+            .shard_iterator(it)
+            .send()
+            .await
+            .unwrap();
+        for r in &got.records {
+            let v: Value = serde_json::from_slice(r.data.as_ref()).expect("JSON records");
+            out.push(v["message"].as_str().unwrap_or_default().to_owned());
+        }
+        if got.records.is_empty() || got.millis_behind_latest == Some(0) {
+            break;
+        }
+        iterator = got.next_shard_iterator;
+    }
+    out
+}
+
+/// Waits until `stream` holds `expected.len()` records, then a little longer, and checks
+/// that it holds exactly `expected`, in order.
+pub async fn expect_messages(client: &aws_sdk_kinesis::Client, stream: &str, expected: &[String]) {
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let got = messages(client, stream).await;
+        if got.len() >= expected.len() {
+            tokio::time::sleep(SETTLE).await;
+            assert_eq!(
+                messages(client, stream).await,
+                expected,
+                "the records in {stream}"
+            );
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{stream} holds {} of {} records: {got:?}",
+            got.len(),
+            expected.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
