@@ -411,10 +411,32 @@ fn parse_account(text: &str) -> Result<String, String> {
     }
 }
 
+/// Crates whose `info` lines describe their own internals (the emulator's storage engine
+/// creating and compacting its files), not what the operator or emulator did: `warn` unless
+/// `RUST_LOG` names them.
+const QUIET_CRATES: &[&str] = &["fjall", "lsm_tree"];
+
+/// The log filter for `RUST_LOG` (`info` when unset), with [`QUIET_CRATES`] at `warn`
+/// unless it names them.
+fn log_filter(rust_log: Option<&str>) -> String {
+    let mut spec = rust_log
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("info")
+        .to_owned();
+    for name in QUIET_CRATES {
+        if !spec.contains(name) {
+            spec.push_str(&format!(",{name}=warn"));
+        }
+    }
+    spec
+}
+
 /// Installs the global log subscriber (`RUST_LOG` filters, default `info`).
 pub fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(rust_log.as_deref()))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(None)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -549,6 +571,24 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_storage_engine_logs_only_warnings_unless_rust_log_names_it() {
+        let cases = [
+            (None, "info,fjall=warn,lsm_tree=warn"),
+            (Some(""), "info,fjall=warn,lsm_tree=warn"),
+            (Some("debug"), "debug,fjall=warn,lsm_tree=warn"),
+            (
+                Some("info,kinesis_operator=debug"),
+                "info,kinesis_operator=debug,fjall=warn,lsm_tree=warn",
+            ),
+            (Some("info,fjall=debug"), "info,fjall=debug,lsm_tree=warn"),
+        ];
+        for (rust_log, want) in cases {
+            assert_eq!(log_filter(rust_log), want, "RUST_LOG={rust_log:?}");
+            assert!(tracing_subscriber::EnvFilter::try_new(want).is_ok(), "{want}");
+        }
+    }
 
     #[test]
     fn leader_election_timings_must_let_a_leader_stop_before_a_follower_takes_over() {
