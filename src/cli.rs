@@ -586,7 +586,10 @@ mod tests {
         ];
         for (rust_log, want) in cases {
             assert_eq!(log_filter(rust_log), want, "RUST_LOG={rust_log:?}");
-            assert!(tracing_subscriber::EnvFilter::try_new(want).is_ok(), "{want}");
+            assert!(
+                tracing_subscriber::EnvFilter::try_new(want).is_ok(),
+                "{want}"
+            );
         }
     }
 

@@ -21,11 +21,11 @@ use crate::api::analytics_application::{AnalyticsApplication, DesiredState};
 use crate::aws::analytics::{AnalyticsApi, AppSettings, AppView, LatestOperation, Restore};
 use crate::aws::errors::AwsCallError;
 use crate::controller::conditions::Health;
-use crate::controller::references::{self, Resolutions, Resolved};
+use crate::controller::references::{self, Resolved};
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::kube_words::read_error;
 use crate::controller::runtime::ownership::{self, Claim, tag_changes};
-use crate::controller::runtime::{Note, Observed, Outcome, Requeue, Tracked};
+use crate::controller::runtime::{Note, Observed, Outcome, Requeue};
 
 /// How often an application whose references are refused looks again: the fix is made on
 /// another object.
@@ -86,23 +86,9 @@ impl From<Observed<AppView>> for Report {
     }
 }
 
-/// The inputs of a pass.
-pub struct Pass<'a> {
-    /// The object.
-    pub obj: &'a AnalyticsApplication,
-    /// Kubernetes, for references.
-    pub client: &'a kube::Client,
-    /// What references resolved to, for the watch of KinesisStreams.
-    pub resolutions: &'a Resolutions,
-    /// Managed Service for Apache Flink in the object's region.
-    pub aws: &'a AnalyticsApi,
-    /// What this process knew; updated by the pass.
-    pub known: &'a mut Tracked<Known>,
-    /// AWS changes made, for events.
-    pub notes: &'a mut Vec<Note>,
-    /// How often tags are read even if nothing changed.
-    pub deep_every: Duration,
-}
+/// The inputs of a pass (the runtime's shape, with Managed Service for Apache Flink).
+pub type Pass<'a> =
+    crate::controller::runtime::Pass<'a, super::AnalyticsApplications, AnalyticsApi>;
 
 /// The tags the application of `obj` carries: the spec's plus the ownership tags.
 pub fn desired_tags(obj: &AnalyticsApplication) -> BTreeMap<String, String> {
@@ -125,9 +111,14 @@ impl Pass<'_> {
     /// Waits for every stream the spec names to be Ready.
     async fn streams_ready(&mut self) -> Result<Option<Outcome<Report>>, AwsCallError> {
         for reference in &self.obj.spec.stream_refs {
-            match references::stream_arn(self.client, self.resolutions, self.obj, reference)
-                .await
-                .map_err(read_error)?
+            match references::stream_arn(
+                &self.ctx.client,
+                &self.ctx.resolutions,
+                self.obj,
+                reference,
+            )
+            .await
+            .map_err(read_error)?
             {
                 Resolved::Arn(_) => {}
                 Resolved::Waiting(message) => {

@@ -21,11 +21,10 @@ use crate::aws::firehose::{
     DeliveryView, DestinationSettings, FirehoseApi, NewDelivery, SourceView,
 };
 use crate::controller::conditions::Health;
-use crate::controller::references::Resolutions;
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::kube_words::read_error;
 use crate::controller::runtime::ownership::{self, Claim};
-use crate::controller::runtime::{Fresh, Note, Observed, Outcome, Requeue, Tracked};
+use crate::controller::runtime::{Fresh, Note, Observed, Outcome, Requeue};
 
 /// How soon a delivery stream waiting for a Secret looks again (Secrets are not watched).
 const SECRET_RETRY: Duration = Duration::from_secs(15);
@@ -75,23 +74,8 @@ impl From<Observed<DeliveryView>> for Report {
     }
 }
 
-/// The inputs of a pass.
-pub struct Pass<'a> {
-    /// The object.
-    pub obj: &'a DeliveryStream,
-    /// Kubernetes, for references and Secrets.
-    pub client: &'a kube::Client,
-    /// What references resolved to, for the watch of KinesisStreams.
-    pub resolutions: &'a Resolutions,
-    /// Firehose in the object's region.
-    pub aws: &'a FirehoseApi,
-    /// What this process knew; updated by the pass.
-    pub known: &'a mut Tracked<Known>,
-    /// AWS changes made, for events.
-    pub notes: &'a mut Vec<Note>,
-    /// How often tags are read even if nothing changed.
-    pub deep_every: Duration,
-}
+/// The inputs of a pass (the runtime's shape, with Firehose).
+pub type Pass<'a> = crate::controller::runtime::Pass<'a, super::DeliveryStreams, FirehoseApi>;
 
 /// The tags the resource of `obj` carries: the spec's plus the ownership tags.
 pub fn desired_tags(obj: &DeliveryStream) -> BTreeMap<String, String> {
@@ -165,7 +149,7 @@ impl Pass<'_> {
     pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
         let obj = self.obj;
         let name = delivery_stream_name(obj);
-        let (source, access_key) = match inputs::read(self.client, self.resolutions, obj)
+        let (source, access_key) = match inputs::read(&self.ctx.client, &self.ctx.resolutions, obj)
             .await
             .map_err(read_error)?
         {

@@ -65,17 +65,7 @@ impl Reconciler for DeliveryStreams {
 
     async fn converge(&self, step: Step<'_, Self>) -> Result<Outcome<Report>, AwsCallError> {
         let aws = step.ctx.aws.firehose(step.region);
-        Pass {
-            obj: step.obj,
-            client: &step.ctx.client,
-            resolutions: &step.ctx.resolutions,
-            aws: &aws,
-            known: step.known,
-            notes: step.notes,
-            deep_every: step.ctx.settings.resync * DEEP_EVERY_RESYNCS,
-        }
-        .converge()
-        .await
+        Pass::new(step, &aws, DEEP_EVERY_RESYNCS).converge().await
     }
 
     /// Deletes the object's own delivery stream only, never someone else's of the same name.

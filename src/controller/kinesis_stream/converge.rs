@@ -23,7 +23,7 @@ use crate::controller::policy_doc;
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::outcome::POLL;
 use crate::controller::runtime::ownership::{self, Claim};
-use crate::controller::runtime::{Note, Outcome, Requeue, Tracked};
+use crate::controller::runtime::{Note, Outcome, Requeue};
 
 /// What this process knows of an object's stream between passes.
 #[derive(Clone, Debug, Default)]
@@ -69,21 +69,8 @@ impl From<Observed> for Report {
     }
 }
 
-/// The inputs of a pass.
-pub struct Pass<'a> {
-    /// The object.
-    pub obj: &'a KinesisStream,
-    /// Kinesis in the object's region.
-    pub aws: &'a KinesisApi,
-    /// What this process knew of the stream; updated by the pass.
-    pub known: &'a mut Tracked<Known>,
-    /// AWS changes made, for events.
-    pub notes: &'a mut Vec<Note>,
-    /// How often tags, consumers and the resource policy are read even if nothing changed.
-    pub deep_every: Duration,
-    /// The time of the pass.
-    pub now: Timestamp,
-}
+/// The inputs of a pass (the runtime's shape, with Kinesis).
+pub type Pass<'a> = crate::controller::runtime::Pass<'a, super::KinesisStreams, KinesisApi>;
 
 /// The tags the resource of `obj` carries: the spec's plus the ownership tags.
 pub fn desired_tags(obj: &KinesisStream) -> BTreeMap<String, String> {

@@ -59,16 +59,7 @@ impl Reconciler for KinesisStreams {
 
     async fn converge(&self, step: Step<'_, Self>) -> Result<Outcome<Report>, AwsCallError> {
         let aws = step.ctx.aws.kinesis(step.region);
-        Pass {
-            obj: step.obj,
-            aws: &aws,
-            known: step.known,
-            notes: step.notes,
-            deep_every: step.ctx.settings.resync * DEEP_EVERY_RESYNCS,
-            now: step.now,
-        }
-        .converge()
-        .await
+        Pass::new(step, &aws, DEEP_EVERY_RESYNCS).converge().await
     }
 
     /// Deletes the object's own stream only, never someone else's of the same name.

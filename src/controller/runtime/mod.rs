@@ -12,7 +12,8 @@
 //! - [`events`]: the Kubernetes events of AWS changes and errors, `DriftCorrected` included;
 //! - [`status`]: the kstatus conditions with observedGeneration, written with server-side
 //!   apply only when something but timestamps changed;
-//! - [`outcome`]: what a step concluded and when to look again.
+//! - [`outcome`]: what a step concluded and when to look again;
+//! - [`pass`]: the inputs of a kind's converge pass, one shape for every kind.
 //!
 //! Starting a kind is one line: `runtime::run(KindReconciler, ctx, namespace, concurrency,
 //! shutdown)` (see [`crate::controller::run`]).
@@ -23,6 +24,7 @@ pub mod identity;
 pub mod kube_words;
 pub mod outcome;
 pub mod ownership;
+pub mod pass;
 pub mod reconciler;
 pub mod recorder;
 pub mod status;
@@ -38,6 +40,7 @@ use parking_lot::Mutex;
 
 pub use self::events::Note;
 pub use self::outcome::{Fresh, Observed, Outcome, Requeue, Tracked};
+pub use self::pass::Pass;
 pub use self::reconciler::{Deletion, KindStatus, Reconciler, Removal, Step};
 pub use self::watch::{WatchScope, run};
 use super::backoff::Backoff;

@@ -17,15 +17,13 @@ use kube::Resource;
 use super::desired::{self, Desired};
 use super::diff::{self, listed, policy_name};
 use super::versions;
-use crate::api::stream_policy::StreamPolicy;
 use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::iam::{IamApi, PolicyView};
-use crate::controller::context::Context;
 use crate::controller::kinesis_stream::diff::tag_changes;
 use crate::controller::policy_doc;
 use crate::controller::runtime::kube_words::kube_words;
 use crate::controller::runtime::ownership::{self, Claim};
-use crate::controller::runtime::{Note, Outcome, Requeue, Tracked};
+use crate::controller::runtime::{Note, Outcome, Requeue};
 
 /// How long a policy with a role that does not exist waits at most before trying again: the
 /// role may be created at any time, and nothing in Kubernetes says when. A shorter resync
@@ -63,27 +61,16 @@ pub struct Report {
     pub rendered_document: Option<String>,
 }
 
-/// The inputs of a pass.
-pub struct Pass<'a> {
-    /// The object.
-    pub obj: &'a StreamPolicy,
-    /// The shared context (the Kubernetes client reads referenced streams).
-    pub ctx: &'a Context,
-    /// IAM.
-    pub aws: &'a IamApi,
-    /// The region of the object (the endpoint of the first IAM call).
-    pub region: &'a str,
-    /// What this process knew of the policy; updated by the pass.
-    pub known: &'a mut Tracked<Known>,
-    /// IAM changes made, for events.
-    pub notes: &'a mut Vec<Note>,
-    /// How often the attached roles are listed even if nothing changed.
-    pub deep_every: Duration,
-    /// How long to wait before attaching to a role that did not exist.
-    pub role_retry: Duration,
-}
+/// The inputs of a pass (the runtime's shape, with IAM).
+pub type Pass<'a> = crate::controller::runtime::Pass<'a, super::StreamPolicies, IamApi>;
 
 impl Pass<'_> {
+    /// How long to wait before attaching to a role that did not exist: [`ROLE_RETRY`], or
+    /// the resync interval when that is shorter.
+    fn role_retry(&self) -> Duration {
+        self.ctx.settings.resync.min(ROLE_RETRY)
+    }
+
     /// Takes the next steps toward the spec.
     pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
         let obj = self.obj;
@@ -216,14 +203,14 @@ impl Pass<'_> {
                 ("roles", "do")
             };
             return Ok(Outcome {
-                requeue: Requeue::After(self.role_retry),
+                requeue: Requeue::After(self.role_retry()),
                 ..Outcome::stalled(
                     report,
                     "RoleNotFound",
                     format!(
                         "IAM {noun} {} {verb} not exist, so policy {name} is not attached to it: create the {noun} or remove it from spec.attachToRoles (the operator tries again every {} s)",
                         listed(&missing),
-                        self.role_retry.as_secs().max(1)
+                        self.role_retry().as_secs().max(1)
                     ),
                 )
             });

@@ -63,18 +63,7 @@ impl Reconciler for StreamPolicies {
 
     async fn converge(&self, step: Step<'_, Self>) -> Result<Outcome<Report>, AwsCallError> {
         let aws = step.ctx.aws.iam(step.region);
-        Pass {
-            obj: step.obj,
-            ctx: step.ctx,
-            aws: &aws,
-            region: step.region,
-            known: step.known,
-            notes: step.notes,
-            deep_every: step.ctx.settings.resync * DEEP_EVERY_RESYNCS,
-            role_retry: step.ctx.settings.resync.min(converge::ROLE_RETRY),
-        }
-        .converge()
-        .await
+        Pass::new(step, &aws, DEEP_EVERY_RESYNCS).converge().await
     }
 
     async fn delete(&self, removal: Removal<'_, Self>) -> Result<Deletion, AwsCallError> {
