@@ -48,6 +48,7 @@ mod job;
 mod lifecycle;
 pub mod model;
 mod options;
+mod program;
 mod runner;
 mod tagging;
 mod validate;

@@ -5,6 +5,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
@@ -31,6 +32,8 @@ import org.slf4j.LoggerFactory;
 
 import sun.misc.Signal;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,6 +86,11 @@ final class Runner {
         }
 
         Configuration conf = configuration();
+        return spec.jar != null ? runJar(conf) : runSql(conf);
+    }
+
+    /** A SQL application: its statements, one job of all its INSERTs. */
+    private int runSql(Configuration conf) {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         StreamTableEnvironment tableEnv =
                 StreamTableEnvironment.create(
@@ -154,9 +162,104 @@ final class Runner {
                     null);
             return Main.EXIT_FAILED;
         }
+        return submitted(client);
+    }
+
+    /** The job is submitted: the runner follows it until it ends or is told to stop. */
+    private int submitted(JobClient client) {
         status.submitted(client.getJobID().toString(), JobStatus.CREATED.name());
         LOG.info("job {} submitted for {}", client.getJobID(), spec.applicationName);
         return supervise(client);
+    }
+
+    /**
+     * A JAR application (JarProgram): its entry class's main builds the job, which the
+     * JarEnvironment submits to this runner's MiniCluster with the run's configuration and its
+     * Kinesis connectors pointed at the emulator; from there it is followed and stopped as a
+     * SQL application's job is.
+     */
+    private int runJar(Configuration conf) {
+        JarProgram program;
+        Configuration jobConf;
+        ClassLoader loader;
+        Method main;
+        try {
+            program = JarProgram.open(spec, workDir);
+            jobConf = program.configure(conf);
+            loader = program.classLoader(jobConf);
+            main = program.main(loader);
+        } catch (Throwable t) {
+            LOG.warn("the application's JAR {} cannot be run", spec.jarSource, t);
+            String m = t.getMessage() == null ? t.toString() : t.getMessage();
+            status.failed(new Failure(m, t.getClass().getName()), null, null, null);
+            return Main.EXIT_FAILED;
+        }
+        List<JobClient> jobs = new ArrayList<>();
+        JarEnvironment.install(
+                jobConf,
+                loader,
+                new JarEnvironment.Submissions() {
+                    @Override
+                    public void before(StreamGraph graph) {
+                        if (!jobs.isEmpty()) {
+                            throw new IllegalStateException(
+                                    "The application's main class "
+                                            + program.entryClass
+                                            + " submits a second job; an application runs one"
+                                            + " job (call execute() once).");
+                        }
+                        int n = KinesisClients.point(graph, spec);
+                        LOG.info("{} Kinesis source(s) and sink(s) pointed at {}", n, spec.endpoint);
+                    }
+
+                    @Override
+                    public void submitted(JobClient client) {
+                        jobs.add(client);
+                    }
+                });
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(loader);
+        try {
+            LOG.info("running {}.main of {}", program.entryClass, spec.jarSource);
+            main.invoke(null, (Object) new String[0]);
+        } catch (Throwable t) {
+            Throwable cause =
+                    t instanceof InvocationTargetException && t.getCause() != null
+                            ? t.getCause()
+                            : t;
+            LOG.warn("the main class {} failed", program.entryClass, cause);
+            for (JobClient c : jobs) {
+                cancel(c);
+            }
+            Failure f = Failure.ofJob(cause);
+            status.failed(
+                    new Failure(
+                            "The application's main class " + program.entryClass + " failed: " + f.message,
+                            f.exceptionClass),
+                    null,
+                    null,
+                    jobs.isEmpty() ? null : JobStatus.CANCELED.name());
+            return Main.EXIT_FAILED;
+        } finally {
+            thread.setContextClassLoader(previous);
+            JarEnvironment.uninstall();
+        }
+        if (jobs.isEmpty()) {
+            status.failed(
+                    new Failure(
+                            "The application's main class "
+                                    + program.entryClass
+                                    + " returned without running a job: it must build its"
+                                    + " pipeline on StreamExecutionEnvironment.getExecutionEnvironment()"
+                                    + " and call execute().",
+                            IllegalArgumentException.class.getName()),
+                    null,
+                    null,
+                    null);
+            return Main.EXIT_FAILED;
+        }
+        return submitted(jobs.get(0));
     }
 
     /** Parses one statement with Flink's parser and runs it (INSERTs are collected). */
