@@ -73,3 +73,147 @@ pub fn program(an: &Analytics, app: &App, dir: &Path) -> Result<Program, String>
     })?;
     Ok(Program::Jar { path, source })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http::Method;
+
+    use super::*;
+    use crate::emulator::analytics::{Settings, TARGET_PREFIX};
+    use crate::emulator::clock::Clock;
+    use crate::emulator::dispatch::Ctx;
+    use crate::emulator::protocol::Protocol;
+    use crate::emulator::rest::RestRequest;
+    use crate::emulator::s3::S3;
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn ctx(account: &str) -> Ctx {
+        Ctx {
+            account: account.into(),
+            region: "us-west-2".into(),
+        }
+    }
+
+    /// A service whose S3 has bucket `code` of `owner` holding `app.jar`.
+    fn service(owner: &str) -> Analytics {
+        let clock = Arc::new(Clock::default());
+        let s3 = Arc::new(S3::new(clock.clone(), None).expect("an in-memory S3"));
+        // No location constraint: a us-east-1 bucket (S3 refuses one elsewhere without it).
+        let created = s3.handle(
+            &Ctx {
+                account: owner.into(),
+                region: "us-east-1".into(),
+            },
+            &RestRequest {
+                method: Method::PUT,
+                path: "/code".into(),
+                query: String::new(),
+                headers: http::HeaderMap::new(),
+                body: Bytes::new(),
+                request_id: "req".into(),
+            },
+        );
+        assert_eq!(created.status, 200, "CreateBucket");
+        s3.deliver(
+            "code",
+            "app.jar",
+            Bytes::from_static(b"PK\x05\x06jar"),
+            None,
+        )
+        .expect("the code object");
+        Analytics::new(Settings::default(), clock, s3, None, None).expect("the service")
+    }
+
+    /// Creates application `a` with code `s3://code/app.jar` (at `version` when given) and
+    /// the property groups `groups` (JSON); returns it.
+    fn app(an: &Analytics, version: Option<&str>, groups: &str) -> App {
+        let version = version.map_or(String::new(), |v| format!(r#","ObjectVersion":"{v}""#));
+        let body = format!(
+            r#"{{"ApplicationName":"a","RuntimeEnvironment":"FLINK-1_19","ApplicationConfiguration":{{"ApplicationCodeConfiguration":{{"CodeContentType":"ZIPFILE","CodeContent":{{"S3ContentLocation":{{"BucketARN":"arn:aws:s3:::code","FileKey":"app.jar"{version}}}}}}},"EnvironmentProperties":{{"PropertyGroups":{groups}}}}}}}"#
+        );
+        an.handle(
+            &ctx(ACCOUNT),
+            "CreateApplication",
+            Protocol::Json,
+            body.as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("{TARGET_PREFIX}.CreateApplication: {e:?}"));
+        let key = (ACCOUNT.to_owned(), "us-west-2".to_owned(), "a".to_owned());
+        an.apps.read()[&key].lock().clone()
+    }
+
+    #[test]
+    fn the_sql_group_wins_over_a_jar() {
+        let an = service(ACCOUNT);
+        let app = app(
+            &an,
+            None,
+            r#"[{"PropertyGroupId":"kinesis.operator.sql","PropertyMap":{"statements":"SELECT 1"}}]"#,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            program(&an, &app, dir.path()),
+            Ok(Program::Sql("SELECT 1".into()))
+        );
+        assert!(!dir.path().join("application.jar").exists());
+    }
+
+    #[test]
+    fn the_jar_is_copied_into_the_run() {
+        let an = service(ACCOUNT);
+        let app = app(&an, Some("null"), "[]");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("application.jar");
+        assert_eq!(
+            program(&an, &app, dir.path()),
+            Ok(Program::Jar {
+                path: path.clone(),
+                source: "s3://code/app.jar".into()
+            })
+        );
+        assert_eq!(std::fs::read(path).unwrap(), b"PK\x05\x06jar");
+    }
+
+    #[test]
+    fn a_missing_object_another_accounts_bucket_and_a_version_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let an = service(ACCOUNT);
+        let gone = app(&an, None, "[]");
+        an.s3.handle(
+            &ctx(ACCOUNT),
+            &RestRequest {
+                method: Method::DELETE,
+                path: "/code/app.jar".into(),
+                query: String::new(),
+                headers: http::HeaderMap::new(),
+                body: Bytes::new(),
+                request_id: "req".into(),
+            },
+        );
+        let message = program(&an, &gone, dir.path()).unwrap_err();
+        assert!(
+            message.contains("object app.jar in bucket code") && message.contains("does not exist"),
+            "{message}"
+        );
+
+        let an = service("210987654321");
+        let foreign = app(&an, None, "[]");
+        let message = program(&an, &foreign, dir.path()).unwrap_err();
+        assert!(
+            message.contains("bucket code") && message.contains("account 210987654321"),
+            "{message}"
+        );
+
+        let an = service(ACCOUNT);
+        let versioned = app(&an, Some("3HL4kqtJlcpXroDTDmJ"), "[]");
+        let message = program(&an, &versioned, dir.path()).unwrap_err();
+        assert!(
+            message.contains("ObjectVersion 3HL4kqtJlcpXroDTDmJ"),
+            "{message}"
+        );
+    }
+}
