@@ -6,7 +6,8 @@
 //! its settings with `KinesisAnalyticsRuntime.getApplicationProperties()` and turns exactly the
 //! expected records around through the emulator's Kinesis; a stop takes a snapshot and a start
 //! from it neither loses nor repeats a record. A code object deleted after CreateApplication
-//! fails the start with an operation error naming the bucket and key.
+//! fails the start with an operation error naming the bucket and key; a JAR without a main
+//! class, and a main class that throws, fail it with what went wrong.
 //!
 //! Needs a JDK 17, Maven and make on `PATH`.
 
@@ -154,6 +155,17 @@ async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>)
 /// The example's configuration: code at `s3://bucket/key`, its property group naming the
 /// streams and the prefix, checkpoints every second, snapshots on.
 fn configuration(bucket: &str, key: &str, input: &str, output: &str) -> ApplicationConfiguration {
+    configuration_with_group(GROUP, bucket, key, input, output)
+}
+
+/// [`configuration`] with the settings in property group `group`.
+fn configuration_with_group(
+    group: &str,
+    bucket: &str,
+    key: &str,
+    input: &str,
+    output: &str,
+) -> ApplicationConfiguration {
     ApplicationConfiguration::builder()
         .application_code_configuration(
             ApplicationCodeConfiguration::builder()
@@ -176,7 +188,7 @@ fn configuration(bucket: &str, key: &str, input: &str, output: &str) -> Applicat
             EnvironmentProperties::builder()
                 .property_groups(
                     PropertyGroup::builder()
-                        .property_group_id(GROUP)
+                        .property_group_id(group)
                         .property_map("input.stream", input)
                         .property_map("output.stream", output)
                         .property_map("prefix", PREFIX)
@@ -572,5 +584,90 @@ async fn a_code_object_gone_at_start_fails_the_start_naming_it() {
         "{message}"
     );
     wait_status(&client, "gone", ApplicationStatus::Ready).await;
+    emulator.shutdown().await;
+}
+
+/// A JAR whose manifest names no main class (here made by the JDK's `jar` tool, which writes
+/// a manifest without `Main-Class`) fails the start with the runner's message saying what is
+/// missing and how to build it; a main class that throws (the example, its property group
+/// misnamed) fails it with the code's own error. Each time the application is READY again.
+#[tokio::test]
+async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_so() {
+    let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.txt"), "no code here\n").unwrap();
+    let jar = dir.path().join("no-main.jar");
+    let made = std::process::Command::new("jar")
+        .args(["--create", "--file"])
+        .arg(&jar)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("README.txt")
+        .status()
+        .expect("the JDK's jar tool");
+    assert!(made.success(), "jar --create: {made}");
+
+    let emulator = emulator(Some(runner)).await;
+    let endpoint = emulator.endpoint_url();
+    let client = analytics_at(&endpoint);
+    upload(
+        &s3_at(&endpoint),
+        "flink-code",
+        "no-main.jar",
+        std::fs::read(&jar).unwrap(),
+    )
+    .await;
+    create_app(
+        &client,
+        "no-main",
+        configuration("flink-code", "no-main.jar", "a", "b"),
+    )
+    .await;
+    let op = start(
+        &client,
+        "no-main",
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    let (status, message) = operation_end(&client, "no-main", &op).await;
+    assert_eq!(status, OperationStatus::Failed);
+    let message = message.expect("a failure message");
+    assert!(
+        message.contains("s3://flink-code/no-main.jar")
+            && message.contains("'Main-Class'")
+            && message.contains("ManifestResourceTransformer"),
+        "{message}"
+    );
+    wait_status(&client, "no-main", ApplicationStatus::Ready).await;
+
+    upload(
+        &s3_at(&endpoint),
+        "more-code",
+        "uppercase.jar",
+        std::fs::read(&example).unwrap(),
+    )
+    .await;
+    create_app(
+        &client,
+        "misnamed",
+        configuration_with_group("Uppercase", "more-code", "uppercase.jar", "a", "b"),
+    )
+    .await;
+    let op = start(
+        &client,
+        "misnamed",
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    let (status, message) = operation_end(&client, "misnamed", &op).await;
+    assert_eq!(status, OperationStatus::Failed);
+    let message = message.expect("a failure message");
+    assert!(
+        message.contains("main class dev.kinesisoperator.examples.Uppercase failed")
+            && message.contains("no property group UppercaseApplication")
+            && message.contains("[Uppercase]"),
+        "{message}"
+    );
+    wait_status(&client, "misnamed", ApplicationStatus::Ready).await;
     emulator.shutdown().await;
 }
