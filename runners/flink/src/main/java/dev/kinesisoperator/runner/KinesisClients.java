@@ -62,7 +62,7 @@ final class KinesisClients {
                                 + " which the runner cannot point at the emulator: it is left as"
                                 + " written and will call AWS. Use KinesisStreamsSink instead.",
                         node.getOperatorName());
-            } else if (connector.getClass().getName().toLowerCase(Locale.ROOT).contains("kinesis")) {
+            } else if (looksLikeKinesis(connector.getClass())) {
                 LOG.warn(
                         "operator '{}' uses {}, which the runner does not know how to point at the"
                                 + " emulator: it is left as written. FlinkKinesisConsumer and"
@@ -72,6 +72,22 @@ final class KinesisClients {
             }
         }
         return pointed;
+    }
+
+    /**
+     * Whether `c` (or a superclass) looks like a Kinesis connector: a Flink connector class
+     * whose package names Kinesis, or a class whose own name does (a user's KinesisSink).
+     */
+    static boolean looksLikeKinesis(Class<?> c) {
+        for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass()) {
+            String name = k.getName().toLowerCase(Locale.ROOT);
+            String simple = k.getSimpleName().toLowerCase(Locale.ROOT);
+            if ((name.startsWith("org.apache.flink.") && name.contains("kinesis"))
+                    || simple.contains("kinesis")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The user's source function or sink behind an operator; null for anything else. */
