@@ -45,9 +45,10 @@ import java.util.jar.Manifest;
  * user's own {@code config.properties} keys are kept in it.
  */
 final class JarProgram {
-    /** The resource the library reads, and its key (ConfigConstants.APPLICATION_PROPERTIES_FILE). */
+    /** The resource the library reads. */
     static final String RUNTIME_CONFIG = "config.properties";
 
+    /** Its key naming the properties file (ConfigConstants.APPLICATION_PROPERTIES_FILE). */
     static final String PROPERTIES_FILE_KEY = "application_properties_file";
 
     /** The entry class the manifest names. */
@@ -70,7 +71,10 @@ final class JarProgram {
         Properties userConfig = new Properties();
         try (JarFile file = new JarFile(jar.toFile())) {
             Manifest manifest = file.getManifest();
-            entry = manifest == null ? null : attribute(manifest, PackagedProgram.MANIFEST_ATTRIBUTE_ASSEMBLER_CLASS);
+            entry =
+                    manifest == null
+                            ? null
+                            : attribute(manifest, PackagedProgram.MANIFEST_ATTRIBUTE_ASSEMBLER_CLASS);
             if (entry == null && manifest != null) {
                 entry = attribute(manifest, PackagedProgram.MANIFEST_ATTRIBUTE_MAIN_CLASS);
             }
@@ -82,15 +86,19 @@ final class JarProgram {
             }
         } catch (IOException e) {
             throw new IllegalArgumentException(
-                    "The application's code " + spec.jarSource + " is not a JAR file: " + e.getMessage(), e);
+                    "The application's code "
+                            + spec.jarSource
+                            + " is not a JAR file: "
+                            + e.getMessage(),
+                    e);
         }
         if (entry == null) {
             throw new IllegalArgumentException(
                     "The application's JAR "
                             + spec.jarSource
                             + " names no entry class: neither a 'Main-Class' nor a 'program-class'"
-                            + " entry is in its META-INF/MANIFEST.MF. Build it with the main class in"
-                            + " the manifest (maven-shade-plugin's ManifestResourceTransformer"
+                            + " entry is in its META-INF/MANIFEST.MF. Build it with the main"
+                            + " class in the manifest (maven-shade-plugin's ManifestResourceTransformer"
                             + " <mainClass>).");
         }
         Path properties = workDir.resolve("application_properties.json");
@@ -100,7 +108,7 @@ final class JarProgram {
         try (OutputStream out = Files.newOutputStream(configJar);
                 JarOutputStream jarOut = new JarOutputStream(out)) {
             jarOut.putNextEntry(new JarEntry(RUNTIME_CONFIG));
-            userConfig.store(jarOut, "written by the Flink runner: the application's properties file");
+            userConfig.store(jarOut, "the Flink runner's: where the application's properties are");
             jarOut.closeEntry();
         }
         List<URL> classpath = new ArrayList<>();
@@ -154,7 +162,10 @@ final class JarProgram {
             c = Class.forName(entryClass, false, loader);
         } catch (ClassNotFoundException e) {
             throw new ClassNotFoundException(
-                    "The entry class " + entryClass + " named in the JAR's manifest is not in the JAR.", e);
+                    "The entry class "
+                            + entryClass
+                            + " named in the JAR's manifest is not in the JAR.",
+                    e);
         }
         Method m;
         try {

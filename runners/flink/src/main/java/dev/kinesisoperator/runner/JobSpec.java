@@ -81,7 +81,8 @@ final class JobSpec {
         String jarPath = f.optionalText("jar", null);
         if (jarPath != null) {
             if (sql != null || (list != null && !list.isNull())) {
-                throw new IllegalArgumentException("give 'jar' or the SQL ('sql', 'statements'), not both");
+                throw new IllegalArgumentException(
+                        "give 'jar' or the SQL ('sql', 'statements'), not both");
             }
         } else if (list != null && !list.isNull()) {
             if (!list.isArray()) {
@@ -160,14 +161,15 @@ final class JobSpec {
         this.flinkConfiguration = Collections.unmodifiableMap(extra);
     }
 
-    /** "applicationProperties": [{"PropertyGroupId": ..., "PropertyMap": {...}}, ...] (AWS's shape). */
+    /** "applicationProperties": [{"PropertyGroupId": ..., "PropertyMap": {...}}] (AWS's shape). */
     private static Map<String, Map<String, String>> propertyGroups(JsonNode groups) {
         Map<String, Map<String, String>> out = new LinkedHashMap<>();
         if (groups == null || groups.isNull()) {
             return Collections.unmodifiableMap(out);
         }
         if (!groups.isArray()) {
-            throw new IllegalArgumentException("'applicationProperties' must be an array of property groups");
+            throw new IllegalArgumentException(
+                    "'applicationProperties' must be an array of property groups");
         }
         int i = 0;
         for (JsonNode g : groups) {

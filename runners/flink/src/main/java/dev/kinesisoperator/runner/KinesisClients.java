@@ -46,20 +46,29 @@ final class KinesisClients {
                 continue;
             }
             if (connector instanceof FlinkKinesisConsumer) {
-                pointAtEmulator(properties(connector, FlinkKinesisConsumer.class, "configProps"), spec, false);
-                LOG.info("source '{}' (FlinkKinesisConsumer) reads Kinesis at {}", node.getOperatorName(), spec.endpoint);
+                pointAtEmulator(
+                        properties(connector, FlinkKinesisConsumer.class, "configProps"),
+                        spec,
+                        false);
+                LOG.info(
+                        "source '{}' (FlinkKinesisConsumer) reads Kinesis at {}",
+                        node.getOperatorName(),
+                        spec.endpoint);
                 pointed++;
             } else if (connector instanceof KinesisStreamsSink) {
                 pointAtEmulator(
                         properties(connector, KinesisStreamsSink.class, "kinesisClientProperties"),
                         spec,
                         true);
-                LOG.info("sink '{}' (KinesisStreamsSink) writes Kinesis at {}", node.getOperatorName(), spec.endpoint);
+                LOG.info(
+                        "sink '{}' (KinesisStreamsSink) writes Kinesis at {}",
+                        node.getOperatorName(),
+                        spec.endpoint);
                 pointed++;
             } else if (connector instanceof FlinkKinesisProducer) {
                 LOG.warn(
-                        "operator '{}' writes with FlinkKinesisProducer (the Kinesis Producer Library),"
-                                + " which the runner cannot point at the emulator: it is left as"
+                        "operator '{}' writes with FlinkKinesisProducer (the Kinesis Producer"
+                                + " Library), which the runner cannot point at the emulator: it is left as"
                                 + " written and will call AWS. Use KinesisStreamsSink instead.",
                         node.getOperatorName());
             } else if (looksLikeKinesis(connector.getClass())) {

@@ -209,7 +209,10 @@ final class Runner {
                                             + " job (call execute() once).");
                         }
                         int n = KinesisClients.point(graph, spec);
-                        LOG.info("{} Kinesis source(s) and sink(s) pointed at {}", n, spec.endpoint);
+                        LOG.info(
+                                "{} Kinesis source(s) and sink(s) pointed at {}",
+                                n,
+                                spec.endpoint);
                     }
 
                     @Override
@@ -235,7 +238,10 @@ final class Runner {
             Failure f = Failure.ofJob(cause);
             status.failed(
                     new Failure(
-                            "The application's main class " + program.entryClass + " failed: " + f.message,
+                            "The application's main class "
+                                    + program.entryClass
+                                    + " failed: "
+                                    + f.message,
                             f.exceptionClass),
                     null,
                     null,
@@ -251,8 +257,9 @@ final class Runner {
                             "The application's main class "
                                     + program.entryClass
                                     + " returned without running a job: it must build its"
-                                    + " pipeline on StreamExecutionEnvironment.getExecutionEnvironment()"
-                                    + " and call execute().",
+                                    + " pipeline on"
+                                    + " StreamExecutionEnvironment.getExecutionEnvironment() and"
+                                    + " call execute().",
                             IllegalArgumentException.class.getName()),
                     null,
                     null,

@@ -67,7 +67,8 @@ public final class Uppercase {
     private static String required(Properties p, String key) {
         String v = p.getProperty(key);
         if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException("property " + key + " of UppercaseApplication is required");
+            throw new IllegalArgumentException(
+                    "property " + key + " of UppercaseApplication is required");
         }
         return v;
     }
