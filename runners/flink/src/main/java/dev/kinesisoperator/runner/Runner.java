@@ -42,6 +42,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -194,7 +196,8 @@ final class Runner {
             status.failed(new Failure(m, t.getClass().getName()), null, null, null);
             return Main.EXIT_FAILED;
         }
-        List<JobClient> jobs = new ArrayList<>();
+        List<JobClient> jobs = new CopyOnWriteArrayList<>();
+        CompletableFuture<JobClient> firstJob = new CompletableFuture<>();
         JarEnvironment.install(
                 jobConf,
                 loader,
@@ -218,19 +221,51 @@ final class Runner {
                     @Override
                     public void submitted(JobClient client) {
                         jobs.add(client);
+                        firstJob.complete(client);
                     }
                 });
-        Thread thread = Thread.currentThread();
-        ClassLoader previous = thread.getContextClassLoader();
-        thread.setContextClassLoader(loader);
-        try {
-            LOG.info("running {}.main of {}", program.entryClass, spec.jarSource);
-            main.invoke(null, (Object) new String[0]);
-        } catch (Throwable t) {
-            Throwable cause =
-                    t instanceof InvocationTargetException && t.getCause() != null
-                            ? t.getCause()
-                            : t;
+        // The main class runs in a thread of its own: code that blocks after submitting (a
+        // Table API TableResult.await(), a loop) must not keep the runner from following,
+        // snapshotting and stopping the job.
+        CompletableFuture<Void> mainDone = new CompletableFuture<>();
+        Thread application =
+                new Thread(
+                        () -> {
+                            try {
+                                LOG.info(
+                                        "running {}.main of {}",
+                                        program.entryClass,
+                                        spec.jarSource);
+                                main.invoke(null, (Object) new String[0]);
+                                mainDone.complete(null);
+                            } catch (Throwable t) {
+                                mainDone.completeExceptionally(
+                                        t instanceof InvocationTargetException
+                                                        && t.getCause() != null
+                                                ? t.getCause()
+                                                : t);
+                            } finally {
+                                JarEnvironment.uninstall();
+                            }
+                        },
+                        "application-main");
+        application.setContextClassLoader(loader);
+        application.setDaemon(true);
+        application.start();
+        while (!mainDone.isDone() && !firstJob.isDone()) {
+            if (awaitStop(200) != null) {
+                status.stopped(null, "stopped before the job was submitted", null);
+                return Main.EXIT_OK;
+            }
+        }
+        if (mainDone.isCompletedExceptionally()) {
+            Throwable cause;
+            try {
+                mainDone.join();
+                throw new IllegalStateException("unreachable");
+            } catch (CompletionException e) {
+                cause = e.getCause() != null ? e.getCause() : e;
+            }
             LOG.warn("the main class {} failed", program.entryClass, cause);
             for (JobClient c : jobs) {
                 cancel(c);
@@ -247,11 +282,8 @@ final class Runner {
                     null,
                     jobs.isEmpty() ? null : JobStatus.CANCELED.name());
             return Main.EXIT_FAILED;
-        } finally {
-            thread.setContextClassLoader(previous);
-            JarEnvironment.uninstall();
         }
-        if (jobs.isEmpty()) {
+        if (!firstJob.isDone()) {
             status.failed(
                     new Failure(
                             "The application's main class "
@@ -266,7 +298,18 @@ final class Runner {
                     null);
             return Main.EXIT_FAILED;
         }
-        return submitted(jobs.get(0));
+        // Should the main class fail after this, the job runs on (its error is logged).
+        mainDone.whenComplete(
+                (ok, e) -> {
+                    if (e != null) {
+                        LOG.warn(
+                                "the main class {} failed after it submitted the job, which"
+                                        + " runs on",
+                                program.entryClass,
+                                e);
+                    }
+                });
+        return submitted(firstJob.join());
     }
 
     /** Parses one statement with Flink's parser and runs it (INSERTs are collected). */
