@@ -5,7 +5,9 @@
 //! only a region) is uploaded to the emulated S3, created with S3 code and started; it reads
 //! its settings with `KinesisAnalyticsRuntime.getApplicationProperties()` and turns exactly the
 //! expected records around through the emulator's Kinesis; a stop takes a snapshot and a start
-//! from it neither loses nor repeats a record. A code object deleted after CreateApplication
+//! from it neither loses nor repeats a record. The same JAR's Table API pipeline (Kinesis tables
+//! naming only a region, `TableResult.await()`) runs pointed at the emulator as well. A code
+//! object deleted after CreateApplication
 //! fails the start with an operation error naming the bucket and key; a JAR without a main
 //! class, and a main class that throws, fail it with what went wrong.
 //!
@@ -155,17 +157,28 @@ async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>)
 /// The example's configuration: code at `s3://bucket/key`, its property group naming the
 /// streams and the prefix, checkpoints every second, snapshots on.
 fn configuration(bucket: &str, key: &str, input: &str, output: &str) -> ApplicationConfiguration {
-    configuration_with_group(GROUP, bucket, key, input, output)
+    configuration_with_group(GROUP, None, bucket, key, input, output)
 }
 
-/// [`configuration`] with the settings in property group `group`.
+/// [`configuration`] with the settings in property group `group`, and `api` (`table`: the
+/// example's Table API pipeline) when given.
 fn configuration_with_group(
     group: &str,
+    api: Option<&str>,
     bucket: &str,
     key: &str,
     input: &str,
     output: &str,
 ) -> ApplicationConfiguration {
+    let mut properties = PropertyGroup::builder()
+        .property_group_id(group)
+        .property_map("input.stream", input)
+        .property_map("output.stream", output)
+        .property_map("prefix", PREFIX)
+        .property_map("aws.region", REGION);
+    if let Some(api) = api {
+        properties = properties.property_map("api", api);
+    }
     ApplicationConfiguration::builder()
         .application_code_configuration(
             ApplicationCodeConfiguration::builder()
@@ -186,16 +199,7 @@ fn configuration_with_group(
         )
         .environment_properties(
             EnvironmentProperties::builder()
-                .property_groups(
-                    PropertyGroup::builder()
-                        .property_group_id(group)
-                        .property_map("input.stream", input)
-                        .property_map("output.stream", output)
-                        .property_map("prefix", PREFIX)
-                        .property_map("aws.region", REGION)
-                        .build()
-                        .unwrap(),
-                )
+                .property_groups(properties.build().unwrap())
                 .build()
                 .unwrap(),
         )
@@ -526,6 +530,70 @@ async fn jar_from_s3_runs_with_its_properties_and_resumes_from_its_snapshot() {
     emulator.shutdown().await;
 }
 
+/// The same JAR with its Table API pipeline (`api` = `table`: two `'connector' = 'kinesis'`
+/// tables naming only a region, an INSERT whose result the code awaits): its tables become
+/// Kinesis operators that are pointed at the emulator in the job graph as well, and the
+/// runner follows the job while the code blocks in `TableResult.await()`; a stop ends it.
+#[tokio::test]
+async fn a_table_api_jar_runs_pointed_at_the_emulator() {
+    let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
+    let emulator = emulator(Some(runner)).await;
+    let endpoint = emulator.endpoint_url();
+    let client = analytics_at(&endpoint);
+    let kinesis = kinesis_at(&endpoint);
+    create_stream(&kinesis, "table-words").await;
+    create_stream(&kinesis, "table-shouts").await;
+    upload(
+        &s3_at(&endpoint),
+        "table-code",
+        "uppercase.jar",
+        std::fs::read(&example).unwrap(),
+    )
+    .await;
+    let name = "uppercase-table";
+    create_app(
+        &client,
+        name,
+        configuration_with_group(
+            GROUP,
+            Some("table"),
+            "table-code",
+            "uppercase.jar",
+            "table-words",
+            "table-shouts",
+        ),
+    )
+    .await;
+    let input = lines(0, 5);
+    put(&kinesis, "table-words", &input).await;
+    let op = start(
+        &client,
+        name,
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    wait_status(&client, name, ApplicationStatus::Running).await;
+    assert_eq!(
+        operation_end(&client, name, &op).await,
+        (OperationStatus::Successful, None)
+    );
+    expect_records(&kinesis, "table-shouts", &uppercased(&input)).await;
+    let stop = client
+        .stop_application()
+        .application_name(name)
+        .send()
+        .await
+        .expect("StopApplication")
+        .operation_id
+        .unwrap();
+    wait_status(&client, name, ApplicationStatus::Ready).await;
+    assert_eq!(
+        operation_end(&client, name, &stop).await,
+        (OperationStatus::Successful, None)
+    );
+    emulator.shutdown().await;
+}
+
 /// The code object is checked at CreateApplication (AWS's InvalidArgumentException) and read
 /// at start: one deleted in between fails the start with an operation error naming the bucket
 /// and the key, and the application is READY again. No JVM is started.
@@ -650,7 +718,7 @@ async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_
     create_app(
         &client,
         "misnamed",
-        configuration_with_group("Uppercase", "more-code", "uppercase.jar", "a", "b"),
+        configuration_with_group("Uppercase", None, "more-code", "uppercase.jar", "a", "b"),
     )
     .await;
     let op = start(

@@ -7,6 +7,7 @@ import org.apache.flink.connector.kinesis.sink.KinesisStreamsSink;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.connectors.kinesis.FlinkKinesisConsumer;
 import org.apache.flink.streaming.connectors.kinesis.config.ConsumerConfigConstants;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 
 import java.util.Locale;
 import java.util.Map;
@@ -16,8 +17,9 @@ import java.util.Properties;
  * Reads the records of one Kinesis stream, upper-cases each, puts the application property
  * {@code prefix} in front and writes them to another stream. Everything comes from the
  * application's property group {@code UppercaseApplication} ({@code input.stream}, {@code
- * output.stream}, {@code prefix}, {@code aws.region}); the connectors are given a region and
- * nothing else, as an application written for AWS is.
+ * output.stream}, {@code prefix}, {@code aws.region}; {@code api} = {@code table}: the same
+ * with the Table API); the connectors are given a region and nothing else, as an application
+ * written for AWS is.
  */
 public final class Uppercase {
     private Uppercase() {}
@@ -36,6 +38,10 @@ public final class Uppercase {
         String region = app.getProperty("aws.region", "us-west-2");
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        if ("table".equals(app.getProperty("api"))) {
+            table(env, input, output, prefix, region);
+            return;
+        }
 
         Properties source = new Properties();
         source.setProperty(ConsumerConfigConstants.AWS_REGION, region);
@@ -62,6 +68,36 @@ public final class Uppercase {
                 .name("kinesis-sink");
 
         env.execute("uppercase");
+    }
+
+    /**
+     * The same with the Table API (property {@code api} = {@code table}): two Kinesis tables
+     * naming only a region, one INSERT, and the wait on its result that such code often ends
+     * with.
+     */
+    private static void table(
+            StreamExecutionEnvironment env,
+            String input,
+            String output,
+            String prefix,
+            String region)
+            throws Exception {
+        StreamTableEnvironment tables = StreamTableEnvironment.create(env);
+        String with =
+                "'connector' = 'kinesis', 'aws.region' = '%s', 'format' = 'raw', 'stream' = '%s'";
+        tables.executeSql(
+                "CREATE TABLE words (line STRING) WITH ("
+                        + String.format(with, region, input)
+                        + ", 'scan.stream.initpos' = 'TRIM_HORIZON')");
+        tables.executeSql(
+                "CREATE TABLE shouts (line STRING) WITH ("
+                        + String.format(with, region, output)
+                        + ", 'sink.flush-buffer.timeout' = '200')");
+        tables.executeSql(
+                        "INSERT INTO shouts SELECT CONCAT('"
+                                + prefix.replace("'", "''")
+                                + "', UPPER(line)) FROM words")
+                .await();
     }
 
     private static String required(Properties p, String key) {
