@@ -33,6 +33,7 @@ use aws_sdk_kinesisanalyticsv2::types::{
 };
 use kinesis_operator::emulator::analytics::{RunnerSetup, Settings};
 use kinesis_operator::emulator::{Config, Emulator};
+use tokio::sync::Semaphore;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-west-2";
@@ -45,6 +46,10 @@ const PREFIX: &str = "from the properties: ";
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long to keep reading after the expected records arrived, to see that no more come.
 const SETTLE: Duration = Duration::from_secs(2);
+
+/// At most two runner JVMs at once across this binary's tests: each takes ~300 MB and its
+/// start is CPU-bound.
+static JVMS: Semaphore = Semaphore::const_new(2);
 
 /// The runner jar and the example JAR application, built once per test binary by `make
 /// runner-flink` (a no-op when they are up to date).
@@ -431,6 +436,7 @@ async fn expect_records(client: &aws_sdk_kinesis::Client, stream: &str, expected
 /// snapshot would repeat every record).
 #[tokio::test]
 async fn jar_from_s3_runs_with_its_properties_and_resumes_from_its_snapshot() {
+    let _permit = JVMS.acquire().await.expect("the JVM semaphore");
     let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
     let emulator = emulator(Some(runner)).await;
     let endpoint = emulator.endpoint_url();
@@ -536,6 +542,7 @@ async fn jar_from_s3_runs_with_its_properties_and_resumes_from_its_snapshot() {
 /// runner follows the job while the code blocks in `TableResult.await()`; a stop ends it.
 #[tokio::test]
 async fn a_table_api_jar_runs_pointed_at_the_emulator() {
+    let _permit = JVMS.acquire().await.expect("the JVM semaphore");
     let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
     let emulator = emulator(Some(runner)).await;
     let endpoint = emulator.endpoint_url();
@@ -661,6 +668,7 @@ async fn a_code_object_gone_at_start_fails_the_start_naming_it() {
 /// misnamed) fails it with the code's own error. Each time the application is READY again.
 #[tokio::test]
 async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_so() {
+    let _permit = JVMS.acquire().await.expect("the JVM semaphore");
     let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("README.txt"), "no code here\n").unwrap();
