@@ -25,11 +25,11 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use aws_sdk_kinesisanalyticsv2::Client;
 use aws_sdk_kinesisanalyticsv2::types::{
-    ApplicationCodeConfiguration, ApplicationConfiguration, ApplicationRestoreConfiguration,
-    ApplicationRestoreType, ApplicationSnapshotConfiguration, ApplicationStatus,
-    CheckpointConfiguration, CodeContent, CodeContentType, ConfigurationType,
-    EnvironmentProperties, FlinkApplicationConfiguration, OperationStatus, PropertyGroup,
-    RunConfiguration, RuntimeEnvironment, S3ContentLocation,
+    ApplicationCodeConfiguration, ApplicationConfiguration, ApplicationConfigurationUpdate,
+    ApplicationRestoreConfiguration, ApplicationRestoreType, ApplicationSnapshotConfiguration,
+    ApplicationStatus, CheckpointConfiguration, CodeContent, CodeContentType, ConfigurationType,
+    EnvironmentProperties, EnvironmentPropertyUpdates, FlinkApplicationConfiguration,
+    OperationStatus, PropertyGroup, RunConfiguration, RuntimeEnvironment, S3ContentLocation,
 };
 use kinesis_operator::emulator::analytics::{RunnerSetup, Settings};
 use kinesis_operator::emulator::{Config, Emulator};
@@ -433,9 +433,10 @@ async fn expect_records(client: &aws_sdk_kinesis::Client, stream: &str, expected
 /// application's EnvironmentProperties, its region-only connectors reach the emulator, exactly
 /// the expected records come out; stopped with a snapshot and started from it, it reads on
 /// from where it stopped (its source starts at TRIM_HORIZON, so a start that ignored the
-/// snapshot would repeat every record).
+/// snapshot would repeat every record); updated with a new prefix while running, it restarts
+/// from a savepoint with the new properties.
 #[tokio::test]
-async fn jar_from_s3_runs_with_its_properties_and_resumes_from_its_snapshot() {
+async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_takes_an_update() {
     let _permit = JVMS.acquire().await.expect("the JVM semaphore");
     let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
     let emulator = emulator(Some(runner)).await;
@@ -523,6 +524,58 @@ async fn jar_from_s3_runs_with_its_properties_and_resumes_from_its_snapshot() {
         (OperationStatus::Successful, None)
     );
     expected.extend(uppercased(&second));
+    expect_records(&kinesis, "shouts", &expected).await;
+
+    // UpdateApplication of the running JAR application with a new prefix: the job restarts
+    // from a savepoint and reads the new properties.
+    let token = client
+        .describe_application()
+        .application_name(name)
+        .send()
+        .await
+        .unwrap()
+        .application_detail
+        .unwrap()
+        .conditional_token
+        .unwrap();
+    let update = client
+        .update_application()
+        .application_name(name)
+        .conditional_token(token)
+        .application_configuration_update(
+            ApplicationConfigurationUpdate::builder()
+                .environment_property_updates(
+                    EnvironmentPropertyUpdates::builder()
+                        .property_groups(
+                            PropertyGroup::builder()
+                                .property_group_id(GROUP)
+                                .property_map("input.stream", "words")
+                                .property_map("output.stream", "shouts")
+                                .property_map("prefix", "updated: ")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("UpdateApplication of the running application");
+    let update_op = update.operation_id.expect("the update's operation");
+    wait_status(&client, name, ApplicationStatus::Running).await;
+    assert_eq!(
+        operation_end(&client, name, &update_op).await,
+        (OperationStatus::Successful, None)
+    );
+    let third = lines(10, 13);
+    put(&kinesis, "words", &third).await;
+    expected.extend(
+        third
+            .iter()
+            .map(|l| format!("updated: {}", l.to_uppercase())),
+    );
     expect_records(&kinesis, "shouts", &expected).await;
 
     client

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use super::Analytics;
 use super::app::{App, SQL_GROUP};
 
+/// The name of a JAR application's copy in the run's directory.
+pub const JAR_FILE: &str = "application.jar";
+
 /// A run's code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Program {
@@ -64,7 +67,7 @@ pub fn program(an: &Analytics, app: &App, dir: &Path) -> Result<Program, String>
             app.account, app.account
         ));
     }
-    let path = dir.join("application.jar");
+    let path = dir.join(JAR_FILE);
     std::fs::write(&path, &body).map_err(|e| {
         format!(
             "Application {name} cannot start: copying its code {source} to {}: {e}.",

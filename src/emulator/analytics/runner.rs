@@ -419,10 +419,11 @@ impl Run {
         self.status()
     }
 
-    /// Removes the run's temporary files (Flink unpacks its planner there), keeping the
-    /// status file and the log.
+    /// Removes the run's temporary files (Flink unpacks its planner there) and its copy of a
+    /// JAR application's code, keeping the status file and the log.
     fn clean(&self) {
         let _ = std::fs::remove_dir_all(self.dir.join("tmp"));
+        let _ = std::fs::remove_file(self.dir.join(program::JAR_FILE));
     }
 }
 
