@@ -3,6 +3,8 @@ SHELL := /usr/bin/env bash
 CARGO ?= cargo
 export PATH := $(CURDIR)/target/tools/bin:$(PATH)
 
+.SECONDEXPANSION:
+
 .PHONY: help build tools cluster-up cluster-down crds chart-lint test lint unit demo demo-down runner-flink image
 
 help: ## list the targets
@@ -98,10 +100,14 @@ RUNNER_FLINK_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/runners
 RUNNER_FLINK_JAR := $(RUNNER_FLINK_DIR)/flink-runner.jar
 RUNNER_FLINK_SOURCES := runners/flink/pom.xml $(shell find runners/flink/src -type f 2>/dev/null)
 RUNNER_FLINK_MVN := mvn -q -B -Dstyle.color=never -DbuildDir=$(RUNNER_FLINK_DIR)/flink-build
+# Example JAR applications (runners/flink/examples/NAME, a DataStream job as AWS's templates
+# build one): target/runners/examples/NAME.jar, rebuilt when their pom or sources change.
+RUNNER_EXAMPLES := uppercase
+RUNNER_EXAMPLE_JARS := $(RUNNER_EXAMPLES:%=$(RUNNER_FLINK_DIR)/examples/%.jar)
 
 RUNNER_FLINK_DEPS := $(RUNNER_FLINK_DIR)/flink-runner.dependencies.txt
 
-runner-flink: $(RUNNER_FLINK_JAR) $(RUNNER_FLINK_DEPS) ## build the Flink SQL runner into target/runners/flink-runner.jar (Maven, Java 17), with the list of what it bundles (for the image's SBOM)
+runner-flink: $(RUNNER_FLINK_JAR) $(RUNNER_FLINK_DEPS) $(RUNNER_EXAMPLE_JARS) ## build the Flink runner into target/runners/flink-runner.jar with the list of what it bundles (for the image's SBOM), and the example JAR application the tests run (Maven, Java 17)
 
 $(RUNNER_FLINK_JAR): $(RUNNER_FLINK_SOURCES)
 	@command -v mvn >/dev/null || { echo "runner-flink: needs Maven 3.8+ and a JDK 17 (apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
@@ -114,6 +120,11 @@ $(RUNNER_FLINK_DEPS): runners/flink/pom.xml
 	cd runners/flink && { $(RUNNER_FLINK_MVN) -o dependency:list -DincludeScope=runtime -DoutputFile=$@.tmp >/dev/null 2>&1 \
 		|| $(RUNNER_FLINK_MVN) dependency:list -DincludeScope=runtime -DoutputFile=$@.tmp >/dev/null; }
 	mv $@.tmp $@
+
+$(RUNNER_FLINK_DIR)/examples/%.jar: runners/flink/examples/%/pom.xml $$(shell find runners/flink/examples/$$*/src -type f 2>/dev/null)
+	@command -v mvn >/dev/null || { echo "runner-flink: needs Maven 3.8+ and a JDK 17 (apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
+	cd runners/flink/examples/$* && { mvn -q -B -Dstyle.color=never -DbuildDir=$(RUNNER_FLINK_DIR)/examples-build/$* -o package 2>/dev/null || mvn -q -B -Dstyle.color=never -DbuildDir=$(RUNNER_FLINK_DIR)/examples-build/$* package; }
+	mkdir -p $(@D) && cp $(RUNNER_FLINK_DIR)/examples-build/$*/$*.jar $@.tmp && mv $@.tmp $@
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

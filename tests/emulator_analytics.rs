@@ -857,7 +857,8 @@ async fn api_lifecycle_versions_tags_and_errors() {
         Some(op.as_str())
     );
 
-    // Code in S3: the object must exist; a JAR without SQL is described but does not run.
+    // Code in S3: the object must exist; the JAR is read at start (here the runner jar is
+    // what is missing; tests/emulator_analytics_jar.rs runs JARs).
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
@@ -929,7 +930,7 @@ async fn api_lifecycle_versions_tags_and_errors() {
     let (status, message) = wait_operation_end(&client, "jar-app", &op).await;
     assert_eq!(status, OperationStatus::Failed);
     let message = message.unwrap_or_default();
-    assert!(message.contains("kinesis.operator.sql"), "{message}");
+    assert!(message.contains("make runner-flink"), "{message}");
     wait_status(&client, "jar-app", ApplicationStatus::Ready).await;
 
     // Delete: CreateTimestamp must match.

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::app::App;
+use super::program::Program;
 
 /// Where one run's files go.
 pub struct Paths<'a> {
@@ -17,21 +18,27 @@ pub struct Paths<'a> {
     pub snapshots: &'a Path,
 }
 
-/// The job file of `app`'s current version running `sql` against the emulator at
+/// The job file of `app`'s current version running `program` (its SQL or its JAR, with the
+/// application's property groups for the JAR's KinesisAnalyticsRuntime) against the emulator at
 /// `endpoint` (signing as the application's account with `secret`), restoring from
 /// `restore_from` when set.
 pub fn job(
     app: &App,
-    sql: &str,
+    program: &Program,
     endpoint: &str,
     secret: &str,
     paths: &Paths<'_>,
     restore_from: Option<&Path>,
 ) -> Value {
     let c = app.config();
-    json!({
+    let properties: Vec<Value> = c
+        .properties
+        .iter()
+        .map(|(id, map)| json!({"PropertyGroupId": id, "PropertyMap": map}))
+        .collect();
+    let mut job = json!({
         "applicationName": app.name,
-        "sql": sql,
+        "applicationProperties": properties,
         "endpoint": endpoint,
         "region": app.region,
         // The emulator takes a 12-digit access key as the account: the application's own.
@@ -52,5 +59,13 @@ pub fn job(
         },
         "exitWithParent": true,
         "statusFile": paths.status,
-    })
+    });
+    match program {
+        Program::Sql(sql) => job["sql"] = json!(sql),
+        Program::Jar { path, source } => {
+            job["jar"] = json!(path);
+            job["jarSource"] = json!(source);
+        }
+    }
+    job
 }

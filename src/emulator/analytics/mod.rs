@@ -6,7 +6,8 @@
 //! operations) and its description, `validate.rs` AWS's constraints, `control.rs` create /
 //! describe / list / update / delete and versions, `options.rs` logging and VPC options and the
 //! SQL-only calls, `lifecycle.rs` start / stop / snapshots / operations, `tagging.rs` tags,
-//! `durable.rs` storage, `job.rs` the runner's job file, `runner.rs` the JVM supervision.
+//! `durable.rs` storage, `program.rs` what a run executes (the SQL, or the JAR read from the
+//! emulated S3), `job.rs` the runner's job file, `runner.rs` the JVM supervision.
 //!
 //! The lifecycle follows AWS: READY -> STARTING -> RUNNING -> UPDATING / STOPPING /
 //! FORCE_STOPPING -> READY, and DELETING. STARTING ends when the runner's job runs and its
@@ -21,10 +22,27 @@
 //!   SQL-only input/output/reference-data calls with `InvalidArgumentException` (as AWS
 //!   answers them for a Flink application), DiscoverInputSchema with
 //!   `UnsupportedOperationException`.
-//! - The code the emulator runs is the SQL of the `kinesis.operator.sql` property group; an
-//!   application with only a JAR/ZIP (S3 or inline) is accepted and described, but its start
-//!   fails with an operation error saying so (a JAR's main class is not run, and the object is
-//!   not copied out). The S3 location must name an object of the emulated S3.
+//! - The code the emulator runs is the SQL of the `kinesis.operator.sql` property group, or,
+//!   without one, the application's JAR in S3 (`S3ContentLocation`): read from the emulated S3
+//!   at every start (a bucket of the application's account; an object deleted since
+//!   CreateApplication fails the start naming the bucket and key) and run as Managed Flink
+//!   runs it: the manifest's `program-class`, else `Main-Class` (none: the start fails saying
+//!   so), in Flink's child-first user-code class loader with Flink's parent-first patterns
+//!   (so a shaded JAR's bundled Flink connector resolves to the runner's own, 4.3.0-1.19), its
+//!   `execute()` intercepted so the job runs on the runner's MiniCluster with the same
+//!   checkpoint, snapshot and status machinery as SQL. Every `FlinkKinesisConsumer` and
+//!   `KinesisStreamsSink` in the job is pointed at the emulator (endpoint, credentials,
+//!   HTTP/1.1) without the user editing code; `FlinkKinesisProducer` (KPL) and other Kinesis
+//!   connectors are left as written, with a warning in `runner.log`.
+//!   `KinesisAnalyticsRuntime.getApplicationProperties()` returns the application's property
+//!   groups: the library reads the file named by its `config.properties` resource
+//!   (`/etc/flink/application_properties.json`, root-owned on AWS), so the runner puts a
+//!   `config.properties` naming a file of the run first on the user code's class path (no
+//!   root, nothing written outside the run's directory, the library unchanged). Differences:
+//!   `ObjectVersion` is refused at start (the emulated S3 keeps no versions); the JAR's
+//!   `main` gets no arguments and `execute()` returns at once (as a detached `flink run`:
+//!   code after it that reads the job's result fails); nested `lib/*.jar` are not put on the
+//!   class path; inline code (`ZipFileContent`, `TextContent`) is described but not run.
 //! - A job that fails after it ran (after the runner's own restarts) keeps the application
 //!   RUNNING and is started again from its latest checkpoint after a back-off, as AWS's Flink
 //!   keeps restarting a failing job; Flink's message is logged.
@@ -48,6 +66,7 @@ mod job;
 mod lifecycle;
 pub mod model;
 mod options;
+mod program;
 mod runner;
 mod tagging;
 mod validate;

@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::app::{App, Snapshot, Status};
-use super::{Analytics, Key, job};
+use super::{Analytics, Key, job, program};
 
 /// How runner JVMs are started.
 #[derive(Clone, Debug)]
@@ -419,10 +419,11 @@ impl Run {
         self.status()
     }
 
-    /// Removes the run's temporary files (Flink unpacks its planner there), keeping the
-    /// status file and the log.
+    /// Removes the run's temporary files (Flink unpacks its planner there) and its copy of a
+    /// JAR application's code, keeping the status file and the log.
     fn clean(&self) {
         let _ = std::fs::remove_dir_all(self.dir.join("tmp"));
+        let _ = std::fs::remove_file(self.dir.join(program::JAR_FILE));
     }
 }
 
@@ -551,19 +552,6 @@ impl Supervisor {
     /// Writes the job file and starts the JVM.
     fn launch(&self, app: &App, restore: Option<PathBuf>) -> Result<Run, String> {
         let name = &app.name;
-        let sql = app.config().sql().ok_or_else(|| {
-            format!(
-                "Application {name} has no Flink SQL in property group {} (key `statements`, or `statements.1`, `statements.2`, ...): this emulator runs an application's Flink SQL and does not run a JAR's main class.",
-                super::app::SQL_GROUP
-            )
-        })?;
-        let setup = &self.an.settings.runner;
-        let jar = setup
-            .resolve_jar()
-            .map_err(|e| format!("Application {name} cannot start: {e}."))?;
-        let java = setup
-            .resolve_java()
-            .map_err(|e| format!("Application {name} cannot start: {e}."))?;
         let endpoint = self.an.endpoint.get().cloned().unwrap_or_default();
         // Under --auth sigv4 the runner signs as the account, with its configured secret.
         let secret = match &self.an.settings.sigv4 {
@@ -592,11 +580,20 @@ impl Supervisor {
         for d in [&dir.join("tmp"), &checkpoints, &snapshots] {
             std::fs::create_dir_all(d).map_err(|e| io(&format!("creating {}", d.display()), e))?;
         }
+        // The code first: a missing JAR is the user's to fix whatever the emulator's setup.
+        let program = program::program(&self.an, app, &dir)?;
+        let setup = &self.an.settings.runner;
+        let jar = setup
+            .resolve_jar()
+            .map_err(|e| format!("Application {name} cannot start: {e}."))?;
+        let java = setup
+            .resolve_java()
+            .map_err(|e| format!("Application {name} cannot start: {e}."))?;
         let restore = restore.or_else(|| restore_of(app));
         let status_file = dir.join("status.json");
         let job = job::job(
             app,
-            &sql,
+            &program,
             &endpoint,
             &secret,
             &job::Paths {

@@ -240,6 +240,15 @@ impl S3 {
             .is_some_and(|b| b.get(key).is_some())
     }
 
+    /// The bytes of the object at `key` in `bucket` and the bucket's owning account; `None`
+    /// when there is no such object (Managed Service for Apache Flink reads an application's
+    /// JAR at start).
+    pub fn object_body(&self, bucket: &str, key: &str) -> Option<(String, Bytes)> {
+        let b = self.buckets.get(bucket)?;
+        let object = b.get(key)?;
+        Some((b.info.owner.clone(), object.body.clone()))
+    }
+
     /// The current time in whole seconds (as epoch milliseconds): S3 keeps times to the
     /// second, so listings show `.000Z` and HTTP dates and XML dates agree.
     fn now_ms(&self) -> i64 {

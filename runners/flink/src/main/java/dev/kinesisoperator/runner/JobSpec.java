@@ -20,8 +20,17 @@ import java.util.Map;
 final class JobSpec {
     /** The application's name; the Flink job is named after it. */
     final String applicationName;
-    /** The SQL statements in order, already split (from "statements" or "sql"). */
+    /** The SQL statements in order, already split (from "statements" or "sql"); empty for a JAR. */
     final List<SqlScript.Statement> statements;
+    /** The application's JAR, whose main class builds the job; null for SQL. */
+    final Path jar;
+    /** Where the JAR came from (e.g. s3://bucket/key), for messages; the path when not given. */
+    final String jarSource;
+    /**
+     * The application's property groups (AWS's EnvironmentProperties) by group ID, in order:
+     * what KinesisAnalyticsRuntime.getApplicationProperties() returns to a JAR's code.
+     */
+    final Map<String, Map<String, String>> applicationProperties;
     /** The emulator's endpoint every Kinesis table is pointed at, e.g. http://127.0.0.1:4566. */
     final String endpoint;
     /** The region given to Kinesis tables that name none (and to all when overrideRegion). */
@@ -69,7 +78,13 @@ final class JobSpec {
         List<SqlScript.Statement> parsed = new ArrayList<>();
         JsonNode list = root.get("statements");
         String sql = f.optionalText("sql", null);
-        if (list != null && !list.isNull()) {
+        String jarPath = f.optionalText("jar", null);
+        if (jarPath != null) {
+            if (sql != null || (list != null && !list.isNull())) {
+                throw new IllegalArgumentException(
+                        "give 'jar' or the SQL ('sql', 'statements'), not both");
+            }
+        } else if (list != null && !list.isNull()) {
             if (!list.isArray()) {
                 throw new IllegalArgumentException("'statements' must be an array of strings");
             }
@@ -87,9 +102,12 @@ final class JobSpec {
         } else if (sql != null) {
             parsed.addAll(SqlScript.split(sql));
         } else {
-            throw new IllegalArgumentException("one of 'statements' or 'sql' is required");
+            throw new IllegalArgumentException("one of 'statements', 'sql' or 'jar' is required");
         }
         this.statements = Collections.unmodifiableList(parsed);
+        this.jar = jarPath == null ? null : Path.of(jarPath);
+        this.jarSource = f.optionalText("jarSource", jarPath);
+        this.applicationProperties = propertyGroups(root.get("applicationProperties"));
         this.endpoint = f.requiredText("endpoint");
         this.region = f.requiredText("region");
         this.overrideRegion = f.optionalBoolean("overrideRegion", false);
@@ -141,6 +159,38 @@ final class JobSpec {
             }
         }
         this.flinkConfiguration = Collections.unmodifiableMap(extra);
+    }
+
+    /** "applicationProperties": [{"PropertyGroupId": ..., "PropertyMap": {...}}] (AWS's shape). */
+    private static Map<String, Map<String, String>> propertyGroups(JsonNode groups) {
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        if (groups == null || groups.isNull()) {
+            return Collections.unmodifiableMap(out);
+        }
+        if (!groups.isArray()) {
+            throw new IllegalArgumentException(
+                    "'applicationProperties' must be an array of property groups");
+        }
+        int i = 0;
+        for (JsonNode g : groups) {
+            i++;
+            JsonNode id = g.get("PropertyGroupId");
+            JsonNode map = g.get("PropertyMap");
+            if (id == null || !id.isTextual() || (map != null && !map.isObject())) {
+                throw new IllegalArgumentException(
+                        "'applicationProperties[" + i + "]' must be {\"PropertyGroupId\": string,"
+                                + " \"PropertyMap\": {string: string}}");
+            }
+            Map<String, String> props = new LinkedHashMap<>();
+            if (map != null) {
+                for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    props.put(e.getKey(), e.getValue().asText());
+                }
+            }
+            out.put(id.asText(), Collections.unmodifiableMap(props));
+        }
+        return Collections.unmodifiableMap(out);
     }
 
     static JobSpec read(Path file) throws IOException {

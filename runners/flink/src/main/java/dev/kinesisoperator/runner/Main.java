@@ -10,9 +10,9 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * {@code java -jar flink-runner.jar JOB.json}: runs one application's Flink SQL on a Flink
- * MiniCluster in this JVM until the job ends or the runner is told to stop (SIGTERM, SIGINT;
- * or the process that started it exits). README.md describes the job file, the status file
+ * {@code java -jar flink-runner.jar JOB.json}: runs one application's Flink SQL (or its JAR's
+ * main class) on a Flink MiniCluster in this JVM until the job ends or the runner is told to
+ * stop (SIGTERM, SIGINT; or the process that started it exits). README.md describes the job file, the status file
  * and the exit codes.
  */
 public final class Main {

@@ -5,6 +5,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
@@ -31,6 +32,8 @@ import org.slf4j.LoggerFactory;
 
 import sun.misc.Signal;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,6 +42,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -83,6 +88,11 @@ final class Runner {
         }
 
         Configuration conf = configuration();
+        return spec.jar != null ? runJar(conf) : runSql(conf);
+    }
+
+    /** A SQL application: its statements, one job of all its INSERTs. */
+    private int runSql(Configuration conf) {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         StreamTableEnvironment tableEnv =
                 StreamTableEnvironment.create(
@@ -154,9 +164,152 @@ final class Runner {
                     null);
             return Main.EXIT_FAILED;
         }
+        return submitted(client);
+    }
+
+    /** The job is submitted: the runner follows it until it ends or is told to stop. */
+    private int submitted(JobClient client) {
         status.submitted(client.getJobID().toString(), JobStatus.CREATED.name());
         LOG.info("job {} submitted for {}", client.getJobID(), spec.applicationName);
         return supervise(client);
+    }
+
+    /**
+     * A JAR application (JarProgram): its entry class's main builds the job, which the
+     * JarEnvironment submits to this runner's MiniCluster with the run's configuration and its
+     * Kinesis connectors pointed at the emulator; from there it is followed and stopped as a
+     * SQL application's job is.
+     */
+    private int runJar(Configuration conf) {
+        JarProgram program;
+        Configuration jobConf;
+        ClassLoader loader;
+        Method main;
+        try {
+            program = JarProgram.open(spec, workDir);
+            jobConf = program.configure(conf);
+            loader = program.classLoader(jobConf);
+            main = program.main(loader);
+        } catch (Throwable t) {
+            LOG.warn("the application's JAR {} cannot be run", spec.jarSource, t);
+            String m = t.getMessage() == null ? t.toString() : t.getMessage();
+            status.failed(new Failure(m, t.getClass().getName()), null, null, null);
+            return Main.EXIT_FAILED;
+        }
+        List<JobClient> jobs = new CopyOnWriteArrayList<>();
+        CompletableFuture<JobClient> firstJob = new CompletableFuture<>();
+        JarEnvironment.install(
+                jobConf,
+                loader,
+                new JarEnvironment.Submissions() {
+                    @Override
+                    public void before(StreamGraph graph) {
+                        if (!jobs.isEmpty()) {
+                            throw new IllegalStateException(
+                                    "The application's main class "
+                                            + program.entryClass
+                                            + " submits a second job; an application runs one"
+                                            + " job (call execute() once).");
+                        }
+                        int n = KinesisClients.point(graph, spec);
+                        LOG.info(
+                                "{} Kinesis source(s) and sink(s) pointed at {}",
+                                n,
+                                spec.endpoint);
+                    }
+
+                    @Override
+                    public void submitted(JobClient client) {
+                        jobs.add(client);
+                        firstJob.complete(client);
+                    }
+                });
+        // The main class runs in a thread of its own: code that blocks after submitting (a
+        // Table API TableResult.await(), a loop) must not keep the runner from following,
+        // snapshotting and stopping the job.
+        CompletableFuture<Void> mainDone = new CompletableFuture<>();
+        Thread application =
+                new Thread(
+                        () -> {
+                            try {
+                                LOG.info(
+                                        "running {}.main of {}",
+                                        program.entryClass,
+                                        spec.jarSource);
+                                main.invoke(null, (Object) new String[0]);
+                                mainDone.complete(null);
+                            } catch (Throwable t) {
+                                mainDone.completeExceptionally(
+                                        t instanceof InvocationTargetException
+                                                        && t.getCause() != null
+                                                ? t.getCause()
+                                                : t);
+                            } finally {
+                                JarEnvironment.uninstall();
+                            }
+                        },
+                        "application-main");
+        application.setContextClassLoader(loader);
+        application.setDaemon(true);
+        application.start();
+        while (!mainDone.isDone() && !firstJob.isDone()) {
+            if (awaitStop(200) != null) {
+                status.stopped(null, "stopped before the job was submitted", null);
+                return Main.EXIT_OK;
+            }
+        }
+        if (mainDone.isCompletedExceptionally()) {
+            Throwable cause;
+            try {
+                mainDone.join();
+                throw new IllegalStateException("unreachable");
+            } catch (CompletionException e) {
+                cause = e.getCause() != null ? e.getCause() : e;
+            }
+            LOG.warn("the main class {} failed", program.entryClass, cause);
+            for (JobClient c : jobs) {
+                cancel(c);
+            }
+            Failure f = Failure.ofJob(cause);
+            status.failed(
+                    new Failure(
+                            "The application's main class "
+                                    + program.entryClass
+                                    + " failed: "
+                                    + f.message,
+                            f.exceptionClass),
+                    null,
+                    null,
+                    jobs.isEmpty() ? null : JobStatus.CANCELED.name());
+            return Main.EXIT_FAILED;
+        }
+        if (!firstJob.isDone()) {
+            status.failed(
+                    new Failure(
+                            "The application's main class "
+                                    + program.entryClass
+                                    + " returned without running a job: it must build its"
+                                    + " pipeline on"
+                                    + " StreamExecutionEnvironment.getExecutionEnvironment() and"
+                                    + " call execute().",
+                            IllegalArgumentException.class.getName()),
+                    null,
+                    null,
+                    null);
+            return Main.EXIT_FAILED;
+        }
+        // Should the main class fail after this, the job runs on (its error is logged).
+        mainDone.whenComplete(
+                (ok, e) -> {
+                    if (e != null) {
+                        LOG.warn(
+                                "the main class {} failed after it submitted the job, which"
+                                        + " runs on",
+                                program.entryClass,
+                                e);
+                    }
+                });
+        return submitted(firstJob.join());
     }
 
     /** Parses one statement with Flink's parser and runs it (INSERTs are collected). */

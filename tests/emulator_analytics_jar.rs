@@ -1,0 +1,802 @@
+//! Managed Service for Apache Flink JAR applications against the emulator, through the real
+//! aws-sdk-s3 and aws-sdk-kinesisanalyticsv2 clients and the REAL Flink runner: the example
+//! DataStream job (`runners/flink/examples/uppercase`, built by `make runner-flink`: a shaded
+//! JAR bundling flink-connector-kinesis and aws-kinesisanalytics-runtime, its connectors given
+//! only a region) is uploaded to the emulated S3, created with S3 code and started; it reads
+//! its settings with `KinesisAnalyticsRuntime.getApplicationProperties()` and turns exactly the
+//! expected records around through the emulator's Kinesis; a stop takes a snapshot and a start
+//! from it neither loses nor repeats a record. The same JAR's Table API pipeline (Kinesis tables
+//! naming only a region, `TableResult.await()`) runs pointed at the emulator as well. A code
+//! object deleted after CreateApplication
+//! fails the start with an operation error naming the bucket and key; a JAR without a main
+//! class, and a main class that throws, fail it with what went wrong.
+//!
+//! Needs a JDK 17, Maven and make on `PATH`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
+use aws_sdk_kinesisanalyticsv2::Client;
+use aws_sdk_kinesisanalyticsv2::types::{
+    ApplicationCodeConfiguration, ApplicationConfiguration, ApplicationConfigurationUpdate,
+    ApplicationRestoreConfiguration, ApplicationRestoreType, ApplicationSnapshotConfiguration,
+    ApplicationStatus, CheckpointConfiguration, CodeContent, CodeContentType, ConfigurationType,
+    EnvironmentProperties, EnvironmentPropertyUpdates, FlinkApplicationConfiguration,
+    OperationStatus, PropertyGroup, RunConfiguration, RuntimeEnvironment, S3ContentLocation,
+};
+use kinesis_operator::emulator::analytics::{RunnerSetup, Settings};
+use kinesis_operator::emulator::{Config, Emulator};
+use tokio::sync::Semaphore;
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-west-2";
+const ROLE: &str = "arn:aws:iam::123456789012:role/flink-app";
+/// The example's property group and the prefix it puts before each record.
+const GROUP: &str = "UppercaseApplication";
+const PREFIX: &str = "from the properties: ";
+
+/// A runner JVM's start and a record's way through.
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long to keep reading after the expected records arrived, to see that no more come.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// At most two runner JVMs at once across this binary's tests: each takes ~300 MB and its
+/// start is CPU-bound.
+static JVMS: Semaphore = Semaphore::const_new(2);
+
+/// The runner jar and the example JAR application, built once per test binary by `make
+/// runner-flink` (a no-op when they are up to date).
+fn jars() -> (PathBuf, PathBuf) {
+    static JARS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    JARS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("the target directory")
+            .join("runners");
+        let built = std::process::Command::new("make")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["-s", "runner-flink"])
+            .arg(format!("RUNNER_FLINK_DIR={}", dir.display()))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run `make runner-flink` (needs make, Maven and a JDK 17 on PATH)");
+        assert!(
+            built.status.success(),
+            "`make runner-flink` failed ({}):\n{}\n{}",
+            built.status,
+            String::from_utf8_lossy(&built.stdout),
+            String::from_utf8_lossy(&built.stderr)
+        );
+        (
+            dir.join("flink-runner.jar"),
+            dir.join("examples").join("uppercase.jar"),
+        )
+    })
+    .clone()
+}
+
+/// An in-process emulator whose applications run on `runner` (or on a runner jar that does
+/// not exist).
+async fn emulator(runner: Option<PathBuf>) -> Emulator {
+    Emulator::start(Config {
+        analytics: Settings {
+            transition_delay: Duration::ZERO,
+            runner: RunnerSetup {
+                jar: Some(runner.unwrap_or_else(|| PathBuf::from("/nonexistent/flink-runner.jar"))),
+                ..RunnerSetup::default()
+            },
+            sigv4: None,
+        },
+        ..Default::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
+
+fn credentials() -> Credentials {
+    Credentials::new(ACCOUNT, "secret", None, None, "test")
+}
+
+fn analytics_at(endpoint: &str) -> Client {
+    Client::from_conf(
+        aws_sdk_kinesisanalyticsv2::Config::builder()
+            .behavior_version(aws_sdk_kinesisanalyticsv2::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_sdk_kinesisanalyticsv2::config::Region::new(REGION))
+            .credentials_provider(credentials())
+            .build(),
+    )
+}
+
+fn kinesis_at(endpoint: &str) -> aws_sdk_kinesis::Client {
+    aws_sdk_kinesis::Client::from_conf(
+        aws_sdk_kinesis::Config::builder()
+            .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_sdk_kinesis::config::Region::new(REGION))
+            .credentials_provider(credentials())
+            .build(),
+    )
+}
+
+fn s3_at(endpoint: &str) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_sdk_s3::config::Region::new(REGION))
+            .credentials_provider(credentials())
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Creates bucket `bucket` and puts `body` at `key`.
+async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    s3.create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket");
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(body))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutObject s3://{bucket}/{key}: {e:?}"));
+}
+
+/// The example's configuration: code at `s3://bucket/key`, its property group naming the
+/// streams and the prefix, checkpoints every second, snapshots on.
+fn configuration(bucket: &str, key: &str, input: &str, output: &str) -> ApplicationConfiguration {
+    configuration_with_group(GROUP, None, bucket, key, input, output)
+}
+
+/// [`configuration`] with the settings in property group `group`, and `api` (`table`: the
+/// example's Table API pipeline) when given.
+fn configuration_with_group(
+    group: &str,
+    api: Option<&str>,
+    bucket: &str,
+    key: &str,
+    input: &str,
+    output: &str,
+) -> ApplicationConfiguration {
+    let mut properties = PropertyGroup::builder()
+        .property_group_id(group)
+        .property_map("input.stream", input)
+        .property_map("output.stream", output)
+        .property_map("prefix", PREFIX)
+        .property_map("aws.region", REGION);
+    if let Some(api) = api {
+        properties = properties.property_map("api", api);
+    }
+    ApplicationConfiguration::builder()
+        .application_code_configuration(
+            ApplicationCodeConfiguration::builder()
+                .code_content_type(CodeContentType::Zipfile)
+                .code_content(
+                    CodeContent::builder()
+                        .s3_content_location(
+                            S3ContentLocation::builder()
+                                .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+                                .file_key(key)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .environment_properties(
+            EnvironmentProperties::builder()
+                .property_groups(properties.build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .flink_application_configuration(
+            FlinkApplicationConfiguration::builder()
+                .checkpoint_configuration(
+                    CheckpointConfiguration::builder()
+                        .configuration_type(ConfigurationType::Custom)
+                        .checkpointing_enabled(true)
+                        .checkpoint_interval(1_000)
+                        .min_pause_between_checkpoints(0)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .application_snapshot_configuration(
+            ApplicationSnapshotConfiguration::builder()
+                .snapshots_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+async fn create_app(client: &Client, name: &str, config: ApplicationConfiguration) {
+    client
+        .create_application()
+        .application_name(name)
+        .runtime_environment(RuntimeEnvironment::Flink119)
+        .service_execution_role(ROLE)
+        .application_configuration(config)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateApplication {name}: {e:?}"));
+}
+
+async fn status(client: &Client, name: &str) -> ApplicationStatus {
+    client
+        .describe_application()
+        .application_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeApplication {name}: {e:?}"))
+        .application_detail
+        .expect("a detail")
+        .application_status
+}
+
+/// Waits until `name` is `wanted`; on timeout, panics with its operations.
+async fn wait_status(client: &Client, name: &str, wanted: ApplicationStatus) {
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let now = status(client, name).await;
+        if now == wanted {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let ops = client
+                .list_application_operations()
+                .application_name(name)
+                .send()
+                .await;
+            panic!("{name} is {now:?}, not {wanted:?}; operations: {ops:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn start(client: &Client, name: &str, restore: ApplicationRestoreType) -> String {
+    client
+        .start_application()
+        .application_name(name)
+        .run_configuration(
+            RunConfiguration::builder()
+                .application_restore_configuration(
+                    ApplicationRestoreConfiguration::builder()
+                        .application_restore_type(restore)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("StartApplication {name}: {e:?}"))
+        .operation_id
+        .expect("an operation ID")
+}
+
+/// Waits until operation `id` ends; its status and failure text.
+async fn operation_end(client: &Client, name: &str, id: &str) -> (OperationStatus, Option<String>) {
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let details = client
+            .describe_application_operation()
+            .application_name(name)
+            .operation_id(id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DescribeApplicationOperation {id}: {e:?}"))
+            .application_operation_info_details
+            .expect("details");
+        if details.operation_status != OperationStatus::InProgress {
+            let error = details
+                .operation_failure_details
+                .and_then(|f| f.error_info)
+                .and_then(|e| e.error_string);
+            return (details.operation_status, error);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "operation {id} of {name} is still in progress"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn create_stream(client: &aws_sdk_kinesis::Client, name: &str) {
+    client
+        .create_stream()
+        .stream_name(name)
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateStream {name}: {e:?}"));
+    for _ in 0..200 {
+        let d = client
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .unwrap();
+        if d.stream_description_summary.unwrap().stream_status == StreamStatus::Active {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} never became ACTIVE");
+}
+
+/// Lines `from..to` of input.
+fn lines(from: usize, to: usize) -> Vec<String> {
+    (from..to)
+        .map(|i| format!("record {i} of the input"))
+        .collect()
+}
+
+/// What the example makes of `lines`.
+fn uppercased(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| format!("{PREFIX}{}", l.to_uppercase()))
+        .collect()
+}
+
+async fn put(client: &aws_sdk_kinesis::Client, stream: &str, records: &[String]) {
+    for r in records {
+        client
+            .put_record()
+            .stream_name(stream)
+            .partition_key("k")
+            .data(Blob::new(r.as_bytes()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));
+    }
+}
+
+/// Every record in `stream` (one shard), from its start, as text.
+async fn records(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
+    let mut iterator = client
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetShardIterator {stream}: {e:?}"))
+        .shard_iterator;
+    let mut out = Vec::new();
+    while let Some(it) = iterator {
+        let got = client
+            .get_records()
+            .shard_iterator(it)
+            .send()
+            .await
+            .unwrap();
+        for r in &got.records {
+            out.push(String::from_utf8_lossy(r.data.as_ref()).into_owned());
+        }
+        if got.records.is_empty() || got.millis_behind_latest == Some(0) {
+            break;
+        }
+        iterator = got.next_shard_iterator;
+    }
+    out
+}
+
+/// Waits until `stream` holds `expected.len()` records, then a little longer, and checks that
+/// it holds exactly `expected`, in order.
+async fn expect_records(client: &aws_sdk_kinesis::Client, stream: &str, expected: &[String]) {
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let got = records(client, stream).await;
+        if got.len() >= expected.len() {
+            tokio::time::sleep(SETTLE).await;
+            assert_eq!(
+                records(client, stream).await,
+                expected,
+                "the records in {stream}"
+            );
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{stream} holds {} of {} records: {got:?}",
+            got.len(),
+            expected.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The example JAR from the emulated S3 runs unedited: its properties come from the
+/// application's EnvironmentProperties, its region-only connectors reach the emulator, exactly
+/// the expected records come out; stopped with a snapshot and started from it, it reads on
+/// from where it stopped (its source starts at TRIM_HORIZON, so a start that ignored the
+/// snapshot would repeat every record); updated with a new prefix while running, it restarts
+/// from a savepoint with the new properties.
+#[tokio::test]
+async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_takes_an_update() {
+    let _permit = JVMS.acquire().await.expect("the JVM semaphore");
+    let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
+    let emulator = emulator(Some(runner)).await;
+    let endpoint = emulator.endpoint_url();
+    let client = analytics_at(&endpoint);
+    let kinesis = kinesis_at(&endpoint);
+    create_stream(&kinesis, "words").await;
+    create_stream(&kinesis, "shouts").await;
+    let body = std::fs::read(&example).expect("the example JAR");
+    upload(
+        &s3_at(&endpoint),
+        "flink-code",
+        "apps/uppercase-1.0.jar",
+        body,
+    )
+    .await;
+    let name = "uppercase";
+    create_app(
+        &client,
+        name,
+        configuration("flink-code", "apps/uppercase-1.0.jar", "words", "shouts"),
+    )
+    .await;
+
+    let first = lines(0, 6);
+    put(&kinesis, "words", &first[..3]).await;
+    let started = std::time::Instant::now();
+    let op = start(
+        &client,
+        name,
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    wait_status(&client, name, ApplicationStatus::Running).await;
+    eprintln!("StartApplication to RUNNING: {:?}", started.elapsed());
+    assert_eq!(
+        operation_end(&client, name, &op).await,
+        (OperationStatus::Successful, None)
+    );
+    put(&kinesis, "words", &first[3..]).await;
+    let mut expected = uppercased(&first);
+    expect_records(&kinesis, "shouts", &expected).await;
+    eprintln!("StartApplication to all output: {:?}", started.elapsed());
+
+    // Stop: the savepoint is the latest snapshot; records put meanwhile wait for the restart.
+    let stop = client
+        .stop_application()
+        .application_name(name)
+        .send()
+        .await
+        .expect("StopApplication")
+        .operation_id
+        .unwrap();
+    wait_status(&client, name, ApplicationStatus::Ready).await;
+    assert_eq!(
+        operation_end(&client, name, &stop).await,
+        (OperationStatus::Successful, None)
+    );
+    let snapshots = client
+        .list_application_snapshots()
+        .application_name(name)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = snapshots
+        .snapshot_summaries()
+        .iter()
+        .map(|s| s.snapshot_name())
+        .collect();
+    assert!(
+        names.len() == 1 && names[0].starts_with("stop-"),
+        "the stop's snapshot: {names:?}"
+    );
+    let second = lines(6, 10);
+    put(&kinesis, "words", &second).await;
+    let op = start(
+        &client,
+        name,
+        ApplicationRestoreType::RestoreFromLatestSnapshot,
+    )
+    .await;
+    wait_status(&client, name, ApplicationStatus::Running).await;
+    assert_eq!(
+        operation_end(&client, name, &op).await,
+        (OperationStatus::Successful, None)
+    );
+    expected.extend(uppercased(&second));
+    expect_records(&kinesis, "shouts", &expected).await;
+
+    // UpdateApplication of the running JAR application with a new prefix: the job restarts
+    // from a savepoint and reads the new properties.
+    let token = client
+        .describe_application()
+        .application_name(name)
+        .send()
+        .await
+        .unwrap()
+        .application_detail
+        .unwrap()
+        .conditional_token
+        .unwrap();
+    let update = client
+        .update_application()
+        .application_name(name)
+        .conditional_token(token)
+        .application_configuration_update(
+            ApplicationConfigurationUpdate::builder()
+                .environment_property_updates(
+                    EnvironmentPropertyUpdates::builder()
+                        .property_groups(
+                            PropertyGroup::builder()
+                                .property_group_id(GROUP)
+                                .property_map("input.stream", "words")
+                                .property_map("output.stream", "shouts")
+                                .property_map("prefix", "updated: ")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("UpdateApplication of the running application");
+    let update_op = update.operation_id.expect("the update's operation");
+    wait_status(&client, name, ApplicationStatus::Running).await;
+    assert_eq!(
+        operation_end(&client, name, &update_op).await,
+        (OperationStatus::Successful, None)
+    );
+    let third = lines(10, 13);
+    put(&kinesis, "words", &third).await;
+    expected.extend(
+        third
+            .iter()
+            .map(|l| format!("updated: {}", l.to_uppercase())),
+    );
+    expect_records(&kinesis, "shouts", &expected).await;
+
+    client
+        .stop_application()
+        .application_name(name)
+        .force(true)
+        .send()
+        .await
+        .expect("StopApplication (force)");
+    wait_status(&client, name, ApplicationStatus::Ready).await;
+    emulator.shutdown().await;
+}
+
+/// The same JAR with its Table API pipeline (`api` = `table`: two `'connector' = 'kinesis'`
+/// tables naming only a region, an INSERT whose result the code awaits): its tables become
+/// Kinesis operators that are pointed at the emulator in the job graph as well, and the
+/// runner follows the job while the code blocks in `TableResult.await()`; a stop ends it.
+#[tokio::test]
+async fn a_table_api_jar_runs_pointed_at_the_emulator() {
+    let _permit = JVMS.acquire().await.expect("the JVM semaphore");
+    let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
+    let emulator = emulator(Some(runner)).await;
+    let endpoint = emulator.endpoint_url();
+    let client = analytics_at(&endpoint);
+    let kinesis = kinesis_at(&endpoint);
+    create_stream(&kinesis, "table-words").await;
+    create_stream(&kinesis, "table-shouts").await;
+    upload(
+        &s3_at(&endpoint),
+        "table-code",
+        "uppercase.jar",
+        std::fs::read(&example).unwrap(),
+    )
+    .await;
+    let name = "uppercase-table";
+    create_app(
+        &client,
+        name,
+        configuration_with_group(
+            GROUP,
+            Some("table"),
+            "table-code",
+            "uppercase.jar",
+            "table-words",
+            "table-shouts",
+        ),
+    )
+    .await;
+    let input = lines(0, 5);
+    put(&kinesis, "table-words", &input).await;
+    let op = start(
+        &client,
+        name,
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    wait_status(&client, name, ApplicationStatus::Running).await;
+    assert_eq!(
+        operation_end(&client, name, &op).await,
+        (OperationStatus::Successful, None)
+    );
+    expect_records(&kinesis, "table-shouts", &uppercased(&input)).await;
+    let stop = client
+        .stop_application()
+        .application_name(name)
+        .send()
+        .await
+        .expect("StopApplication")
+        .operation_id
+        .unwrap();
+    wait_status(&client, name, ApplicationStatus::Ready).await;
+    assert_eq!(
+        operation_end(&client, name, &stop).await,
+        (OperationStatus::Successful, None)
+    );
+    emulator.shutdown().await;
+}
+
+/// The code object is checked at CreateApplication (AWS's InvalidArgumentException) and read
+/// at start: one deleted in between fails the start with an operation error naming the bucket
+/// and the key, and the application is READY again. No JVM is started.
+#[tokio::test]
+async fn a_code_object_gone_at_start_fails_the_start_naming_it() {
+    let emulator = emulator(None).await;
+    let endpoint = emulator.endpoint_url();
+    let client = analytics_at(&endpoint);
+    let s3 = s3_at(&endpoint);
+    upload(&s3, "flink-code", "apps/app.jar", b"PK\x05\x06".to_vec()).await;
+
+    let refused = client
+        .create_application()
+        .application_name("missing")
+        .runtime_environment(RuntimeEnvironment::Flink119)
+        .service_execution_role(ROLE)
+        .application_configuration(configuration("flink-code", "apps/other.jar", "a", "b"))
+        .send()
+        .await
+        .expect_err("CreateApplication with a missing code object");
+    use aws_sdk_kinesisanalyticsv2::error::ProvideErrorMetadata;
+    assert_eq!(refused.code(), Some("InvalidArgumentException"));
+    assert!(
+        refused
+            .message()
+            .unwrap_or_default()
+            .contains("apps/other.jar"),
+        "{refused:?}"
+    );
+
+    create_app(
+        &client,
+        "gone",
+        configuration("flink-code", "apps/app.jar", "a", "b"),
+    )
+    .await;
+    s3.delete_object()
+        .bucket("flink-code")
+        .key("apps/app.jar")
+        .send()
+        .await
+        .expect("DeleteObject");
+    let op = start(
+        &client,
+        "gone",
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    let (status, message) = operation_end(&client, "gone", &op).await;
+    assert_eq!(status, OperationStatus::Failed);
+    let message = message.expect("a failure message");
+    assert!(
+        message.contains("apps/app.jar")
+            && message.contains("bucket flink-code")
+            && message.contains("does not exist"),
+        "{message}"
+    );
+    wait_status(&client, "gone", ApplicationStatus::Ready).await;
+    emulator.shutdown().await;
+}
+
+/// A JAR whose manifest names no main class (here made by the JDK's `jar` tool, which writes
+/// a manifest without `Main-Class`) fails the start with the runner's message saying what is
+/// missing and how to build it; a main class that throws (the example, its property group
+/// misnamed) fails it with the code's own error. Each time the application is READY again.
+#[tokio::test]
+async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_so() {
+    let _permit = JVMS.acquire().await.expect("the JVM semaphore");
+    let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.txt"), "no code here\n").unwrap();
+    let jar = dir.path().join("no-main.jar");
+    let made = std::process::Command::new("jar")
+        .args(["--create", "--file"])
+        .arg(&jar)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("README.txt")
+        .status()
+        .expect("the JDK's jar tool");
+    assert!(made.success(), "jar --create: {made}");
+
+    let emulator = emulator(Some(runner)).await;
+    let endpoint = emulator.endpoint_url();
+    let client = analytics_at(&endpoint);
+    upload(
+        &s3_at(&endpoint),
+        "flink-code",
+        "no-main.jar",
+        std::fs::read(&jar).unwrap(),
+    )
+    .await;
+    create_app(
+        &client,
+        "no-main",
+        configuration("flink-code", "no-main.jar", "a", "b"),
+    )
+    .await;
+    let op = start(
+        &client,
+        "no-main",
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    let (status, message) = operation_end(&client, "no-main", &op).await;
+    assert_eq!(status, OperationStatus::Failed);
+    let message = message.expect("a failure message");
+    assert!(
+        message.contains("s3://flink-code/no-main.jar")
+            && message.contains("'Main-Class'")
+            && message.contains("ManifestResourceTransformer"),
+        "{message}"
+    );
+    wait_status(&client, "no-main", ApplicationStatus::Ready).await;
+
+    upload(
+        &s3_at(&endpoint),
+        "more-code",
+        "uppercase.jar",
+        std::fs::read(&example).unwrap(),
+    )
+    .await;
+    create_app(
+        &client,
+        "misnamed",
+        configuration_with_group("Uppercase", None, "more-code", "uppercase.jar", "a", "b"),
+    )
+    .await;
+    let op = start(
+        &client,
+        "misnamed",
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    let (status, message) = operation_end(&client, "misnamed", &op).await;
+    assert_eq!(status, OperationStatus::Failed);
+    let message = message.expect("a failure message");
+    assert!(
+        message.contains("main class dev.kinesisoperator.examples.Uppercase failed")
+            && message.contains("no property group UppercaseApplication")
+            && message.contains("[Uppercase]"),
+        "{message}"
+    );
+    wait_status(&client, "misnamed", ApplicationStatus::Ready).await;
+    emulator.shutdown().await;
+}
