@@ -14,36 +14,28 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
+use support::flink::{
+    ACCOUNT, REGION, RUN_TIMEOUT, SETTLE, client_at, configuration, create_app, create_stream,
+    errors_of, expect_messages, filter_sql, kinesis_at, log_lines, messages, operation, put, start,
+    status, wait_operation_end, wait_status,
+};
 
 use aws_credential_types::Credentials;
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use aws_sdk_kinesisanalyticsv2::Client;
 use aws_sdk_kinesisanalyticsv2::error::ProvideErrorMetadata;
 use aws_sdk_kinesisanalyticsv2::types::{
-    ApplicationConfiguration, ApplicationConfigurationUpdate, ApplicationRestoreConfiguration,
-    ApplicationRestoreType, ApplicationSnapshotConfiguration, ApplicationStatus,
-    CheckpointConfiguration, CloudWatchLoggingOption, ConfigurationType, EnvironmentProperties,
-    EnvironmentPropertyUpdates, FlinkApplicationConfiguration, OperationStatus, PropertyGroup,
-    RunConfiguration, RuntimeEnvironment, Tag, VpcConfiguration,
+    ApplicationConfiguration, ApplicationConfigurationUpdate, ApplicationRestoreType,
+    ApplicationStatus, CloudWatchLoggingOption, EnvironmentPropertyUpdates, OperationStatus,
+    PropertyGroup, RuntimeEnvironment, Tag, VpcConfiguration,
 };
 use kinesis_operator::emulator::analytics::{RunnerSetup, Settings};
 use kinesis_operator::emulator::{Config, Emulator};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// The tutorial's account and region.
 /// What a call answered: nothing, or AWS's error code and message.
 type CallResult = Result<(), (String, String)>;
-
-const ACCOUNT: &str = "123456789012";
-const REGION: &str = "us-west-2";
-const ROLE: &str = "arn:aws:iam::123456789012:role/flink-app";
-
-/// A runner JVM's start (planning included) and a record's way through.
-const RUN_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long to keep reading after the expected records arrived, to see that no more come.
-const SETTLE: Duration = Duration::from_secs(2);
 
 /// At most two runner JVMs at once across this binary's tests: each takes ~300 MB and its
 /// start is CPU-bound.
@@ -113,28 +105,6 @@ async fn emulator_with(
     .expect("the emulator starts")
 }
 
-fn client_at(endpoint: &str) -> Client {
-    let config = aws_sdk_kinesisanalyticsv2::Config::builder()
-        .behavior_version(aws_sdk_kinesisanalyticsv2::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_kinesisanalyticsv2::config::Region::new(REGION))
-        .credentials_provider(Credentials::new(ACCOUNT, "secret", None, None, "test"))
-        .retry_config(aws_sdk_kinesisanalyticsv2::config::retry::RetryConfig::disabled())
-        .build();
-    Client::from_conf(config)
-}
-
-fn kinesis_at(endpoint: &str) -> aws_sdk_kinesis::Client {
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_kinesis::config::Region::new(REGION))
-        .credentials_provider(Credentials::new(ACCOUNT, "secret", None, None, "test"))
-        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_kinesis::Client::from_conf(config)
-}
-
 /// The error code and message of a failed call (panics on success).
 fn error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     what: &str,
@@ -146,268 +116,6 @@ fn error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
             e.code().unwrap_or_default().to_owned(),
             e.message().unwrap_or_default().to_owned(),
         ),
-    }
-}
-
-/// The tutorial's filter: error lines from `input` to `output`.
-fn filter_sql(input: &str, output: &str) -> String {
-    format!(
-        r#"CREATE TABLE log_data (
-  `timestamp` TIMESTAMP(3),
-  message STRING
-) WITH (
-  'connector' = 'kinesis',
-  'stream' = '{input}',
-  'aws.region' = 'us-west-2',
-  'format' = 'json',
-  'scan.stream.initpos' = 'LATEST'
-);
-CREATE TABLE error_logs (
-  `timestamp` TIMESTAMP(3),
-  message STRING
-) WITH (
-  'connector' = 'kinesis',
-  'stream' = '{output}',
-  'aws.region' = 'us-west-2',
-  'format' = 'json'
-);
-INSERT INTO error_logs
-SELECT `timestamp`, message FROM log_data WHERE message LIKE '%error%';
-"#
-    )
-}
-
-/// An application configuration with `sql` in the `kinesis.operator.sql` group (split into
-/// `statements.N` pieces as the operator sends long SQL), checkpoints every `checkpoint_ms`
-/// and snapshots as given.
-fn configuration(sql: &str, checkpoint_ms: i64, snapshots: bool) -> ApplicationConfiguration {
-    let mut group = PropertyGroup::builder().property_group_id("kinesis.operator.sql");
-    let chars: Vec<char> = sql.chars().collect();
-    for (i, piece) in chars.chunks(300).enumerate() {
-        group = group.property_map(
-            format!("statements.{}", i + 1),
-            piece.iter().collect::<String>(),
-        );
-    }
-    ApplicationConfiguration::builder()
-        .environment_properties(
-            EnvironmentProperties::builder()
-                .property_groups(group.build().unwrap())
-                .build()
-                .unwrap(),
-        )
-        .flink_application_configuration(
-            FlinkApplicationConfiguration::builder()
-                .checkpoint_configuration(
-                    CheckpointConfiguration::builder()
-                        .configuration_type(ConfigurationType::Custom)
-                        .checkpointing_enabled(true)
-                        .checkpoint_interval(checkpoint_ms)
-                        .min_pause_between_checkpoints(0)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .application_snapshot_configuration(
-            ApplicationSnapshotConfiguration::builder()
-                .snapshots_enabled(snapshots)
-                .build()
-                .unwrap(),
-        )
-        .build()
-}
-
-async fn create_app(client: &Client, name: &str, config: ApplicationConfiguration) {
-    client
-        .create_application()
-        .application_name(name)
-        .runtime_environment(RuntimeEnvironment::Flink120)
-        .service_execution_role(ROLE)
-        .application_configuration(config)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("CreateApplication {name}: {e:?}"));
-}
-
-async fn status(client: &Client, name: &str) -> ApplicationStatus {
-    client
-        .describe_application()
-        .application_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("DescribeApplication {name}: {e:?}"))
-        .application_detail
-        .expect("a detail")
-        .application_status
-}
-
-/// Waits until `name` is `wanted`; on timeout, panics with its operations.
-async fn wait_status(client: &Client, name: &str, wanted: ApplicationStatus) {
-    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
-    loop {
-        let now = status(client, name).await;
-        if now == wanted {
-            return;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            let ops = client
-                .list_application_operations()
-                .application_name(name)
-                .send()
-                .await;
-            panic!("{name} is {now:?}, not {wanted:?}; operations: {ops:#?}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn start(client: &Client, name: &str, restore: ApplicationRestoreType) -> String {
-    client
-        .start_application()
-        .application_name(name)
-        .run_configuration(
-            RunConfiguration::builder()
-                .application_restore_configuration(
-                    ApplicationRestoreConfiguration::builder()
-                        .application_restore_type(restore)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("StartApplication {name}: {e:?}"))
-        .operation_id
-        .expect("an operation ID")
-}
-
-/// The operation's status and failure text.
-async fn operation(client: &Client, name: &str, id: &str) -> (OperationStatus, Option<String>) {
-    let details = client
-        .describe_application_operation()
-        .application_name(name)
-        .operation_id(id)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("DescribeApplicationOperation {id}: {e:?}"))
-        .application_operation_info_details
-        .expect("details");
-    let error = details
-        .operation_failure_details
-        .and_then(|f| f.error_info)
-        .and_then(|e| e.error_string);
-    (details.operation_status, error)
-}
-
-async fn create_stream(client: &aws_sdk_kinesis::Client, name: &str) {
-    client
-        .create_stream()
-        .stream_name(name)
-        .shard_count(1)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("CreateStream {name}: {e:?}"));
-    for _ in 0..200 {
-        let d = client
-            .describe_stream_summary()
-            .stream_name(name)
-            .send()
-            .await
-            .unwrap();
-        if d.stream_description_summary.unwrap().stream_status == StreamStatus::Active {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{name} never became ACTIVE");
-}
-
-/// Log lines `from..to`, every third one an error.
-fn log_lines(from: usize, to: usize) -> Vec<Value> {
-    (from..to)
-        .map(|i| {
-            let level = if i % 3 == 0 { "error" } else { "info" };
-            json!({"timestamp": format!("2026-12-07 10:00:{:02}.000", i % 60), "message": format!("{level}: line {i}")})
-        })
-        .collect()
-}
-
-fn errors_of(lines: &[Value]) -> Vec<String> {
-    lines
-        .iter()
-        .map(|l| l["message"].as_str().unwrap().to_owned())
-        .filter(|m| m.contains("error"))
-        .collect()
-}
-
-async fn put(client: &aws_sdk_kinesis::Client, stream: &str, records: &[Value]) {
-    for r in records {
-        client
-            .put_record()
-            .stream_name(stream)
-            .partition_key("k")
-            .data(Blob::new(r.to_string()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));
-    }
-}
-
-/// Every record's `message` in `stream` (one shard), from its start.
-async fn messages(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
-    let mut iterator = client
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GetShardIterator {stream}: {e:?}"))
-        .shard_iterator;
-    let mut out = Vec::new();
-    while let Some(it) = iterator {
-        let got = client
-            .get_records()
-            .shard_iterator(it)
-            .send()
-            .await
-            .unwrap();
-        for r in &got.records {
-            let v: Value = serde_json::from_slice(r.data.as_ref()).expect("JSON records");
-            out.push(v["message"].as_str().unwrap_or_default().to_owned());
-        }
-        if got.records.is_empty() || got.millis_behind_latest == Some(0) {
-            break;
-        }
-        iterator = got.next_shard_iterator;
-    }
-    out
-}
-
-/// Waits until `stream` holds `expected.len()` records, then a little longer, and checks
-/// that it holds exactly `expected`, in order.
-async fn expect_messages(client: &aws_sdk_kinesis::Client, stream: &str, expected: &[String]) {
-    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
-    loop {
-        let got = messages(client, stream).await;
-        if got.len() >= expected.len() {
-            tokio::time::sleep(SETTLE).await;
-            assert_eq!(
-                messages(client, stream).await,
-                expected,
-                "the records in {stream}"
-            );
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{stream} holds {} of {} records: {got:?}",
-            got.len(),
-            expected.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -963,26 +671,6 @@ async fn api_lifecycle_versions_tags_and_errors() {
     );
     assert_eq!(code, "ResourceNotFoundException");
     emulator.shutdown().await;
-}
-
-/// Waits until operation `id` is no longer IN_PROGRESS.
-async fn wait_operation_end(
-    client: &Client,
-    name: &str,
-    id: &str,
-) -> (OperationStatus, Option<String>) {
-    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
-    loop {
-        let (status, message) = operation(client, name, id).await;
-        if status != OperationStatus::InProgress {
-            return (status, message);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "operation {id} of {name} is still in progress"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Applications, versions, tags, operations and snapshots' metadata survive a restart of the

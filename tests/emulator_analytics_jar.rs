@@ -19,33 +19,27 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
+use support::flink::{
+    REGION, ROLE, RUN_TIMEOUT, SETTLE, client_at, create_app, create_stream, kinesis_at, s3_at,
+    start, wait_operation_end, wait_status,
+};
 
-use aws_credential_types::Credentials;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
-use aws_sdk_kinesisanalyticsv2::Client;
+use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_kinesisanalyticsv2::types::{
     ApplicationCodeConfiguration, ApplicationConfiguration, ApplicationConfigurationUpdate,
-    ApplicationRestoreConfiguration, ApplicationRestoreType, ApplicationSnapshotConfiguration,
-    ApplicationStatus, CheckpointConfiguration, CodeContent, CodeContentType, ConfigurationType,
+    ApplicationRestoreType, ApplicationSnapshotConfiguration, ApplicationStatus,
+    CheckpointConfiguration, CodeContent, CodeContentType, ConfigurationType,
     EnvironmentProperties, EnvironmentPropertyUpdates, FlinkApplicationConfiguration,
-    OperationStatus, PropertyGroup, RunConfiguration, RuntimeEnvironment, S3ContentLocation,
+    OperationStatus, PropertyGroup, RuntimeEnvironment, S3ContentLocation,
 };
 use kinesis_operator::emulator::analytics::{RunnerSetup, Settings};
 use kinesis_operator::emulator::{Config, Emulator};
 use tokio::sync::Semaphore;
 
-const ACCOUNT: &str = "123456789012";
-const REGION: &str = "us-west-2";
-const ROLE: &str = "arn:aws:iam::123456789012:role/flink-app";
 /// The example's property group and the prefix it puts before each record.
 const GROUP: &str = "UppercaseApplication";
 const PREFIX: &str = "from the properties: ";
-
-/// A runner JVM's start and a record's way through.
-const RUN_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long to keep reading after the expected records arrived, to see that no more come.
-const SETTLE: Duration = Duration::from_secs(2);
 
 /// At most two runner JVMs at once across this binary's tests: each takes ~300 MB and its
 /// start is CPU-bound.
@@ -98,44 +92,6 @@ async fn emulator(runner: Option<PathBuf>) -> Emulator {
     })
     .await
     .expect("the emulator starts")
-}
-
-fn credentials() -> Credentials {
-    Credentials::new(ACCOUNT, "secret", None, None, "test")
-}
-
-fn analytics_at(endpoint: &str) -> Client {
-    Client::from_conf(
-        aws_sdk_kinesisanalyticsv2::Config::builder()
-            .behavior_version(aws_sdk_kinesisanalyticsv2::config::BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(aws_sdk_kinesisanalyticsv2::config::Region::new(REGION))
-            .credentials_provider(credentials())
-            .build(),
-    )
-}
-
-fn kinesis_at(endpoint: &str) -> aws_sdk_kinesis::Client {
-    aws_sdk_kinesis::Client::from_conf(
-        aws_sdk_kinesis::Config::builder()
-            .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(aws_sdk_kinesis::config::Region::new(REGION))
-            .credentials_provider(credentials())
-            .build(),
-    )
-}
-
-fn s3_at(endpoint: &str) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(aws_sdk_s3::config::Region::new(REGION))
-            .credentials_provider(credentials())
-            .force_path_style(true)
-            .build(),
-    )
 }
 
 /// Creates bucket `bucket` and puts `body` at `key`.
@@ -228,122 +184,6 @@ fn configuration_with_group(
                 .unwrap(),
         )
         .build()
-}
-
-async fn create_app(client: &Client, name: &str, config: ApplicationConfiguration) {
-    client
-        .create_application()
-        .application_name(name)
-        .runtime_environment(RuntimeEnvironment::Flink119)
-        .service_execution_role(ROLE)
-        .application_configuration(config)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("CreateApplication {name}: {e:?}"));
-}
-
-async fn status(client: &Client, name: &str) -> ApplicationStatus {
-    client
-        .describe_application()
-        .application_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("DescribeApplication {name}: {e:?}"))
-        .application_detail
-        .expect("a detail")
-        .application_status
-}
-
-/// Waits until `name` is `wanted`; on timeout, panics with its operations.
-async fn wait_status(client: &Client, name: &str, wanted: ApplicationStatus) {
-    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
-    loop {
-        let now = status(client, name).await;
-        if now == wanted {
-            return;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            let ops = client
-                .list_application_operations()
-                .application_name(name)
-                .send()
-                .await;
-            panic!("{name} is {now:?}, not {wanted:?}; operations: {ops:#?}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn start(client: &Client, name: &str, restore: ApplicationRestoreType) -> String {
-    client
-        .start_application()
-        .application_name(name)
-        .run_configuration(
-            RunConfiguration::builder()
-                .application_restore_configuration(
-                    ApplicationRestoreConfiguration::builder()
-                        .application_restore_type(restore)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("StartApplication {name}: {e:?}"))
-        .operation_id
-        .expect("an operation ID")
-}
-
-/// Waits until operation `id` ends; its status and failure text.
-async fn operation_end(client: &Client, name: &str, id: &str) -> (OperationStatus, Option<String>) {
-    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
-    loop {
-        let details = client
-            .describe_application_operation()
-            .application_name(name)
-            .operation_id(id)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("DescribeApplicationOperation {id}: {e:?}"))
-            .application_operation_info_details
-            .expect("details");
-        if details.operation_status != OperationStatus::InProgress {
-            let error = details
-                .operation_failure_details
-                .and_then(|f| f.error_info)
-                .and_then(|e| e.error_string);
-            return (details.operation_status, error);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "operation {id} of {name} is still in progress"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn create_stream(client: &aws_sdk_kinesis::Client, name: &str) {
-    client
-        .create_stream()
-        .stream_name(name)
-        .shard_count(1)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("CreateStream {name}: {e:?}"));
-    for _ in 0..200 {
-        let d = client
-            .describe_stream_summary()
-            .stream_name(name)
-            .send()
-            .await
-            .unwrap();
-        if d.stream_description_summary.unwrap().stream_status == StreamStatus::Active {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{name} never became ACTIVE");
 }
 
 /// Lines `from..to` of input.
@@ -441,7 +281,7 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
     let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
     let emulator = emulator(Some(runner)).await;
     let endpoint = emulator.endpoint_url();
-    let client = analytics_at(&endpoint);
+    let client = client_at(&endpoint);
     let kinesis = kinesis_at(&endpoint);
     create_stream(&kinesis, "words").await;
     create_stream(&kinesis, "shouts").await;
@@ -473,7 +313,7 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
     wait_status(&client, name, ApplicationStatus::Running).await;
     eprintln!("StartApplication to RUNNING: {:?}", started.elapsed());
     assert_eq!(
-        operation_end(&client, name, &op).await,
+        wait_operation_end(&client, name, &op).await,
         (OperationStatus::Successful, None)
     );
     put(&kinesis, "words", &first[3..]).await;
@@ -492,7 +332,7 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
         .unwrap();
     wait_status(&client, name, ApplicationStatus::Ready).await;
     assert_eq!(
-        operation_end(&client, name, &stop).await,
+        wait_operation_end(&client, name, &stop).await,
         (OperationStatus::Successful, None)
     );
     let snapshots = client
@@ -520,7 +360,7 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
     .await;
     wait_status(&client, name, ApplicationStatus::Running).await;
     assert_eq!(
-        operation_end(&client, name, &op).await,
+        wait_operation_end(&client, name, &op).await,
         (OperationStatus::Successful, None)
     );
     expected.extend(uppercased(&second));
@@ -566,7 +406,7 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
     let update_op = update.operation_id.expect("the update's operation");
     wait_status(&client, name, ApplicationStatus::Running).await;
     assert_eq!(
-        operation_end(&client, name, &update_op).await,
+        wait_operation_end(&client, name, &update_op).await,
         (OperationStatus::Successful, None)
     );
     let third = lines(10, 13);
@@ -599,7 +439,7 @@ async fn a_table_api_jar_runs_pointed_at_the_emulator() {
     let (runner, example) = tokio::task::spawn_blocking(jars).await.unwrap();
     let emulator = emulator(Some(runner)).await;
     let endpoint = emulator.endpoint_url();
-    let client = analytics_at(&endpoint);
+    let client = client_at(&endpoint);
     let kinesis = kinesis_at(&endpoint);
     create_stream(&kinesis, "table-words").await;
     create_stream(&kinesis, "table-shouts").await;
@@ -634,7 +474,7 @@ async fn a_table_api_jar_runs_pointed_at_the_emulator() {
     .await;
     wait_status(&client, name, ApplicationStatus::Running).await;
     assert_eq!(
-        operation_end(&client, name, &op).await,
+        wait_operation_end(&client, name, &op).await,
         (OperationStatus::Successful, None)
     );
     expect_records(&kinesis, "table-shouts", &uppercased(&input)).await;
@@ -648,7 +488,7 @@ async fn a_table_api_jar_runs_pointed_at_the_emulator() {
         .unwrap();
     wait_status(&client, name, ApplicationStatus::Ready).await;
     assert_eq!(
-        operation_end(&client, name, &stop).await,
+        wait_operation_end(&client, name, &stop).await,
         (OperationStatus::Successful, None)
     );
     emulator.shutdown().await;
@@ -661,7 +501,7 @@ async fn a_table_api_jar_runs_pointed_at_the_emulator() {
 async fn a_code_object_gone_at_start_fails_the_start_naming_it() {
     let emulator = emulator(None).await;
     let endpoint = emulator.endpoint_url();
-    let client = analytics_at(&endpoint);
+    let client = client_at(&endpoint);
     let s3 = s3_at(&endpoint);
     upload(&s3, "flink-code", "apps/app.jar", b"PK\x05\x06".to_vec()).await;
 
@@ -702,7 +542,7 @@ async fn a_code_object_gone_at_start_fails_the_start_naming_it() {
         ApplicationRestoreType::SkipRestoreFromSnapshot,
     )
     .await;
-    let (status, message) = operation_end(&client, "gone", &op).await;
+    let (status, message) = wait_operation_end(&client, "gone", &op).await;
     assert_eq!(status, OperationStatus::Failed);
     let message = message.expect("a failure message");
     assert!(
@@ -738,7 +578,7 @@ async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_
 
     let emulator = emulator(Some(runner)).await;
     let endpoint = emulator.endpoint_url();
-    let client = analytics_at(&endpoint);
+    let client = client_at(&endpoint);
     upload(
         &s3_at(&endpoint),
         "flink-code",
@@ -758,7 +598,7 @@ async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_
         ApplicationRestoreType::SkipRestoreFromSnapshot,
     )
     .await;
-    let (status, message) = operation_end(&client, "no-main", &op).await;
+    let (status, message) = wait_operation_end(&client, "no-main", &op).await;
     assert_eq!(status, OperationStatus::Failed);
     let message = message.expect("a failure message");
     assert!(
@@ -788,7 +628,7 @@ async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_
         ApplicationRestoreType::SkipRestoreFromSnapshot,
     )
     .await;
-    let (status, message) = operation_end(&client, "misnamed", &op).await;
+    let (status, message) = wait_operation_end(&client, "misnamed", &op).await;
     assert_eq!(status, OperationStatus::Failed);
     let message = message.expect("a failure message");
     assert!(

@@ -13,8 +13,8 @@ use aws_sdk_kinesisanalyticsv2::Client;
 use aws_sdk_kinesisanalyticsv2::types::{
     ApplicationConfiguration, ApplicationRestoreConfiguration, ApplicationRestoreType,
     ApplicationSnapshotConfiguration, ApplicationStatus, CheckpointConfiguration,
-    ConfigurationType, EnvironmentProperties, FlinkApplicationConfiguration, PropertyGroup,
-    RunConfiguration, RuntimeEnvironment,
+    ConfigurationType, EnvironmentProperties, FlinkApplicationConfiguration, OperationStatus,
+    PropertyGroup, RunConfiguration, RuntimeEnvironment,
 };
 use serde_json::{Value, json};
 
@@ -50,6 +50,19 @@ pub fn kinesis_at(endpoint: &str) -> aws_sdk_kinesis::Client {
         .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// An S3 client for `endpoint` (path-style), as the tutorial's account.
+pub fn s3_at(endpoint: &str) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_sdk_s3::config::Region::new(REGION))
+            .credentials_provider(Credentials::new(ACCOUNT, "secret", None, None, "test"))
+            .force_path_style(true)
+            .build(),
+    )
 }
 
 /// The tutorial's filter: error lines from `input` to `output`.
@@ -217,6 +230,44 @@ pub async fn start(client: &Client, name: &str, restore: ApplicationRestoreType)
         .unwrap_or_else(|e| panic!("StartApplication {name}: {e:?}"))
         .operation_id
         .expect("an operation ID")
+}
+
+/// Operation `id`'s status and failure text.
+pub async fn operation(client: &Client, name: &str, id: &str) -> (OperationStatus, Option<String>) {
+    let details = client
+        .describe_application_operation()
+        .application_name(name)
+        .operation_id(id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeApplicationOperation {id}: {e:?}"))
+        .application_operation_info_details
+        .expect("details");
+    let error = details
+        .operation_failure_details
+        .and_then(|f| f.error_info)
+        .and_then(|e| e.error_string);
+    (details.operation_status, error)
+}
+
+/// Waits until operation `id` ends; its status and failure text.
+pub async fn wait_operation_end(
+    client: &Client,
+    name: &str,
+    id: &str,
+) -> (OperationStatus, Option<String>) {
+    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let (status, message) = operation(client, name, id).await;
+        if status != OperationStatus::InProgress {
+            return (status, message);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "operation {id} of {name} is still in progress"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// CreateStream `name` with one shard, and waits until it is ACTIVE.
