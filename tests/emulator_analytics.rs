@@ -11,13 +11,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::Duration;
 use support::flink::{
     ACCOUNT, REGION, RUN_TIMEOUT, SETTLE, client_at, configuration, create_app, create_stream,
-    errors_of, expect_messages, filter_sql, kinesis_at, log_lines, messages, operation, put, start,
-    status, wait_operation_end, wait_status,
+    emulator_with_runner, errors_of, expect_messages, filter_sql, kinesis_at, log_lines, messages,
+    operation, put, start, status, wait_operation_end, wait_status,
 };
 
 use aws_credential_types::Credentials;
@@ -45,64 +43,15 @@ async fn jvms(n: u32) -> SemaphorePermit<'static> {
     JVMS.acquire_many(n).await.expect("the JVM semaphore")
 }
 
-/// The runner jar, built once per test binary by `make runner-flink` (a no-op when it is up
-/// to date).
+/// The runner jar (`make runner-flink`).
 fn jar() -> PathBuf {
-    static JAR: OnceLock<PathBuf> = OnceLock::new();
-    JAR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .expect("the target directory")
-            .join("runners");
-        let built = std::process::Command::new("make")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["-s", "runner-flink"])
-            .arg(format!("RUNNER_FLINK_DIR={}", dir.display()))
-            .stdin(Stdio::null())
-            .output()
-            .expect("run `make runner-flink` (needs make, Maven and a JDK 17 on PATH)");
-        assert!(
-            built.status.success(),
-            "`make runner-flink` failed ({}):\n{}\n{}",
-            built.status,
-            String::from_utf8_lossy(&built.stdout),
-            String::from_utf8_lossy(&built.stderr)
-        );
-        dir.join("flink-runner.jar")
-    })
-    .clone()
+    support::flink::runners().runner.clone()
 }
 
 /// An in-process emulator whose applications run on the real runner (`jar`), or with a
 /// runner jar that does not exist.
 async fn emulator(runner: Option<PathBuf>, data_dir: Option<&Path>) -> Emulator {
-    emulator_with(runner, data_dir, Duration::ZERO).await
-}
-
-/// [`emulator`] with each application transition lasting at least `delay`.
-async fn emulator_with(
-    runner: Option<PathBuf>,
-    data_dir: Option<&Path>,
-    delay: Duration,
-) -> Emulator {
-    let runner = match runner {
-        Some(jar) => jar,
-        None => PathBuf::from("/nonexistent/flink-runner.jar"),
-    };
-    Emulator::start(Config {
-        analytics: Settings {
-            transition_delay: delay,
-            runner: RunnerSetup {
-                jar: Some(runner),
-                ..RunnerSetup::default()
-            },
-            sigv4: None,
-        },
-        data_dir: data_dir.map(Path::to_path_buf),
-        ..Default::default()
-    })
-    .await
-    .expect("the emulator starts")
+    emulator_with_runner(runner, data_dir, Duration::ZERO).await
 }
 
 /// The error code and message of a failed call (panics on success).
@@ -1417,7 +1366,7 @@ fn launches(app: &str) -> usize {
 /// in it (a start, an update, a second delete, a new application of the same name).
 #[tokio::test]
 async fn deleting_lasts_the_transition_delay_and_refuses_changes() {
-    let emulator = emulator_with(None, None, Duration::from_millis(1500)).await;
+    let emulator = emulator_with_runner(None, None, Duration::from_millis(1500)).await;
     let client = client_at(&emulator.endpoint_url());
     create_app(&client, "going", configuration("SELECT 1;", 60_000, false)).await;
     let created = client

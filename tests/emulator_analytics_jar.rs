@@ -15,9 +15,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::OnceLock;
+use std::path::PathBuf;
 use std::time::Duration;
 use support::flink::{
     REGION, ROLE, RUN_TIMEOUT, SETTLE, client_at, create_app, create_stream, kinesis_at, s3_at,
@@ -33,8 +31,7 @@ use aws_sdk_kinesisanalyticsv2::types::{
     EnvironmentProperties, EnvironmentPropertyUpdates, FlinkApplicationConfiguration,
     OperationStatus, PropertyGroup, RuntimeEnvironment, S3ContentLocation,
 };
-use kinesis_operator::emulator::analytics::{RunnerSetup, Settings};
-use kinesis_operator::emulator::{Config, Emulator};
+use kinesis_operator::emulator::Emulator;
 use tokio::sync::Semaphore;
 
 /// The example's property group and the prefix it puts before each record.
@@ -45,53 +42,16 @@ const PREFIX: &str = "from the properties: ";
 /// start is CPU-bound.
 static JVMS: Semaphore = Semaphore::const_new(2);
 
-/// The runner jar and the example JAR application, built once per test binary by `make
-/// runner-flink` (a no-op when they are up to date).
+/// The runner jar and the example JAR application (`make runner-flink`).
 fn jars() -> (PathBuf, PathBuf) {
-    static JARS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    JARS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .expect("the target directory")
-            .join("runners");
-        let built = std::process::Command::new("make")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["-s", "runner-flink"])
-            .arg(format!("RUNNER_FLINK_DIR={}", dir.display()))
-            .stdin(Stdio::null())
-            .output()
-            .expect("run `make runner-flink` (needs make, Maven and a JDK 17 on PATH)");
-        assert!(
-            built.status.success(),
-            "`make runner-flink` failed ({}):\n{}\n{}",
-            built.status,
-            String::from_utf8_lossy(&built.stdout),
-            String::from_utf8_lossy(&built.stderr)
-        );
-        (
-            dir.join("flink-runner.jar"),
-            dir.join("examples").join("uppercase.jar"),
-        )
-    })
-    .clone()
+    let built = support::flink::runners();
+    (built.runner.clone(), built.uppercase.clone())
 }
 
 /// An in-process emulator whose applications run on `runner` (or on a runner jar that does
 /// not exist).
 async fn emulator(runner: Option<PathBuf>) -> Emulator {
-    Emulator::start(Config {
-        analytics: Settings {
-            transition_delay: Duration::ZERO,
-            runner: RunnerSetup {
-                jar: Some(runner.unwrap_or_else(|| PathBuf::from("/nonexistent/flink-runner.jar"))),
-                ..RunnerSetup::default()
-            },
-            sigv4: None,
-        },
-        ..Default::default()
-    })
-    .await
-    .expect("the emulator starts")
+    support::flink::emulator_with_runner(runner, None, Duration::ZERO).await
 }
 
 /// Creates bucket `bucket` and puts `body` at `key`.

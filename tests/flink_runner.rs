@@ -10,9 +10,8 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
@@ -95,33 +94,9 @@ FROM user_activity
 GROUP BY TUMBLE(`timestamp`, INTERVAL '1' MINUTE), user_id;
 "#;
 
-/// The runner jar, built once per test binary by `make runner-flink` (a no-op when it is up
-/// to date).
+/// The runner jar (`make runner-flink`).
 fn jar() -> PathBuf {
-    static JAR: OnceLock<PathBuf> = OnceLock::new();
-    JAR.get_or_init(|| {
-        // CARGO_TARGET_TMPDIR is `<target dir>/tmp`.
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .expect("the target directory")
-            .join("runners");
-        let built = std::process::Command::new("make")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["-s", "runner-flink"])
-            .arg(format!("RUNNER_FLINK_DIR={}", dir.display()))
-            .stdin(Stdio::null())
-            .output()
-            .expect("run `make runner-flink` (needs make, Maven and a JDK 17 on PATH)");
-        assert!(
-            built.status.success(),
-            "`make runner-flink` failed ({}):\n{}\n{}",
-            built.status,
-            String::from_utf8_lossy(&built.stdout),
-            String::from_utf8_lossy(&built.stderr)
-        );
-        dir.join("flink-runner.jar")
-    })
-    .clone()
+    support::flink::runners().runner.clone()
 }
 
 /// One runner JVM with its job file, status file and log in a directory of its own.

@@ -44,7 +44,7 @@ fn assemble(out: &Path, flink: bool) -> Value {
     if flink {
         command
             .arg("--flink-runner")
-            .arg(runner_jar())
+            .arg(&support::flink::runners().runner)
             .arg("--jre-packages")
             .arg(root.join("target/tools/flink-image-packages.txt"));
     }
@@ -55,21 +55,6 @@ fn assemble(out: &Path, flink: bool) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("image.py prints JSON")
-}
-
-/// The Flink runner jar, built by `make runner-flink` (a no-op when it is up to date).
-fn runner_jar() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("make")
-        .args(["-s", "runner-flink"])
-        .current_dir(root)
-        .status()
-        .expect("make runs");
-    assert!(status.success(), "make runner-flink");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    target.join("runners/flink-runner.jar")
 }
 
 /// Unpacks `image` (`LAYOUT:TAG`) with umoci into `bundle`, checking every blob's digest.

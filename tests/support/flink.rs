@@ -4,6 +4,9 @@
 //! filter, applications created with SQL in the `kinesis.operator.sql` group, and records in
 //! and out of one-shard streams.
 
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
@@ -16,6 +19,8 @@ use aws_sdk_kinesisanalyticsv2::types::{
     ConfigurationType, EnvironmentProperties, FlinkApplicationConfiguration, OperationStatus,
     PropertyGroup, RunConfiguration, RuntimeEnvironment,
 };
+use kinesis_operator::emulator::analytics::{RunnerSetup, Settings};
+use kinesis_operator::emulator::{Config, Emulator};
 use serde_json::{Value, json};
 
 /// The tutorial's account, region and the applications' execution role.
@@ -27,6 +32,69 @@ pub const ROLE: &str = "arn:aws:iam::123456789012:role/flink-app";
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long to keep reading after the expected records arrived, to see that no more come.
 pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// What `make runner-flink` builds: the Flink runner jar and the example JAR application.
+pub struct Runners {
+    /// `flink-runner.jar`, which the emulator starts per running application.
+    pub runner: PathBuf,
+    /// `examples/uppercase.jar`, a DataStream job as AWS's templates build one.
+    pub uppercase: PathBuf,
+}
+
+/// The runner jar and the example application, built once per test binary by `make
+/// runner-flink` into this build's target directory (a no-op when they are up to date).
+pub fn runners() -> &'static Runners {
+    static RUNNERS: OnceLock<Runners> = OnceLock::new();
+    RUNNERS.get_or_init(|| {
+        // CARGO_TARGET_TMPDIR is `<target dir>/tmp`.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("the target directory")
+            .join("runners");
+        let built = std::process::Command::new("make")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["-s", "runner-flink"])
+            .arg(format!("RUNNER_FLINK_DIR={}", dir.display()))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run `make runner-flink` (needs make, Maven and a JDK 17 on PATH)");
+        assert!(
+            built.status.success(),
+            "`make runner-flink` failed ({}):\n{}\n{}",
+            built.status,
+            String::from_utf8_lossy(&built.stdout),
+            String::from_utf8_lossy(&built.stderr)
+        );
+        Runners {
+            runner: dir.join("flink-runner.jar"),
+            uppercase: dir.join("examples").join("uppercase.jar"),
+        }
+    })
+}
+
+/// An in-process emulator whose applications run on `runner` (`None`: a runner jar that does
+/// not exist), keeping its state in `data_dir`, each application transition lasting at least
+/// `delay`.
+pub async fn emulator_with_runner(
+    runner: Option<PathBuf>,
+    data_dir: Option<&Path>,
+    delay: Duration,
+) -> Emulator {
+    Emulator::start(Config {
+        analytics: Settings {
+            transition_delay: delay,
+            runner: RunnerSetup {
+                jar: Some(runner.unwrap_or_else(|| PathBuf::from("/nonexistent/flink-runner.jar"))),
+                ..RunnerSetup::default()
+            },
+            sigv4: None,
+        },
+        data_dir: data_dir.map(Path::to_path_buf),
+        ..Default::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
 
 /// A kinesisanalyticsv2 client for `endpoint`, as the tutorial's account, without retries.
 pub fn client_at(endpoint: &str) -> Client {
