@@ -2,7 +2,8 @@
 //! on real Apache Flink: the tutorial's two Flink SQL scenarios applied from `examples/` with
 //! `kubectl apply` produce exactly the expected records; a failing job reaches the user in
 //! Flink's words; stop and start resume from the snapshot without loss or duplicates; an
-//! update reaches the running application with a new version; deletion removes it.
+//! update reaches the running application with a new version; deletion removes it; a JAR
+//! application from S3 runs its main class with the spec's properties.
 
 mod support;
 
@@ -431,6 +432,76 @@ async fn failing_jobs_reach_the_user_in_flinks_words_and_stall_after_three_failu
         c.message
     );
     assert!(c.message.contains("SQL parse failed"), "{}", c.message);
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// A JAR application (`code.s3` only, as AWS's templates build one): the example DataStream
+/// job uploaded to S3 is created and started by the operator, and its main class runs on
+/// Flink with the spec's properties (its input and output streams come from
+/// `spec.properties`): every record put to the input stream comes out upper-cased.
+#[tokio::test]
+async fn a_jar_application_runs_its_main_class_with_the_specs_properties() {
+    let cp = control_plane();
+    let ns = cp.namespace("kaa-jar").await;
+    let emulator = start_emulator().await;
+    let s3 = support::emulator::s3(&emulator);
+    s3.create_bucket()
+        .bucket("flink-code")
+        .send()
+        .await
+        .expect("CreateBucket");
+    let jar = std::fs::read(&support::flink::runners().uppercase).expect("the example job");
+    s3.put_object()
+        .bucket("flink-code")
+        .key("apps/uppercase.jar")
+        .body(jar.into())
+        .send()
+        .await
+        .expect("PutObject of the job's JAR");
+    let operator = Operator::start_in(cp.admin().await, &emulator, &ns, REGION).await;
+    let streams: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+    apply(&streams, "words", json!({"shardCount": 1})).await;
+    apply(&streams, "shouted", json!({"shardCount": 1})).await;
+    let apps: Api<AnalyticsApplication> = Api::namespaced(cp.admin().await, &ns);
+    apply(
+        &apps,
+        "uppercase",
+        json!({
+            "serviceExecutionRoleARN": ROLE,
+            "streamRefs": [{"name": "words"}, {"name": "shouted"}],
+            "code": {"s3": {
+                "bucketARN": "arn:aws:s3:::flink-code",
+                "fileKey": "apps/uppercase.jar",
+            }},
+            "properties": {"UppercaseApplication": {
+                "input.stream": "words",
+                "output.stream": "shouted",
+                "aws.region": REGION,
+            }},
+        }),
+    )
+    .await;
+    let running = wait_ready(&apps, "uppercase", "the JAR's job RUNNING").await;
+    assert_eq!(
+        running.status.unwrap().application_status.as_deref(),
+        Some("RUNNING")
+    );
+
+    let kinesis = kinesis_as(&emulator, "AKIDTEST", REGION);
+    let words: Vec<Value> = (0..12)
+        .map(|i| json!({"word": format!("hello {i}")}))
+        .collect();
+    put(&kinesis, "words", &words, |w| w["word"].to_string()).await;
+    let shouted = wait_output(&kinesis, "shouted", words.len()).await;
+    let mut got: Vec<String> = shouted
+        .iter()
+        .map(|r| r["WORD"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    got.sort();
+    let mut expected: Vec<String> = (0..12).map(|i| format!("HELLO {i}")).collect();
+    expected.sort();
+    assert_eq!(got, expected, "every word once, upper-cased: {shouted:?}");
     operator.stop().await;
     emulator.shutdown().await;
 }
