@@ -478,7 +478,13 @@ impl AnalyticsApi {
     }
 }
 
-super::owned_resource!(AnalyticsApi, AppView, "DeleteApplication");
+super::owned_resource!(
+    AnalyticsApi,
+    AppView,
+    "DeleteApplication",
+    "TagResource",
+    "UntagResource"
+);
 
 /// The spec's settings as CreateApplication's configuration.
 fn configuration(

@@ -779,7 +779,13 @@ fn view(d: &aws_sdk_firehose::types::DeliveryStreamDescription) -> DeliveryView 
     }
 }
 
-super::owned_resource!(FirehoseApi, DeliveryView, "DeleteDeliveryStream");
+super::owned_resource!(
+    FirehoseApi,
+    DeliveryView,
+    "DeleteDeliveryStream",
+    "TagDeliveryStream",
+    "UntagDeliveryStream"
+);
 
 #[cfg(test)]
 mod tests {

@@ -324,7 +324,7 @@ impl KinesisApi {
     }
 
     /// Adds or changes tags.
-    pub async fn add_tags(
+    pub async fn tag(
         &self,
         name: &str,
         tags: &BTreeMap<String, String>,
@@ -342,7 +342,7 @@ impl KinesisApi {
     }
 
     /// Removes tags.
-    pub async fn remove_tags(&self, name: &str, keys: &[String]) -> Result<(), AwsCallError> {
+    pub async fn untag(&self, name: &str, keys: &[String]) -> Result<(), AwsCallError> {
         self.caller
             .call("kinesis:RemoveTagsFromStream", || {
                 self.client
@@ -497,4 +497,10 @@ pub struct NewStream<'a> {
     pub tags: &'a BTreeMap<String, String>,
 }
 
-super::owned_resource!(KinesisApi, StreamView, "DeleteStream");
+super::owned_resource!(
+    KinesisApi,
+    StreamView,
+    "DeleteStream",
+    "AddTagsToStream",
+    "RemoveTagsFromStream"
+);

@@ -39,15 +39,52 @@ pub trait OwnedResource: Sync {
         &'a self,
         name: &'a str,
     ) -> impl Future<Output = Result<(), AwsCallError>> + Send + 'a;
+
+    /// The operation that adds or overwrites tags, for events (`AddTagsToStream`).
+    const TAG_OPERATION: &'static str;
+    /// The operation that removes tags, for events (`RemoveTagsFromStream`).
+    const UNTAG_OPERATION: &'static str;
+
+    /// Adds (or overwrites) `tags`.
+    fn add_tags<'a>(
+        &'a self,
+        name: &'a str,
+        tags: &'a std::collections::BTreeMap<String, String>,
+    ) -> impl Future<Output = Result<(), AwsCallError>> + Send + 'a;
+
+    /// Removes the tags `keys`.
+    fn remove_tags<'a>(
+        &'a self,
+        name: &'a str,
+        keys: &'a [String],
+    ) -> impl Future<Output = Result<(), AwsCallError>> + Send + 'a;
 }
 
-/// Implements [`OwnedResource`] for a facade whose own `describe`, `tags` and `delete` serve
-/// it, with the view type and the delete operation's name.
+/// Implements [`OwnedResource`] for a facade whose own `describe`, `tags`, `tag`, `untag` and
+/// `delete` serve it, with the view type and the delete, tag and untag operations' names.
 macro_rules! owned_resource {
-    ($api:ty, $view:ty, $delete:literal) => {
+    ($api:ty, $view:ty, $delete:literal, $tag:literal, $untag:literal) => {
         impl $crate::aws::OwnedResource for $api {
             type View = $view;
             const DELETE_OPERATION: &'static str = $delete;
+            const TAG_OPERATION: &'static str = $tag;
+            const UNTAG_OPERATION: &'static str = $untag;
+
+            fn add_tags<'a>(
+                &'a self,
+                name: &'a str,
+                tags: &'a std::collections::BTreeMap<String, String>,
+            ) -> impl Future<Output = Result<(), AwsCallError>> + Send + 'a {
+                self.tag(name, tags)
+            }
+
+            fn remove_tags<'a>(
+                &'a self,
+                name: &'a str,
+                keys: &'a [String],
+            ) -> impl Future<Output = Result<(), AwsCallError>> + Send + 'a {
+                self.untag(name, keys)
+            }
 
             fn state<'a>(
                 &'a self,

@@ -24,7 +24,8 @@ use crate::controller::conditions::Health;
 use crate::controller::references::{self, Resolved};
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::kube_words::read_error;
-use crate::controller::runtime::ownership::{self, Claim, tag_changes};
+use crate::controller::runtime::ownership::{self};
+use crate::controller::runtime::tagging::KnownTags;
 use crate::controller::runtime::{Note, Observed, Outcome, Requeue};
 
 /// How often an application whose references are refused looks again: the fix is made on
@@ -59,6 +60,12 @@ pub struct Known {
     retry_at: Option<Instant>,
     /// The latest failure, in AWS's (Flink's) words.
     failure: Option<String>,
+}
+
+impl KnownTags for Known {
+    fn tags_mut(&mut self) -> &mut Option<BTreeMap<String, String>> {
+        &mut self.tags
+    }
 }
 
 impl ownership::Recognises<AppView> for Known {
@@ -418,70 +425,24 @@ impl Pass<'_> {
         ))
     }
 
-    /// Reads the tags and checks the application is this object's (adopting it when
+    /// Reads the tags and checks the resource is this object's (adopting it when
     /// `spec.adopt`); `Some` when it is someone else's.
     async fn ownership(
         &mut self,
         name: &str,
         view: &AppView,
     ) -> Result<Option<Outcome<Report>>, AwsCallError> {
-        let obj = self.obj;
-        let mut tags = self.aws.tags(name).await?;
-        let existing = format!("application {name} already exists in AWS");
-        match ownership::claim(obj, &tags, obj.spec.adopt, &existing, "applicationName") {
-            Claim::Own => {}
-            Claim::Refuse(message) => {
-                return Ok(Some(Outcome::stalled(
-                    Observed::Unknown.into(),
-                    "AlreadyExists",
-                    message,
-                )));
-            }
-            Claim::Adopt(ownership) => {
-                self.aws.tag(name, &ownership).await?;
-                self.notes.push(Note::new(
-                    "Adopted",
-                    format!(
-                        "took over application {name} ({}) (spec.adopt) and tagged it as this object's",
-                        view.arn
-                    ),
-                ));
-                tags.extend(ownership);
-            }
-        }
-        self.known.tags = Some(tags);
-        Ok(None)
+        let what = format!("{name} ({})", view.arn);
+        let refused = self
+            .claim(name, &what, self.obj.spec.adopt, "applicationName")
+            .await?;
+        Ok(refused
+            .map(|message| Outcome::stalled(Observed::Unknown.into(), "AlreadyExists", message)))
     }
 
-    /// Tags: the spec's plus the ownership tags, no others. Compared with the tags last read
-    /// (on the deep check) or written.
+    /// Tags: the spec's plus the ownership tags, no others.
     async fn tags(&mut self, name: &str) -> Result<(), AwsCallError> {
-        let wanted = desired_tags(self.obj);
-        let Some(current) = self.known.tags.clone() else {
-            return Ok(());
-        };
-        let changes = tag_changes(&wanted, &current);
-        if !changes.add.is_empty() {
-            self.aws.tag(name, &changes.add).await?;
-            self.notes.push(Note::with_action(
-                "TagsChanged",
-                "TagResource",
-                format!(
-                    "TagResource {name}: {}",
-                    changes.add.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
-        if !changes.remove.is_empty() {
-            self.aws.untag(name, &changes.remove).await?;
-            self.notes.push(Note::with_action(
-                "TagsChanged",
-                "UntagResource",
-                format!("UntagResource {name}: {}", changes.remove.join(", ")),
-            ));
-        }
-        self.known.tags = Some(wanted);
-        Ok(())
+        self.sync_tags(name, desired_tags(self.obj)).await
     }
 }
 

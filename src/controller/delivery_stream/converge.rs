@@ -23,7 +23,8 @@ use crate::aws::firehose::{
 use crate::controller::conditions::Health;
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::kube_words::read_error;
-use crate::controller::runtime::ownership::{self, Claim};
+use crate::controller::runtime::ownership::{self};
+use crate::controller::runtime::tagging::KnownTags;
 use crate::controller::runtime::{Fresh, Note, Observed, Outcome, Requeue};
 
 /// How soon a delivery stream waiting for a Secret looks again (Secrets are not watched).
@@ -47,6 +48,12 @@ pub struct Known {
     key_version: Option<String>,
     /// The delivery stream as the last pass found it Ready, with that pass's inputs.
     fresh: Option<Fresh<DeliveryView>>,
+}
+
+impl KnownTags for Known {
+    fn tags_mut(&mut self) -> &mut Option<BTreeMap<String, String>> {
+        &mut self.tags
+    }
 }
 
 impl ownership::Recognises<DeliveryView> for Known {
@@ -272,39 +279,19 @@ impl Pass<'_> {
         Ok(ready(name, view, access_key))
     }
 
-    /// Reads the tags and checks the delivery stream is this object's (adopting it when
+    /// Reads the tags and checks the resource is this object's (adopting it when
     /// `spec.adopt`); `Some` when it is someone else's.
     async fn ownership(
         &mut self,
         name: &str,
         view: &DeliveryView,
     ) -> Result<Option<Outcome<Report>>, AwsCallError> {
-        let obj = self.obj;
-        let mut tags = self.aws.tags(name).await?;
-        let existing = format!("delivery stream {name} already exists in AWS");
-        match ownership::claim(obj, &tags, obj.spec.adopt, &existing, "deliveryStreamName") {
-            Claim::Own => {}
-            Claim::Refuse(message) => {
-                return Ok(Some(Outcome::stalled(
-                    Observed::Unknown.into(),
-                    "AlreadyExists",
-                    message,
-                )));
-            }
-            Claim::Adopt(ownership) => {
-                self.aws.tag(name, &ownership).await?;
-                self.notes.push(Note::new(
-                    "Adopted",
-                    format!(
-                        "took over delivery stream {name} ({}) (spec.adopt) and tagged it as this object's",
-                        view.arn
-                    ),
-                ));
-                tags.extend(ownership);
-            }
-        }
-        self.known.tags = Some(tags);
-        Ok(None)
+        let what = format!("{name} ({})", view.arn);
+        let refused = self
+            .claim(name, &what, self.obj.spec.adopt, "deliveryStreamName")
+            .await?;
+        Ok(refused
+            .map(|message| Outcome::stalled(Observed::Unknown.into(), "AlreadyExists", message)))
     }
 
     /// A source other than the spec's cannot be changed in place.
@@ -471,35 +458,9 @@ impl Pass<'_> {
         )))
     }
 
-    /// Tags: the spec's plus the ownership tags, no others. Compared with the tags last read
-    /// (on the deep check) or written.
+    /// Tags: the spec's plus the ownership tags, no others.
     async fn tags(&mut self, name: &str) -> Result<(), AwsCallError> {
-        let wanted = desired_tags(self.obj);
-        let Some(current) = self.known.tags.clone() else {
-            return Ok(());
-        };
-        let ownership::TagChanges { add: set, remove } = ownership::tag_changes(&wanted, &current);
-        if !set.is_empty() {
-            self.aws.tag(name, &set).await?;
-            self.notes.push(Note::with_action(
-                "TagsChanged",
-                "TagDeliveryStream",
-                format!(
-                    "TagDeliveryStream {name}: {}",
-                    set.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
-        if !remove.is_empty() {
-            self.aws.untag(name, &remove).await?;
-            self.notes.push(Note::with_action(
-                "TagsChanged",
-                "UntagDeliveryStream",
-                format!("UntagDeliveryStream {name}: {}", remove.join(", ")),
-            ));
-        }
-        self.known.tags = Some(wanted);
-        Ok(())
+        self.sync_tags(name, desired_tags(self.obj)).await
     }
 }
 

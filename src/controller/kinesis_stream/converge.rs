@@ -22,7 +22,8 @@ use crate::aws::kinesis::{ConsumerView, KinesisApi, NewStream, StreamView};
 use crate::controller::policy_doc;
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::outcome::POLL;
-use crate::controller::runtime::ownership::{self, Claim};
+use crate::controller::runtime::ownership::{self};
+use crate::controller::runtime::tagging::KnownTags;
 use crate::controller::runtime::{Note, Outcome, Requeue};
 
 /// What this process knows of an object's stream between passes.
@@ -35,6 +36,12 @@ pub struct Known {
     tags: Option<BTreeMap<String, String>>,
     /// The stream's resource policy as last read or written (`Some(None)`: none).
     policy: Option<Option<String>>,
+}
+
+impl KnownTags for Known {
+    fn tags_mut(&mut self) -> &mut Option<BTreeMap<String, String>> {
+        &mut self.tags
+    }
 }
 
 impl ownership::Recognises<StreamView> for Known {
@@ -147,29 +154,16 @@ impl Pass<'_> {
                 .deep_due(&view.arn, view.created_at, self.deep_every, generation);
 
         if deep {
-            let mut tags = self.aws.tags(&name).await?;
-            let existing = format!("stream {name} already exists in AWS");
-            match ownership::claim(obj, &tags, obj.spec.adopt, &existing, "streamName") {
-                Claim::Own => {}
-                Claim::Refuse(message) => {
-                    return Ok(Outcome::stalled(
-                        Observed::Unknown.into(),
-                        "AlreadyExists",
-                        message,
-                    ));
-                }
-                Claim::Adopt(ownership) => {
-                    self.aws.add_tags(&name, &ownership).await?;
-                    self.notes.push(Note::new(
-                        "Adopted",
-                        format!(
-                            "took over stream {name} (spec.adopt) and tagged it as this object's"
-                        ),
-                    ));
-                    tags.extend(ownership);
-                }
+            if let Some(message) = self
+                .claim(&name, &name, obj.spec.adopt, "streamName")
+                .await?
+            {
+                return Ok(Outcome::stalled(
+                    Observed::Unknown.into(),
+                    "AlreadyExists",
+                    message,
+                ));
             }
-            self.known.tags = Some(tags);
             self.known.identity.verified(&view.arn, view.created_at);
             self.known.policy = None;
         }
@@ -427,41 +421,7 @@ impl Pass<'_> {
 
     /// Makes the stream's tags the spec's (plus the ownership tags).
     async fn tags(&mut self, name: &str) -> Result<(), AwsCallError> {
-        let current = match &self.known.tags {
-            Some(t) => t.clone(),
-            None => self.aws.tags(name).await?,
-        };
-        let desired = desired_tags(self.obj);
-        let changes = diff::tag_changes(&desired, &current);
-        let mut now = current;
-        if !changes.add.is_empty() {
-            self.aws.add_tags(name, &changes.add).await?;
-            self.notes.push(Note::new(
-                "TagsChanged",
-                format!(
-                    "AddTagsToStream {}",
-                    changes
-                        .add
-                        .keys()
-                        .map(String::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-            now.extend(changes.add);
-        }
-        if !changes.remove.is_empty() {
-            self.aws.remove_tags(name, &changes.remove).await?;
-            self.notes.push(Note::new(
-                "TagsChanged",
-                format!("RemoveTagsFromStream {}", changes.remove.join(", ")),
-            ));
-            for key in &changes.remove {
-                now.remove(key);
-            }
-        }
-        self.known.tags = Some(now);
-        Ok(())
+        self.sync_tags(name, desired_tags(self.obj)).await
     }
 
     /// Makes the stream's resource policy the spec's (compared semantically).

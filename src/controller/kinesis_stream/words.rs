@@ -117,8 +117,8 @@ async fn a_streams_life_in_words() {
                 "SettingsChanged: StopStreamEncryption (KMS key alias/aws/kinesis)",
                 "SettingsChanged: DisableEnhancedMonitoring IncomingRecords",
                 "SettingsChanged: UpdateMaxRecordSize to 1024 KiB",
-                "TagsChanged: AddTagsToStream env",
-                "TagsChanged: RemoveTagsFromStream team",
+                "TagsChanged: AddTagsToStream clicks: env",
+                "TagsChanged: RemoveTagsFromStream clicks: team",
                 "PolicyChanged: PutResourcePolicy from spec.resourcePolicy",
                 "ConsumerRegistered: RegisterStreamConsumer app",
             ]),
@@ -230,7 +230,7 @@ async fn someone_elses_stream_is_named_and_adopted_only_when_asked() {
         Words {
             events: strings(&[
                 "Adopted: took over stream theirs (spec.adopt) and tagged it as this object's",
-                "TagsChanged: RemoveTagsFromStream team",
+                "TagsChanged: RemoveTagsFromStream theirs: team",
             ]),
             conditions: strings(&["Active: stream theirs is ACTIVE and matches the spec"]),
         }

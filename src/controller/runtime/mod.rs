@@ -13,7 +13,8 @@
 //! - [`status`]: the kstatus conditions with observedGeneration, written with server-side
 //!   apply only when something but timestamps changed;
 //! - [`outcome`]: what a step concluded and when to look again;
-//! - [`pass`]: the inputs of a kind's converge pass, one shape for every kind.
+//! - [`pass`]: the inputs of a kind's converge pass, one shape for every kind;
+//! - [`tagging`]: claiming a resource by its ownership tags and keeping its tags the spec's.
 //!
 //! Starting a kind is one line: `runtime::run(KindReconciler, ctx, namespace, concurrency,
 //! shutdown)` (see [`crate::controller::run`]).
@@ -28,6 +29,7 @@ pub mod pass;
 pub mod reconciler;
 pub mod recorder;
 pub mod status;
+pub mod tagging;
 pub mod watch;
 #[cfg(test)]
 pub mod words;
