@@ -352,6 +352,17 @@ async fn the_flink_image_runs_the_tutorial_filter_as_the_chart_starts_the_emulat
             .join("usr/lib/jvm/java-17-openjdk-amd64/bin/java")
             .is_file()
     );
+    // Each Debian package's copyright file ships with it; its manuals and changelogs do not.
+    for package in ["openjdk-17-jre-headless", "libc6", "gcc-12-base", "zlib1g"] {
+        let copyright = rootfs.join("usr/share/doc").join(package).join("copyright");
+        assert!(copyright.is_file(), "{}", copyright.display());
+    }
+    assert!(
+        !rootfs
+            .join("usr/share/doc/libc6/changelog.Debian.gz")
+            .exists()
+    );
+    assert!(!rootfs.join("usr/share/man").exists());
 
     // What a container runtime adds: mount points, and the Deployment's writable volumes.
     for d in ["proc", "dev", "data"] {

@@ -26,10 +26,12 @@ UMOCI_DEB_SHA256="8adce0c435368b8514425bfa31647ff1629241c97331ba4cd3da838a61a58e
 CA_CERTIFICATES_DEB_VERSION="20250419~deb12u2"
 CA_CERTIFICATES_DEB_SHA256="b9f76b5271a7ac373fd5e7e1b5b826a71ddd702b42a0d104955ecb1acfffc94b"
 # The Java runtime of the emulator's `-flink` image (runs the Flink runner, make image): Debian's
-# headless OpenJDK 17 and the shared libraries it loads (glibc, libgcc, libstdc++, zlib), as
-# NAME VERSION SHA256. Listed, unpacked, in target/tools/flink-image-packages.txt.
+# headless OpenJDK 17 and the shared libraries it loads (glibc, libgcc, libstdc++, zlib; and
+# gcc-12-base, which holds libgcc's and libstdc++'s copyright), as NAME VERSION SHA256.
+# Listed, unpacked, in target/tools/flink-image-packages.txt.
 FLINK_IMAGE_DEBS=(
   "libc6 2.36-9+deb12u14 ba4f88f73dbc3ae9055f3c20f4523bfdbaf1ad13ff95e258924f77d20b4fbedf"
+  "gcc-12-base 12.2.0-14+deb12u1 1896a2aacf4ad681ff5eacc24a5b0ca4d5d9c9b9c9e4b6de5197bc1e116ea619"
   "libgcc-s1 12.2.0-14+deb12u1 3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"
   "libstdc++6 12.2.0-14+deb12u1 5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"
   "zlib1g 1:1.2.13.dfsg-1+deb12u1 ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"

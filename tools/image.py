@@ -187,7 +187,8 @@ def debian_kept(rel: str) -> bool:
         return False
     if rel.startswith("usr/share/doc/"):
         parts = rel.split("/")
-        return len(parts) <= 4 and (len(parts) < 4 or parts[3] == "copyright")
+        # usr/share/doc/NAME itself, and usr/share/doc/NAME/copyright
+        return len(parts) == 4 or (len(parts) == 5 and parts[4] == "copyright")
     return True
 
 
