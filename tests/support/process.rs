@@ -229,6 +229,35 @@ impl OperatorProcess {
         Some(text)
     }
 
+    /// The AWS calls of `operation` this process made, by outcome (`ok`, `throttled`,
+    /// `transient`, `terminal`, `not_found`), as its `/metrics` counts every attempt.
+    pub async fn aws_calls_by_outcome(
+        &self,
+        operation: &str,
+    ) -> Option<std::collections::BTreeMap<String, u64>> {
+        let text = self.metrics_text().await?;
+        let label = format!("operation=\"{operation}\"");
+        let mut by_outcome = std::collections::BTreeMap::new();
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("kinesis_operator_aws_calls_total{") && l.contains(&label))
+        {
+            let outcome = line
+                .split("outcome=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_default()
+                .to_owned();
+            let count = line
+                .rsplit(' ')
+                .next()
+                .and_then(|n| n.parse::<f64>().ok())
+                .unwrap_or_default() as u64;
+            *by_outcome.entry(outcome).or_insert(0) += count;
+        }
+        Some(by_outcome)
+    }
+
     /// Calls of AWS operation `operation` (e.g. `CreateStream`) it made, from its /metrics;
     /// `None` while it does not serve them.
     pub async fn aws_calls(&self, operation: &str) -> Option<u64> {
