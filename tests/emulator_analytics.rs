@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::flink::{
     ACCOUNT, REGION, RUN_TIMEOUT, SETTLE, client_at, configuration, create_app, create_stream,
-    emulator_with_runner, errors_of, expect_messages, filter_sql, kinesis_at, log_lines, messages,
-    operation, put, start, status, wait_operation_end, wait_status,
+    emulator_with_runner, errors_of, expect_messages, failed_start, filter_sql, kinesis_at,
+    log_lines, messages, operation, put, start, status, wait_operation_end, wait_status,
 };
 
 use aws_credential_types::Credentials;
@@ -578,17 +578,8 @@ async fn api_lifecycle_versions_tags_and_errors() {
         .await
         .expect("PutObject");
     create_app(&client, "jar-app", jar_code("app.jar")).await;
-    let op = start(
-        &client,
-        "jar-app",
-        ApplicationRestoreType::SkipRestoreFromSnapshot,
-    )
-    .await;
-    let (status, message) = wait_operation_end(&client, "jar-app", &op).await;
-    assert_eq!(status, OperationStatus::Failed);
-    let message = message.unwrap_or_default();
+    let message = failed_start(&client, "jar-app").await;
     assert!(message.contains("make runner-flink"), "{message}");
-    wait_status(&client, "jar-app", ApplicationStatus::Ready).await;
 
     // Delete: CreateTimestamp must match.
     let created = detail.create_timestamp.unwrap();

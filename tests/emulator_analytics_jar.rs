@@ -18,12 +18,10 @@ mod support;
 use std::path::PathBuf;
 use std::time::Duration;
 use support::flink::{
-    REGION, ROLE, RUN_TIMEOUT, SETTLE, client_at, create_app, create_stream, kinesis_at, s3_at,
-    start, wait_operation_end, wait_status,
+    REGION, ROLE, client_at, create_app, create_stream, expect_texts, failed_start, kinesis_at,
+    put_texts, s3_at, start, wait_operation_end, wait_status,
 };
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_kinesisanalyticsv2::types::{
     ApplicationCodeConfiguration, ApplicationConfiguration, ApplicationConfigurationUpdate,
     ApplicationRestoreType, ApplicationSnapshotConfiguration, ApplicationStatus,
@@ -161,74 +159,6 @@ fn uppercased(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
-async fn put(client: &aws_sdk_kinesis::Client, stream: &str, records: &[String]) {
-    for r in records {
-        client
-            .put_record()
-            .stream_name(stream)
-            .partition_key("k")
-            .data(Blob::new(r.as_bytes()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));
-    }
-}
-
-/// Every record in `stream` (one shard), from its start, as text.
-async fn records(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
-    let mut iterator = client
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id("shardId-000000000000")
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GetShardIterator {stream}: {e:?}"))
-        .shard_iterator;
-    let mut out = Vec::new();
-    while let Some(it) = iterator {
-        let got = client
-            .get_records()
-            .shard_iterator(it)
-            .send()
-            .await
-            .unwrap();
-        for r in &got.records {
-            out.push(String::from_utf8_lossy(r.data.as_ref()).into_owned());
-        }
-        if got.records.is_empty() || got.millis_behind_latest == Some(0) {
-            break;
-        }
-        iterator = got.next_shard_iterator;
-    }
-    out
-}
-
-/// Waits until `stream` holds `expected.len()` records, then a little longer, and checks that
-/// it holds exactly `expected`, in order.
-async fn expect_records(client: &aws_sdk_kinesis::Client, stream: &str, expected: &[String]) {
-    let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
-    loop {
-        let got = records(client, stream).await;
-        if got.len() >= expected.len() {
-            tokio::time::sleep(SETTLE).await;
-            assert_eq!(
-                records(client, stream).await,
-                expected,
-                "the records in {stream}"
-            );
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{stream} holds {} of {} records: {got:?}",
-            got.len(),
-            expected.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// The example JAR from the emulated S3 runs unedited: its properties come from the
 /// application's EnvironmentProperties, its region-only connectors reach the emulator, exactly
 /// the expected records come out; stopped with a snapshot and started from it, it reads on
@@ -262,7 +192,7 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
     .await;
 
     let first = lines(0, 6);
-    put(&kinesis, "words", &first[..3]).await;
+    put_texts(&kinesis, "words", &first[..3]).await;
     let started = std::time::Instant::now();
     let op = start(
         &client,
@@ -276,9 +206,9 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
         wait_operation_end(&client, name, &op).await,
         (OperationStatus::Successful, None)
     );
-    put(&kinesis, "words", &first[3..]).await;
+    put_texts(&kinesis, "words", &first[3..]).await;
     let mut expected = uppercased(&first);
-    expect_records(&kinesis, "shouts", &expected).await;
+    expect_texts(&kinesis, "shouts", &expected).await;
     eprintln!("StartApplication to all output: {:?}", started.elapsed());
 
     // Stop: the savepoint is the latest snapshot; records put meanwhile wait for the restart.
@@ -311,7 +241,7 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
         "the stop's snapshot: {names:?}"
     );
     let second = lines(6, 10);
-    put(&kinesis, "words", &second).await;
+    put_texts(&kinesis, "words", &second).await;
     let op = start(
         &client,
         name,
@@ -324,7 +254,7 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
         (OperationStatus::Successful, None)
     );
     expected.extend(uppercased(&second));
-    expect_records(&kinesis, "shouts", &expected).await;
+    expect_texts(&kinesis, "shouts", &expected).await;
 
     // UpdateApplication of the running JAR application with a new prefix: the job restarts
     // from a savepoint and reads the new properties.
@@ -370,13 +300,13 @@ async fn jar_from_s3_runs_with_its_properties_resumes_from_its_snapshot_and_take
         (OperationStatus::Successful, None)
     );
     let third = lines(10, 13);
-    put(&kinesis, "words", &third).await;
+    put_texts(&kinesis, "words", &third).await;
     expected.extend(
         third
             .iter()
             .map(|l| format!("updated: {}", l.to_uppercase())),
     );
-    expect_records(&kinesis, "shouts", &expected).await;
+    expect_texts(&kinesis, "shouts", &expected).await;
 
     client
         .stop_application()
@@ -425,7 +355,7 @@ async fn a_table_api_jar_runs_pointed_at_the_emulator() {
     )
     .await;
     let input = lines(0, 5);
-    put(&kinesis, "table-words", &input).await;
+    put_texts(&kinesis, "table-words", &input).await;
     let op = start(
         &client,
         name,
@@ -437,7 +367,7 @@ async fn a_table_api_jar_runs_pointed_at_the_emulator() {
         wait_operation_end(&client, name, &op).await,
         (OperationStatus::Successful, None)
     );
-    expect_records(&kinesis, "table-shouts", &uppercased(&input)).await;
+    expect_texts(&kinesis, "table-shouts", &uppercased(&input)).await;
     let stop = client
         .stop_application()
         .application_name(name)
@@ -496,22 +426,13 @@ async fn a_code_object_gone_at_start_fails_the_start_naming_it() {
         .send()
         .await
         .expect("DeleteObject");
-    let op = start(
-        &client,
-        "gone",
-        ApplicationRestoreType::SkipRestoreFromSnapshot,
-    )
-    .await;
-    let (status, message) = wait_operation_end(&client, "gone", &op).await;
-    assert_eq!(status, OperationStatus::Failed);
-    let message = message.expect("a failure message");
+    let message = failed_start(&client, "gone").await;
     assert!(
         message.contains("apps/app.jar")
             && message.contains("bucket flink-code")
             && message.contains("does not exist"),
         "{message}"
     );
-    wait_status(&client, "gone", ApplicationStatus::Ready).await;
     emulator.shutdown().await;
 }
 
@@ -552,22 +473,13 @@ async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_
         configuration("flink-code", "no-main.jar", "a", "b"),
     )
     .await;
-    let op = start(
-        &client,
-        "no-main",
-        ApplicationRestoreType::SkipRestoreFromSnapshot,
-    )
-    .await;
-    let (status, message) = wait_operation_end(&client, "no-main", &op).await;
-    assert_eq!(status, OperationStatus::Failed);
-    let message = message.expect("a failure message");
+    let message = failed_start(&client, "no-main").await;
     assert!(
         message.contains("s3://flink-code/no-main.jar")
             && message.contains("'Main-Class'")
             && message.contains("ManifestResourceTransformer"),
         "{message}"
     );
-    wait_status(&client, "no-main", ApplicationStatus::Ready).await;
 
     upload(
         &s3_at(&endpoint),
@@ -582,21 +494,12 @@ async fn a_jar_without_a_main_class_or_whose_main_throws_fails_the_start_saying_
         configuration_with_group("Uppercase", None, "more-code", "uppercase.jar", "a", "b"),
     )
     .await;
-    let op = start(
-        &client,
-        "misnamed",
-        ApplicationRestoreType::SkipRestoreFromSnapshot,
-    )
-    .await;
-    let (status, message) = wait_operation_end(&client, "misnamed", &op).await;
-    assert_eq!(status, OperationStatus::Failed);
-    let message = message.expect("a failure message");
+    let message = failed_start(&client, "misnamed").await;
     assert!(
         message.contains("main class dev.kinesisoperator.examples.Uppercase failed")
             && message.contains("no property group UppercaseApplication")
             && message.contains("[Uppercase]"),
         "{message}"
     );
-    wait_status(&client, "misnamed", ApplicationStatus::Ready).await;
     emulator.shutdown().await;
 }

@@ -383,20 +383,41 @@ pub fn errors_of(lines: &[Value]) -> Vec<String> {
 
 /// PutRecord each of `records` (as JSON) to `stream`, in order.
 pub async fn put(client: &aws_sdk_kinesis::Client, stream: &str, records: &[Value]) {
+    let bodies: Vec<String> = records.iter().map(Value::to_string).collect();
+    put_texts(client, stream, &bodies).await;
+}
+
+/// PutRecord each of `records` (its text as the data) to `stream`, in order.
+pub async fn put_texts(client: &aws_sdk_kinesis::Client, stream: &str, records: &[String]) {
     for r in records {
         client
             .put_record()
             .stream_name(stream)
             .partition_key("k")
-            .data(Blob::new(r.to_string()))
+            .data(Blob::new(r.as_bytes()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));
     }
 }
 
-/// Every record's `message` in `stream` (one shard), from its start.
-pub async fn messages(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
+/// A JSON record's `message`.
+fn message_of(data: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(data).expect("JSON records");
+    v["message"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A record as text.
+fn text_of(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
+}
+
+/// Every record in `stream` (one shard), from its start, each read by `decode`.
+async fn read_stream(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    decode: fn(&[u8]) -> String,
+) -> Vec<String> {
     let mut iterator = client
         .get_shard_iterator()
         .stream_name(stream)
@@ -414,10 +435,7 @@ pub async fn messages(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<Str
             .send()
             .await
             .unwrap();
-        for r in &got.records {
-            let v: Value = serde_json::from_slice(r.data.as_ref()).expect("JSON records");
-            out.push(v["message"].as_str().unwrap_or_default().to_owned());
-        }
+        out.extend(got.records.iter().map(|r| decode(r.data.as_ref())));
         if got.records.is_empty() || got.millis_behind_latest == Some(0) {
             break;
         }
@@ -426,16 +444,26 @@ pub async fn messages(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<Str
     out
 }
 
+/// Every record's `message` in `stream` (one shard), from its start.
+pub async fn messages(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
+    read_stream(client, stream, message_of).await
+}
+
 /// Waits until `stream` holds `expected.len()` records, then a little longer, and checks
-/// that it holds exactly `expected`, in order.
-pub async fn expect_messages(client: &aws_sdk_kinesis::Client, stream: &str, expected: &[String]) {
+/// that it holds exactly `expected` (each record read by `decode`), in order.
+async fn expect_in_stream(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    expected: &[String],
+    decode: fn(&[u8]) -> String,
+) {
     let deadline = tokio::time::Instant::now() + RUN_TIMEOUT;
     loop {
-        let got = messages(client, stream).await;
+        let got = read_stream(client, stream, decode).await;
         if got.len() >= expected.len() {
             tokio::time::sleep(SETTLE).await;
             assert_eq!(
-                messages(client, stream).await,
+                read_stream(client, stream, decode).await,
                 expected,
                 "the records in {stream}"
             );
@@ -449,4 +477,31 @@ pub async fn expect_messages(client: &aws_sdk_kinesis::Client, stream: &str, exp
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// [`expect_in_stream`] for JSON records' `message`s.
+pub async fn expect_messages(client: &aws_sdk_kinesis::Client, stream: &str, expected: &[String]) {
+    expect_in_stream(client, stream, expected, message_of).await;
+}
+
+/// [`expect_in_stream`] for records as text.
+pub async fn expect_texts(client: &aws_sdk_kinesis::Client, stream: &str, expected: &[String]) {
+    expect_in_stream(client, stream, expected, text_of).await;
+}
+
+/// Starts `name` (skipping any snapshot) expecting the start to fail: waits for the
+/// StartApplication operation to end FAILED and the application to be READY again, and
+/// returns the operation's failure message.
+pub async fn failed_start(client: &Client, name: &str) -> String {
+    let op = start(
+        client,
+        name,
+        ApplicationRestoreType::SkipRestoreFromSnapshot,
+    )
+    .await;
+    let (status, message) = wait_operation_end(client, name, &op).await;
+    assert_eq!(status, OperationStatus::Failed, "the start of {name}");
+    let message = message.unwrap_or_else(|| panic!("{name}: a failure message"));
+    wait_status(client, name, ApplicationStatus::Ready).await;
+    message
 }
