@@ -137,12 +137,8 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 
 RUN_END=$(date +%s)
-printf '%s\n' "${results[@]}" | jq -s \
-	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-	--arg nproc "$(nproc)" \
-	--arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-	--arg mem "$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)" \
-	--arg kernel "$(uname -r)" \
+machine_args
+printf '%s\n' "${results[@]}" | jq -s "${MACHINE_ARGS[@]}" \
 	--arg version "$VERSION" --arg java "$JAVA_VERSION" \
 	--argjson seconds "$((RUN_END - RUN_START))" \
 	--argjson starts "$STARTS" --argjson records "$RECORDS" --argjson writers "$WRITERS" \

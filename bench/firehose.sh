@@ -170,12 +170,8 @@ for peer in $PEERS; do
 done
 
 RUN_END=$(date +%s)
-printf '%s\n' "${results[@]}" | jq -s \
-	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-	--arg nproc "$(nproc)" \
-	--arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-	--arg mem "$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)" \
-	--arg kernel "$(uname -r)" \
+machine_args
+printf '%s\n' "${results[@]}" | jq -s "${MACHINE_ARGS[@]}" \
 	--argjson seconds "$((RUN_END - RUN_START))" \
 	--argjson duration "$DURATION" --argjson writers "$WRITERS" --argjson batch "$BATCH" \
 	--argjson size "$RECORD_SIZE" --argjson mb "$BUFFER_MB" --argjson s "$BUFFER_S" '

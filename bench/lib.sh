@@ -1,10 +1,23 @@
-# Shared by the `make bench` parts (bench/run.sh, bench/firehose.sh, bench/operator.sh): logging,
-# free ports, waiting for a quiet machine, stopping servers, installing peers into target/bench.
+# Shared by the `make bench` parts (bench/run.sh, bench/firehose.sh, bench/operator.sh,
+# bench/analytics.sh): logging, free ports, waiting for a quiet machine, stopping servers,
+# installing peers into target/bench, describing the machine in the results.
 # Source it after setting BENCH_PART (the name in log lines) and BENCH (the install directory).
 
 # Our binary as shipped: the one `make build` makes (static, link-ordered; see the Makefile).
 ours_bin() { make -s -C "$ROOT" --no-print-directory print-release-bin; }
 build_ours() { make -s -C "$ROOT" --no-print-directory build CARGO="${CARGO:-cargo}"; }
+
+# The machine a run was on, as jq arguments for the results document ($date, $nproc, $cpu,
+# $mem, $kernel): sets the array MACHINE_ARGS.
+machine_args() {
+	MACHINE_ARGS=(
+		--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		--arg nproc "$(nproc)"
+		--arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+		--arg mem "$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+		--arg kernel "$(uname -r)"
+	)
+}
 
 say() { printf '[bench %s %s] %s\n' "${BENCH_PART:-}" "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -360,12 +360,8 @@ for n in $NS_LIST; do
 done
 
 RUN_END=$(date +%s)
-printf '%s\n' "${results[@]}" | jq -s \
-	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-	--arg nproc "$(nproc)" \
-	--arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
-	--arg mem "$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)" \
-	--arg kernel "$(uname -r)" --arg loadavg "$LOADAVG_AT_START" \
+machine_args
+printf '%s\n' "${results[@]}" | jq -s "${MACHINE_ARGS[@]}" --arg loadavg "$LOADAVG_AT_START" \
 	--arg version "$VERSION" \
 	--arg k8s "$(cat "$TOOLS/kube-apiserver.version" 2>/dev/null) / etcd $(cat "$TOOLS/etcd.version" 2>/dev/null)" \
 	--arg conc "${CONCURRENCY:-${DEFAULT_CONC:-?} (default)}" \
