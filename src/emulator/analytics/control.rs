@@ -215,7 +215,7 @@ fn code(an: &Analytics, v: &mut Validation, c: &CodeConfiguration) -> Result<Cod
         v.required_length(&format!("{lp}.bucketARN"), &s3.bucket_arn, 1, 2048);
         v.required_length(&format!("{lp}.fileKey"), &s3.file_key, 1, 1024);
         if let Some(bucket) = s3.bucket_arn.as_deref() {
-            let name = bucket.strip_prefix("arn:aws:s3:::").unwrap_or_default();
+            let name = s3.bucket().unwrap_or_default();
             if name.is_empty() {
                 v.fail(
                     format_args!("'{bucket}'"),
@@ -695,10 +695,7 @@ fn apply_update(
                 if let Some(o) = &s3.object_version_update {
                     loc.object_version = Some(o.clone());
                 }
-                if let Some(name) = loc
-                    .bucket_arn
-                    .as_deref()
-                    .and_then(|b| b.strip_prefix("arn:aws:s3:::"))
+                if let Some(name) = loc.bucket()
                     && !loc
                         .file_key
                         .as_deref()

@@ -35,6 +35,16 @@ pub struct S3ContentLocation {
     pub object_version: Option<String>,
 }
 
+impl S3ContentLocation {
+    /// The bucket's name from `BucketARN` (`arn:aws:s3:::NAME`, NAME possibly empty);
+    /// `None` when it is not an S3 bucket ARN.
+    pub fn bucket(&self) -> Option<&str> {
+        self.bucket_arn
+            .as_deref()
+            .and_then(|arn| arn.strip_prefix("arn:aws:s3:::"))
+    }
+}
+
 /// `CodeContent`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -43,8 +43,10 @@ pub fn program(an: &Analytics, app: &App, dir: &Path) -> Result<Program, String>
             "Application {name} has no code this emulator can run: give its Flink SQL in property group {SQL_GROUP} (key `statements`, or `statements.1`, `statements.2`, ...), or its JAR in ApplicationCodeConfiguration.CodeContent.S3ContentLocation (an inline ZipFileContent or TextContent is not run)."
         ));
     };
-    let arn = location.bucket_arn.as_deref().unwrap_or_default();
-    let bucket = arn.strip_prefix("arn:aws:s3:::").unwrap_or(arn);
+    let bucket = location
+        .bucket()
+        .or(location.bucket_arn.as_deref())
+        .unwrap_or_default();
     let key = location.file_key.as_deref().unwrap_or_default();
     let source = format!("s3://{bucket}/{key}");
     if let Some(version) = location
