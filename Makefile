@@ -99,7 +99,9 @@ demo-down: ## stop what make demo started
 RUNNER_FLINK_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/runners
 RUNNER_FLINK_JAR := $(RUNNER_FLINK_DIR)/flink-runner.jar
 RUNNER_FLINK_SOURCES := runners/flink/pom.xml $(shell find runners/flink/src -type f 2>/dev/null)
-RUNNER_FLINK_MVN := mvn -q -B -Dstyle.color=never -DbuildDir=$(RUNNER_FLINK_DIR)/flink-build
+MVN := mvn -q -B -Dstyle.color=never
+NEED_MVN := command -v mvn >/dev/null || { echo "runner-flink: needs Maven 3.8+ and a JDK 17 (apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
+RUNNER_FLINK_MVN := $(MVN) -DbuildDir=$(RUNNER_FLINK_DIR)/flink-build
 # Example JAR applications (runners/flink/examples/NAME, a DataStream job as AWS's templates
 # build one): target/runners/examples/NAME.jar, rebuilt when their pom or sources change.
 RUNNER_EXAMPLES := uppercase
@@ -110,7 +112,7 @@ RUNNER_FLINK_DEPS := $(RUNNER_FLINK_DIR)/flink-runner.dependencies.txt
 runner-flink: $(RUNNER_FLINK_JAR) $(RUNNER_FLINK_DEPS) $(RUNNER_EXAMPLE_JARS) ## build the Flink runner into target/runners/flink-runner.jar with the list of what it bundles (for the image's SBOM), and the example JAR application the tests run (Maven, Java 17)
 
 $(RUNNER_FLINK_JAR): $(RUNNER_FLINK_SOURCES)
-	@command -v mvn >/dev/null || { echo "runner-flink: needs Maven 3.8+ and a JDK 17 (apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
+	@$(NEED_MVN)
 	cd runners/flink && { $(RUNNER_FLINK_MVN) -o package 2>/dev/null || $(RUNNER_FLINK_MVN) package; }
 	cp $(RUNNER_FLINK_DIR)/flink-build/flink-runner.jar $@.tmp && mv $@.tmp $@
 
@@ -122,8 +124,8 @@ $(RUNNER_FLINK_DEPS): runners/flink/pom.xml
 	mv $@.tmp $@
 
 $(RUNNER_FLINK_DIR)/examples/%.jar: runners/flink/examples/%/pom.xml $$(shell find runners/flink/examples/$$*/src -type f 2>/dev/null)
-	@command -v mvn >/dev/null || { echo "runner-flink: needs Maven 3.8+ and a JDK 17 (apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
-	cd runners/flink/examples/$* && { mvn -q -B -Dstyle.color=never -DbuildDir=$(RUNNER_FLINK_DIR)/examples-build/$* -o package 2>/dev/null || mvn -q -B -Dstyle.color=never -DbuildDir=$(RUNNER_FLINK_DIR)/examples-build/$* package; }
+	@$(NEED_MVN)
+	cd runners/flink/examples/$* && { $(MVN) -DbuildDir=$(RUNNER_FLINK_DIR)/examples-build/$* -o package 2>/dev/null || $(MVN) -DbuildDir=$(RUNNER_FLINK_DIR)/examples-build/$* package; }
 	mkdir -p $(@D) && cp $(RUNNER_FLINK_DIR)/examples-build/$*/$*.jar $@.tmp && mv $@.tmp $@
 
 lint: ## rustfmt and clippy, warnings are errors
