@@ -16,27 +16,33 @@ pub struct EmulatorProcess {
     port: u16,
     data_dir: PathBuf,
     flags: Vec<String>,
+    /// The logs of every start (`emulator-<n>.log`).
+    logs: tempfile::TempDir,
+    starts: usize,
 }
 
 impl EmulatorProcess {
-    /// Starts the binary on a free loopback port with its state in `data_dir` and the extra
-    /// `flags` (e.g. `--relax-limits`), and waits until it accepts connections.
+    /// Starts the binary on a loopback port of its own choosing (`127.0.0.1:0`: no other
+    /// process can hold it) with its state in `data_dir` and the extra `flags` (e.g.
+    /// `--relax-limits`), and waits until it says it serves.
     pub async fn start(data_dir: &Path, flags: &[&str]) -> EmulatorProcess {
+        let logs = tempfile::tempdir().expect("a temporary directory");
         let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
-        // A port free a moment ago can be taken before the emulator binds it (by another
-        // test's process): then it exits, and another port is tried.
-        for _ in 0..5 {
-            let port = super::free_port();
-            if let Some(child) = spawn(port, data_dir, &flags).await {
-                return EmulatorProcess {
-                    child,
-                    port,
-                    data_dir: data_dir.to_owned(),
-                    flags,
-                };
-            }
+        let log = logs.path().join("emulator-0.log");
+        let Some((child, port)) = spawn("127.0.0.1:0", data_dir, &flags, &log).await else {
+            panic!(
+                "the emulator binary did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        EmulatorProcess {
+            child,
+            port,
+            data_dir: data_dir.to_owned(),
+            flags,
+            logs,
+            starts: 1,
         }
-        panic!("the emulator binary did not start on any of 5 free ports");
     }
 
     /// The port it listens on (the same after [`EmulatorProcess::restart`]).
@@ -59,14 +65,20 @@ impl EmulatorProcess {
     }
 
     /// Starts the binary again on the same port, data directory and flags (killing it first
-    /// if it still runs), and waits until it accepts connections.
+    /// if it still runs), and waits until it says it serves.
     pub async fn restart(&mut self) {
         if self.child.start_kill().is_ok() {
             let _ = self.child.wait().await;
         }
+        let listen = format!("127.0.0.1:{}", self.port);
         // The port may still be held for a moment by what the killed process left.
         for _ in 0..40 {
-            if let Some(child) = spawn(self.port, &self.data_dir, &self.flags).await {
+            let log = self
+                .logs
+                .path()
+                .join(format!("emulator-{}.log", self.starts));
+            self.starts += 1;
+            if let Some((child, _)) = spawn(&listen, &self.data_dir, &self.flags, &log).await {
                 self.child = child;
                 return;
             }
@@ -79,37 +91,59 @@ impl EmulatorProcess {
     }
 }
 
-/// Starts the binary on `port` and waits until it accepts connections; `None` when it exited
-/// instead (the port was taken).
-async fn spawn(port: u16, data_dir: &Path, flags: &[String]) -> Option<Child> {
+/// Starts the binary listening on `listen`, its log (JSON lines) in `log`, and waits until it
+/// logs that it serves: that line comes after it bound the port and recovered its data
+/// directory, so whatever answers on the port afterwards is this process. Its port; `None`
+/// when it exited instead (the port was taken).
+async fn spawn(
+    listen: &str,
+    data_dir: &Path,
+    flags: &[String],
+    log: &Path,
+) -> Option<(Child, u16)> {
+    let file = std::fs::File::create(log).expect("the emulator's log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_kinesis-operator"))
-        .args(["emulator", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["emulator", "--log-format", "json", "--listen", listen])
         .args(flags)
         .arg("--data-dir")
         .arg(data_dir)
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(file)
         .kill_on_drop(true)
         .spawn()
         .expect("the emulator binary starts");
-    for _ in 0..400 {
+    for _ in 0..1200 {
         if child.try_wait().expect("the emulator's state").is_some() {
             return None;
         }
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            // Whoever answered, the emulator must still be running: else it lost the port.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if child.try_wait().expect("the emulator's state").is_some() {
-                return None;
-            }
-            return Some(child);
+        if let Some(port) = served_port(&std::fs::read_to_string(log).unwrap_or_default()) {
+            return Some((child, port));
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the emulator did not listen on {port}");
+    panic!(
+        "the emulator did not say it serves on {listen} within 30 s: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// The port of the emulator's "emulator ready" log line, once it is there.
+fn served_port(log: &str) -> Option<u16> {
+    log.lines().find_map(|line| {
+        let line: serde_json::Value = serde_json::from_str(line).ok()?;
+        let fields = line.get("fields")?;
+        if fields.get("message")?.as_str()? != "emulator ready" {
+            return None;
+        }
+        fields
+            .get("endpoint")?
+            .as_str()?
+            .rsplit(':')
+            .next()?
+            .parse()
+            .ok()
+    })
 }
 
 /// A `kinesis-operator run` process watching one namespace, its log in a file; killed when

@@ -254,8 +254,13 @@ impl Firehose {
             }
             return true;
         }
-        if changed && let Err(e) = self.save(stream) {
-            tracing::error!(delivery_stream = %stream.name, error = %e, "storing a status change failed");
+        if changed {
+            // Stored under the control lock, in order with the stores of changes: a snapshot
+            // taken before a change replaced the settings must not be committed after it.
+            let _control = stream.control.lock();
+            if let Err(e) = self.save(stream) {
+                tracing::error!(delivery_stream = %stream.name, error = %e, "storing a status change failed");
+            }
         }
         false
     }

@@ -23,6 +23,8 @@ mod shards;
 pub mod stream;
 pub mod subscribe;
 mod tagging;
+#[cfg(test)]
+mod testing;
 
 // Reading streams from inside the emulator (Firehose's Kinesis sources).
 pub mod reader;
@@ -134,11 +136,22 @@ impl Kinesis {
     ) -> Result<Self, StorageError> {
         let mut kinesis = Kinesis::new(settings, clock);
         let durable = Durable::open(storage)?;
-        let recovered = durable.load()?;
+        let recovered = durable.load(kinesis.now())?;
         let mut max_tag = 0;
         let mut count = 0usize;
         for r in recovered {
             max_tag = max_tag.max(r.stream.tag);
+            let stored = match r.settled {
+                Settled::Unchanged => Ok(()),
+                Settled::Changed => durable.save(&r.stream),
+                Settled::Removed => durable.forget(&r.stream),
+            };
+            if let Err(e) = stored {
+                tracing::error!(stream = %r.stream.name, error = %e, "storing the stream settled at recovery failed");
+            }
+            if r.settled == Settled::Removed {
+                continue;
+            }
             let region = kinesis.region(&Ctx {
                 account: r.account,
                 region: r.region,

@@ -129,23 +129,7 @@ mod tests {
 
     use super::*;
     use crate::emulator::clock::Clock;
-    use crate::emulator::protocol::Protocol;
-
-    fn call(k: &Kinesis, ctx: &Ctx, op: &str, body: serde_json::Value) {
-        k.handle(ctx, op, Protocol::Json, body.to_string().as_bytes())
-            .unwrap_or_else(|e| panic!("{op}: {e}"));
-    }
-
-    fn put(k: &Kinesis, ctx: &Ctx, data: &str) {
-        use base64::Engine;
-        let data = base64::engine::general_purpose::STANDARD.encode(data);
-        call(
-            k,
-            ctx,
-            "PutRecord",
-            serde_json::json!({"StreamName": "s", "PartitionKey": "same", "Data": data}),
-        );
-    }
+    use crate::emulator::kinesis::testing::{call, ctx, put};
 
     fn texts(records: &[SourceRecord]) -> Vec<String> {
         records
@@ -157,10 +141,7 @@ mod tests {
     #[test]
     fn reads_from_latest_and_follows_a_split_parents_first() {
         let k = Kinesis::new(Default::default(), Arc::new(Clock::default()));
-        let ctx = Ctx {
-            account: "000000000000".into(),
-            region: "us-east-1".into(),
-        };
+        let ctx = ctx();
         let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
         call(
             &k,

@@ -336,6 +336,19 @@ impl Stream {
         }
     }
 
+    /// Settles a stream read back from disk: a transition that fell due before the crash is
+    /// applied (its snapshot may not have been stored), and a removal that was settled but not
+    /// yet forgotten (DELETING with nothing pending) is finished.
+    pub fn settle_restored(&self, now_ms: i64) -> Settled {
+        {
+            let meta = self.meta.lock();
+            if meta.status == Status::Deleting && meta.pending.is_none() {
+                return Settled::Removed;
+            }
+        }
+        self.settle(now_ms)
+    }
+
     /// The stream's whole state but its records, for storage.
     pub fn snapshot(&self) -> Snapshot {
         let meta = self.meta.lock();
