@@ -17,6 +17,13 @@ pub use delivery_stream::{DeliveryStream, DeliveryStreamSpec, DeliveryStreamStat
 pub use kinesis_stream::{KinesisStream, KinesisStreamSpec, KinesisStreamStatus};
 pub use stream_policy::{StreamPolicy, StreamPolicySpec, StreamPolicyStatus};
 
+shared::placed!(
+    KinesisStream,
+    DeliveryStream,
+    StreamPolicy,
+    AnalyticsApplication
+);
+
 /// API group of every kind.
 pub const GROUP: &str = "kinesis.operator.dev";
 /// API version of every kind.

@@ -36,6 +36,31 @@ pub const OWNER_UID_TAG: &str = "kinesis.operator.dev/uid";
 /// objects may reference it; without it only objects of its own namespace may.
 pub const ALLOW_REFERENCES_FROM: &str = "kinesis.operator.dev/allow-references-from";
 
+/// Where an object's AWS resource lives and what becomes of it when the object is deleted
+/// (`spec.region` and `spec.deletionPolicy`, which every kind has).
+pub trait Placement {
+    /// `spec.region`: the resource's region when it is not the operator's.
+    fn region(&self) -> Option<&str>;
+    /// `spec.deletionPolicy`.
+    fn deletion_policy(&self) -> DeletionPolicy;
+}
+
+/// Implements [`Placement`] for kinds whose spec has `region` and `deletion_policy`.
+macro_rules! placed {
+    ($($kind:ty),+) => {
+        $(impl $crate::api::shared::Placement for $kind {
+            fn region(&self) -> Option<&str> {
+                self.spec.region.as_deref()
+            }
+
+            fn deletion_policy(&self) -> $crate::api::shared::DeletionPolicy {
+                self.spec.deletion_policy
+            }
+        })+
+    };
+}
+pub(crate) use placed;
+
 /// What happens to the AWS resource when the Kubernetes object is deleted.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub enum DeletionPolicy {

@@ -102,15 +102,21 @@ impl Validation {
     }
 
     /// Records a violation of `constraint` by `value` (already rendered, e.g. `'x'` or `null`)
-    /// at member `path`.
-    pub fn fail(&mut self, value: impl fmt::Display, path: &str, constraint: impl fmt::Display) {
+    /// at member `path`. Paths are anything printable, so that a request with many members
+    /// renders a member's path only when it fails (`records.7.member.data`).
+    pub fn fail(
+        &mut self,
+        value: impl fmt::Display,
+        path: impl fmt::Display,
+        constraint: impl fmt::Display,
+    ) {
         self.errors.push(format!(
             "Value {value} at '{path}' failed to satisfy constraint: {constraint}"
         ));
     }
 
     /// The member must be present.
-    pub fn required<T>(&mut self, path: &str, value: &Option<T>) -> bool {
+    pub fn required<T>(&mut self, path: impl fmt::Display, value: &Option<T>) -> bool {
         if value.is_none() {
             self.fail("null", path, "Member must not be null");
             false
@@ -120,7 +126,13 @@ impl Validation {
     }
 
     /// The member must be present and its length (in characters) within `min..=max`.
-    pub fn required_length(&mut self, path: &str, value: &Option<String>, min: usize, max: usize) {
+    pub fn required_length(
+        &mut self,
+        path: impl fmt::Display,
+        value: &Option<String>,
+        min: usize,
+        max: usize,
+    ) {
         if let Some(v) = value {
             self.length(path, v, min, max);
         } else {
@@ -129,7 +141,13 @@ impl Validation {
     }
 
     /// The member must be present and its value within `min..=max`.
-    pub fn required_range(&mut self, path: &str, value: &Option<i64>, min: i64, max: i64) {
+    pub fn required_range(
+        &mut self,
+        path: impl fmt::Display,
+        value: &Option<i64>,
+        min: i64,
+        max: i64,
+    ) {
         match value {
             Some(v) => self.range(path, *v, min, max),
             None => {
@@ -139,7 +157,7 @@ impl Validation {
     }
 
     /// String length (in characters) within `min..=max`.
-    pub fn length(&mut self, path: &str, value: &str, min: usize, max: usize) {
+    pub fn length(&mut self, path: impl fmt::Display, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
         if len < min {
             self.fail(
@@ -159,7 +177,7 @@ impl Validation {
     /// Blob or list size within `min..=max`; `shown` is how the value is rendered.
     pub fn size(
         &mut self,
-        path: &str,
+        path: impl fmt::Display,
         shown: impl fmt::Display,
         len: usize,
         min: usize,
@@ -181,7 +199,7 @@ impl Validation {
     }
 
     /// Number within `min..=max`.
-    pub fn range(&mut self, path: &str, value: i64, min: i64, max: i64) {
+    pub fn range(&mut self, path: impl fmt::Display, value: i64, min: i64, max: i64) {
         if value < min {
             self.fail(
                 format_args!("'{value}'"),
@@ -201,7 +219,7 @@ impl Validation {
     /// by `matches`.
     pub fn pattern(
         &mut self,
-        path: &str,
+        path: impl fmt::Display,
         value: &str,
         pattern: &str,
         matches: impl Fn(&str) -> bool,
@@ -216,7 +234,7 @@ impl Validation {
     }
 
     /// String that must be one of `values`.
-    pub fn one_of(&mut self, path: &str, value: &str, values: &[&str]) {
+    pub fn one_of(&mut self, path: impl fmt::Display, value: &str, values: &[&str]) {
         if !values.contains(&value) {
             self.fail(
                 format_args!("'{value}'"),

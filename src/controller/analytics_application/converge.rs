@@ -24,8 +24,8 @@ use crate::controller::conditions::Health;
 use crate::controller::references::{self, Resolved};
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::kube_words::read_error;
+use crate::controller::runtime::observe::{Looked, find_or_create};
 use crate::controller::runtime::ownership::{self};
-use crate::controller::runtime::tagging::KnownTags;
 use crate::controller::runtime::{Note, Observed, Outcome, Requeue};
 
 /// How often an application whose references are refused looks again: the fix is made on
@@ -62,19 +62,6 @@ pub struct Known {
     failure: Option<String>,
 }
 
-impl KnownTags for Known {
-    fn tags_mut(&mut self) -> &mut Option<BTreeMap<String, String>> {
-        &mut self.tags
-    }
-}
-
-impl ownership::Recognises<AppView> for Known {
-    /// Whether `view` is the application this process verified as the object's own.
-    fn owns(&self, view: &AppView) -> bool {
-        self.identity.owns(&view.arn, view.created_at)
-    }
-}
-
 /// What a pass reports besides the conditions.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -84,14 +71,7 @@ pub struct Report {
     pub failure: Option<Option<String>>,
 }
 
-impl From<Observed<AppView>> for Report {
-    fn from(observed: Observed<AppView>) -> Self {
-        Report {
-            observed,
-            failure: None,
-        }
-    }
-}
+ownership::owned_kind!(known: Known, report: Report, view: AppView);
 
 /// The inputs of a pass (the runtime's shape, with Managed Service for Apache Flink).
 pub type Pass<'a> =
@@ -182,43 +162,16 @@ impl Pass<'_> {
             return Ok(waiting);
         }
         let wanted = AppSettings::from_spec(&obj.spec);
-        let never_seen = self
-            .known
-            .identity
-            .never_seen(obj.status.as_ref().and_then(|s| s.common.arn.as_deref()));
-        let mut just_created = false;
-        if never_seen {
-            match self.create(&name, &wanted).await {
-                Ok(_) => just_created = true,
-                // Ours from before a crash, or someone else's: look at it below.
-                Err(e) if e.code == "ResourceInUseException" => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let Some(view) = self.aws.describe(&name).await? else {
-            return if just_created {
-                Ok(Outcome::progressing(
-                    Observed::Absent.into(),
-                    "Creating",
-                    format!("CreateApplication {name} sent"),
-                ))
-            } else {
-                // Deleted outside the operator (or never created): create it (again).
-                self.create(&name, &wanted).await
-            };
-        };
-        self.known.identity.described(&view.arn, view.created_at);
+        let (view, just_created) = find_or_create!(self, &name, self.create(&name, &wanted));
         let generation = obj.meta().generation;
-        let deep =
-            self.known
-                .identity
-                .deep_due(&view.arn, view.created_at, self.deep_every, generation);
-        if deep {
-            if let Some(stalled) = self.ownership(&name, &view).await? {
-                return Ok(stalled);
-            }
-            self.known.identity.verified(&view.arn, view.created_at);
-        }
+        let what = format!("{name} ({})", view.arn);
+        let deep = match self
+            .look(&name, &view, &what, obj.spec.adopt, "applicationName")
+            .await?
+        {
+            Looked::Own { deep } => deep,
+            Looked::Refused(stalled) => return Ok(stalled),
+        };
         let outcome = self.settle(&name, view, &wanted, just_created).await?;
         if deep && matches!(outcome.health, Health::Ready { .. }) {
             self.known.identity.deep_done(generation);
@@ -423,21 +376,6 @@ impl Pass<'_> {
             "Starting",
             format!("StartApplication {name} sent"),
         ))
-    }
-
-    /// Reads the tags and checks the resource is this object's (adopting it when
-    /// `spec.adopt`); `Some` when it is someone else's.
-    async fn ownership(
-        &mut self,
-        name: &str,
-        view: &AppView,
-    ) -> Result<Option<Outcome<Report>>, AwsCallError> {
-        let what = format!("{name} ({})", view.arn);
-        let refused = self
-            .claim(name, &what, self.obj.spec.adopt, "applicationName")
-            .await?;
-        Ok(refused
-            .map(|message| Outcome::stalled(Observed::Unknown.into(), "AlreadyExists", message)))
     }
 
     /// Tags: the spec's plus the ownership tags, no others.

@@ -17,7 +17,7 @@ use kube::{Resource, ResourceExt};
 
 use self::converge::{Known, Pass, Report};
 use crate::api::analytics_application::{AnalyticsApplication, AnalyticsApplicationStatus};
-use crate::api::shared::{CommonStatus, DeletionPolicy, ObjectReference};
+use crate::api::shared::{CommonStatus, ObjectReference};
 use crate::aws::errors::AwsCallError;
 use crate::controller::references;
 use crate::controller::runtime::status::says_ready;
@@ -48,14 +48,6 @@ impl Reconciler for AnalyticsApplications {
 
     fn aws_name(obj: &AnalyticsApplication) -> String {
         application_name(obj)
-    }
-
-    fn region(obj: &AnalyticsApplication) -> Option<&str> {
-        obj.spec.region.as_deref()
-    }
-
-    fn deletion_policy(obj: &AnalyticsApplication) -> DeletionPolicy {
-        obj.spec.deletion_policy
     }
 
     async fn converge(&self, step: Step<'_, Self>) -> Result<Outcome<Report>, AwsCallError> {

@@ -23,8 +23,8 @@ use crate::aws::firehose::{
 use crate::controller::conditions::Health;
 use crate::controller::runtime::identity::Identity;
 use crate::controller::runtime::kube_words::read_error;
+use crate::controller::runtime::observe::{Looked, find_or_create};
 use crate::controller::runtime::ownership::{self};
-use crate::controller::runtime::tagging::KnownTags;
 use crate::controller::runtime::{Fresh, Note, Observed, Outcome, Requeue};
 
 /// How soon a delivery stream waiting for a Secret looks again (Secrets are not watched).
@@ -50,19 +50,6 @@ pub struct Known {
     fresh: Option<Fresh<DeliveryView>>,
 }
 
-impl KnownTags for Known {
-    fn tags_mut(&mut self) -> &mut Option<BTreeMap<String, String>> {
-        &mut self.tags
-    }
-}
-
-impl ownership::Recognises<DeliveryView> for Known {
-    /// Whether `view` is the delivery stream this process verified as the object's own.
-    fn owns(&self, view: &DeliveryView) -> bool {
-        self.identity.owns(&view.arn, view.created_at)
-    }
-}
-
 /// What a pass reports besides the conditions.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -72,14 +59,7 @@ pub struct Report {
     pub access_key_version: Option<String>,
 }
 
-impl From<Observed<DeliveryView>> for Report {
-    fn from(observed: Observed<DeliveryView>) -> Self {
-        Report {
-            observed,
-            access_key_version: None,
-        }
-    }
-}
+ownership::owned_kind!(known: Known, report: Report, view: DeliveryView);
 
 /// The inputs of a pass (the runtime's shape, with Firehose).
 pub type Pass<'a> = crate::controller::runtime::Pass<'a, super::DeliveryStreams, FirehoseApi>;
@@ -192,49 +172,26 @@ impl Pass<'_> {
         if let Some(view) = Fresh::reuse(self.known.fresh.as_ref(), generation, &inputs) {
             return Ok(ready(&name, view, access_key.as_ref()));
         }
-        let never_seen = self
-            .known
-            .identity
-            .never_seen(obj.status.as_ref().and_then(|s| s.common.arn.as_deref()));
-        let mut just_created = None;
-        if never_seen {
-            match self
-                .create(&name, source.as_ref(), access_key.as_ref())
-                .await
-            {
-                Ok(creating) => just_created = Some(creating),
-                // Ours from before a crash, or someone else's: look at it below.
-                Err(e) if e.code == "ResourceInUseException" => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let Some(view) = self.aws.describe(&name).await? else {
-            return match just_created {
-                Some(creating) => Ok(creating),
-                // Deleted outside the operator (or never created): create it (again).
-                None => {
-                    self.create(&name, source.as_ref(), access_key.as_ref())
-                        .await
-                }
-            };
+        let (view, created) = find_or_create!(
+            self,
+            &name,
+            self.create(&name, source.as_ref(), access_key.as_ref())
+        );
+        let what = format!("{name} ({})", view.arn);
+        let deep = match self
+            .look(&name, &view, &what, obj.spec.adopt, "deliveryStreamName")
+            .await?
+        {
+            Looked::Own { deep } => deep,
+            Looked::Refused(stalled) => return Ok(stalled),
         };
-        self.known.identity.described(&view.arn, view.created_at);
-        let deep =
-            self.known
-                .identity
-                .deep_due(&view.arn, view.created_at, self.deep_every, generation);
-        if deep {
-            if let Some(stalled) = self.ownership(&name, &view).await? {
-                return Ok(stalled);
-            }
-            self.known.identity.verified(&view.arn, view.created_at);
-        }
 
         // The key sent with CreateDeliveryStream in this pass is in AWS whatever this pass
         // reports next (a CREATING stream, say): status must say so, or the next pass would
         // send it again.
-        let sent_at_create = just_created
-            .and(access_key.as_ref())
+        let sent_at_create = created
+            .then_some(access_key.as_ref())
+            .flatten()
             .map(|k| k.version.clone());
         let mut outcome = self
             .settle(&name, view, source.as_ref(), access_key.as_ref())
@@ -277,21 +234,6 @@ impl Pass<'_> {
         }
         self.tags(name).await?;
         Ok(ready(name, view, access_key))
-    }
-
-    /// Reads the tags and checks the resource is this object's (adopting it when
-    /// `spec.adopt`); `Some` when it is someone else's.
-    async fn ownership(
-        &mut self,
-        name: &str,
-        view: &DeliveryView,
-    ) -> Result<Option<Outcome<Report>>, AwsCallError> {
-        let what = format!("{name} ({})", view.arn);
-        let refused = self
-            .claim(name, &what, self.obj.spec.adopt, "deliveryStreamName")
-            .await?;
-        Ok(refused
-            .map(|message| Outcome::stalled(Observed::Unknown.into(), "AlreadyExists", message)))
     }
 
     /// A source other than the spec's cannot be changed in place.

@@ -22,7 +22,7 @@ use kube::{Resource, ResourceExt};
 
 use self::converge::{Known, Pass, Report};
 use crate::api::delivery_stream::{DeliveryStream, DeliveryStreamStatus};
-use crate::api::shared::{CommonStatus, DeletionPolicy, ObjectReference};
+use crate::api::shared::{CommonStatus, ObjectReference};
 use crate::aws::errors::AwsCallError;
 use crate::controller::references;
 use crate::controller::runtime::status::says_ready;
@@ -53,14 +53,6 @@ impl Reconciler for DeliveryStreams {
 
     fn aws_name(obj: &DeliveryStream) -> String {
         delivery_stream_name(obj)
-    }
-
-    fn region(obj: &DeliveryStream) -> Option<&str> {
-        obj.spec.region.as_deref()
-    }
-
-    fn deletion_policy(obj: &DeliveryStream) -> DeletionPolicy {
-        obj.spec.deletion_policy
     }
 
     async fn converge(&self, step: Step<'_, Self>) -> Result<Outcome<Report>, AwsCallError> {

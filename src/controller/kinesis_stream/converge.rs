@@ -21,9 +21,9 @@ use crate::aws::errors::{AwsCallError, ErrorClass};
 use crate::aws::kinesis::{ConsumerView, KinesisApi, NewStream, StreamView};
 use crate::controller::policy_doc;
 use crate::controller::runtime::identity::Identity;
+use crate::controller::runtime::observe::{Looked, find_or_create};
 use crate::controller::runtime::outcome::POLL;
 use crate::controller::runtime::ownership::{self};
-use crate::controller::runtime::tagging::KnownTags;
 use crate::controller::runtime::{Note, Outcome, Requeue};
 
 /// What this process knows of an object's stream between passes.
@@ -36,19 +36,6 @@ pub struct Known {
     tags: Option<BTreeMap<String, String>>,
     /// The stream's resource policy as last read or written (`Some(None)`: none).
     policy: Option<Option<String>>,
-}
-
-impl KnownTags for Known {
-    fn tags_mut(&mut self) -> &mut Option<BTreeMap<String, String>> {
-        &mut self.tags
-    }
-}
-
-impl ownership::Recognises<StreamView> for Known {
-    /// Whether `view` is the stream this process verified as the object's own.
-    fn owns(&self, view: &StreamView) -> bool {
-        self.identity.owns(&view.arn, view.created_at)
-    }
 }
 
 /// What a pass saw of the stream.
@@ -67,14 +54,7 @@ pub struct Report {
     pub shard_updates: Option<Vec<Timestamp>>,
 }
 
-impl From<Observed> for Report {
-    fn from(observed: Observed) -> Self {
-        Report {
-            observed,
-            ..Report::default()
-        }
-    }
-}
+ownership::owned_kind!(known: Known, report: Report, view: StreamView);
 
 /// The inputs of a pass (the runtime's shape, with Kinesis).
 pub type Pass<'a> = crate::controller::runtime::Pass<'a, super::KinesisStreams, KinesisApi>;
@@ -123,48 +103,15 @@ impl Pass<'_> {
     pub async fn converge(mut self) -> Result<Outcome<Report>, AwsCallError> {
         let obj = self.obj;
         let name = stream_name(obj);
-        let never_seen = self
-            .known
-            .identity
-            .never_seen(obj.status.as_ref().and_then(|s| s.common.arn.as_deref()));
-        let mut just_created = None;
-        if never_seen {
-            match self.create(&name).await {
-                // Look at it at once: a stream that is already ACTIVE (an emulator, a fast
-                // region) is Ready in this pass, with one status write instead of two.
-                Ok(creating) => just_created = Some(creating),
-                // Ours from before a crash, or someone else's: look at it below.
-                Err(e) if e.code == "ResourceInUseException" => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let Some(view) = self.aws.describe(&name).await? else {
-            return match just_created {
-                // Not visible yet right after CreateStream: look again soon.
-                Some(creating) => Ok(creating),
-                // Deleted outside the operator (or never created): create it (again).
-                None => self.create(&name).await,
-            };
+        let (view, _) = find_or_create!(self, &name, self.create(&name));
+        let deep = match self
+            .look(&name, &view, &name, obj.spec.adopt, "streamName")
+            .await?
+        {
+            Looked::Own { deep } => deep,
+            Looked::Refused(stalled) => return Ok(stalled),
         };
-        self.known.identity.described(&view.arn, view.created_at);
-        let generation = obj.meta().generation;
-        let deep =
-            self.known
-                .identity
-                .deep_due(&view.arn, view.created_at, self.deep_every, generation);
-
         if deep {
-            if let Some(message) = self
-                .claim(&name, &name, obj.spec.adopt, "streamName")
-                .await?
-            {
-                return Ok(Outcome::stalled(
-                    Observed::Unknown.into(),
-                    "AlreadyExists",
-                    message,
-                ));
-            }
-            self.known.identity.verified(&view.arn, view.created_at);
             self.known.policy = None;
         }
 
@@ -183,7 +130,7 @@ impl Pass<'_> {
         }
         let consumers = self.consumers(&view, deep).await?;
         if deep {
-            self.known.identity.deep_done(generation);
+            self.known.identity.deep_done(obj.meta().generation);
         }
         if let Some(pending) = consumers
             .as_ref()

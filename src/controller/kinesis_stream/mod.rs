@@ -20,7 +20,7 @@ use kube::ResourceExt;
 
 use self::converge::{Known, Pass, Report};
 use crate::api::kinesis_stream::{KinesisStream, KinesisStreamStatus};
-use crate::api::shared::{CommonStatus, DeletionPolicy};
+use crate::api::shared::CommonStatus;
 use crate::aws::errors::AwsCallError;
 use crate::controller::runtime::{Deletion, Outcome, Reconciler, Removal, Step, ownership};
 
@@ -47,14 +47,6 @@ impl Reconciler for KinesisStreams {
 
     fn aws_name(obj: &KinesisStream) -> String {
         stream_name(obj)
-    }
-
-    fn region(obj: &KinesisStream) -> Option<&str> {
-        obj.spec.region.as_deref()
-    }
-
-    fn deletion_policy(obj: &KinesisStream) -> DeletionPolicy {
-        obj.spec.deletion_policy
     }
 
     async fn converge(&self, step: Step<'_, Self>) -> Result<Outcome<Report>, AwsCallError> {

@@ -23,7 +23,7 @@ use super::events::{corrects_drift, publish, publish_notes};
 use super::outcome::{Outcome, POLL, failure, next_action};
 use super::reconciler::{Deletion, KindStatus, Reconciler, Removal, Step};
 use super::{Error, FINALIZER, State, status};
-use crate::api::shared::DeletionPolicy;
+use crate::api::shared::{DeletionPolicy, Placement};
 use crate::aws::errors::ErrorClass;
 use crate::controller::conditions::Health;
 
@@ -178,7 +178,7 @@ async fn cleanup<R: Reconciler>(obj: Arc<R::Object>, state: &State<R>) -> Result
         state.backoff.succeeded(&uid);
         Ok(Action::await_change())
     };
-    if R::deletion_policy(&obj) == DeletionPolicy::Retain {
+    if obj.deletion_policy() == DeletionPolicy::Retain {
         return gone();
     }
     let name = R::aws_name(&obj);

@@ -6,6 +6,20 @@
 
 use std::time::{Duration, Instant};
 
+/// A resource as Describe shows it: its ARN and creation time identify it.
+pub trait Described {
+    /// The ARN.
+    fn arn(&self) -> &str;
+    /// When it was created (epoch seconds, as AWS reports it).
+    fn created_at(&self) -> i64;
+}
+
+/// What a kind remembers of its resource that holds its [`Identity`].
+pub trait KnownIdentity {
+    /// The identity.
+    fn identity_mut(&mut self) -> &mut Identity;
+}
+
 /// The verified identity of an object's AWS resource.
 #[derive(Clone, Debug, Default)]
 pub struct Identity {

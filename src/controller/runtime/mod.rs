@@ -14,6 +14,7 @@
 //!   apply only when something but timestamps changed;
 //! - [`outcome`]: what a step concluded and when to look again;
 //! - [`pass`]: the inputs of a kind's converge pass, one shape for every kind;
+//! - [`observe`]: a pass's first steps: find (or create) the resource and look at it;
 //! - [`tagging`]: claiming a resource by its ownership tags and keeping its tags the spec's.
 //!
 //! Starting a kind is one line: `runtime::run(KindReconciler, ctx, namespace, concurrency,
@@ -23,6 +24,7 @@ pub mod events;
 pub mod finalizer;
 pub mod identity;
 pub mod kube_words;
+pub mod observe;
 pub mod outcome;
 pub mod ownership;
 pub mod pass;
@@ -39,6 +41,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
+
+use crate::api::shared::Placement;
 
 pub use self::events::Note;
 pub use self::outcome::{Fresh, Observed, Outcome, Requeue, Tracked};
@@ -132,7 +136,7 @@ impl<R: Reconciler> State<R> {
 
     /// The region of `obj`: its `spec.region`, else the operator's.
     fn region_of(&self, obj: &R::Object) -> String {
-        R::region(obj)
+        obj.region()
             .map(str::to_owned)
             .unwrap_or_else(|| self.ctx.settings.region.clone())
     }

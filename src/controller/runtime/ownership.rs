@@ -102,6 +102,54 @@ pub fn claim<K: Resource>(
     ))
 }
 
+/// Implements what a kind whose resource carries the ownership tags needs of its `Known`,
+/// `Report` and view types: [`KnownTags`](super::tagging::KnownTags),
+/// [`KnownIdentity`](super::identity::KnownIdentity) and [`Recognises`] for `known` (which
+/// has the fields `identity: Identity` and `tags`), `From<Observed<view>>` for `report`
+/// (which has the field `observed`, the rest default), and
+/// [`Described`](super::identity::Described) for `view` (fields `arn`, `created_at`).
+macro_rules! owned_kind {
+    (known: $known:ty, report: $report:ty, view: $view:ty) => {
+        impl $crate::controller::runtime::tagging::KnownTags for $known {
+            fn tags_mut(&mut self) -> &mut Option<std::collections::BTreeMap<String, String>> {
+                &mut self.tags
+            }
+        }
+
+        impl $crate::controller::runtime::identity::KnownIdentity for $known {
+            fn identity_mut(&mut self) -> &mut $crate::controller::runtime::identity::Identity {
+                &mut self.identity
+            }
+        }
+
+        impl $crate::controller::runtime::ownership::Recognises<$view> for $known {
+            fn owns(&self, view: &$view) -> bool {
+                self.identity.owns(&view.arn, view.created_at)
+            }
+        }
+
+        impl $crate::controller::runtime::identity::Described for $view {
+            fn arn(&self) -> &str {
+                &self.arn
+            }
+
+            fn created_at(&self) -> i64 {
+                self.created_at
+            }
+        }
+
+        impl From<$crate::controller::runtime::Observed<$view>> for $report {
+            fn from(observed: $crate::controller::runtime::Observed<$view>) -> Self {
+                Self {
+                    observed,
+                    ..Default::default()
+                }
+            }
+        }
+    };
+}
+pub(crate) use owned_kind;
+
 /// What a kind remembers of its resource that recognises it as the object's own.
 pub trait Recognises<V> {
     /// Whether `view` shows the resource this process verified as the object's own.

@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use super::events::Note;
 use super::outcome::{Outcome, Tracked};
 use super::watch::WatchScope;
-use crate::api::shared::{CommonStatus, DeletionPolicy};
+use crate::api::shared::{CommonStatus, Placement};
 use crate::aws::errors::AwsCallError;
 use crate::controller::context::Context;
 
@@ -81,6 +81,7 @@ pub trait Reconciler: Send + Sync + Sized + 'static {
     /// The custom resource.
     type Object: Resource<DynamicType = (), Scope = NamespaceResourceScope>
         + HasStatus<Status: KindStatus>
+        + Placement
         + Clone
         + Debug
         + DeserializeOwned
@@ -102,12 +103,6 @@ pub trait Reconciler: Send + Sync + Sized + 'static {
 
     /// The AWS name of the object's resource (its name field, else `metadata.name`).
     fn aws_name(obj: &Self::Object) -> String;
-
-    /// The object's `spec.region`.
-    fn region(obj: &Self::Object) -> Option<&str>;
-
-    /// The object's `spec.deletionPolicy`.
-    fn deletion_policy(obj: &Self::Object) -> DeletionPolicy;
 
     /// Observes the AWS resource and takes the next step toward the spec. An AWS error is
     /// returned as is: the runtime reports a terminal one as `Stalled` and backs off on the

@@ -128,7 +128,7 @@ mod tests {
 
     use super::*;
     use crate::api::kinesis_stream::{KinesisStream, KinesisStreamStatus};
-    use crate::api::shared::{CommonStatus, DeletionPolicy};
+    use crate::api::shared::CommonStatus;
     use crate::aws::errors::AwsCallError;
     use crate::controller::context::Settings;
     use crate::controller::runtime::{Deletion, Outcome, Removal, Step};
@@ -149,14 +149,6 @@ mod tests {
 
         fn aws_name(obj: &KinesisStream) -> String {
             obj.name_any()
-        }
-
-        fn region(_: &KinesisStream) -> Option<&str> {
-            None
-        }
-
-        fn deletion_policy(_: &KinesisStream) -> DeletionPolicy {
-            DeletionPolicy::Retain
         }
 
         async fn converge(&self, _: Step<'_, Self>) -> Result<Outcome<()>, AwsCallError> {

@@ -35,6 +35,16 @@ pub struct Words {
     pub conditions: Vec<String>,
 }
 
+impl Words {
+    /// Passes that changed nothing in AWS (no event) and showed `conditions`.
+    pub fn quiet(conditions: &[&str]) -> Self {
+        Words {
+            events: vec![],
+            conditions: strings(conditions),
+        }
+    }
+}
+
 /// `Reason: message` of a condition.
 pub fn said(health: &Health) -> String {
     let (Health::Ready { reason, message }
@@ -194,6 +204,13 @@ where
         "spec": spec,
     }))
     .expect("a valid object")
+}
+
+/// `obj` as another object of the same name and kind would be (another UID): the resource
+/// it finds in AWS is not its own.
+pub fn someone_elses<K: Resource>(mut obj: K) -> K {
+    obj.meta_mut().uid = Some("another-object".into());
+    obj
 }
 
 /// `obj` with a new `spec` (JSON): the next generation, status kept.

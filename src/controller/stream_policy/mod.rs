@@ -29,7 +29,7 @@ use kube::core::DeserializeGuard;
 use kube::runtime::Controller;
 
 use self::converge::{Known, Pass, Report};
-use crate::api::shared::{CommonStatus, DeletionPolicy, ObjectReference};
+use crate::api::shared::{CommonStatus, ObjectReference};
 use crate::api::stream_policy::{StreamPolicy, StreamPolicyStatus};
 use crate::aws::errors::AwsCallError;
 use crate::controller::references;
@@ -51,14 +51,6 @@ impl Reconciler for StreamPolicies {
 
     fn aws_name(obj: &StreamPolicy) -> String {
         diff::policy_name(obj)
-    }
-
-    fn region(obj: &StreamPolicy) -> Option<&str> {
-        obj.spec.region.as_deref()
-    }
-
-    fn deletion_policy(obj: &StreamPolicy) -> DeletionPolicy {
-        obj.spec.deletion_policy
     }
 
     async fn converge(&self, step: Step<'_, Self>) -> Result<Outcome<Report>, AwsCallError> {

@@ -60,7 +60,7 @@ fn flink(v: &mut Validation, f: &Option<FlinkConfiguration>, c: &mut Config) {
         validate::configuration_type(v, &path, &cp.configuration_type);
         if let Some(i) = cp.checkpoint_interval {
             v.range(
-                &format!("{p}.checkpointConfiguration.checkpointInterval"),
+                format!("{p}.checkpointConfiguration.checkpointInterval"),
                 i,
                 1,
                 i64::MAX,
@@ -68,7 +68,7 @@ fn flink(v: &mut Validation, f: &Option<FlinkConfiguration>, c: &mut Config) {
         }
         if let Some(m) = cp.min_pause_between_checkpoints {
             v.range(
-                &format!("{p}.checkpointConfiguration.minPauseBetweenCheckpoints"),
+                format!("{p}.checkpointConfiguration.minPauseBetweenCheckpoints"),
                 m,
                 0,
                 i64::MAX,
@@ -90,14 +90,14 @@ fn flink(v: &mut Validation, f: &Option<FlinkConfiguration>, c: &mut Config) {
         validate::configuration_type(v, &path, &m.configuration_type);
         if let Some(l) = &m.metrics_level {
             v.one_of(
-                &format!("{p}.monitoringConfiguration.metricsLevel"),
+                format!("{p}.monitoringConfiguration.metricsLevel"),
                 l,
                 &["APPLICATION", "TASK", "OPERATOR", "PARALLELISM"],
             );
         }
         if let Some(l) = &m.log_level {
             v.one_of(
-                &format!("{p}.monitoringConfiguration.logLevel"),
+                format!("{p}.monitoringConfiguration.logLevel"),
                 l,
                 &["INFO", "WARN", "ERROR", "DEBUG"],
             );
@@ -120,7 +120,7 @@ fn flink(v: &mut Validation, f: &Option<FlinkConfiguration>, c: &mut Config) {
         validate::configuration_type(v, &path, &pc.configuration_type);
         if let Some(n) = pc.parallelism {
             v.range(
-                &format!("{p}.parallelismConfiguration.parallelism"),
+                format!("{p}.parallelismConfiguration.parallelism"),
                 n,
                 1,
                 i64::from(i32::MAX),
@@ -128,7 +128,7 @@ fn flink(v: &mut Validation, f: &Option<FlinkConfiguration>, c: &mut Config) {
         }
         if let Some(n) = pc.parallelism_per_kpu {
             v.range(
-                &format!("{p}.parallelismConfiguration.parallelismPerKPU"),
+                format!("{p}.parallelismConfiguration.parallelismPerKPU"),
                 n,
                 1,
                 i64::from(i32::MAX),
@@ -156,16 +156,16 @@ fn properties(
     let mut out: super::app::PropertyGroups = Vec::new();
     for (i, g) in groups.iter().enumerate() {
         let p = format!("{path}.{}.member", i + 1);
-        v.required_length(&format!("{p}.propertyGroupId"), &g.property_group_id, 1, 50);
+        v.required_length(format!("{p}.propertyGroupId"), &g.property_group_id, 1, 50);
         match &g.property_map {
             None => {
-                v.required(&format!("{p}.propertyMap"), &g.property_map);
+                v.required(format!("{p}.propertyMap"), &g.property_map);
             }
             Some(map) => {
-                v.size(&format!("{p}.propertyMap"), "'{...}'", map.len(), 1, 50);
+                v.size(format!("{p}.propertyMap"), "'{...}'", map.len(), 1, 50);
                 for (k, value) in map {
-                    v.length(&format!("{p}.propertyMap.key"), k, 1, 2048);
-                    v.length(&format!("{p}.propertyMap.value"), value, 1, 2048);
+                    v.length(format!("{p}.propertyMap.key"), k, 1, 2048);
+                    v.length(format!("{p}.propertyMap.value"), value, 1, 2048);
                 }
             }
         }
@@ -183,13 +183,9 @@ fn properties(
 /// The code configuration, checked; an S3 location must name a bucket of the emulated S3.
 fn code(an: &Analytics, v: &mut Validation, c: &CodeConfiguration) -> Result<Code, AwsError> {
     let p = "applicationConfiguration.applicationCodeConfiguration";
-    v.required(&format!("{p}.codeContentType"), &c.code_content_type);
+    v.required(format!("{p}.codeContentType"), &c.code_content_type);
     if let Some(t) = &c.code_content_type {
-        v.one_of(
-            &format!("{p}.codeContentType"),
-            t,
-            &["PLAINTEXT", "ZIPFILE"],
-        );
+        v.one_of(format!("{p}.codeContentType"), t, &["PLAINTEXT", "ZIPFILE"]);
     }
     let mut out = Code {
         content_type: c.code_content_type.clone().unwrap_or_default(),
@@ -199,7 +195,7 @@ fn code(an: &Analytics, v: &mut Validation, c: &CodeConfiguration) -> Result<Cod
         return Ok(out);
     };
     if let Some(text) = &content.text_content {
-        v.length(&format!("{p}.codeContent.textContent"), text, 0, 102_400);
+        v.length(format!("{p}.codeContent.textContent"), text, 0, 102_400);
         out.text = Some(text.clone());
     }
     if let Some(zip) = &content.zip_file_content {
@@ -212,14 +208,14 @@ fn code(an: &Analytics, v: &mut Validation, c: &CodeConfiguration) -> Result<Cod
     }
     if let Some(s3) = &content.s3_content_location {
         let lp = format!("{p}.codeContent.s3ContentLocation");
-        v.required_length(&format!("{lp}.bucketARN"), &s3.bucket_arn, 1, 2048);
-        v.required_length(&format!("{lp}.fileKey"), &s3.file_key, 1, 1024);
+        v.required_length(format!("{lp}.bucketARN"), &s3.bucket_arn, 1, 2048);
+        v.required_length(format!("{lp}.fileKey"), &s3.file_key, 1, 1024);
         if let Some(bucket) = s3.bucket_arn.as_deref() {
             let name = s3.bucket().unwrap_or_default();
             if name.is_empty() {
                 v.fail(
                     format_args!("'{bucket}'"),
-                    &format!("{lp}.bucketARN"),
+                    format!("{lp}.bucketARN"),
                     "Member must satisfy regular expression pattern: arn:.*",
                 );
             } else if !an.s3.bucket_exists(name) {
@@ -323,7 +319,7 @@ fn config_of(an: &Analytics, input: &CreateInput) -> Result<Config, AwsError> {
         v.size("cloudWatchLoggingOptions", "'[...]'", options.len(), 0, 1);
         for (i, o) in options.iter().enumerate() {
             v.required_length(
-                &format!("cloudWatchLoggingOptions.{}.member.logStreamARN", i + 1),
+                format!("cloudWatchLoggingOptions.{}.member.logStreamARN", i + 1),
                 &o.log_stream_arn,
                 1,
                 2048,
@@ -579,7 +575,7 @@ fn apply_update(
                     }
                     if let Some(i) = cp.checkpoint_interval_update {
                         v.range(
-                            &format!("{p}.checkpointConfigurationUpdate.checkpointIntervalUpdate"),
+                            format!("{p}.checkpointConfigurationUpdate.checkpointIntervalUpdate"),
                             i,
                             1,
                             i64::MAX,
@@ -588,7 +584,7 @@ fn apply_update(
                     }
                     if let Some(m) = cp.min_pause_between_checkpoints_update {
                         v.range(
-                            &format!(
+                            format!(
                                 "{p}.checkpointConfigurationUpdate.minPauseBetweenCheckpointsUpdate"
                             ),
                             m,
@@ -635,7 +631,7 @@ fn apply_update(
                     }
                     if let Some(n) = pu.parallelism_update {
                         v.range(
-                            &format!("{p}.parallelismConfigurationUpdate.parallelismUpdate"),
+                            format!("{p}.parallelismConfigurationUpdate.parallelismUpdate"),
                             n,
                             1,
                             i64::from(i32::MAX),
@@ -644,7 +640,7 @@ fn apply_update(
                     }
                     if let Some(n) = pu.parallelism_per_kpu_update {
                         v.range(
-                            &format!("{p}.parallelismConfigurationUpdate.parallelismPerKPUUpdate"),
+                            format!("{p}.parallelismConfigurationUpdate.parallelismPerKPUUpdate"),
                             n,
                             1,
                             i64::from(i32::MAX),

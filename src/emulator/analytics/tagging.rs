@@ -68,7 +68,7 @@ pub(super) fn untag(an: &Analytics, ctx: &Ctx, input: TagsInput) -> Result<Empty
         Some(keys) => {
             v.size("tagKeys", "'[...]'", keys.len(), 1, 200);
             for (i, k) in keys.iter().enumerate() {
-                v.length(&format!("tagKeys.{}.member", i + 1), k, 1, 128);
+                v.length(format!("tagKeys.{}.member", i + 1), k, 1, 128);
             }
         }
     }

@@ -58,9 +58,9 @@ pub fn version_id(v: &mut Validation, path: &str, value: Option<i64>) {
 pub fn tags(v: &mut Validation, path: &str, tags: &[Tag]) {
     v.size(path, "'[...]'", tags.len(), 1, 200);
     for (i, t) in tags.iter().enumerate() {
-        v.required_length(&format!("{path}.{}.member.key", i + 1), &t.key, 1, 128);
+        v.required_length(format!("{path}.{}.member.key", i + 1), &t.key, 1, 128);
         if let Some(value) = &t.value {
-            v.length(&format!("{path}.{}.member.value", i + 1), value, 0, 256);
+            v.length(format!("{path}.{}.member.value", i + 1), value, 0, 256);
         }
     }
 }

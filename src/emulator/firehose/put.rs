@@ -134,10 +134,10 @@ fn record_data(v: &mut Validation, path: &str, record: &Option<Record>) {
         }
         Some(r) => match &r.data {
             None => {
-                v.required(&format!("{path}.data"), &r.data);
+                v.required(format!("{path}.data"), &r.data);
             }
             Some(d) => v.size(
-                &format!("{path}.data"),
+                format!("{path}.data"),
                 blob_value(d.0.len()),
                 d.0.len(),
                 0,
@@ -198,10 +198,10 @@ pub(super) fn put_record_batch(
             for (i, r) in records.iter().enumerate() {
                 match &r.data {
                     None => {
-                        v.required(&format!("records.{}.member.data", i + 1), &r.data);
+                        v.required(format!("records.{}.member.data", i + 1), &r.data);
                     }
                     Some(d) => v.size(
-                        &format!("records.{}.member.data", i + 1),
+                        format!("records.{}.member.data", i + 1),
                         blob_value(d.0.len()),
                         d.0.len(),
                         0,

@@ -57,7 +57,7 @@ pub(super) fn untag(f: &Firehose, ctx: &Ctx, input: NamedInput) -> Result<Empty,
         Some(keys) => {
             v.size("tagKeys", "'[...]'", keys.len(), 1, MAX_TAGS);
             for (i, k) in keys.iter().enumerate() {
-                v.length(&format!("tagKeys.{}.member", i + 1), k, 1, 128);
+                v.length(format!("tagKeys.{}.member", i + 1), k, 1, 128);
             }
         }
     }

@@ -111,11 +111,11 @@ fn role(v: &mut Validation, path: &str, value: &Option<String>, required: bool) 
 fn hints(v: &mut Validation, path: &str, hints: &Option<BufferingHints>, max_mb: i64) {
     if let Some(h) = hints {
         if let Some(size) = h.size_in_mbs {
-            v.range(&format!("{path}.bufferingHints.sizeInMBs"), size, 1, max_mb);
+            v.range(format!("{path}.bufferingHints.sizeInMBs"), size, 1, max_mb);
         }
         if let Some(interval) = h.interval_in_seconds {
             v.range(
-                &format!("{path}.bufferingHints.intervalInSeconds"),
+                format!("{path}.bufferingHints.intervalInSeconds"),
                 interval,
                 0,
                 900,
@@ -141,18 +141,18 @@ pub fn s3(v: &mut Validation, path: &str, d: &S3Destination, full: bool) {
         }
     }
     if let Some(p) = &d.prefix {
-        v.length(&format!("{path}.prefix"), p, 0, 1024);
+        v.length(format!("{path}.prefix"), p, 0, 1024);
     }
     if let Some(p) = &d.error_output_prefix {
-        v.length(&format!("{path}.errorOutputPrefix"), p, 0, 1024);
+        v.length(format!("{path}.errorOutputPrefix"), p, 0, 1024);
     }
     hints(v, path, &d.buffering_hints, 128);
     if let Some(c) = &d.compression_format {
-        v.one_of(&format!("{path}.compressionFormat"), c, &COMPRESSION);
+        v.one_of(format!("{path}.compressionFormat"), c, &COMPRESSION);
     }
     if let Some(mode) = &d.s3_backup_mode {
         v.one_of(
-            &format!("{path}.s3BackupMode"),
+            format!("{path}.s3BackupMode"),
             mode,
             &["Disabled", "Enabled"],
         );
@@ -206,10 +206,10 @@ pub fn http(v: &mut Validation, path: &str, d: &HttpDestination, full: bool) {
                 }
             }
             if let Some(n) = &e.name {
-                v.length(&format!("{endpoint_path}.name"), n, 1, 256);
+                v.length(format!("{endpoint_path}.name"), n, 1, 256);
             }
             if let Some(k) = &e.access_key {
-                v.length(&format!("{endpoint_path}.accessKey"), k, 0, 4096);
+                v.length(format!("{endpoint_path}.accessKey"), k, 0, 4096);
             }
         }
     }
@@ -218,16 +218,11 @@ pub fn http(v: &mut Validation, path: &str, d: &HttpDestination, full: bool) {
     if let Some(r) = &d.retry_options
         && let Some(s) = r.duration_in_seconds
     {
-        v.range(
-            &format!("{path}.retryOptions.durationInSeconds"),
-            s,
-            0,
-            7200,
-        );
+        v.range(format!("{path}.retryOptions.durationInSeconds"), s, 0, 7200);
     }
     if let Some(mode) = &d.s3_backup_mode {
         v.one_of(
-            &format!("{path}.s3BackupMode"),
+            format!("{path}.s3BackupMode"),
             mode,
             &["FailedDataOnly", "AllData"],
         );
@@ -236,7 +231,7 @@ pub fn http(v: &mut Validation, path: &str, d: &HttpDestination, full: bool) {
         && let Some(enc) = &rc.content_encoding
     {
         v.one_of(
-            &format!("{path}.requestConfiguration.contentEncoding"),
+            format!("{path}.requestConfiguration.contentEncoding"),
             enc,
             &["NONE", "GZIP"],
         );

@@ -230,8 +230,8 @@ pub fn tags(v: &mut Validation, tags: &[(Option<String>, Option<String>)]) {
     }
     for (i, (key, value)) in tags.iter().enumerate() {
         let n = i + 1;
-        v.required_length(&format!("tags.{n}.member.key"), key, 1, 128);
-        v.required_length(&format!("tags.{n}.member.value"), value, 0, 256);
+        v.required_length(format!("tags.{n}.member.key"), key, 1, 128);
+        v.required_length(format!("tags.{n}.member.value"), value, 0, 256);
     }
 }
 
@@ -275,7 +275,7 @@ pub fn tag_keys(params: &Params, v: &mut Validation) -> Vec<String> {
         );
     }
     for (i, key) in keys.iter().enumerate() {
-        v.length(&format!("tagKeys.{}.member", i + 1), key, 1, 128);
+        v.length(format!("tagKeys.{}.member", i + 1), key, 1, 128);
     }
     keys
 }

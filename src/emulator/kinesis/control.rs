@@ -588,7 +588,7 @@ fn monitoring(
             7,
         );
         for (i, m) in metrics.iter().enumerate() {
-            v.one_of(&format!("shardLevelMetrics.{}.member", i + 1), m, &METRICS);
+            v.one_of(format!("shardLevelMetrics.{}.member", i + 1), m, &METRICS);
         }
     }
     v.finish()?;

@@ -23,6 +23,20 @@ struct Incoming<'a> {
     hash: u128,
 }
 
+/// The path of a member of record `index` (0-based) of a PutRecords request
+/// (`records.<index + 1>.member.<field>`), rendered only when a message names it.
+#[derive(Clone, Copy)]
+struct RecordMember {
+    index: usize,
+    field: &'static str,
+}
+
+impl std::fmt::Display for RecordMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "records.{}.member.{}", self.index + 1, self.field)
+    }
+}
+
 /// Where a written record went.
 struct Written {
     shard_id: String,
@@ -31,18 +45,17 @@ struct Written {
 
 fn validate_key_and_hash(
     v: &mut Validation,
-    prefix: &str,
+    (key_path, hash_path): (impl std::fmt::Display, impl std::fmt::Display),
     key: &Option<String>,
     explicit: &Option<String>,
 ) {
     // Optional in the model: streams with the AUTO distribution strategy take records
     // without one (checked once the stream is known).
     if let Some(key) = key {
-        v.length(&format!("{prefix}partitionKey"), key, 1, 256);
+        v.length(key_path, key, 1, 256);
     }
     if let Some(h) = explicit {
-        let path = format!("{prefix}explicitHashKey");
-        v.pattern(&path, h, "0|([1-9]\\d{0,38})", |s| is_decimal(s, 39));
+        v.pattern(hash_path, h, "0|([1-9]\\d{0,38})", |s| is_decimal(s, 39));
     }
 }
 
@@ -54,7 +67,7 @@ fn record_hash(
     explicit: Option<&str>,
     auto: bool,
     spread: u64,
-    path: &str,
+    path: impl std::fmt::Display,
 ) -> Result<u128, AwsError> {
     match (explicit, key) {
         (Some(h), _) => parse_hash_key(h).ok_or_else(|| {
@@ -192,7 +205,12 @@ pub(super) fn put_record(
         let len = input.data.as_ref().map_or(0, |d| d.0.len());
         v.size("data", blob_value(len), len, 0, 10 << 20);
     }
-    validate_key_and_hash(&mut v, "", &input.partition_key, &input.explicit_hash_key);
+    validate_key_and_hash(
+        &mut v,
+        ("partitionKey", "explicitHashKey"),
+        &input.partition_key,
+        &input.explicit_hash_key,
+    );
     if let Some(s) = &input.sequence_number_for_ordering {
         v.pattern("sequenceNumberForOrdering", s, "0|([1-9]\\d{0,128})", |s| {
             is_decimal(s, 129)
@@ -285,14 +303,20 @@ pub(super) fn put_records(
     if v.required("records", &input.records) {
         let records = input.records.as_deref().unwrap_or_default();
         v.size("records", "'[...]'", records.len(), 1, PUT_RECORDS_MAX);
-        for (i, r) in records.iter().enumerate() {
-            let prefix = format!("records.{}.member.", i + 1);
-            let path = format!("{prefix}data");
-            if v.required(&path, &r.data) {
+        for (index, r) in records.iter().enumerate() {
+            let member = |field| RecordMember { index, field };
+            if v.required(member("data"), &r.data) {
                 let len = r.data.as_ref().map_or(0, |d| d.0.len());
-                v.size(&path, blob_value(len), len, 0, 10 << 20);
+                if len > 10 << 20 {
+                    v.size(member("data"), blob_value(len), len, 0, 10 << 20);
+                }
             }
-            validate_key_and_hash(&mut v, &prefix, &r.partition_key, &r.explicit_hash_key);
+            validate_key_and_hash(
+                &mut v,
+                (member("partitionKey"), member("explicitHashKey")),
+                &r.partition_key,
+                &r.explicit_hash_key,
+            );
         }
     }
     v.finish()?;
@@ -311,7 +335,6 @@ pub(super) fn put_records(
         let key = r.partition_key.as_deref();
         let data: &[u8] = r.data.as_ref().map_or(&[], |d: &Blob| &d.0);
         total += data.len() + key.map_or(0, str::len);
-        let path = format!("records.{}.member.partitionKey", i + 1);
         incoming.push(Incoming {
             data,
             partition_key: key.unwrap_or_default(),
@@ -320,7 +343,10 @@ pub(super) fn put_records(
                 r.explicit_hash_key.as_deref(),
                 auto,
                 spread + i as u64,
-                &path,
+                RecordMember {
+                    index: i,
+                    field: "partitionKey",
+                },
             )?,
         });
     }
