@@ -648,3 +648,335 @@ async fn delivery_streams_converge_through_throttling_and_server_errors() {
     operator.stop().await;
     emulator.shutdown().await;
 }
+
+/// The error code of a failed AWS call, as a user of the SDK reads it.
+fn error_code<E: aws_sdk_firehose::error::ProvideErrorMetadata>(e: E) -> Option<String> {
+    e.code().map(str::to_owned)
+}
+
+/// How many calls of each operation were made between `before` and `after`, leaving out
+/// those made no more often.
+fn calls_between(
+    before: &std::collections::BTreeMap<String, u64>,
+    after: &std::collections::BTreeMap<String, u64>,
+) -> std::collections::BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// Deleting a KinesisStream that a delivery stream reads is not blocked: the object goes and
+/// its Kinesis stream with it. The delivery stream, told by the watch (the resync here is ten
+/// minutes), says which stream it lost in its Ready condition and keeps its Firehose delivery
+/// stream. When a KinesisStream of that name is created again the delivery stream is Ready
+/// again within seconds of it, its status naming the new stream's ARN (the same name, so the
+/// same ARN).
+#[tokio::test]
+async fn deleting_the_source_stream_is_not_blocked_and_the_delivery_stream_says_so() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-srcgone").await;
+    let emulator = start_emulator().await;
+    let (aws, s3) = (firehose_client(&emulator), s3(&emulator));
+    create_bucket(&s3, "relay").await;
+    let operator =
+        Operator::start_with(cp.admin().await, &emulator, &ns, Duration::from_secs(600)).await;
+    let streams: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
+    let deliveries: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+    let spec = json!({"source": {"kinesisStream": {"streamRef": {"name": "feed"}, "roleARN": ROLE}},
+        "destination": s3_destination("relay", "feed/")});
+    apply(&streams, "feed", json!({"shardCount": 1})).await;
+    apply(&deliveries, "relay", spec).await;
+    wait_until(&streams, "feed", "Ready", is_ready).await;
+    wait_until(&deliveries, "relay", "Ready", is_ready).await;
+
+    streams
+        .delete("feed", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(
+        &streams,
+        "feed",
+        Duration::from_secs(30),
+        "the KinesisStream is deleted although a delivery stream reads it",
+    )
+    .await;
+    let kinesis = kinesis(&emulator);
+    let summary = kinesis
+        .describe_stream_summary()
+        .stream_name("feed")
+        .send()
+        .await;
+    assert_eq!(
+        summary
+            .map_err(|e| e.into_service_error().meta().code().map(str::to_owned))
+            .err(),
+        Some(Some("ResourceNotFoundException".to_owned())),
+        "the Kinesis stream is deleted in AWS"
+    );
+    let lost = format!("waiting for KinesisStream {ns}/feed: it does not exist");
+    let told = wait_for(Duration::from_secs(10), || async {
+        deliveries.get("relay").await.ok().filter(|o| {
+            is_waiting(o, "WaitingForDependency")
+                && condition(o, "Ready").is_some_and(|c| c.message == lost)
+        })
+    })
+    .await;
+    let last = deliveries.get("relay").await.unwrap();
+    assert!(
+        told.is_some(),
+        "within 10 s of the stream going, Ready=False WaitingForDependency: {lost:?}; last seen {:?}",
+        condition(&last, "Ready")
+    );
+    assert!(!is_stalled(&last), "waiting, not stalled");
+    assert_eq!(
+        describe(&aws, "relay")
+            .await
+            .delivery_stream_status
+            .as_str(),
+        "ACTIVE",
+        "the Firehose delivery stream is kept while its source is missing"
+    );
+
+    apply(&streams, "feed", json!({"shardCount": 1})).await;
+    let again = wait_until(&streams, "feed", "Ready again", is_ready).await;
+    let arn = again.status.unwrap().common.arn.unwrap();
+    let ready = wait_for(Duration::from_secs(10), || async {
+        deliveries.get("relay").await.ok().filter(is_ready)
+    })
+    .await
+    .expect("Ready within 10 s of the re-created stream being Ready");
+    assert_eq!(
+        ready.status.unwrap().source_stream_arn.as_deref(),
+        Some(arn.as_str())
+    );
+    // What this does not show: records put to the re-created stream reaching S3. The Firehose
+    // delivery stream (kept, not re-created) still reads the deleted stream instance, and the
+    // emulator, like a reader holding the old stream's shard positions, does not deliver the
+    // new stream's records; the operator sees the same ARN and reports Ready.
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// `deletionPolicy: Retain` releases the object and leaves its delivery stream in AWS, ACTIVE
+/// and still tagged as the object's; the default (`Delete`) removes it.
+#[tokio::test]
+async fn deletion_policy_retain_keeps_the_delivery_stream_and_delete_removes_it() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-retain").await;
+    let emulator = start_emulator().await;
+    let aws = firehose_client(&emulator);
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+    apply(
+        &api,
+        "kept",
+        json!({"destination": s3_destination("bucket", "k/"), "deletionPolicy": "Retain"}),
+    )
+    .await;
+    apply(
+        &api,
+        "dropped",
+        json!({"destination": s3_destination("bucket", "d/")}),
+    )
+    .await;
+    wait_until(&api, "kept", "Ready", is_ready).await;
+    wait_until(&api, "dropped", "Ready", is_ready).await;
+
+    for name in ["kept", "dropped"] {
+        api.delete(name, &DeleteParams::default()).await.unwrap();
+    }
+    for name in ["kept", "dropped"] {
+        wait_gone(
+            &api,
+            name,
+            Duration::from_secs(30),
+            "the object is released",
+        )
+        .await;
+    }
+    let kept = describe(&aws, "kept").await;
+    assert_eq!(kept.delivery_stream_status.as_str(), "ACTIVE");
+    assert_eq!(
+        tag_keys(&aws, "kept").await,
+        ["kinesis.operator.dev/owner", "kinesis.operator.dev/uid"],
+        "retained as it was"
+    );
+    let dropped = aws
+        .describe_delivery_stream()
+        .delivery_stream_name("dropped")
+        .send()
+        .await;
+    assert_eq!(
+        dropped.map_err(error_code).err().flatten().as_deref(),
+        Some("ResourceNotFoundException")
+    );
+    let names = aws
+        .list_delivery_streams()
+        .send()
+        .await
+        .unwrap()
+        .delivery_stream_names;
+    assert_eq!(names, ["kept"]);
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// Firehose refusing a create or an update is shown as AWS said it: Stalled=True and
+/// Ready=False with reason AWSError and AWS's code and message verbatim, a Warning event with
+/// the same words; the refused call is not repeated while the spec stays the same (checked over
+/// ten seconds of 2 s resyncs), and a corrected spec is Ready. The refusal here is AWS's rule
+/// that a prefix with `!{...}` expressions needs an error output prefix, which the CRD schema
+/// does not check.
+#[tokio::test]
+async fn an_aws_refusal_is_stalled_verbatim_and_not_retried_until_the_spec_changes() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-refused").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+    let refused = s3_destination("bucket", "raw/!{timestamp:yyyy}/");
+    let aws_said = "InvalidArgumentException: ErrorOutputPrefix cannot be null or empty when Prefix contains expressions.";
+
+    // Refused at create.
+    apply(&api, "born-bad", json!({"destination": refused})).await;
+    // Refused at update, once Ready with an accepted prefix.
+    apply(
+        &api,
+        "turned-bad",
+        json!({"destination": s3_destination("bucket", "raw/")}),
+    )
+    .await;
+    wait_until(&api, "turned-bad", "Ready", is_ready).await;
+    apply(&api, "turned-bad", json!({"destination": refused})).await;
+
+    for (name, operation) in [
+        ("born-bad", "CreateDeliveryStream"),
+        ("turned-bad", "UpdateDestination"),
+    ] {
+        let stalled = wait_until(&api, name, "Stalled", is_stalled).await;
+        for type_ in ["Stalled", "Ready"] {
+            let c = condition(&stalled, type_).unwrap();
+            assert_eq!(
+                (c.status.as_str(), c.reason.as_str(), c.message.as_str()),
+                (
+                    if type_ == "Stalled" { "True" } else { "False" },
+                    "AWSError",
+                    aws_said
+                ),
+                "{name}: {type_}"
+            );
+        }
+        let said = event_notes(cp.admin().await, &ns, name).await;
+        let warning = format!("firehose:{operation} failed: {aws_said}");
+        assert!(
+            said.iter()
+                .any(|(reason, note, _)| reason == "AWSError" && *note == warning),
+            "{name}: an AWSError event {warning:?} in {said:?}"
+        );
+    }
+
+    let before = operator.aws_calls();
+    let events_before = event_notes(cp.admin().await, &ns, "born-bad").await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = operator.aws_calls();
+    let writes: Vec<(String, u64)> = calls_between(&before, &after)
+        .into_iter()
+        .filter(|(op, _)| !op.starts_with("Describe") && !op.starts_with("List"))
+        .collect();
+    assert_eq!(
+        writes,
+        [],
+        "no AWS write while the refused spec stays the same"
+    );
+    assert_eq!(
+        after.get("CreateDeliveryStream"),
+        Some(&2),
+        "one refused create and the accepted one: {after:?}"
+    );
+    assert_eq!(
+        after.get("UpdateDestination"),
+        Some(&1),
+        "one refused update: {after:?}"
+    );
+    assert_eq!(
+        event_notes(cp.admin().await, &ns, "born-bad").await,
+        events_before,
+        "no further event"
+    );
+
+    let mut fixed = refused.clone();
+    fixed["s3"]["errorOutputPrefix"] = json!("errors/");
+    apply(&api, "born-bad", json!({"destination": fixed})).await;
+    wait_until(&api, "born-bad", "Ready once the spec is fixed", is_ready).await;
+    operator.stop().await;
+    emulator.shutdown().await;
+}
+
+/// A delivery stream from nothing to Ready costs one CreateDeliveryStream and one
+/// DescribeDeliveryStream (the bench's minimum); settled, each resync costs exactly one
+/// DescribeDeliveryStream and writes nothing, to AWS or to Kubernetes (no status patch, no
+/// event).
+#[tokio::test]
+async fn a_delivery_stream_costs_two_calls_to_ready_and_one_read_per_resync() {
+    let cp = control_plane();
+    let ns = cp.namespace("kdf-calls").await;
+    let emulator = start_emulator().await;
+    let operator = Operator::start(cp.admin().await, &emulator, &ns).await;
+    let api: Api<DeliveryStream> = Api::namespaced(cp.admin().await, &ns);
+
+    apply(
+        &api,
+        "cheap",
+        json!({"destination": s3_destination("bucket", "c/"), "tags": {"team": "data"}}),
+    )
+    .await;
+    wait_until(&api, "cheap", "Ready", is_ready).await;
+    let calls = operator.aws_calls();
+    assert_eq!(
+        calls,
+        [
+            ("CreateDeliveryStream".to_owned(), 1),
+            ("DescribeDeliveryStream".to_owned(), 1)
+        ]
+        .into(),
+        "CreateDeliveryStream, then one DescribeDeliveryStream that finds it ACTIVE"
+    );
+
+    // Let the status write of the Ready pass land, then watch 5 s of 2 s resyncs.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (before, reconciles_before) = (operator.aws_calls(), operator.reconciles());
+    let writes_before = operator.kube_writes().len();
+    let events_before = event_notes(cp.admin().await, &ns, "cheap").await;
+    let version_before = api.get("cheap").await.unwrap().metadata.resource_version;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let delta = calls_between(&before, &operator.aws_calls());
+    let resyncs = operator.reconciles() - reconciles_before;
+    assert!(
+        (1..=3).contains(&resyncs),
+        "a 2 s resync: at most 3 passes in 5 s (2 or 3 on a machine not loaded), saw {resyncs}"
+    );
+    assert_eq!(
+        delta,
+        [("DescribeDeliveryStream".to_owned(), resyncs)].into(),
+        "exactly one read per resync, no write"
+    );
+    assert_eq!(
+        operator.kube_writes()[writes_before..],
+        [] as [String; 0],
+        "no Kubernetes write while settled"
+    );
+    assert_eq!(
+        api.get("cheap").await.unwrap().metadata.resource_version,
+        version_before,
+        "the object is unchanged"
+    );
+    assert_eq!(
+        event_notes(cp.admin().await, &ns, "cheap").await,
+        events_before,
+        "no event while settled"
+    );
+    operator.stop().await;
+    emulator.shutdown().await;
+}

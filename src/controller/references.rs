@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use futures::TryStreamExt;
 use kube::api::Api;
 use kube::core::DeserializeGuard;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -190,6 +191,7 @@ fn reference_state(stream: &DeserializeGuard<KinesisStream>) -> Option<u64> {
     let mut h = DefaultHasher::new();
     stream.meta().uid.hash(&mut h);
     stream.meta().deletion_timestamp.is_some().hash(&mut h);
+    released(stream.meta()).hash(&mut h);
     if let Ok(stream) = &stream.0 {
         ready_arn(stream).hash(&mut h);
         stream
@@ -200,6 +202,36 @@ fn reference_state(stream: &DeserializeGuard<KinesisStream>) -> Option<u64> {
         stream.annotations().get(ALLOW_REFERENCES_FROM).hash(&mut h);
     }
     Some(h.finish())
+}
+
+/// Whether a stream being deleted has been released by its finalizers, that is, is gone: only
+/// a deletion event marked by [`mark_released`] says so.
+fn released(meta: &kube::core::ObjectMeta) -> bool {
+    meta.deletion_timestamp.is_some() && meta.finalizers.as_ref().is_none_or(Vec::is_empty)
+}
+
+/// Marks the stream of a deletion event as released (a deletion time, no finalizer left).
+///
+/// The API server's deletion event carries the object as it was last stored, still holding
+/// the finalizer whose removal deleted it: the predicate could not tell it from the "being
+/// deleted" update before it and would drop it, and the objects naming the stream would go on
+/// saying it is being deleted until their next resync instead of saying it no longer exists.
+fn mark_released(
+    event: watcher::Event<DeserializeGuard<KinesisStream>>,
+) -> watcher::Event<DeserializeGuard<KinesisStream>> {
+    match event {
+        watcher::Event::Delete(mut stream) => {
+            let meta = stream.meta_mut();
+            meta.finalizers = None;
+            meta.deletion_timestamp.get_or_insert_with(|| {
+                k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                    k8s_openapi::jiff::Timestamp::now(),
+                )
+            });
+            watcher::Event::Delete(stream)
+        }
+        other => other,
+    }
 }
 
 /// The ARN of `stream` when it is Ready at its generation and not being deleted.
@@ -222,6 +254,7 @@ pub fn watch_streams<K: Referring>(
         watcher::Config::default(),
     )
     .default_backoff()
+    .map_ok(mark_released)
     .touched_objects()
     .predicate_filter(reference_state, Default::default());
     let ctx = scope.ctx.clone();
@@ -413,6 +446,20 @@ mod tests {
         let mut deleting = ready.clone();
         deleting.metadata.deletion_timestamp = Some(Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH));
         assert_ne!(hash(&deleting), before, "deletion");
+        deleting.metadata.finalizers = Some(vec!["kinesis.operator.dev/cleanup".into()]);
+        // The deletion event carries the object as last stored, finalizer included.
+        let watcher::Event::Delete(DeserializeGuard(Ok(gone))) = mark_released(
+            watcher::Event::Delete(DeserializeGuard(Ok(deleting.clone()))),
+        ) else {
+            panic!("a deletion stays a deletion");
+        };
+        assert_ne!(hash(&gone), hash(&deleting), "deleted: gone at last");
+        let watcher::Event::Delete(DeserializeGuard(Ok(gone))) =
+            mark_released(watcher::Event::Delete(DeserializeGuard(Ok(ready.clone()))))
+        else {
+            panic!("a deletion stays a deletion");
+        };
+        assert_ne!(hash(&gone), before, "deleted without a finalizer");
     }
 
     /// A DeliveryStream in namespace `team` reading `clickstream`, Ready at its generation

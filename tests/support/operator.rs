@@ -2,7 +2,7 @@
 //! to wait for what a user would see on its objects.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
@@ -25,6 +25,45 @@ pub struct Operator {
     task: tokio::task::JoinHandle<()>,
     /// Its metrics.
     pub metrics: Arc<Metrics>,
+    /// Every write request it sent to the API server, as `METHOD path`.
+    writes: Arc<Mutex<Vec<String>>>,
+}
+
+/// A kube client service that records the write requests (every method but GET: watches and
+/// reads are GETs) passing through it to `inner`, so that a test can count the Kubernetes
+/// writes the operator makes (status patches, finalizers, events) as the bench does with the
+/// API server's request counter, but for this operator alone.
+#[derive(Clone)]
+struct WriteRecorder {
+    inner: kube::Client,
+    writes: Arc<Mutex<Vec<String>>>,
+}
+
+impl tower_service::Service<http::Request<kube::client::Body>> for WriteRecorder {
+    type Response = http::Response<kube::client::Body>;
+    type Error = kube::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, kube::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), kube::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<kube::client::Body>) -> Self::Future {
+        if request.method() != http::Method::GET {
+            self.writes.lock().unwrap().push(format!(
+                "{} {}",
+                request.method(),
+                request.uri().path()
+            ));
+        }
+        let inner = self.inner.clone();
+        Box::pin(async move { inner.send(request).await })
+    }
 }
 
 impl Operator {
@@ -112,6 +151,15 @@ impl Operator {
                 "test",
             )))
             .build();
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let namespace_default = client.default_namespace().to_owned();
+        let client = kube::Client::new(
+            WriteRecorder {
+                inner: client,
+                writes: writes.clone(),
+            },
+            namespace_default,
+        );
         let ctx = Arc::new(Context::new(
             client,
             sdk,
@@ -135,7 +183,14 @@ impl Operator {
             stop: Some(stop),
             task,
             metrics,
+            writes,
         }
+    }
+
+    /// The write requests (`METHOD path`) it sent to the API server so far: status patches,
+    /// finalizers, events.
+    pub fn kube_writes(&self) -> Vec<String> {
+        self.writes.lock().unwrap().clone()
     }
 
     /// Stops the operator and waits until it has.

@@ -294,9 +294,7 @@ impl Pass<'_> {
             return Ok(Some(Outcome::stalled(
                 Observed::Seen(view.clone()).into(),
                 "UnsupportedDestination",
-                format!(
-                    "delivery stream {name} delivers to {kind}, which kinesis-operator does not manage; delete it in AWS or choose another spec.deliveryStreamName"
-                ),
+                super::words::unsupported_destination(name, kind),
             )));
         }
         self.aws
@@ -364,10 +362,7 @@ impl Pass<'_> {
                     ..Outcome::stalled(
                         seen(),
                         "EncryptionFailed",
-                        format!(
-                            "server-side encryption of delivery stream {name} is {status}; check that the KMS key exists and its key policy lets Firehose use it (tried again every {} minutes)",
-                            ENCRYPTION_RETRY.as_secs() / 60
-                        ),
+                        super::words::encryption_failed(name, status, ENCRYPTION_RETRY),
                     )
                 }));
             }

@@ -12,7 +12,6 @@
 pub mod converge;
 pub mod inputs;
 pub mod status;
-#[cfg(test)]
 mod words;
 
 use k8s_openapi::jiff::Timestamp;
