@@ -262,6 +262,15 @@ fn bad_values_are_refused_naming_the_key() {
             "metrics.serviceMonitor.enabled=true,metrics.service.enabled=false",
             "metrics.serviceMonitor.enabled=true needs metrics.service.enabled=true",
         ),
+        // What `helm upgrade --reuse-values` from 0.1.0 renders: keys added since, missing.
+        (
+            "leaderElection.leaseDuration=null",
+            "leaderElection.leaseDuration is missing: `helm upgrade --reuse-values` keeps the values of the chart version the release was installed with",
+        ),
+        (
+            "emulator.enabled=true,emulator.flink=null",
+            "emulator.flink is missing: `helm upgrade --reuse-values`",
+        ),
     ] {
         match template(&chart(), "r", "ops", values) {
             Ok(_) => panic!("--set {values} was accepted"),
@@ -1852,6 +1861,9 @@ async fn stop_operator(mut operator: OperatorProcess) -> String {
 /// watches AnalyticsApplications, which 0.1.0's RBAC does not grant (0.1.0 had no such
 /// controller), so those requests, and only those, are refused before the upgrade.
 async fn helm_upgrade_keeps_aws_resources_and_conditions(path: CrdPath) {
+    /// A value the release was installed with, which the upgrade keeps (in the values file,
+    /// or set with --set).
+    const VALUE: &str = "maxConcurrentReconciles=4";
     let name = match path {
         CrdPath::CrdChart => "upgrade",
         CrdPath::TakeOver => "takeover",
@@ -1869,15 +1881,29 @@ async fn helm_upgrade_keeps_aws_resources_and_conditions(path: CrdPath) {
     let previous_crds = previous_crd_chart();
     let previous_crds = previous_crds.to_str().unwrap();
 
-    // 0.1.0, as its README installs it.
+    // 0.1.0, as its README installs it, with a value of the user's own (a values file, or
+    // --set).
+    let values_dir = tempfile::tempdir().expect("a temporary directory");
+    let values = values_dir.path().join("values.yaml");
+    std::fs::write(&values, "maxConcurrentReconciles: 4\n").expect("the values file");
+    let values = values.to_str().unwrap();
     match path {
         CrdPath::CrdChart => {
             helm_on(&["install", "kop-crds", previous_crds, "-n", &ns]);
             wait_established(&cp);
-            helm_on(&["install", "kop", previous, "-n", &ns, "--skip-crds"]);
+            helm_on(&[
+                "install",
+                "kop",
+                previous,
+                "-n",
+                &ns,
+                "--skip-crds",
+                "-f",
+                values,
+            ]);
         }
         CrdPath::TakeOver => {
-            helm_on(&["install", "kop", previous, "-n", &ns]);
+            helm_on(&["install", "kop", previous, "-n", &ns, "--set", VALUE]);
             wait_established(&cp);
         }
     }
@@ -2024,14 +2050,42 @@ async fn helm_upgrade_keeps_aws_resources_and_conditions(path: CrdPath) {
         crd["metadata"]["annotations"]["helm.sh/resource-policy"],
         "keep"
     );
-    helm_on(&[
+    let current = chart();
+    let upgrade = [
         "upgrade",
         "kop",
-        chart().to_str().unwrap(),
+        current.to_str().unwrap(),
         "-n",
         &ns,
         "--skip-crds",
-    ]);
+    ];
+    match path {
+        CrdPath::CrdChart => helm_on(&[&upgrade[..], &["-f", values]].concat()),
+        CrdPath::TakeOver => {
+            // --reuse-values renders this version with 0.1.0's values, which lack the keys
+            // added since: refused, naming the key and the fix, before anything changes.
+            let refused = run(
+                helm()
+                    .args(upgrade)
+                    .arg("--reuse-values")
+                    .arg("--kubeconfig")
+                    .arg(&kubeconfig),
+                None,
+            )
+            .expect_err("helm upgrade --reuse-values from 0.1.0 is refused");
+            assert!(
+                refused.contains("leaderElection.leaseDuration is missing")
+                    && refused.contains("upgrade with --reset-then-reuse-values"),
+                "{refused}"
+            );
+            assert_eq!(
+                release_charts(&cp, &ns)[0],
+                ("kop".to_owned(), chart_ref(&previous_chart())),
+                "the refused upgrade left the release as it was"
+            );
+            helm_on(&[&upgrade[..], &["--reset-then-reuse-values"]].concat())
+        }
+    };
     assert_eq!(
         release_charts(&cp, &ns),
         [
@@ -2050,6 +2104,15 @@ async fn helm_upgrade_keeps_aws_resources_and_conditions(path: CrdPath) {
         "the operator runs the upgraded Deployment's arguments: {:?}",
         new.args
     );
+    for deployed in [&old, &new] {
+        assert!(
+            deployed
+                .args
+                .contains(&"--max-concurrent-reconciles=4".to_owned()),
+            "the release's own value {VALUE} is kept: {:?}",
+            deployed.args
+        );
+    }
     let operator = new.start(&cp, &ns, &emulator.endpoint_url()).await;
 
     // The new operator has been through every object twice (its first pass and a resync).
