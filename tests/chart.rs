@@ -5,8 +5,10 @@
 //! proven: the chart installed with `helm install`, the operator binary run as the chart's
 //! ServiceAccount through every reconciled kind's lifecycle, cluster-wide and namespaced, with
 //! no 403 and with the granted (resource, verb) pairs equal to the ones the API server's audit
-//! log saw it use; and the CRD upgrade path: changes additive since the previous CRDs, the CRD
-//! chart taking over and upgrading CRDs a release installed, objects and conditions kept.
+//! log saw it use; and upgrades from the previous release (the 0.1.0 packages in
+//! tests/fixtures/charts-0.1.0): CRD changes additive, and `helm upgrade` of both charts, the
+//! CRD chart's way and by its takeover of the operator chart's crds/, with live objects and the
+//! operator run before and after: every condition and AWS resource kept, no write, no 403.
 
 mod support;
 
