@@ -234,7 +234,7 @@ impl Operator {
 }
 
 /// Sums the samples of counter `name` in Prometheus text, by the value of label `label`.
-fn counts(text: &str, name: &str, label: &str) -> BTreeMap<String, u64> {
+pub fn counts(text: &str, name: &str, label: &str) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for line in text.lines().filter(|l| l.starts_with(&format!("{name}{{"))) {
         let key = line

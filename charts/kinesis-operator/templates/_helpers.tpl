@@ -55,10 +55,18 @@ app.kubernetes.io/component: emulator
 {{- end -}}
 {{- end -}}
 
+{{/* The refusal of a value this chart needs and the release lacks. Every key has a default in
+values.yaml, so a key is missing only when `helm upgrade --reuse-values` rendered this version
+with the values of the version the release came from, which did not have the key yet (Helm
+renders an empty flag otherwise, and the operator would not start). */}}
+{{- define "kinesis-operator.missingValue" -}}
+{{- printf "%s is missing: `helm upgrade --reuse-values` keeps the values of the chart version the release was installed with, which has no %s; upgrade with --reset-then-reuse-values, or with -f and your values file, instead" . . -}}
+{{- end -}}
+
 {{/* The emulator's image: with Flink on, the `-flink` variant (Java 17 and the Flink runner,
 which `make image` builds beside the plain one); otherwise the operator's own image. */}}
 {{- define "kinesis-operator.emulatorImage" -}}
-{{- $flink := .Values.emulator.flink -}}
+{{- $flink := required (include "kinesis-operator.missingValue" "emulator.flink") .Values.emulator.flink -}}
 {{- if not $flink.enabled -}}
 {{- include "kinesis-operator.image" . -}}
 {{- else -}}
