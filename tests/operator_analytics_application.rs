@@ -162,7 +162,13 @@ async fn the_tutorials_error_filter_runs_stops_resumes_updates_and_is_deleted() 
         format!("arn:aws:kinesisanalytics:{REGION}:000000000000:application/error-filter")
     );
     let ready = condition(&running, "Ready").unwrap();
-    assert_eq!(ready.reason, "Running");
+    assert_eq!(
+        (ready.reason.as_str(), ready.message.as_str()),
+        (
+            "Running",
+            "application error-filter is RUNNING and matches the spec"
+        )
+    );
     let streams: Api<KinesisStream> = Api::namespaced(cp.admin().await, &ns);
     assert!(is_ready(&streams.get("logs").await.unwrap()));
 
@@ -190,6 +196,14 @@ async fn the_tutorials_error_filter_runs_stops_resumes_updates_and_is_deleted() 
     )
     .await;
     let stopped = wait_ready(&apps, "error-filter", "stopped").await;
+    let ready = condition(&stopped, "Ready").unwrap();
+    assert_eq!(
+        (ready.reason.as_str(), ready.message.as_str()),
+        (
+            "Stopped",
+            "application error-filter is READY (not running, as spec.desiredState asks) and matches the spec"
+        )
+    );
     assert_eq!(
         stopped.status.unwrap().application_status.as_deref(),
         Some("READY")
@@ -238,10 +252,19 @@ async fn the_tutorials_error_filter_runs_stops_resumes_updates_and_is_deleted() 
         "resumed from the snapshot: nothing lost, nothing twice"
     );
     let notes = event_notes(cp.admin().await, &ns, "error-filter").await;
-    let said: Vec<&str> = notes.iter().map(|(_, note, _)| note.as_str()).collect();
-    assert!(
-        said.contains(&"StartApplication error-filter from its latest snapshot"),
-        "{said:?}"
+    let said: Vec<String> = notes
+        .iter()
+        .map(|(reason, note, _)| format!("{reason}: {note}"))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "Created: CreateApplication error-filter (FLINK-1_20)",
+            "Started: StartApplication error-filter",
+            "Stopped: StopApplication error-filter (taking a snapshot): spec.desiredState is Stopped",
+            "Started: StartApplication error-filter from its latest snapshot",
+        ],
+        "the events of a create, start, stop and resume, in words"
     );
 
     // An update while it runs: in place, a new version, still RUNNING.

@@ -95,7 +95,7 @@ down() {
 
 up() {
   local dir="$1" owner="$2"; shift 2
-  local extra=("$@")
+  local extra=("$@") attempt="${UP_ATTEMPT:-1}"
   for tool in etcd kube-apiserver; do
     [[ -x "${bin}/${tool}" ]] || die "${bin}/${tool} is missing: run 'make tools' first"
   done
@@ -166,6 +166,14 @@ up() {
   until curl -fsS --max-time 2 --cacert "${pki}/ca.crt" --cert "${pki}/admin.crt" \
       --key "${pki}/admin.key" "${server}/readyz" > /dev/null 2>&1; do
     if ! pid_alive "${dir}/kube-apiserver.pid" || ! pid_alive "${dir}/etcd.pid"; then
+      # A port found free a moment ago can be taken before etcd or kube-apiserver binds it
+      # (by any process's outgoing connection): start again on other ports, twice at most.
+      if (( attempt < 3 )) && grep -qs "address already in use" "${dir}/logs/etcd.log" "${dir}/logs/kube-apiserver.log"; then
+        echo "cluster: a port was taken during start-up; starting again on other ports" >&2
+        down "${dir}"
+        UP_ATTEMPT=$((attempt + 1)) up "${dir}" "${owner}" ${extra[@]+"${extra[@]}"}
+        return
+      fi
       tail -n 30 "${dir}/logs/etcd.log" "${dir}/logs/kube-apiserver.log" >&2 || true
       down "${dir}"
       die "the control plane exited during start-up (logs above)"

@@ -88,13 +88,25 @@ pub fn resolve(
             "waiting for KinesisStream {namespace}/{name}: it is being deleted"
         ));
     }
-    let status = stream.status.as_ref().map(|s| &s.common);
-    match status.and_then(|s| s.arn.clone()) {
-        Some(arn) if says_ready(status, stream.meta().generation) => Resolved::Arn(arn),
+    match stream.status.as_ref().and_then(|s| s.common.arn.clone()) {
+        Some(arn) if serves(stream) => Resolved::Arn(arn),
         _ => Resolved::Waiting(format!(
             "waiting for KinesisStream {namespace}/{name} to be Ready"
         )),
     }
+}
+
+/// Whether `stream` serves the objects that name it: Ready; or, once it has an ARN, still
+/// ACTIVE or UPDATING in AWS (both take reads and writes) while it converges on a newer spec,
+/// so that a tag, retention or shard-count change of a stream does not make the objects
+/// reading it wait.
+fn serves(stream: &KinesisStream) -> bool {
+    let status = stream.status.as_ref();
+    says_ready(status.map(|s| &s.common), stream.meta().generation)
+        || status.is_some_and(|s| {
+            s.common.arn.is_some()
+                && matches!(s.stream_status.as_deref(), Some("ACTIVE" | "UPDATING"))
+        })
 }
 
 /// Reads the stream `reference` names from `obj` and resolves it, remembering the ARN it
@@ -234,11 +246,10 @@ fn mark_released(
     }
 }
 
-/// The ARN of `stream` when it is Ready at its generation and not being deleted.
+/// The ARN of `stream` when it [serves](serves) the objects naming it and is not being deleted.
 fn ready_arn(stream: &KinesisStream) -> Option<&str> {
-    let status = stream.status.as_ref().map(|s| &s.common);
-    (stream.meta().deletion_timestamp.is_none() && says_ready(status, stream.meta().generation))
-        .then(|| status.and_then(|s| s.arn.as_deref()))
+    (stream.meta().deletion_timestamp.is_none() && serves(stream))
+        .then(|| stream.status.as_ref().and_then(|s| s.common.arn.as_deref()))
         .flatten()
 }
 
@@ -347,6 +358,19 @@ mod tests {
         s
     }
 
+    /// A stream that was Ready, with a newer spec it is converging on, in AWS status
+    /// `aws_status`.
+    fn converging(aws_status: Option<&str>) -> KinesisStream {
+        let mut s = stream("data", false, None);
+        s.metadata.generation = Some(4);
+        let status = s.status.as_mut().expect("a status");
+        status.stream_status = aws_status.map(str::to_owned);
+        if aws_status == Some("CREATING") {
+            status.common.arn = None;
+        }
+        s
+    }
+
     fn reference(namespace: Option<&str>) -> ObjectReference {
         ObjectReference {
             name: "clickstream".into(),
@@ -355,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn references_resolve_to_the_arn_only_when_ready_and_allowed() {
+    fn references_resolve_to_the_arn_when_the_stream_serves_and_allows_them() {
         let waiting = |m: &str| Resolved::Waiting(m.to_owned());
         let cases = [
             (
@@ -368,6 +392,24 @@ mod tests {
                 "same namespace, not ready",
                 reference(None),
                 Some(stream("data", false, None)),
+                waiting("waiting for KinesisStream data/clickstream to be Ready"),
+            ),
+            (
+                "its newer spec not applied yet, the stream ACTIVE",
+                reference(None),
+                Some(converging(Some("ACTIVE"))),
+                Resolved::Arn(ARN.into()),
+            ),
+            (
+                "re-sharding for its newer spec (UPDATING)",
+                reference(None),
+                Some(converging(Some("UPDATING"))),
+                Resolved::Arn(ARN.into()),
+            ),
+            (
+                "being created",
+                reference(None),
+                Some(converging(Some("CREATING"))),
                 waiting("waiting for KinesisStream data/clickstream to be Ready"),
             ),
             (
