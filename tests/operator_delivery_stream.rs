@@ -751,10 +751,16 @@ async fn deleting_the_source_stream_is_not_blocked_and_the_delivery_stream_says_
         ready.status.unwrap().source_stream_arn.as_deref(),
         Some(arn.as_str())
     );
-    // What this does not show: records put to the re-created stream reaching S3. The Firehose
-    // delivery stream (kept, not re-created) still reads the deleted stream instance, and the
-    // emulator, like a reader holding the old stream's shard positions, does not deliver the
-    // new stream's records; the operator sees the same ARN and reports Ready.
+    // The kept Firehose delivery stream reads the new stream (same ARN) from its start.
+    kinesis
+        .put_record()
+        .stream_name("feed")
+        .partition_key("k")
+        .data(aws_sdk_kinesis::primitives::Blob::new("after,1\n"))
+        .send()
+        .await
+        .unwrap();
+    wait_for_delivery(&s3, "relay", "feed/", b"after,1\n").await;
     operator.stop().await;
     emulator.shutdown().await;
 }

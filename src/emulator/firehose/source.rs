@@ -1,19 +1,38 @@
 //! `KinesisStreamAsSource`: new records of the source stream are moved into the delivery
 //! stream's buffer, and the source checkpoint is stored in the same write as those records, so
 //! a crash never loses or repeats one. Reading starts at the checkpoint taken at creation
-//! (LATEST then) and follows re-sharding parents first (`kinesis/reader.rs`). KPL aggregated
+//! (LATEST then) and follows re-sharding parents first (`kinesis/reader.rs`); when the source
+//! stream is deleted and created again under its name (same ARN), the new stream is read from
+//! its start. KPL aggregated
 //! records are de-aggregated (`kpl.rs`).
 
 use super::control::source_ctx;
 use super::durable::NewRecord;
 use super::stream::{DeliveryStream, Source};
 use super::{Firehose, kpl};
+use crate::emulator::kinesis::reader::Checkpoint;
 
 /// Records read per poll at most.
 const MAX_RECORDS: usize = 10_000;
 /// Undelivered bytes above which reading pauses and puts are refused (a destination that
 /// keeps failing).
 pub(super) const MAX_BUFFERED: usize = 256 << 20;
+
+/// The position at the start of the source stream when the stream `checkpoint` was reading
+/// was deleted and a stream of the same ARN created since: every record of the new stream is
+/// new to the delivery stream. `None` while no stream of that ARN exists.
+fn recreated(
+    f: &Firehose,
+    ctx: &crate::emulator::kinesis::Ctx,
+    stream_arn: &str,
+    checkpoint: &Checkpoint,
+) -> Option<Checkpoint> {
+    let latest = f.kinesis.latest_checkpoint(ctx, stream_arn).ok()?;
+    (latest.stream_tag != checkpoint.stream_tag).then(|| Checkpoint {
+        stream_tag: latest.stream_tag,
+        ..Checkpoint::default()
+    })
+}
 
 /// Moves the source stream's new records into the buffer of `stream`, if it reads one.
 pub(super) fn poll(f: &Firehose, stream: &DeliveryStream) {
@@ -36,10 +55,16 @@ pub(super) fn poll(f: &Firehose, stream: &DeliveryStream) {
         .read_from(&ctx, &stream_arn, &checkpoint, MAX_RECORDS)
     {
         Ok(read) => read,
-        Err(e) => {
-            tracing::debug!(delivery_stream = %stream.name, error = %e, "the source stream cannot be read");
-            return;
-        }
+        Err(e) => match recreated(f, &ctx, &stream_arn, &checkpoint) {
+            Some(fresh) => {
+                tracing::info!(delivery_stream = %stream.name, source = %stream_arn, "the source stream was deleted and created again: reading the new stream from its start");
+                (Vec::new(), fresh)
+            }
+            None => {
+                tracing::debug!(delivery_stream = %stream.name, error = %e, "the source stream cannot be read");
+                return;
+            }
+        },
     };
     if next == checkpoint {
         return;

@@ -1,7 +1,8 @@
 //! The records of one shard, stored compactly: payloads and partition keys packed into large
-//! byte chunks, with a small fixed-size index entry per record (sequence counter, arrival time,
-//! offset). Memory per record is therefore its payload plus about 30 bytes, and whole chunks
-//! are released when their records pass the retention period.
+//! byte chunks, with a 16-byte index entry per record (sequence counter and arrival time as
+//! offsets from the chunk's first record, where its bytes start, its key's length; its end is
+//! where the next one starts). Memory per record is therefore its payload and key plus 16
+//! bytes, and whole chunks are released when their records pass the retention period.
 
 use std::collections::VecDeque;
 
@@ -23,26 +24,34 @@ pub struct RecordRef<'a> {
     pub data: &'a [u8],
 }
 
+/// A record's place in its chunk. Its counter and arrival time are offsets from the chunk's
+/// bases (a record whose offsets would not fit starts a new chunk); its data ends where the
+/// next record's bytes start (the chunk's end for the last one).
 #[derive(Clone, Copy)]
 struct Entry {
-    counter: u64,
-    arrival_ms: i64,
+    counter: u32,
+    arrival: u32,
     offset: u32,
     key_len: u16,
-    data_len: u32,
 }
 
 struct Chunk {
     /// Position (in the shard) of the chunk's first record.
     first: u64,
+    /// Counter of the chunk's first record: entries hold theirs as offsets from it.
+    base_counter: u64,
+    /// Arrival time of the chunk's first record (epoch ms): entries hold theirs as offsets.
+    base_arrival: i64,
     bytes: Vec<u8>,
     entries: Vec<Entry>,
 }
 
 impl Chunk {
-    fn new(first: u64, capacity: usize) -> Self {
+    fn new(first: u64, capacity: usize, base_counter: u64, base_arrival: i64) -> Self {
         Chunk {
             first,
+            base_counter,
+            base_arrival,
             bytes: Vec::with_capacity(capacity),
             entries: Vec::new(),
         }
@@ -50,6 +59,43 @@ impl Chunk {
 
     fn seal(&mut self) {
         self.entries.shrink_to_fit();
+    }
+
+    /// The entry of a record with `counter` and `arrival_ms` stored at `offset`, when its
+    /// offsets from the chunk's bases fit.
+    fn entry(&self, counter: u64, arrival_ms: i64, offset: usize, key_len: u16) -> Option<Entry> {
+        Some(Entry {
+            counter: u32::try_from(counter.checked_sub(self.base_counter)?).ok()?,
+            arrival: u32::try_from(arrival_ms.checked_sub(self.base_arrival)?).ok()?,
+            offset: u32::try_from(offset).ok()?,
+            key_len,
+        })
+    }
+
+    fn counter(&self, e: &Entry) -> u64 {
+        self.base_counter + u64::from(e.counter)
+    }
+
+    fn arrival_ms(&self, e: &Entry) -> i64 {
+        self.base_arrival + i64::from(e.arrival)
+    }
+
+    /// The record of entry `i`.
+    fn record(&self, i: usize) -> RecordRef<'_> {
+        let e = &self.entries[i];
+        let start = e.offset as usize;
+        let key_end = start + e.key_len as usize;
+        let end = self
+            .entries
+            .get(i + 1)
+            .map_or(self.bytes.len(), |next| next.offset as usize);
+        RecordRef {
+            counter: self.counter(e),
+            arrival_ms: self.arrival_ms(e),
+            partition_key: std::str::from_utf8(&self.bytes[start..key_end])
+                .expect("partition keys are stored from valid UTF-8"),
+            data: &self.bytes[key_end..end],
+        }
     }
 }
 
@@ -110,34 +156,37 @@ impl ShardLog {
         data: &[u8],
     ) -> u64 {
         let need = partition_key.len() + data.len();
-        let fits = self
-            .chunks
-            .back()
-            .is_some_and(|c| c.bytes.capacity() - c.bytes.len() >= need);
-        if !fits {
-            let previous = self.chunks.back_mut().map(|c| {
-                c.seal();
-                c.bytes.capacity()
-            });
-            let capacity = previous
-                .map_or(FIRST_CHUNK, |p| (p * 2).min(MAX_CHUNK))
-                .max(need);
-            self.chunks.push_back(Chunk::new(self.end, capacity));
-        }
+        let key_len = partition_key.len() as u16;
+        let entry = self.chunks.back().and_then(|c| {
+            (c.bytes.capacity() - c.bytes.len() >= need)
+                .then(|| c.entry(counter, arrival_ms, c.bytes.len(), key_len))
+                .flatten()
+        });
+        let entry = match entry {
+            Some(entry) => entry,
+            None => {
+                let previous = self.chunks.back_mut().map(|c| {
+                    c.seal();
+                    c.bytes.capacity()
+                });
+                let capacity = previous
+                    .map_or(FIRST_CHUNK, |p| (p * 2).min(MAX_CHUNK))
+                    .max(need);
+                let chunk = Chunk::new(self.end, capacity, counter, arrival_ms);
+                let entry = chunk
+                    .entry(counter, arrival_ms, 0, key_len)
+                    .expect("a chunk's first record is at its bases");
+                self.chunks.push_back(chunk);
+                entry
+            }
+        };
         let chunk = self
             .chunks
             .back_mut()
             .expect("a chunk with room was just ensured");
-        let offset = chunk.bytes.len() as u32;
         chunk.bytes.extend_from_slice(partition_key.as_bytes());
         chunk.bytes.extend_from_slice(data);
-        chunk.entries.push(Entry {
-            counter,
-            arrival_ms,
-            offset,
-            key_len: partition_key.len() as u16,
-            data_len: data.len() as u32,
-        });
+        chunk.entries.push(entry);
         self.bytes += need;
         let position = self.end;
         self.end += 1;
@@ -151,17 +200,7 @@ impl ShardLog {
         }
         let ci = self.chunks.partition_point(|c| c.first <= position) - 1;
         let chunk = &self.chunks[ci];
-        let e = &chunk.entries[(position - chunk.first) as usize];
-        let start = e.offset as usize;
-        let key_end = start + e.key_len as usize;
-        let key = std::str::from_utf8(&chunk.bytes[start..key_end])
-            .expect("partition keys are stored from valid UTF-8");
-        Some(RecordRef {
-            counter: e.counter,
-            arrival_ms: e.arrival_ms,
-            partition_key: key,
-            data: &chunk.bytes[key_end..key_end + e.data_len as usize],
-        })
+        Some(chunk.record((position - chunk.first) as usize))
     }
 
     /// Records from `position` on, in order.
@@ -171,30 +210,29 @@ impl ShardLog {
 
     /// Position of the first record whose counter is >= `counter` (or [`Self::end`]).
     pub fn position_of_counter(&self, counter: u64) -> u64 {
-        self.search(|e| e.counter < counter)
+        self.search(|c, e| c.counter(e) < counter)
     }
 
     /// Position of the first record that arrived at or after `ms` (or [`Self::end`]).
     pub fn position_at_time(&self, ms: i64) -> u64 {
-        self.search(|e| e.arrival_ms < ms)
+        self.search(|c, e| c.arrival_ms(e) < ms)
     }
 
     /// Arrival time of the newest record.
     pub fn last_arrival_ms(&self) -> Option<i64> {
         self.chunks
             .back()
-            .and_then(|c| c.entries.last())
-            .map(|e| e.arrival_ms)
+            .and_then(|c| c.entries.last().map(|e| c.arrival_ms(e)))
     }
 
     /// First position whose entry does not satisfy `before` (entries are sorted by it).
-    fn search(&self, before: impl Fn(&Entry) -> bool) -> u64 {
+    fn search(&self, before: impl Fn(&Chunk, &Entry) -> bool) -> u64 {
         let ci = self
             .chunks
-            .partition_point(|c| c.entries.last().is_some_and(&before));
+            .partition_point(|c| c.entries.last().is_some_and(|e| before(c, e)));
         match self.chunks.get(ci) {
             None => self.end,
-            Some(c) => c.first + c.entries.partition_point(&before) as u64,
+            Some(c) => c.first + c.entries.partition_point(|e| before(c, e)) as u64,
         }
     }
 
@@ -202,26 +240,17 @@ impl ShardLog {
     /// memory. Records older than the cutoff in a partly expired chunk stay until the whole
     /// chunk expires; readers skip them with [`Self::position_at_time`].
     pub fn trim_before(&mut self, cutoff_ms: i64) {
-        while self.chunks.len() > 1
-            && self.chunks[0]
-                .entries
+        let expired = |c: &Chunk| {
+            c.entries
                 .last()
-                .is_some_and(|e| e.arrival_ms < cutoff_ms)
-        {
+                .is_some_and(|e| c.arrival_ms(e) < cutoff_ms)
+        };
+        while self.chunks.len() > 1 && expired(&self.chunks[0]) {
             let c = self.chunks.pop_front().expect("checked non-empty");
-            self.bytes -= c
-                .entries
-                .iter()
-                .map(|e| e.key_len as usize + e.data_len as usize)
-                .sum::<usize>();
+            self.bytes -= c.bytes.len();
         }
         // The last chunk goes too once every record in it has expired.
-        if self.chunks.len() == 1
-            && self.chunks[0]
-                .entries
-                .last()
-                .is_some_and(|e| e.arrival_ms < cutoff_ms)
-        {
+        if self.chunks.len() == 1 && expired(&self.chunks[0]) {
             self.chunks.clear();
             self.bytes = 0;
         }
@@ -255,6 +284,41 @@ mod tests {
         assert_eq!(log.position_of_counter(u64::MAX), 10_000);
         assert_eq!(log.position_at_time(1000 + 5000), 5000);
         assert_eq!(log.position_at_time(0), 0);
+    }
+
+    #[test]
+    fn index_entries_take_16_bytes() {
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
+    }
+
+    #[test]
+    fn counters_and_times_too_far_apart_for_an_entry_start_a_chunk() {
+        let mut log = ShardLog::new();
+        let day = 86_400_000i64;
+        let records = [
+            (5u64, 1_000i64, "a"),
+            (6, 1_000, "b"),
+            (6 + u64::from(u32::MAX) + 1, 1_001, "c"),
+            (6 + u64::from(u32::MAX) + 2, 1_001 + 60 * day, "d"),
+            (6 + u64::from(u32::MAX) + 3, 1_002 + 60 * day, ""),
+        ];
+        for (i, (counter, arrival, data)) in records.iter().enumerate() {
+            assert_eq!(
+                log.append(*counter, *arrival, "k", data.as_bytes()),
+                i as u64
+            );
+        }
+        assert_eq!(log.chunks.len(), 3, "c and d each started one");
+        for (i, (counter, arrival, data)) in records.iter().enumerate() {
+            let r = log.get(i as u64).unwrap();
+            assert_eq!(
+                (r.counter, r.arrival_ms, r.data),
+                (*counter, *arrival, data.as_bytes())
+            );
+        }
+        assert_eq!(log.position_of_counter(7), 2);
+        assert_eq!(log.position_at_time(1_002), 3);
+        assert_eq!(log.last_arrival_ms(), Some(1_002 + 60 * day));
     }
 
     #[test]
