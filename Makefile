@@ -27,7 +27,7 @@ IMAGE_DIR := $(CURDIR)/target/image
 IMAGE_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 image: build tools runner-flink ## the container images as one OCI layout (target/image/oci): VERSION and the emulator's VERSION-flink (Java 17 + the Flink runner); an archive and SBOM of each; verified with umoci (reads them, unpacks them, runs the binary and the Java inside)
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) python3 tools/image.py \
-		--binary "$(RELEASE_BIN)" --version "$(IMAGE_VERSION)" \
+		--binary "$(RELEASE_BIN)" --require-static --version "$(IMAGE_VERSION)" \
 		--ca-dir "$$(ls -d $(CURDIR)/target/tools/ca-certificates-* | head -n 1)" --out "$(IMAGE_DIR)" \
 		--flink-runner "$(RUNNER_FLINK_JAR)" --jre-packages "$(CURDIR)/target/tools/flink-image-packages.txt"
 	rm -rf "$(IMAGE_DIR)/verify" && target/tools/bin/umoci unpack --rootless \

@@ -57,6 +57,39 @@ fn assemble(out: &Path, flink: bool) -> Value {
     serde_json::from_slice(&output.stdout).expect("image.py prints JSON")
 }
 
+/// `make image` asks for a static binary: a dynamically linked one (the test build is) is
+/// refused before anything is written, naming the loader it asks for and how to build the
+/// static one.
+#[test]
+fn a_dynamically_linked_binary_is_refused_for_the_image() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new("python3")
+        .arg(root.join("tools/image.py"))
+        .args([
+            "--binary",
+            env!("CARGO_BIN_EXE_kinesis-operator"),
+            "--require-static",
+        ])
+        .args([
+            "--version",
+            "0.0.0-test",
+            "--ca-dir",
+            "/nonexistent",
+            "--out",
+        ])
+        .arg(out.path().join("image"))
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "refused: {stderr}");
+    assert!(
+        stderr.contains("is dynamically linked (it asks for /lib64/ld-linux-x86-64.so.2), but the image has no C library: build the static binary with `make build`"),
+        "{stderr}"
+    );
+    assert!(!out.path().join("image").exists(), "nothing written");
+}
+
 /// Unpacks `image` (`LAYOUT:TAG`) with umoci into `bundle`, checking every blob's digest.
 fn unpack(image: &str, bundle: &Path) {
     let unpacked = Command::new(tools_bin().join("umoci"))

@@ -316,6 +316,23 @@ def index_bytes(images) -> bytes:
 LAYOUT = json.dumps({"imageLayoutVersion": "1.0.0"}).encode()
 
 
+def dynamic_loader(binary: bytes):
+    """The program interpreter (dynamic loader) an ELF executable asks for, or None for a static
+    one: the PT_INTERP program header, read from the 64-bit little-endian ELF header."""
+    if binary[:4] != b"\x7fELF" or binary[4] != 2 or binary[5] != 1:
+        sys.exit("image: --binary is not a 64-bit little-endian ELF executable")
+    phoff = int.from_bytes(binary[0x20:0x28], "little")
+    phentsize = int.from_bytes(binary[0x36:0x38], "little")
+    phnum = int.from_bytes(binary[0x38:0x3A], "little")
+    for i in range(phnum):
+        header = binary[phoff + i * phentsize:phoff + (i + 1) * phentsize]
+        if int.from_bytes(header[0:4], "little") == 3:  # PT_INTERP
+            offset = int.from_bytes(header[8:16], "little")
+            size = int.from_bytes(header[32:40], "little")
+            return binary[offset:offset + size].rstrip(b"\0").decode()
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", required=True)
@@ -324,6 +341,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--epoch", type=int, default=int(os.environ.get("SOURCE_DATE_EPOCH", "0")))
     parser.add_argument("--no-sbom", action="store_true", help="skip the SBOMs (no cargo needed)")
+    parser.add_argument("--require-static", action="store_true", help="refuse a dynamically linked binary (the image has no C library to load it)")
     parser.add_argument("--flink-runner", help="the Flink runner jar: also write the VERSION-flink image")
     parser.add_argument("--jre-packages", help="file listing the unpacked Debian packages of the -flink image's Java runtime (make tools writes target/tools/flink-image-packages.txt)")
     args = parser.parse_args()
@@ -332,6 +350,10 @@ def main() -> None:
     epoch = args.epoch
 
     binary = open(args.binary, "rb").read()
+    loader = dynamic_loader(binary)
+    if args.require_static and loader:
+        sys.exit(f"image: {args.binary} is dynamically linked (it asks for {loader}), but the image has no C library: "
+                 "build the static binary with `make build` and pass `$(make -s print-release-bin)`")
     entries = [
         ("etc", 0o755, 0, None),
         ("etc/passwd", 0o644, 0, b"root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"),
