@@ -141,19 +141,36 @@ fn write_to_shard(
 ) {
     let mut state = shard.state.lock();
     let arrival = now.max(state.log.last_arrival_ms().unwrap_or(i64::MIN));
-    let mut counters = Vec::with_capacity(records.len());
-    for r in records {
-        let bytes = (r.data.len() + r.partition_key.len()) as u64;
-        let allowed = k.settings.relax_limits
-            || state.writes.try_take(
-                now,
-                1,
-                bytes,
-                SHARD_WRITE_RECORDS_PER_SEC,
-                SHARD_WRITE_BYTES_PER_SEC,
-            );
-        counters.push(allowed.then(|| stream.reserve_counters(1)));
-    }
+    let allowed: Vec<bool> = records
+        .iter()
+        .map(|r| {
+            let bytes = (r.data.len() + r.partition_key.len()) as u64;
+            k.settings.relax_limits
+                || state.writes.try_take(
+                    now,
+                    1,
+                    bytes,
+                    SHARD_WRITE_RECORDS_PER_SEC,
+                    SHARD_WRITE_BYTES_PER_SEC,
+                )
+        })
+        .collect();
+    // One reservation for the group: the stream's counter is shared by every writer.
+    let taken = allowed.iter().filter(|a| **a).count() as u64;
+    let mut next = if taken > 0 {
+        stream.reserve_counters(taken)
+    } else {
+        0
+    };
+    let counters: Vec<Option<u64>> = allowed
+        .iter()
+        .map(|&a| {
+            a.then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect();
     let mut stored = true;
     if let Some(durable) = &k.durable {
         let start = state.log.end();
