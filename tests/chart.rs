@@ -27,6 +27,7 @@ use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, PostParams};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use support::emulator::{delivery_stream, stream_summary};
 use support::envtest::{ControlPlane, control_plane, tools_bin, wait_for};
 use support::operator::{apply, condition, event_notes, is_ready, wait_gone, wait_until};
 use support::process::OperatorProcess;
@@ -1678,15 +1679,7 @@ impl Aws {
             .await
             .expect("ListStreams");
         for name in streams.stream_names() {
-            let summary = self
-                .kinesis
-                .describe_stream_summary()
-                .stream_name(name)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("DescribeStreamSummary {name}: {e:?}"))
-                .stream_description_summary
-                .expect("a stream summary");
+            let summary = stream_summary(&self.kinesis, name).await;
             found.insert(
                 format!("Kinesis stream {name}"),
                 format!(
@@ -1703,15 +1696,7 @@ impl Aws {
             .await
             .expect("ListDeliveryStreams");
         for name in deliveries.delivery_stream_names() {
-            let d = self
-                .firehose
-                .describe_delivery_stream()
-                .delivery_stream_name(name)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("DescribeDeliveryStream {name}: {e:?}"))
-                .delivery_stream_description
-                .expect("a delivery stream description");
+            let d = delivery_stream(&self.firehose, name).await;
             found.insert(
                 format!("Firehose delivery stream {name}"),
                 format!(

@@ -19,8 +19,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use support::flink::{
     REGION, ROLE, client_at, create_app, create_stream, expect_texts, failed_start, kinesis_at,
-    put_texts, s3_at, start, wait_operation_end, wait_status,
+    s3_at, start, wait_operation_end, wait_status,
 };
+use support::records::put_texts;
 
 use aws_sdk_kinesisanalyticsv2::types::{
     ApplicationCodeConfiguration, ApplicationConfiguration, ApplicationConfigurationUpdate,

@@ -18,7 +18,7 @@ use aws_sdk_firehose::types::{
     KeyType, KinesisStreamSourceConfiguration, Record, S3DestinationConfiguration, Tag,
 };
 use kinesis_operator::emulator::{Config, Emulator, firehose::Settings};
-use support::emulator::post;
+use support::emulator::{delivery_stream, post};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
 
@@ -85,20 +85,6 @@ async fn create_s3(client: &Client, name: &str, dest: ExtendedS3DestinationConfi
         .unwrap_or_else(|e| panic!("CreateDeliveryStream {name}: {e:?}"));
 }
 
-async fn describe(
-    client: &Client,
-    name: &str,
-) -> aws_sdk_firehose::types::DeliveryStreamDescription {
-    client
-        .describe_delivery_stream()
-        .delivery_stream_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("DescribeDeliveryStream {name}: {e:?}"))
-        .delivery_stream_description
-        .expect("a description")
-}
-
 #[tokio::test]
 async fn create_and_describe_an_extended_s3_stream() {
     let emulator = start_default().await;
@@ -121,7 +107,7 @@ async fn create_and_describe_an_extended_s3_stream() {
         out.delivery_stream_arn(),
         Some("arn:aws:firehose:us-east-1:000000000000:deliverystream/orders")
     );
-    let d = describe(&client, "orders").await;
+    let d = delivery_stream(&client, "orders").await;
     assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Active);
     assert_eq!(d.delivery_stream_type(), &DeliveryStreamType::DirectPut);
     assert_eq!(d.version_id(), "1");
@@ -170,7 +156,7 @@ async fn deprecated_s3_destination_is_accepted_and_described() {
         .send()
         .await
         .unwrap();
-    let d = describe(&client, "old-style").await;
+    let d = delivery_stream(&client, "old-style").await;
     let dest = &d.destinations()[0];
     assert!(dest.s3_destination_description().is_some());
     assert!(dest.extended_s3_destination_description().is_some());
@@ -185,7 +171,7 @@ async fn creating_becomes_active_after_the_delay() {
     .await;
     let client = firehose(&emulator);
     create_s3(&client, "slow", s3_dest("b").build().unwrap()).await;
-    let d = describe(&client, "slow").await;
+    let d = delivery_stream(&client, "slow").await;
     assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Creating);
     let (code, _) = err(client
         .put_record()
@@ -201,7 +187,7 @@ async fn creating_becomes_active_after_the_delay() {
         .await);
     assert_eq!(code, "ResourceInUseException");
     emulator.clock().advance(Duration::from_secs(61));
-    let d = describe(&client, "slow").await;
+    let d = delivery_stream(&client, "slow").await;
     assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Active);
 }
 
@@ -220,7 +206,7 @@ async fn deleting_then_gone_after_the_delay() {
         .send()
         .await
         .unwrap();
-    let d = describe(&client, "doomed").await;
+    let d = delivery_stream(&client, "doomed").await;
     assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Deleting);
     emulator.clock().advance(Duration::from_secs(61));
     let (code, message) = err(client
@@ -435,7 +421,7 @@ async fn update_destination_checks_the_version_id() {
         .send()
         .await
         .unwrap();
-    let d = describe(&client, "upd").await;
+    let d = delivery_stream(&client, "upd").await;
     assert_eq!(d.version_id(), "2");
     assert!(d.last_update_timestamp().is_some());
     let ext = d.destinations()[0]
@@ -495,7 +481,7 @@ async fn update_destination_switches_to_an_http_endpoint() {
         .send()
         .await
         .unwrap();
-    let d = describe(&client, "switch").await;
+    let d = delivery_stream(&client, "switch").await;
     let dest = &d.destinations()[0];
     assert!(dest.extended_s3_destination_description().is_none());
     let http = dest.http_endpoint_destination_description().unwrap();
@@ -612,7 +598,7 @@ async fn encryption_starts_and_stops() {
         .send()
         .await
         .unwrap();
-    let d = describe(&client, "sse").await;
+    let d = delivery_stream(&client, "sse").await;
     let e = d.delivery_stream_encryption_configuration().unwrap();
     assert_eq!(e.status().map(|s| s.as_str()), Some("ENABLED"));
     assert_eq!(e.key_type(), Some(&KeyType::AwsOwnedCmk));
@@ -642,7 +628,7 @@ async fn encryption_starts_and_stops() {
         .send()
         .await
         .unwrap();
-    let d = describe(&client, "sse").await;
+    let d = delivery_stream(&client, "sse").await;
     assert_eq!(
         d.delivery_stream_encryption_configuration()
             .and_then(|e| e.status())
@@ -678,12 +664,12 @@ async fn encryption_goes_through_enabling_with_a_delay() {
             .map(|s| s.as_str().to_owned())
     };
     assert_eq!(
-        status(describe(&client, "sse").await).as_deref(),
+        status(delivery_stream(&client, "sse").await).as_deref(),
         Some("ENABLING")
     );
     emulator.clock().advance(Duration::from_secs(61));
     assert_eq!(
-        status(describe(&client, "sse").await).as_deref(),
+        status(delivery_stream(&client, "sse").await).as_deref(),
         Some("ENABLED")
     );
 }
@@ -807,7 +793,7 @@ async fn kinesis_source_refuses_direct_puts_and_needs_its_stream() {
         .send()
         .await
         .unwrap();
-    let d = describe(&client, "from-kinesis").await;
+    let d = delivery_stream(&client, "from-kinesis").await;
     assert_eq!(
         d.delivery_stream_type(),
         &DeliveryStreamType::KinesisStreamAsSource
@@ -861,7 +847,7 @@ async fn http_endpoint_destination_is_described_without_its_access_key() {
         .send()
         .await
         .unwrap();
-    let d = describe(&client, "web").await;
+    let d = delivery_stream(&client, "web").await;
     let http = d.destinations()[0]
         .http_endpoint_destination_description()
         .unwrap();
@@ -1226,7 +1212,7 @@ async fn the_flush_interval_caps_the_buffering_interval_but_not_what_is_reported
     put_all(&client, "quick", &[b"soon"]).await;
     let found = wait_for_objects(&s3, "quick", "", 1).await;
     assert_eq!(found[0].1, b"soon");
-    let d = describe(&client, "quick").await;
+    let d = delivery_stream(&client, "quick").await;
     let hints = d.destinations()[0]
         .extended_s3_destination_description()
         .unwrap()
@@ -1311,7 +1297,7 @@ async fn buffered_records_and_settings_survive_a_restart_and_are_delivered_once(
 
     let emulator = start_in(dir.path(), flushing(100)).await;
     let (client, s3c) = (firehose(&emulator), s3(&emulator));
-    let d = describe(&client, "kept").await;
+    let d = delivery_stream(&client, "kept").await;
     assert_eq!(d.delivery_stream_status(), &DeliveryStreamStatus::Active);
     let tags = client
         .list_tags_for_delivery_stream()

@@ -11,12 +11,13 @@ use kinesis_operator::api::{DeliveryStream, KinesisStream};
 use kinesis_operator::emulator::{Config, Emulator, firehose};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
-use support::emulator::{firehose as firehose_client, kinesis, s3, s3_bodies};
+use support::emulator::{delivery_stream, firehose as firehose_client, kinesis, s3, s3_bodies};
 use support::envtest::{control_plane, wait_for};
 use support::operator::{
     Operator, apply, condition, event_notes, event_reasons, is_ready, is_stalled, is_waiting,
     service_account_with_rules, wait_gone, wait_until,
 };
+use support::records::put_texts;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/firehose";
 
@@ -45,20 +46,6 @@ async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
 fn s3_destination(bucket: &str, prefix: &str) -> serde_json::Value {
     json!({"s3": {"bucketARN": format!("arn:aws:s3:::{bucket}"), "roleARN": ROLE,
         "prefix": prefix, "bufferingHints": {"sizeInMBs": 1, "intervalInSeconds": 60}}})
-}
-
-/// DescribeDeliveryStream of `name`.
-async fn describe(
-    aws: &aws_sdk_firehose::Client,
-    name: &str,
-) -> aws_sdk_firehose::types::DeliveryStreamDescription {
-    aws.describe_delivery_stream()
-        .delivery_stream_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("DescribeDeliveryStream {name}: {e:?}"))
-        .delivery_stream_description
-        .expect("a description")
 }
 
 /// The tag keys of delivery stream `name`, sorted.
@@ -116,7 +103,10 @@ async fn direct_put_to_s3_is_ready_delivers_and_follows_destination_changes() {
     assert_eq!(status.version_id.as_deref(), Some("1"));
     assert!(status.destination_id.is_some(), "{status:?}");
     let arn = status.common.arn.clone().unwrap();
-    assert_eq!(arn, describe(&aws, "events").await.delivery_stream_arn);
+    assert_eq!(
+        arn,
+        delivery_stream(&aws, "events").await.delivery_stream_arn
+    );
     assert_eq!(
         tag_keys(&aws, "events").await,
         [
@@ -153,7 +143,7 @@ async fn direct_put_to_s3_is_ready_delivers_and_follows_destination_changes() {
         is_ready(o) && o.status.as_ref().unwrap().version_id.as_deref() == Some("2")
     })
     .await;
-    let described = describe(&aws, "events").await;
+    let described = delivery_stream(&aws, "events").await;
     let s3_desc = described.destinations[0]
         .extended_s3_destination_description
         .as_ref()
@@ -220,7 +210,7 @@ async fn a_stream_source_waits_for_its_kinesis_stream_then_delivers_its_records(
         Some(stream_arn.as_str()),
         "status says which stream it reads"
     );
-    let described = describe(&firehose_client(&emulator), "archive").await;
+    let described = delivery_stream(&firehose_client(&emulator), "archive").await;
     assert_eq!(
         described
             .source
@@ -229,16 +219,7 @@ async fn a_stream_source_waits_for_its_kinesis_stream_then_delivers_its_records(
         Some(stream_arn)
     );
 
-    let aws = kinesis(&emulator);
-    for record in ["a,1\n", "b,2\n", "c,3\n"] {
-        aws.put_record()
-            .stream_name("clicks")
-            .partition_key("k")
-            .data(aws_sdk_kinesis::primitives::Blob::new(record))
-            .send()
-            .await
-            .unwrap();
-    }
+    put_texts(&kinesis(&emulator), "clicks", &["a,1\n", "b,2\n", "c,3\n"]).await;
     wait_for_delivery(&s3, "archive", "clicks/", b"a,1\nb,2\nc,3\n").await;
     operator.stop().await;
     emulator.shutdown().await;
@@ -329,13 +310,13 @@ async fn encryption_tags_drift_and_deletion() {
     apply(&api, "life", spec(true)).await;
     wait_until(&api, "life", "Ready", is_ready).await;
     assert_eq!(
-        encryption(describe(&aws, "life").await).as_deref(),
+        encryption(delivery_stream(&aws, "life").await).as_deref(),
         Some("ENABLED")
     );
     apply(&api, "life", spec(false)).await;
     wait_until(&api, "life", "Ready unencrypted", is_ready).await;
     assert_eq!(
-        encryption(describe(&aws, "life").await).as_deref(),
+        encryption(delivery_stream(&aws, "life").await).as_deref(),
         Some("DISABLED")
     );
 
@@ -441,7 +422,7 @@ async fn an_existing_delivery_stream_is_adopted_only_when_asked() {
     )
     .await;
     wait_until(&api, "legacy", "Ready after adoption", is_ready).await;
-    let described = describe(&aws, "legacy").await;
+    let described = delivery_stream(&aws, "legacy").await;
     assert_eq!(
         described.destinations[0]
             .extended_s3_destination_description
@@ -507,7 +488,7 @@ async fn an_http_endpoint_takes_its_access_key_from_a_secret() {
     assert!(first_version.is_some());
     // Created with its key: no UpdateDestination until something changes.
     assert_eq!(status.version_id.as_deref(), Some("1"));
-    let described = describe(&firehose_client(&emulator), "webhook").await;
+    let described = delivery_stream(&firehose_client(&emulator), "webhook").await;
     let http = described.destinations[0]
         .http_endpoint_destination_description
         .as_ref()
@@ -731,7 +712,7 @@ async fn deleting_the_source_stream_is_not_blocked_and_the_delivery_stream_says_
     );
     assert!(!is_stalled(&last), "waiting, not stalled");
     assert_eq!(
-        describe(&aws, "relay")
+        delivery_stream(&aws, "relay")
             .await
             .delivery_stream_status
             .as_str(),
@@ -752,14 +733,7 @@ async fn deleting_the_source_stream_is_not_blocked_and_the_delivery_stream_says_
         Some(arn.as_str())
     );
     // The kept Firehose delivery stream reads the new stream (same ARN) from its start.
-    kinesis
-        .put_record()
-        .stream_name("feed")
-        .partition_key("k")
-        .data(aws_sdk_kinesis::primitives::Blob::new("after,1\n"))
-        .send()
-        .await
-        .unwrap();
+    put_texts(&kinesis, "feed", &["after,1\n"]).await;
     wait_for_delivery(&s3, "relay", "feed/", b"after,1\n").await;
     operator.stop().await;
     emulator.shutdown().await;
@@ -802,7 +776,7 @@ async fn deletion_policy_retain_keeps_the_delivery_stream_and_delete_removes_it(
         )
         .await;
     }
-    let kept = describe(&aws, "kept").await;
+    let kept = delivery_stream(&aws, "kept").await;
     assert_eq!(kept.delivery_stream_status.as_str(), "ACTIVE");
     assert_eq!(
         tag_keys(&aws, "kept").await,

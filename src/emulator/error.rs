@@ -82,9 +82,38 @@ pub fn is_decimal(s: &str, max_digits: usize) -> bool {
         && (s == "0" || !s.starts_with('0'))
 }
 
-/// How AWS renders a blob value in a validation message.
-pub fn blob_value(len: usize) -> String {
-    format!("'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]'")
+/// How AWS renders a blob value of `len` bytes in a validation message (rendered only when a
+/// message is made).
+pub fn blob_value(len: usize) -> impl fmt::Display {
+    BlobValue(len)
+}
+
+struct BlobValue(usize);
+
+impl fmt::Display for BlobValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let len = self.0;
+        write!(f, "'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]'")
+    }
+}
+
+/// The path of member `field` of entry `index` (0-based) of list `list` in a request
+/// (`records.3.member.data`), rendered only when a message names it: a request with hundreds
+/// of entries makes no string per entry.
+#[derive(Clone, Copy)]
+pub struct ListMember {
+    /// The list, e.g. `records`.
+    pub list: &'static str,
+    /// The entry, 0-based.
+    pub index: usize,
+    /// The member, e.g. `data`.
+    pub field: &'static str,
+}
+
+impl fmt::Display for ListMember {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.member.{}", self.list, self.index + 1, self.field)
+    }
 }
 
 /// Collects model-constraint violations and renders them the way AWS does:

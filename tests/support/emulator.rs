@@ -118,6 +118,21 @@ pub async fn stream_summary(
         .unwrap_or_else(|| panic!("no summary of {stream}"))
 }
 
+/// DescribeDeliveryStream of `name`, which must exist.
+pub async fn delivery_stream(
+    client: &aws_sdk_firehose::Client,
+    name: &str,
+) -> aws_sdk_firehose::types::DeliveryStreamDescription {
+    client
+        .describe_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeDeliveryStream {name}: {e:?}"))
+        .delivery_stream_description
+        .unwrap_or_else(|| panic!("no description of {name}"))
+}
+
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct RawResponse {

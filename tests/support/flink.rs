@@ -10,7 +10,6 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
-use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use aws_sdk_kinesisanalyticsv2::Client;
 use aws_sdk_kinesisanalyticsv2::types::{
@@ -384,21 +383,7 @@ pub fn errors_of(lines: &[Value]) -> Vec<String> {
 /// PutRecord each of `records` (as JSON) to `stream`, in order.
 pub async fn put(client: &aws_sdk_kinesis::Client, stream: &str, records: &[Value]) {
     let bodies: Vec<String> = records.iter().map(Value::to_string).collect();
-    put_texts(client, stream, &bodies).await;
-}
-
-/// PutRecord each of `records` (its text as the data) to `stream`, in order.
-pub async fn put_texts(client: &aws_sdk_kinesis::Client, stream: &str, records: &[String]) {
-    for r in records {
-        client
-            .put_record()
-            .stream_name(stream)
-            .partition_key("k")
-            .data(Blob::new(r.as_bytes()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));
-    }
+    super::records::put_texts(client, stream, &bodies).await;
 }
 
 /// A JSON record's `message`.

@@ -1,5 +1,5 @@
-//! JSON records in and out of Kinesis streams, as a producer and a consumer of a Flink
-//! application see them.
+//! Records in and out of Kinesis streams: texts put as a producer would, JSON read back as a
+//! consumer of a Flink application sees it.
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
@@ -14,6 +14,21 @@ pub async fn put(client: &Client, stream: &str, records: &[Value], key: impl Fn(
             .stream_name(stream)
             .partition_key(key(r))
             .data(Blob::new(r.to_string()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));
+    }
+}
+
+/// PutRecord each of `records` (its text as the data) to `stream`, in order, under one
+/// partition key.
+pub async fn put_texts(client: &Client, stream: &str, records: &[impl AsRef<str>]) {
+    for r in records {
+        client
+            .put_record()
+            .stream_name(stream)
+            .partition_key("k")
+            .data(Blob::new(r.as_ref().as_bytes()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("PutRecord to {stream}: {e:?}"));

@@ -11,7 +11,7 @@ use super::model::{BatchEntry, PutInput, PutRecordBatchOutput, PutRecordOutput, 
 use super::stream::{DeliveryStream, Source, Status};
 use super::{Firehose, not_found, validate};
 use crate::emulator::dispatch::Ctx;
-use crate::emulator::error::{AwsError, Validation, blob_value};
+use crate::emulator::error::{AwsError, ListMember, Validation, blob_value};
 
 /// Largest record, in bytes (1,000 KiB).
 const MAX_RECORD: usize = 1_024_000;
@@ -195,18 +195,17 @@ pub(super) fn put_record_batch(
                 MAX_BATCH_RECORDS
             };
             v.size("records", "'[...]'", records.len(), 1, max);
+            let data_of = |index| ListMember {
+                list: "records",
+                index,
+                field: "data",
+            };
             for (i, r) in records.iter().enumerate() {
                 match &r.data {
                     None => {
-                        v.required(format!("records.{}.member.data", i + 1), &r.data);
+                        v.required(data_of(i), &r.data);
                     }
-                    Some(d) => v.size(
-                        format!("records.{}.member.data", i + 1),
-                        blob_value(d.0.len()),
-                        d.0.len(),
-                        0,
-                        MAX_RECORD,
-                    ),
+                    Some(d) => v.size(data_of(i), blob_value(d.0.len()), d.0.len(), 0, MAX_RECORD),
                 }
             }
         }

@@ -3,8 +3,7 @@
 //! a crash never loses or repeats one. Reading starts at the checkpoint taken at creation
 //! (LATEST then) and follows re-sharding parents first (`kinesis/reader.rs`); when the source
 //! stream is deleted and created again under its name (same ARN), the new stream is read from
-//! its start. KPL aggregated
-//! records are de-aggregated (`kpl.rs`).
+//! its start. KPL aggregated records are de-aggregated (`kpl.rs`).
 
 use super::control::source_ctx;
 use super::durable::NewRecord;

@@ -13,7 +13,7 @@ use super::model::*;
 use super::stream::{Shard, Status, Stream};
 use super::{Ctx, Kinesis, not_found};
 use crate::emulator::dates::{MONTHS, UtcTime, WEEKDAYS};
-use crate::emulator::error::{AwsError, Validation, blob_value, is_decimal};
+use crate::emulator::error::{AwsError, ListMember, Validation, blob_value, is_decimal};
 use crate::emulator::protocol::{Blob, Timestamp};
 
 /// A record ready to be written.
@@ -23,17 +23,12 @@ struct Incoming<'a> {
     hash: u128,
 }
 
-/// The path of a member of record `index` (0-based) of a PutRecords request
-/// (`records.<index + 1>.member.<field>`), rendered only when a message names it.
-#[derive(Clone, Copy)]
-struct RecordMember {
-    index: usize,
-    field: &'static str,
-}
-
-impl std::fmt::Display for RecordMember {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "records.{}.member.{}", self.index + 1, self.field)
+/// The path of member `field` of record `index` of a PutRecords request.
+fn record_member(index: usize, field: &'static str) -> ListMember {
+    ListMember {
+        list: "records",
+        index,
+        field,
     }
 }
 
@@ -321,12 +316,10 @@ pub(super) fn put_records(
         let records = input.records.as_deref().unwrap_or_default();
         v.size("records", "'[...]'", records.len(), 1, PUT_RECORDS_MAX);
         for (index, r) in records.iter().enumerate() {
-            let member = |field| RecordMember { index, field };
+            let member = |field| record_member(index, field);
             if v.required(member("data"), &r.data) {
                 let len = r.data.as_ref().map_or(0, |d| d.0.len());
-                if len > 10 << 20 {
-                    v.size(member("data"), blob_value(len), len, 0, 10 << 20);
-                }
+                v.size(member("data"), blob_value(len), len, 0, 10 << 20);
             }
             validate_key_and_hash(
                 &mut v,
@@ -360,10 +353,7 @@ pub(super) fn put_records(
                 r.explicit_hash_key.as_deref(),
                 auto,
                 spread + i as u64,
-                RecordMember {
-                    index: i,
-                    field: "partitionKey",
-                },
+                record_member(i, "partitionKey"),
             )?,
         });
     }

@@ -276,7 +276,7 @@ mod tests {
     use super::*;
     use crate::emulator::clock::Clock;
     use crate::emulator::kinesis::reader::Checkpoint;
-    use crate::emulator::kinesis::testing::{call, ctx, put};
+    use crate::emulator::kinesis::testing::{call, create_stream, ctx, put, texts};
     use crate::emulator::kinesis::{Ctx, Kinesis};
 
     const ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
@@ -290,17 +290,13 @@ mod tests {
         k.region(ctx).streams.read().get("s").cloned()
     }
 
-    fn texts(k: &Kinesis, ctx: &Ctx) -> Vec<String> {
+    fn stored_texts(k: &Kinesis, ctx: &Ctx) -> Vec<String> {
         let stream_tag = k.latest_checkpoint(ctx, ARN).unwrap().stream_tag;
         let from = Checkpoint {
             stream_tag,
             ..Checkpoint::default()
         };
-        let (records, _) = k.read_from(ctx, ARN, &from, 1000).unwrap();
-        records
-            .iter()
-            .map(|r| String::from_utf8_lossy(&r.data).into_owned())
-            .collect()
+        texts(&k.read_from(ctx, ARN, &from, 1000).unwrap().0)
     }
 
     #[test]
@@ -309,12 +305,7 @@ mod tests {
         let ctx = ctx();
         {
             let k = open(dir.path());
-            call(
-                &k,
-                &ctx,
-                "CreateStream",
-                serde_json::json!({"StreamName": "s", "ShardCount": 1}),
-            );
+            create_stream(&k, &ctx);
             put(&k, &ctx, "to the parent");
             // Stored with the re-shard pending.
             call(
@@ -330,12 +321,12 @@ mod tests {
             put(&k, &ctx, "to a child");
         }
         let k = open(dir.path());
-        assert_eq!(texts(&k, &ctx), ["to the parent", "to a child"]);
+        assert_eq!(stored_texts(&k, &ctx), ["to the parent", "to a child"]);
         assert_eq!(stream(&k, &ctx).unwrap().open_shard_count(), 2);
         drop(k);
         let k = open(dir.path());
         assert_eq!(
-            texts(&k, &ctx),
+            stored_texts(&k, &ctx),
             ["to the parent", "to a child"],
             "the settled re-shard was stored at recovery"
         );
@@ -347,12 +338,7 @@ mod tests {
         let ctx = ctx();
         {
             let k = open(dir.path());
-            call(
-                &k,
-                &ctx,
-                "CreateStream",
-                serde_json::json!({"StreamName": "s", "ShardCount": 1}),
-            );
+            create_stream(&k, &ctx);
             put(&k, &ctx, "doomed");
             call(
                 &k,

@@ -129,26 +129,14 @@ mod tests {
 
     use super::*;
     use crate::emulator::clock::Clock;
-    use crate::emulator::kinesis::testing::{call, ctx, put};
-
-    fn texts(records: &[SourceRecord]) -> Vec<String> {
-        records
-            .iter()
-            .map(|r| String::from_utf8_lossy(&r.data).into_owned())
-            .collect()
-    }
+    use crate::emulator::kinesis::testing::{call, create_stream, ctx, put, texts};
 
     #[test]
     fn reads_from_latest_and_follows_a_split_parents_first() {
         let k = Kinesis::new(Default::default(), Arc::new(Clock::default()));
         let ctx = ctx();
         let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
-        call(
-            &k,
-            &ctx,
-            "CreateStream",
-            serde_json::json!({"StreamName": "s", "ShardCount": 1}),
-        );
+        create_stream(&k, &ctx);
         put(&k, &ctx, "before");
         let latest = k.latest_checkpoint(&ctx, arn).unwrap();
         put(&k, &ctx, "p1");

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 
+use super::reader::SourceRecord;
 use super::{Ctx, Kinesis};
 use crate::emulator::protocol::Protocol;
 
@@ -18,6 +19,24 @@ pub fn ctx() -> Ctx {
 pub fn call(k: &Kinesis, ctx: &Ctx, op: &str, body: serde_json::Value) {
     k.handle(ctx, op, Protocol::Json, body.to_string().as_bytes())
         .unwrap_or_else(|e| panic!("{op}: {e}"));
+}
+
+/// Creates stream `s` with one shard.
+pub fn create_stream(k: &Kinesis, ctx: &Ctx) {
+    call(
+        k,
+        ctx,
+        "CreateStream",
+        serde_json::json!({"StreamName": "s", "ShardCount": 1}),
+    );
+}
+
+/// The payloads of `records`, as text.
+pub fn texts(records: &[SourceRecord]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.data).into_owned())
+        .collect()
 }
 
 /// Puts `data` to stream `s` under a fixed partition key.
